@@ -1,0 +1,1 @@
+/* conf: to be written */

@@ -1,0 +1,56 @@
+/*
+ * authgate.conf(5): lines of "key = value", '#' comments.  Every key of
+ * SPEC.md plus the ones authgate.conf(5) adds.  Errors name the file,
+ * the line and the reason.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <limits.h>
+
+#include "authgate.h"
+
+#define CONF_LINE_MAX	4096	/* longest line accepted */
+#define CONF_VALUE_MAX	1024	/* longest string value */
+#define CONF_THREADS_MAX 64
+
+struct conf {
+	char		 user_db[PATH_MAX];
+	char		 state_db[PATH_MAX];
+	char		 key_file[PATH_MAX];
+	char		 key_dir[PATH_MAX];	/* retired and next keys */
+	char		 jwks_file[PATH_MAX];	/* verify-only: public keys */
+	enum ag_alg	 algorithm;
+	char		 issuer[CONF_VALUE_MAX];
+	char		 audience[CONF_VALUE_MAX];	/* "" = none */
+	long		 access_token_ttl;
+	long		 refresh_token_ttl;	/* 0 = no refresh tokens */
+	long		 leeway;
+	char		 realm[CONF_VALUE_MAX];
+	long		 max_body;
+	long		 lockout_threshold;	/* 0 = never lock */
+	long		 lockout_seconds;
+	char		 password_hash[CONF_VALUE_MAX];
+	char		 default_scope[AG_SCOPE_MAX + 1];
+	int		 verify_only;		/* no user_db, no /token */
+	long		 threads;		/* worker threads per process */
+	long		 jwks_max_age;		/* Cache-Control of the JWKS */
+};
+
+/* The file to read: opt (-c) if not NULL, else $AUTHGATE_CONF, else the
+ * configure-time default. */
+const char	*conf_path(const char *opt);
+/* Fill c with every default. */
+void		 conf_defaults(struct conf *c);
+/*
+ * Read path over the defaults already in c.  On error returns AG_EINVAL
+ * (or AG_ENOENT when the file is missing) and writes "file:line: reason"
+ * into why.
+ */
+enum ag_err	 conf_load(struct conf *c, const char *path, char *why,
+		    size_t whysz);
+/* The same from a buffer; name is used in messages.  For tests and fuzzing. */
+enum ag_err	 conf_parse(struct conf *c, const char *buf, size_t len,
+		    const char *name, char *why, size_t whysz);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef CTL_H
+#define CTL_H
+#endif

@@ -1,0 +1,1 @@
+/* ctl_client: to be written */

@@ -1,0 +1,1 @@
+/* ctl_key: to be written */

@@ -1,0 +1,1 @@
+/* ctl_token: to be written */

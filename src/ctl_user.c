@@ -1,0 +1,1 @@
+/* ctl_user: to be written */

@@ -1,0 +1,3 @@
+#ifndef EP_H
+#define EP_H
+#endif

@@ -1,0 +1,1 @@
+/* ep_introspect: to be written */

@@ -1,0 +1,1 @@
+/* ep_meta: to be written */

@@ -1,0 +1,1 @@
+/* ep_protected: to be written */

@@ -1,0 +1,1 @@
+/* ep_revoke: to be written */

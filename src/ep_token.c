@@ -1,0 +1,1 @@
+/* ep_token: to be written */

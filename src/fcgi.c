@@ -1,0 +1,1 @@
+/* fcgi: to be written */

@@ -1,0 +1,3 @@
+#ifndef FCGI_H
+#define FCGI_H
+#endif

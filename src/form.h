@@ -1,0 +1,3 @@
+#ifndef FORM_H
+#define FORM_H
+#endif

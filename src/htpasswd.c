@@ -1,0 +1,1 @@
+/* htpasswd: to be written */

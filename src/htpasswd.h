@@ -1,0 +1,3 @@
+#ifndef HTPASSWD_H
+#define HTPASSWD_H
+#endif

@@ -1,0 +1,1 @@
+/* jparse: to be written */

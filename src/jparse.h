@@ -1,0 +1,3 @@
+#ifndef JPARSE_H
+#define JPARSE_H
+#endif

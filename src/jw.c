@@ -1,0 +1,1 @@
+/* jw: to be written */

@@ -1,0 +1,3 @@
+#ifndef JW_H
+#define JW_H
+#endif

@@ -1,0 +1,1 @@
+/* jws: to be written */

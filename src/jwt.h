@@ -1,0 +1,41 @@
+/*
+ * Access tokens after RFC 9068: claims iss, sub, aud (when configured),
+ * exp, iat, nbf, jti, scope, client_id; checked after RFC 8725.
+ */
+#ifndef JWT_H
+#define JWT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "authgate.h"
+
+struct conf;
+struct keyring;
+
+struct claims {
+	char	 sub[AG_NAME_MAX + 1];
+	char	 scope[AG_SCOPE_MAX + 1];
+	char	 client_id[AG_NAME_MAX + 1];
+	char	 jti[AG_JTI_MAX + 1];
+	int64_t	 exp, iat, nbf;
+};
+
+/*
+ * Issue a token for sub with scope, signed by the keyring's signer,
+ * valid ttl seconds from now.  The claims issued are copied to out when
+ * not NULL.
+ */
+enum ag_err	 jwt_issue(const struct conf *c, const struct keyring *kr,
+		    const char *sub, const char *scope, const char *client_id,
+		    long ttl, time_t now, char *tok, size_t toksz,
+		    struct claims *out);
+/*
+ * Verify token: signature, typ, iss, aud, exp/nbf/iat with leeway, claim
+ * types.  On failure *why is a fixed phrase ("token expired", …).
+ */
+enum ag_err	 jwt_verify(const struct conf *c, const struct keyring *kr,
+		    const char *token, size_t len, time_t now,
+		    struct claims *out, const char **why);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * One-line logging to standard error.  The message is formatted into a
+ * bounded buffer, then every byte outside printable ASCII is written as
+ * \xHH, so a user name or header cannot start a new log line.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX	1024
+
+static const char *log_prog = "authgate";
+
+void
+log_init(const char *prog)
+{
+	log_prog = prog;
+}
+
+static void
+log_vmsg(const char *fmt, va_list ap)
+{
+	char	 msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 4 + 64];
+	size_t	 n = 0, i;
+	int	 len;
+
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		return;
+	len = snprintf(line, sizeof(line), "%s[%ld]: ", log_prog,
+	    (long)getpid());
+	if (len < 0)
+		return;
+	n = (size_t)len;
+	for (i = 0; msg[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)msg[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			line[n++] = (char)c;
+		else
+			n += (size_t)snprintf(line + n, 5, "\\x%02x", c);
+	}
+	line[n++] = '\n';
+	/* One write(2), so lines of concurrent processes do not mix. */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+void
+log_msg(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void
+log_fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,1 @@
+/* pw: to be written */

@@ -1,0 +1,33 @@
+/*
+ * Password hashing.  New hashes: scrypt through OpenSSL's KDF, as PHC
+ * strings $scrypt$ln=N,r=R,p=P$salt$hash (passlib's encoding), or a
+ * crypt(3) scheme (bcrypt, yescrypt) when password_hash says so.
+ * Verified: those, and $2y$/$2b$, $6$, $y$ through crypt_r(3).
+ */
+#ifndef PW_H
+#define PW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "authgate.h"
+
+/* Check a password_hash value ("scrypt", "scrypt:ln=15,r=8,p=1",
+ * "bcrypt", "bcrypt:12", "yescrypt"); why says what is wrong. */
+enum ag_err	 pw_scheme_check(const char *spec, char *why, size_t whysz);
+/* Hash password with the scheme spec names into out (NUL-terminated). */
+enum ag_err	 pw_hash(const char *spec, const char *password, size_t pwlen,
+		    char *out, size_t outsz);
+/* True if password matches hash; comparison in constant time.  A hash
+ * in an unknown form never matches. */
+bool		 pw_verify(const char *hash, const char *password,
+		    size_t pwlen);
+/* Spend the time pw_verify spends on a hash of spec, for unknown users. */
+void		 pw_dummy(const char *spec, const char *password, size_t pwlen);
+/* True if hash is not in the scheme and cost spec names. */
+bool		 pw_needs_rehash(const char *hash, const char *spec);
+/* True if pw_verify can check hashes of this form; else *why says why
+ * not ("{SHA} is unsalted SHA-1", …).  For import. */
+bool		 pw_supported(const char *hash, const char **why);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef REQ_H
+#define REQ_H
+#endif

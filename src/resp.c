@@ -1,0 +1,1 @@
+/* resp: to be written */

@@ -1,0 +1,3 @@
+#ifndef RESP_H
+#define RESP_H
+#endif

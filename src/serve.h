@@ -1,0 +1,3 @@
+#ifndef SERVE_H
+#define SERVE_H
+#endif

@@ -1,0 +1,75 @@
+/*
+ * The user database: an Apache DBM user file on GDBM.  Key: the user
+ * name, no NUL.  Value: "hash:group,group:authgate-fields", so Apache's
+ * mod_authn_dbm reads the hash and mod_authz_dbm the groups, which are
+ * the user's scopes.  Clients live in the same file under "client:ID"
+ * keys (':' is never part of a user name, as in htpasswd files).
+ *
+ * Writers (authgatectl) copy the file, edit the copy and rename it into
+ * place under an exclusive lock on "<db>.lock", so readers (authgate)
+ * never wait and never see a half-written file.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "authgate.h"
+
+#define STORE_RECORD_MAX	4096	/* longest value read */
+
+struct user {
+	char		 name[AG_NAME_MAX + 1];
+	char		 hash[AG_HASH_MAX + 1];
+	char		 scope[AG_SCOPE_MAX + 1];	/* space-separated */
+	bool		 locked;			/* by an administrator */
+	int64_t		 created, changed;		/* Unix time; 0 unknown */
+};
+
+struct client {
+	char		 id[AG_NAME_MAX + 1];
+	char		 hash[AG_HASH_MAX + 1];	/* "" for a public client */
+	bool		 public_client;
+	int64_t		 created;
+};
+
+/* True if name is acceptable as a user name or client id: 1 to
+ * AG_NAME_MAX bytes of valid UTF-8, no control bytes, ':', ',' or space. */
+bool		 store_name_ok(const char *name);
+/* Parse a stored value (untrusted bytes) into u (name not touched). */
+enum ag_err	 store_user_decode(const char *val, size_t len, struct user *u);
+/* Format u as a stored value. */
+enum ag_err	 store_user_encode(const struct user *u, char *out,
+		    size_t outsz, size_t *outlen);
+
+/* Create db (empty) if missing, mode 0600. */
+enum ag_err	 store_init(const char *db);
+/* Read one user.  AG_ENOENT if absent; AG_EUNAVAIL if db can't be read. */
+enum ag_err	 store_user_get(const char *db, const char *name,
+		    struct user *u);
+/* Add (must_be_new: AG_EEXIST if present) or replace a user. */
+enum ag_err	 store_user_put(const char *db, const struct user *u,
+		    bool must_be_new);
+/* Add or replace many users in one copy-and-rename (import). */
+enum ag_err	 store_user_put_many(const char *db, const struct user *u,
+		    size_t n);
+enum ag_err	 store_user_del(const char *db, const char *name);
+/* Call fn for each user, in key order is not promised; stops when fn
+ * returns non-zero. */
+enum ag_err	 store_user_each(const char *db,
+		    int (*fn)(const struct user *, void *), void *arg);
+
+enum ag_err	 store_client_get(const char *db, const char *id,
+		    struct client *cl);
+enum ag_err	 store_client_put(const char *db, const struct client *cl,
+		    bool must_be_new);
+enum ag_err	 store_client_del(const char *db, const char *id);
+enum ag_err	 store_client_each(const char *db,
+		    int (*fn)(const struct client *, void *), void *arg);
+
+/* Close cached read handles (before exit, for leak checkers). */
+void		 store_close(void);
+
+#endif
