@@ -1,3 +1,46 @@
+/*
+ * The endpoints.  Each fills a response for one request; none writes
+ * to the network.  struct app is loaded once per process and read-only
+ * while requests are served (threads share it).
+ */
 #ifndef EP_H
 #define EP_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+
+struct keyring;
+struct req;
+struct resp;
+struct form;
+struct client;
+
+struct app {
+	struct conf	 conf;
+	struct keyring	*keys;		/* NULL: the service is misconfigured */
+	char		 jwks[8192];	/* the JWK Set, formatted at load */
+	size_t		 jwkslen;
+};
+
+void	ep_token(const struct app *, const struct req *, struct resp *);
+/* /protected, /auth and the authorizer role (by req->route, req->role). */
+void	ep_protected(const struct app *, const struct req *, struct resp *);
+void	ep_revoke(const struct app *, const struct req *, struct resp *);
+void	ep_introspect(const struct app *, const struct req *, struct resp *);
+void	ep_meta(const struct app *, const struct req *, struct resp *);
+void	ep_jwks(const struct app *, const struct req *, struct resp *);
+
+/*
+ * Authenticate the client of a token, revoke or introspect request by
+ * HTTP Basic or client_id/client_secret fields (RFC 6749 2.3.1).  A
+ * request with no client at all is the public default client (*cl has
+ * id "" and public_client set) unless require_confidential.  On
+ * failure the response is filled (400 invalid_request, or 401
+ * invalid_client with WWW-Authenticate: Basic) and false returned.
+ */
+bool	ep_client_auth(const struct app *, const struct req *,
+	    const struct form *, bool require_confidential,
+	    struct client *cl, struct resp *);
+
 #endif

@@ -1,3 +1,79 @@
+/*
+ * A request as the web server describes it: CGI variables (RFC 3875),
+ * from the FastCGI parameters or the environment.  Routing is by the
+ * end of the path (SPEC.md "Endpoints").  No allocation: the strings
+ * point into the parameters, which outlive the request.
+ */
 #ifndef REQ_H
 #define REQ_H
+
+#include <stddef.h>
+
+#include "authgate.h"
+
+enum req_role {
+	REQ_RESPONDER = 0,
+	REQ_AUTHORIZER
+};
+
+enum req_method {
+	REQ_GET = 0,
+	REQ_POST,
+	REQ_HEAD,
+	REQ_OTHER
+};
+
+enum req_route {
+	ROUTE_NONE = 0,		/* 404 */
+	ROUTE_TOKEN,
+	ROUTE_PROTECTED,
+	ROUTE_AUTH,
+	ROUTE_REVOKE,
+	ROUTE_INTROSPECT,
+	ROUTE_JWKS,
+	ROUTE_META,
+	ROUTE__MAX
+};
+
+struct req {
+	enum req_role	 role;
+	enum req_method	 method;
+	const char	*method_name;	/* as sent, for logs */
+	enum req_route	 route;
+	const char	*path;		/* the path routed on */
+	const char	*content_type;	/* NULL when absent */
+	long long	 content_length; /* -1 when absent or invalid */
+	const char	*authorization;	/* HTTP_AUTHORIZATION, or NULL */
+	const char	*require_scope;	/* AUTHGATE_REQUIRE_SCOPE, or NULL */
+	const char	*remote_addr;
+	const char	*https;		/* HTTPS ("on"), or NULL */
+	const char	*host;		/* HTTP_HOST, or NULL */
+	const char	*base;		/* path up to the endpoint's suffix */
+	size_t		 baselen;
+	char		*body;		/* read by the caller; NULL if none */
+	size_t		 bodylen;
+};
+
+/* Fill r from the variables get(name, arg) returns (NULL for absent). */
+void		 req_parse(struct req *r,
+		    const char *(*get)(const char *name, void *arg), void *arg);
+/* The route whose suffix ends path, or ROUTE_NONE. */
+enum req_route	 req_route(const char *path, size_t len, size_t *baselen);
+/* The methods route allows, for Allow headers ("GET, POST"). */
+const char	*req_allow(enum req_route route);
+
+/*
+ * The bearer token of an Authorization value (RFC 6750 2.1): AG_ENOENT
+ * when there is none (NULL or empty header), AG_EINVAL when the header
+ * is malformed or not Bearer.  The token is not NUL-terminated.
+ */
+enum ag_err	 req_bearer(const char *authorization, const char **tok,
+		    size_t *toklen);
+/*
+ * HTTP Basic credentials (RFC 7617; RFC 6749 2.3.1 form-decodes them).
+ * AG_ENOENT when the header is not Basic; AG_EINVAL when malformed.
+ */
+enum ag_err	 req_basic(const char *authorization, char *user,
+		    size_t usersz, char *pass, size_t passsz);
+
 #endif

@@ -1,3 +1,42 @@
+/*
+ * A response, built in fixed buffers by the endpoints, then written by
+ * serve.c as CGI/FastCGI output ("Status:" line first).  Every body is
+ * JSON.  Header values are checked: no CR, LF or NUL reaches the wire.
+ */
 #ifndef RESP_H
 #define RESP_H
+
+#include <stddef.h>
+
+#define RESP_HEADERS_MAX	2048
+#define RESP_BODY_MAX		16384
+
+struct resp {
+	int		 status;
+	char		 headers[RESP_HEADERS_MAX];	/* "Name: value\r\n"... */
+	size_t		 headerslen;
+	char		 body[RESP_BODY_MAX];
+	size_t		 bodylen;
+	int		 nobody;	/* authorizer 200, HEAD: no body sent */
+	int		 overflow;	/* a header or body did not fit */
+};
+
+void		 resp_init(struct resp *r);
+/* The reason phrase of an HTTP status ("Unauthorized"). */
+const char	*resp_reason(int status);
+/* Add a header; refused (overflow set) if name or value holds CR/LF/NUL. */
+void		 resp_header(struct resp *r, const char *name, const char *value);
+/* Set status and a JSON body (copied). */
+void		 resp_json(struct resp *r, int status, const char *json,
+		    size_t len);
+/*
+ * An error as RFC 6749 5.2 / RFC 6750 3 shape it:
+ * {"error":"…","error_description":"…"} with Cache-Control: no-store.
+ */
+void		 resp_error(struct resp *r, int status, const char *error,
+		    const char *description);
+/* Format the whole response (CGI style) into out; returns its length,
+ * or 0 if out is too small. */
+size_t		 resp_format(const struct resp *r, char *out, size_t outsz);
+
 #endif
