@@ -12,7 +12,7 @@ top=$(pwd)
 PACKAGES="build-essential autoconf automake pkg-config clang
  libfcgi-dev libssl-dev libjson-c-dev libgdbm-dev libcrypt-dev
  lighttpd apache2 apache2-utils libapache2-mod-fcgid nginx-light
- spawn-fcgi curl mandoc valgrind whois iproute2 procps
+ spawn-fcgi libfcgi-bin systemd curl mandoc valgrind whois iproute2 procps
  python3 python3-requests-oauthlib python3-jwt python3-cryptography
  python3-passlib python3-gdbm"
 

@@ -1,1 +1,536 @@
-/* conf: to be written */
+/*
+ * authgate.conf(5) reader.
+ *
+ * Syntax, as authgate.conf(5) documents it:
+ *  - one "key = value" per line; blanks around key, '=' and value are
+ *    ignored; a final CR (a file edited on Windows) is ignored;
+ *  - '#' at the start of a line (after blanks), or after a blank, starts
+ *    a comment that runs to the end of the line; a '#' inside a value
+ *    ("https://example.org/#x") is part of the value;
+ *  - values are taken as written: no quotes, no escapes;
+ *  - unknown keys, a key given twice, a line without '=', an empty value
+ *    (except for audience, default_scope and jwks_file), control bytes,
+ *    a NUL, a line over CONF_LINE_MAX bytes and a number out of its range
+ *    are errors: "file:line: reason";
+ *  - a relative path is taken relative to the directory of the
+ *    configuration file, so a configuration and its databases can move
+ *    together.
+ * The file is parsed into a copy of c, which replaces c only when the
+ * whole file is good.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "pw.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR	"/var"
+#endif
+
+enum ktype {
+	K_PATH,		/* a file name; relative to the file's directory */
+	K_STR,		/* printable text */
+	K_LONG,		/* decimal integer in [min, max] */
+	K_ALG,		/* HS256, RS256, ES256, EdDSA */
+	K_BOOL,		/* yes or no */
+	K_HASH,		/* password_hash, checked by pw_scheme_check() */
+	K_SCOPE		/* space-separated scope tokens (RFC 6749 3.3) */
+};
+
+struct kdef {
+	const char	*name;
+	enum ktype	 type;
+	size_t		 off;	/* offset of the field in struct conf */
+	size_t		 size;	/* size of a string field */
+	long		 min, max;
+	bool		 empty_ok;
+	bool		 quotes_ok;	/* '"' and '\\' allowed in the value */
+};
+
+#define STR(f)		offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
+#define NUM(f)		offsetof(struct conf, f), 0
+
+static const struct kdef kdefs[] = {
+	{ "user_db",		K_PATH,  STR(user_db),  0, 0, false, true },
+	{ "state_db",		K_PATH,  STR(state_db), 0, 0, false, true },
+	{ "key_file",		K_PATH,  STR(key_file), 0, 0, false, true },
+	{ "key_dir",		K_PATH,  STR(key_dir),  0, 0, false, true },
+	{ "jwks_file",		K_PATH,  STR(jwks_file), 0, 0, true, true },
+	{ "algorithm",		K_ALG,   NUM(algorithm), 0, 0, false, false },
+	{ "issuer",		K_STR,   STR(issuer),   0, 0, false, false },
+	{ "audience",		K_STR,   STR(audience), 0, 0, true, false },
+	{ "access_token_ttl",	K_LONG,  NUM(access_token_ttl),
+	    1, CONF_TTL_MAX, false, false },
+	{ "refresh_token_ttl",	K_LONG,  NUM(refresh_token_ttl),
+	    0, CONF_TTL_MAX, false, false },
+	{ "leeway",		K_LONG,  NUM(leeway), 0, CONF_LEEWAY_MAX,
+	    false, false },
+	{ "realm",		K_STR,   STR(realm),    0, 0, false, false },
+	{ "max_body",		K_LONG,  NUM(max_body),
+	    CONF_BODY_MIN, CONF_BODY_MAX, false, false },
+	{ "lockout_threshold",	K_LONG,  NUM(lockout_threshold),
+	    0, CONF_LOCKOUT_THRESHOLD_MAX, false, false },
+	{ "lockout_seconds",	K_LONG,  NUM(lockout_seconds),
+	    1, CONF_LOCKOUT_SECONDS_MAX, false, false },
+	{ "password_hash",	K_HASH,  STR(password_hash), 0, 0, false, false },
+	{ "default_scope",	K_SCOPE, STR(default_scope), 0, 0, true, false },
+	{ "verify_only",	K_BOOL,  NUM(verify_only), 0, 0, false, false },
+	{ "threads",		K_LONG,  NUM(threads), 1, CONF_THREADS_MAX,
+	    false, false },
+	{ "jwks_max_age",	K_LONG,  NUM(jwks_max_age),
+	    0, CONF_JWKS_MAX_AGE_MAX, false, false },
+};
+
+#define NKEYS	(sizeof(kdefs) / sizeof(kdefs[0]))
+
+const char *
+conf_path(const char *opt)
+{
+	const char	*env;
+
+	if (opt != NULL)
+		return opt;
+	env = getenv("AUTHGATE_CONF");
+	if (env != NULL && *env != '\0')
+		return env;
+	return SYSCONFDIR "/authgate/authgate.conf";
+}
+
+/* Online CPUs, at least 1, at most CONF_THREADS_DEFAULT_MAX. */
+static long
+default_threads(void)
+{
+	long	 n;
+
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (n > CONF_THREADS_DEFAULT_MAX)
+		n = CONF_THREADS_DEFAULT_MAX;
+	return n;
+}
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	/* These fit: configure's directories are far below PATH_MAX. */
+	(void)snprintf(c->user_db, sizeof(c->user_db), "%s",
+	    LOCALSTATEDIR "/lib/authgate/users.db");
+	(void)snprintf(c->state_db, sizeof(c->state_db), "%s",
+	    LOCALSTATEDIR "/lib/authgate/state.db");
+	(void)snprintf(c->key_file, sizeof(c->key_file), "%s",
+	    SYSCONFDIR "/authgate/signing.key");
+	(void)snprintf(c->key_dir, sizeof(c->key_dir), "%s",
+	    SYSCONFDIR "/authgate/keys");
+	c->jwks_file[0] = '\0';
+	c->algorithm = AG_HS256;
+	(void)snprintf(c->issuer, sizeof(c->issuer), "authgate");
+	c->audience[0] = '\0';
+	c->access_token_ttl = 900;
+	c->refresh_token_ttl = 1209600;
+	c->leeway = 30;
+	(void)snprintf(c->realm, sizeof(c->realm), "authgate");
+	c->max_body = 8192;
+	c->lockout_threshold = 5;
+	c->lockout_seconds = 300;
+	(void)snprintf(c->password_hash, sizeof(c->password_hash), "scrypt");
+	c->default_scope[0] = '\0';
+	c->verify_only = 0;
+	c->threads = default_threads();
+	c->jwks_max_age = 300;
+}
+
+static void
+seterr(char *why, size_t whysz, const char *name, size_t lineno,
+    const char *fmt, ...)
+{
+	char	 msg[AG_WHY_MAX];
+	va_list	 ap;
+
+	if (why == NULL || whysz == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* A truncated message is still a message. */
+	if (lineno > 0)
+		(void)snprintf(why, whysz, "%s:%zu: %s", name, lineno, msg);
+	else
+		(void)snprintf(why, whysz, "%s: %s", name, msg);
+}
+
+static bool
+isblank_c(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* RFC 6749 3.3 scope-token characters; ',' is refused too, because
+ * user_db stores scopes as Apache's comma-separated group list. */
+static bool
+scope_char(unsigned char ch)
+{
+	return ch == 0x21 || (ch >= 0x23 && ch <= 0x5b && ch != ',') ||
+	    (ch >= 0x5d && ch <= 0x7e);
+}
+
+/*
+ * Check and convert a decimal number; only digits, no sign, no blanks.
+ */
+static bool
+parse_long(const char *v, long min, long max, long *out)
+{
+	long long	 n;
+	char		*end;
+	const char	*p;
+
+	for (p = v; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	if (p == v || p - v > 18)
+		return false;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return false;
+	*out = (long)n;
+	return true;
+}
+
+/*
+ * dir: the directory of the configuration file with its final '/', or
+ * "" when the name has none (relative to the working directory, which
+ * then is the file's directory).
+ */
+static void
+file_dir(const char *name, char *dir, size_t dirsz)
+{
+	const char	*slash;
+	size_t		 n;
+
+	dir[0] = '\0';
+	slash = strrchr(name, '/');
+	if (slash == NULL)
+		return;
+	n = (size_t)(slash - name) + 1;
+	if (n >= dirsz)
+		return;		/* caught when the joined path is too long */
+	memcpy(dir, name, n);
+	dir[n] = '\0';
+}
+
+/* Set one key; on failure, why receives the reason (no file or line). */
+static bool
+set_value(struct conf *c, const struct kdef *k, const char *v,
+    const char *dir, char *why, size_t whysz)
+{
+	char		*field;
+	const char	*p;
+	size_t		 vlen;
+	long		 n;
+	int		 r;
+	enum ag_alg	 alg;
+
+	field = (char *)c + k->off;
+	vlen = strlen(v);
+	if (vlen == 0 && !k->empty_ok) {
+		(void)snprintf(why, whysz, "%s: empty value", k->name);
+		return false;
+	}
+	for (p = v; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			(void)snprintf(why, whysz,
+			    "%s: control character in value", k->name);
+			return false;
+		}
+		if (!k->quotes_ok && (*p == '"' || *p == '\\')) {
+			(void)snprintf(why, whysz,
+			    "%s: '\"' and '\\' are not allowed", k->name);
+			return false;
+		}
+	}
+
+	switch (k->type) {
+	case K_PATH:
+		if (vlen > 0 && v[0] != '/' && dir[0] != '\0')
+			r = snprintf(field, k->size, "%s%s", dir, v);
+		else
+			r = snprintf(field, k->size, "%s", v);
+		if (r < 0 || (size_t)r >= k->size) {
+			(void)snprintf(why, whysz, "%s: path too long",
+			    k->name);
+			return false;
+		}
+		return true;
+	case K_STR:
+		if (vlen >= k->size) {
+			(void)snprintf(why, whysz,
+			    "%s: value longer than %zu bytes", k->name,
+			    k->size - 1);
+			return false;
+		}
+		memcpy(field, v, vlen + 1);
+		return true;
+	case K_SCOPE:
+		if (vlen >= k->size) {
+			(void)snprintf(why, whysz,
+			    "%s: longer than %d bytes", k->name, AG_SCOPE_MAX);
+			return false;
+		}
+		for (p = v; *p != '\0'; p++) {
+			if (*p == ' ') {
+				if (p == v || p[1] == ' ' || p[1] == '\0')
+					break;
+				continue;
+			}
+			if (!scope_char((unsigned char)*p))
+				break;
+		}
+		if (*p != '\0') {
+			(void)snprintf(why, whysz, "%s: not a list of scope "
+			    "names separated by single spaces", k->name);
+			return false;
+		}
+		memcpy(field, v, vlen + 1);
+		return true;
+	case K_LONG:
+		if (!parse_long(v, k->min, k->max, &n)) {
+			(void)snprintf(why, whysz,
+			    "%s: not a whole number from %ld to %ld",
+			    k->name, k->min, k->max);
+			return false;
+		}
+		*(long *)(void *)field = n;
+		return true;
+	case K_ALG:
+		if (ag_alg_parse(v, &alg) != 0) {
+			(void)snprintf(why, whysz, "%s: \"%.64s\" is not "
+			    "HS256, RS256, ES256 or EdDSA", k->name, v);
+			return false;
+		}
+		*(enum ag_alg *)(void *)field = alg;
+		return true;
+	case K_BOOL:
+		if (strcmp(v, "yes") == 0)
+			*(int *)(void *)field = 1;
+		else if (strcmp(v, "no") == 0)
+			*(int *)(void *)field = 0;
+		else {
+			(void)snprintf(why, whysz, "%s: not yes or no",
+			    k->name);
+			return false;
+		}
+		return true;
+	case K_HASH:
+		if (vlen >= k->size) {
+			(void)snprintf(why, whysz, "%s: value too long",
+			    k->name);
+			return false;
+		}
+		{
+			char	 pwhy[AG_WHY_MAX] = "";
+
+			if (pw_scheme_check(v, pwhy, sizeof(pwhy)) != AG_OK) {
+				(void)snprintf(why, whysz, "%s: %s", k->name,
+				    pwhy[0] != '\0' ? pwhy :
+				    "unknown scheme or cost");
+				return false;
+			}
+		}
+		memcpy(field, v, vlen + 1);
+		return true;
+	}
+	(void)snprintf(why, whysz, "%s: internal error", k->name);
+	return false;
+}
+
+enum ag_err
+conf_parse(struct conf *c, const char *buf, size_t len, const char *name,
+    char *why, size_t whysz)
+{
+	struct conf		*tmp;
+	char			 line[CONF_LINE_MAX + 1], reason[AG_WHY_MAX];
+	char			 dir[PATH_MAX];
+	bool			 seen[NKEYS];
+	const char		*nl, *lp, *q;
+	char			*key, *val, *eq, *end, *p;
+	size_t			 pos = 0, lineno = 0, ll, i;
+	enum ag_err		 e = AG_EINVAL;
+
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	if (name == NULL)
+		name = "(config)";
+	if (len > CONF_FILE_MAX) {
+		seterr(why, whysz, name, 0, "larger than %d bytes",
+		    CONF_FILE_MAX);
+		return AG_EINVAL;
+	}
+	if ((lp = memchr(buf, '\0', len)) != NULL) {
+		for (lineno = 1, q = buf; q < lp; q++)
+			if (*q == '\n')
+				lineno++;
+		seterr(why, whysz, name, lineno, "NUL byte");
+		return AG_EINVAL;
+	}
+	/* struct conf is large: the heap, not a thread's stack. */
+	if ((tmp = malloc(sizeof(*tmp))) == NULL) {
+		seterr(why, whysz, name, 0, "out of memory");
+		return AG_ENOMEM;
+	}
+	file_dir(name, dir, sizeof(dir));
+	memset(seen, 0, sizeof(seen));
+	*tmp = *c;
+
+	while (pos < len) {
+		lineno++;
+		lp = buf + pos;
+		nl = memchr(lp, '\n', len - pos);
+		ll = nl != NULL ? (size_t)(nl - lp) : len - pos;
+		pos += ll + (nl != NULL ? 1 : 0);
+		if (ll > CONF_LINE_MAX) {
+			seterr(why, whysz, name, lineno,
+			    "line longer than %d bytes", CONF_LINE_MAX);
+			goto out;
+		}
+		memcpy(line, lp, ll);
+		line[ll] = '\0';
+		if (ll > 0 && line[ll - 1] == '\r')
+			line[--ll] = '\0';
+
+		/* Comments: '#' first on the line or after a blank. */
+		for (p = line; *p != '\0'; p++)
+			if (*p == '#' && (p == line || isblank_c(p[-1]))) {
+				*p = '\0';
+				break;
+			}
+		/* Trim both ends. */
+		key = line;
+		while (isblank_c(*key))
+			key++;
+		end = key + strlen(key);
+		while (end > key && isblank_c(end[-1]))
+			*--end = '\0';
+		if (*key == '\0')
+			continue;
+
+		if ((eq = strchr(key, '=')) == NULL) {
+			seterr(why, whysz, name, lineno,
+			    "expected \"key = value\"");
+			goto out;
+		}
+		val = eq + 1;
+		while (isblank_c(*val))
+			val++;
+		*eq = '\0';
+		while (eq > key && isblank_c(eq[-1]))
+			*--eq = '\0';
+		if (*key == '\0') {
+			seterr(why, whysz, name, lineno, "missing key");
+			goto out;
+		}
+
+		for (i = 0; i < NKEYS; i++)
+			if (strcmp(kdefs[i].name, key) == 0)
+				break;
+		if (i == NKEYS) {
+			seterr(why, whysz, name, lineno,
+			    "unknown key \"%.64s\"", key);
+			goto out;
+		}
+		if (seen[i]) {
+			seterr(why, whysz, name, lineno,
+			    "%s: given twice", kdefs[i].name);
+			goto out;
+		}
+		seen[i] = true;
+		if (!set_value(tmp, &kdefs[i], val, dir, reason,
+		    sizeof(reason))) {
+			seterr(why, whysz, name, lineno, "%s", reason);
+			goto out;
+		}
+	}
+	*c = *tmp;
+	e = AG_OK;
+out:
+	free(tmp);
+	return e;
+}
+
+enum ag_err
+conf_load(struct conf *c, const char *path, char *why, size_t whysz)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 got = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+	enum ag_err	 e = AG_EINVAL;
+
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	/* O_NONBLOCK: a FIFO in its place must not hang the start-up. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		saved = errno;
+		seterr(why, whysz, path, 0, "%s", strerror(saved));
+		return saved == ENOENT ? AG_ENOENT : AG_EINVAL;
+	}
+	if (fstat(fd, &st) == -1) {
+		seterr(why, whysz, path, 0, "%s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		seterr(why, whysz, path, 0, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > CONF_FILE_MAX) {
+		seterr(why, whysz, path, 0, "larger than %d bytes",
+		    CONF_FILE_MAX);
+		goto out;
+	}
+	/* One byte more than allowed, to see a file that grew meanwhile. */
+	if ((buf = malloc(CONF_FILE_MAX + 1)) == NULL) {
+		e = AG_ENOMEM;
+		seterr(why, whysz, path, 0, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, buf + got, CONF_FILE_MAX + 1 - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			seterr(why, whysz, path, 0, "%s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > CONF_FILE_MAX) {
+			seterr(why, whysz, path, 0, "larger than %d bytes",
+			    CONF_FILE_MAX);
+			goto out;
+		}
+	}
+	e = conf_parse(c, buf, got, path, why, whysz);
+out:
+	free(buf);
+	if (close(fd) == -1 && e == AG_OK) {
+		seterr(why, whysz, path, 0, "%s", strerror(errno));
+		e = AG_EINVAL;
+	}
+	return e;
+}

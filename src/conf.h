@@ -13,6 +13,15 @@
 #define CONF_LINE_MAX	4096	/* longest line accepted */
 #define CONF_VALUE_MAX	1024	/* longest string value */
 #define CONF_THREADS_MAX 64
+#define CONF_THREADS_DEFAULT_MAX 8	/* default: online CPUs, up to this */
+#define CONF_FILE_MAX	(1024 * 1024)	/* largest configuration file */
+#define CONF_TTL_MAX	31536000L	/* token lifetimes: one year */
+#define CONF_LEEWAY_MAX	300L
+#define CONF_BODY_MIN	64L		/* max_body range */
+#define CONF_BODY_MAX	1048576L
+#define CONF_LOCKOUT_THRESHOLD_MAX 1000000L
+#define CONF_LOCKOUT_SECONDS_MAX 86400L	/* state.c caps lockouts at a day */
+#define CONF_JWKS_MAX_AGE_MAX	604800L	/* one week */
 
 struct conf {
 	char		 user_db[PATH_MAX];

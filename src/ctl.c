@@ -1,1 +1,568 @@
-int main(void) { return 0; }
+/*
+ * authgatectl(8): administration of keys, users, clients and offline
+ * tokens.  main() reads -c, loads the configuration and dispatches on
+ * the first word; the commands live in ctl_*.c.  This file also holds
+ * what they share: option splitting, messages, reading a password from
+ * standard input or the terminal, scope lists, and "init".
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "key.h"
+#include "log.h"
+#include "state.h"
+#include "store.h"
+
+static const char *const usage_lines[] = {
+	"[-c file] init",
+	"[-c file] key generate [--alg HS256|RS256|ES256|EdDSA] [--force]",
+	"[-c file] key rotate [--alg HS256|RS256|ES256|EdDSA]",
+	"[-c file] key list",
+	"[-c file] key retire KID",
+	"[-c file] user add NAME [--scope \"S1 S2\"] [--password-stdin]",
+	"[-c file] user passwd NAME [--password-stdin]",
+	"[-c file] user del|show|lock|unlock NAME",
+	"[-c file] user list",
+	"[-c file] user import HTPASSWD_FILE",
+	"[-c file] client add ID [--public] [--secret-stdin]",
+	"[-c file] client del|show ID",
+	"[-c file] client list",
+	"[-c file] token issue NAME [--scope \"S1 S2\"] [--ttl SECONDS]",
+	"[-c file] token verify [TOKEN]",
+};
+
+int
+ctl_usage(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(usage_lines) / sizeof(usage_lines[0]); i++)
+		fprintf(stderr, "%s authgatectl %s\n", i == 0 ? "usage:" :
+		    "      ", usage_lines[i]);
+	return CTL_USAGE;
+}
+
+void
+ctl_err(const char *fmt, ...)
+{
+	char	 msg[1024], line[4 * 1024 + 32];
+	size_t	 n, i;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = (size_t)snprintf(line, sizeof(line), "authgatectl: ");
+	for (i = 0; msg[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)msg[i];
+
+		/* A name from a file must not forge a line of output. */
+		if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(line + n, 5, "\\x%02x", c);
+		else
+			line[n++] = (char)c;
+	}
+	line[n++] = '\n';
+	(void)fflush(stdout);
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+bool
+ctl_args(int argc, char **argv, const struct ctl_opt *opts, char **pos,
+    int maxpos, int *npos)
+{
+	const struct ctl_opt	*o;
+	const char		*a, *eq;
+	size_t			 len;
+	int			 i;
+	bool			 dashdash = false;
+
+	*npos = 0;
+	for (i = 0; i < argc; i++) {
+		a = argv[i];
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			if (*npos >= maxpos) {
+				ctl_err("unexpected argument \"%s\"", a);
+				return false;
+			}
+			pos[(*npos)++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			dashdash = true;
+			continue;
+		}
+		if (a[1] != '-') {
+			ctl_err("unknown option \"%s\"", a);
+			return false;
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		len = eq != NULL ? (size_t)(eq - a) : strlen(a);
+		for (o = opts; o != NULL && o->name != NULL; o++)
+			if (strlen(o->name) == len &&
+			    strncmp(o->name, a, len) == 0)
+				break;
+		if (o == NULL || o->name == NULL) {
+			ctl_err("unknown option \"%s\"", argv[i]);
+			return false;
+		}
+		if (o->val == NULL) {
+			if (eq != NULL) {
+				ctl_err("option --%s takes no value",
+				    o->name);
+				return false;
+			}
+			*o->flag = true;
+			continue;
+		}
+		if (eq != NULL)
+			*o->val = eq + 1;
+		else if (i + 1 < argc)
+			*o->val = argv[++i];
+		else {
+			ctl_err("option --%s needs a value", o->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+enum ag_err
+ctl_readline(int fd, char *buf, size_t bufsz, size_t *len)
+{
+	size_t	 n = 0;
+	ssize_t	 r;
+	char	 ch;
+
+	*len = 0;
+	buf[0] = '\0';
+	/* One byte at a time: nothing past the line is taken from fd, and
+	 * no stdio buffer keeps a copy of a secret. */
+	for (;;) {
+		r = read(fd, &ch, 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return AG_EUNAVAIL;
+		if (r == 0) {
+			if (n == 0)
+				return AG_ENOENT;
+			break;
+		}
+		if (ch == '\n')
+			break;
+		if (n + 1 >= bufsz) {
+			OPENSSL_cleanse(buf, bufsz);
+			return AG_ETOOBIG;
+		}
+		buf[n++] = ch;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return AG_OK;
+}
+
+/* The terminal's settings while echo is off, for the signal handler. */
+static struct termios	 tty_saved;
+static volatile sig_atomic_t tty_fd = -1;
+
+static void
+tty_restore(int sig)
+{
+	if (tty_fd != -1)
+		(void)tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+}
+
+/* Ask once on the terminal fd, echo off. */
+static enum ag_err
+tty_ask(int fd, const char *prompt, char *buf, size_t bufsz, size_t *len)
+{
+	struct termios	 t;
+	struct sigaction sa, oint, oterm, ohup;
+	enum ag_err	 e;
+
+	if (tcgetattr(fd, &tty_saved) == -1)
+		return AG_EUNAVAIL;
+	t = tty_saved;
+	t.c_lflag &= ~(tcflag_t)ECHO;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_restore;
+	(void)sigemptyset(&sa.sa_mask);
+	tty_fd = fd;
+	(void)sigaction(SIGINT, &sa, &oint);
+	(void)sigaction(SIGTERM, &sa, &oterm);
+	(void)sigaction(SIGHUP, &sa, &ohup);
+	if (write(fd, prompt, strlen(prompt)) < 0 ||
+	    tcsetattr(fd, TCSAFLUSH, &t) == -1)
+		e = AG_EUNAVAIL;
+	else
+		e = ctl_readline(fd, buf, bufsz, len);
+	(void)tcsetattr(fd, TCSAFLUSH, &tty_saved);
+	tty_fd = -1;
+	(void)sigaction(SIGINT, &oint, NULL);
+	(void)sigaction(SIGTERM, &oterm, NULL);
+	(void)sigaction(SIGHUP, &ohup, NULL);
+	if (write(fd, "\n", 1) < 0 && e == AG_OK)
+		e = AG_EUNAVAIL;
+	return e;
+}
+
+/* Strip a final CR and check length and bytes. */
+static enum ag_err
+secret_check(const char *what, char *buf, size_t *len)
+{
+	if (*len > 0 && buf[*len - 1] == '\r')
+		buf[--(*len)] = '\0';
+	if (*len == 0) {
+		ctl_err("empty %s refused", what);
+		return AG_EINVAL;
+	}
+	if (*len > AG_PASSWORD_MAX) {
+		ctl_err("%s longer than %d bytes refused", what,
+		    AG_PASSWORD_MAX);
+		return AG_ETOOBIG;
+	}
+	if (memchr(buf, '\0', *len) != NULL) {
+		ctl_err("%s holds a NUL byte", what);
+		return AG_EINVAL;
+	}
+	return AG_OK;
+}
+
+enum ag_err
+ctl_secret(bool from_stdin, const char *what, char *buf, size_t bufsz,
+    size_t *len)
+{
+	char		 again[AG_PASSWORD_MAX + 2], prompt[64];
+	size_t		 alen = 0;
+	int		 fd;
+	enum ag_err	 e;
+
+	*len = 0;
+	if (from_stdin) {
+		e = ctl_readline(STDIN_FILENO, buf, bufsz, len);
+		if (e == AG_ETOOBIG) {
+			ctl_err("%s longer than %d bytes refused", what,
+			    AG_PASSWORD_MAX);
+			return e;
+		}
+		if (e == AG_ENOENT) {
+			ctl_err("no %s on standard input", what);
+			return AG_EINVAL;
+		}
+		if (e != AG_OK) {
+			ctl_err("standard input: %s", strerror(errno));
+			return e;
+		}
+		return secret_check(what, buf, len);
+	}
+
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1) {
+		ctl_err("no terminal to ask the %s on: use --%s-stdin", what,
+		    strcmp(what, "password") == 0 ? "password" : "secret");
+		return AG_EINVAL;
+	}
+	(void)snprintf(prompt, sizeof(prompt), "New %s: ", what);
+	e = tty_ask(fd, prompt, buf, bufsz, len);
+	if (e == AG_OK)
+		e = secret_check(what, buf, len);
+	if (e == AG_OK) {
+		(void)snprintf(prompt, sizeof(prompt), "Retype %s: ", what);
+		e = tty_ask(fd, prompt, again, sizeof(again), &alen);
+		if (e == AG_OK && (alen > 0 && again[alen - 1] == '\r'))
+			again[--alen] = '\0';
+		if (e == AG_OK && (alen != *len ||
+		    CRYPTO_memcmp(again, buf, alen) != 0)) {
+			ctl_err("the two %ss differ", what);
+			e = AG_EINVAL;
+		}
+	}
+	if (e == AG_ETOOBIG)
+		ctl_err("%s longer than %d bytes refused", what,
+		    AG_PASSWORD_MAX);
+	else if (e == AG_EUNAVAIL || e == AG_ENOENT)
+		ctl_err("/dev/tty: could not read the %s", what);
+	OPENSSL_cleanse(again, sizeof(again));
+	(void)close(fd);
+	if (e != AG_OK) {
+		OPENSSL_cleanse(buf, bufsz);
+		*len = 0;
+	}
+	return e;
+}
+
+/* RFC 6749 3.3 NQCHAR, less ',' (user_db's group separator). */
+static bool
+scope_char(unsigned char ch)
+{
+	return ch == 0x21 || (ch >= 0x23 && ch <= 0x5b && ch != ',') ||
+	    (ch >= 0x5d && ch <= 0x7e);
+}
+
+/* True if the token t (n bytes) is one of the list's tokens. */
+static bool
+scope_has(const char *list, const char *t, size_t n)
+{
+	const char	*p = list;
+	size_t		 len;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		len = strcspn(p, " ");
+		if (len == n && len > 0 && strncmp(p, t, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+bool
+ctl_scope(const char *in, char *out, size_t outsz)
+{
+	const char	*p = in;
+	size_t		 len, n = 0, i;
+
+	out[0] = '\0';
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, " \t");
+		for (i = 0; i < len; i++)
+			if (!scope_char((unsigned char)p[i])) {
+				ctl_err("scope \"%.*s\": not a scope name "
+				    "(RFC 6749 3.3, and no ',')", (int)len, p);
+				return false;
+			}
+		if (!scope_has(out, p, len)) {
+			if (n + (n > 0) + len >= outsz ||
+			    n + (n > 0) + len > AG_SCOPE_MAX) {
+				ctl_err("scope longer than %d bytes",
+				    AG_SCOPE_MAX);
+				return false;
+			}
+			if (n > 0)
+				out[n++] = ' ';
+			memcpy(out + n, p, len);
+			n += len;
+			out[n] = '\0';
+		}
+		p += len;
+	}
+	return true;
+}
+
+bool
+ctl_scope_within(const char *want, const char *have)
+{
+	const char	*p = want;
+	size_t		 len;
+
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			return true;
+		len = strcspn(p, " ");
+		if (!scope_has(have, p, len))
+			return false;
+		p += len;
+	}
+}
+
+const char *
+ctl_time(long long t, char *buf, size_t bufsz)
+{
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(buf, bufsz, "%s", t == 0 ? "never" : "?");
+	return buf;
+}
+
+/*
+ * Create the directories leading to path (the last component too when
+ * leaf), printing each one made.  Existing ones are left as they are.
+ */
+static bool
+mkdirs(const char *path, bool leaf, mode_t mode)
+{
+	char	 buf[PATH_MAX];
+	char	*p;
+	size_t	 n;
+
+	n = strlen(path);
+	if (n == 0 || n >= sizeof(buf))
+		return n == 0;
+	memcpy(buf, path, n + 1);
+	if (!leaf) {
+		if ((p = strrchr(buf, '/')) == NULL)
+			return true;
+		*p = '\0';
+	}
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p[-1] != '/') {
+			char save = *p;
+
+			*p = '\0';
+			if (mkdir(buf, mode) == 0)
+				printf("created directory %s\n", buf);
+			else if (errno != EEXIST) {
+				ctl_err("%s: %s", buf, strerror(errno));
+				return false;
+			}
+			*p = save;
+		}
+		if (*p == '\0')
+			break;
+	}
+	return true;
+}
+
+static bool
+exists(const char *path)
+{
+	struct stat	 st;
+
+	return stat(path, &st) == 0;
+}
+
+/*
+ * init: the directories, user_db, state_db and a signing key of the
+ * configured algorithm, each only where missing.  key_dir is left to
+ * "key rotate", which makes it (0700) when it first needs it.
+ */
+int
+ctl_init(const struct conf *c, int argc, char **argv)
+{
+	char		*pos[1], why[AG_WHY_MAX];
+	int		 npos, made = 0;
+	enum ag_err	 e;
+
+	if (!ctl_args(argc, argv, NULL, pos, 0, &npos))
+		return ctl_usage();
+
+	if (!c->verify_only) {
+		if (!mkdirs(c->user_db, false, 0750))
+			return CTL_FAIL;
+		if (!exists(c->user_db)) {
+			if ((e = store_init(c->user_db)) != AG_OK) {
+				ctl_err("%s: cannot create: %s", c->user_db,
+				    ag_strerror(e));
+				return CTL_FAIL;
+			}
+			printf("created user_db %s\n", c->user_db);
+			made++;
+		}
+		if (!mkdirs(c->state_db, false, 0750))
+			return CTL_FAIL;
+		if (!exists(c->state_db)) {
+			if ((e = state_init(c)) != AG_OK) {
+				ctl_err("%s: cannot create: %s", c->state_db,
+				    ag_strerror(e));
+				return CTL_FAIL;
+			}
+			printf("created state_db %s\n", c->state_db);
+			made++;
+		}
+		if (!mkdirs(c->key_file, false, 0750))
+			return CTL_FAIL;
+		if (!exists(c->key_file)) {
+			if ((e = key_generate(c->algorithm, c->key_file,
+			    false, why, sizeof(why))) != AG_OK) {
+				ctl_err("%s: %s", c->key_file, why[0] != '\0' ?
+				    why : ag_strerror(e));
+				return CTL_FAIL;
+			}
+			printf("created key_file %s (%s)\n", c->key_file,
+			    ag_alg_name(c->algorithm));
+			made++;
+		}
+	}
+	if (made == 0)
+		printf("nothing to do: every file exists\n");
+	return CTL_OK;
+}
+
+static const struct {
+	const char	*name;
+	int		(*fn)(const struct conf *, int, char **);
+} cmds[] = {
+	{ "init",	ctl_init },
+	{ "key",	ctl_key },
+	{ "user",	ctl_user },
+	{ "client",	ctl_client },
+	{ "token",	ctl_token },
+};
+
+int
+main(int argc, char *argv[])
+{
+	static struct conf	 c;	/* large */
+	const char		*cfile = NULL, *path;
+	char			 why[AG_WHY_MAX + PATH_MAX];
+	size_t			 i;
+	int			 ch, rc;
+	enum ag_err		 e;
+
+	log_init("authgatectl");
+	while ((ch = getopt(argc, argv, "+c:")) != -1) {
+		switch (ch) {
+		case 'c':
+			cfile = optarg;
+			break;
+		default:
+			return ctl_usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return ctl_usage();
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0])) {
+		ctl_err("unknown command \"%s\"", argv[0]);
+		return ctl_usage();
+	}
+
+	path = conf_path(cfile);
+	conf_defaults(&c);
+	if ((e = conf_load(&c, path, why, sizeof(why))) != AG_OK) {
+		ctl_err("%s", why);
+		return CTL_FAIL;
+	}
+	rc = cmds[i].fn(&c, argc - 1, argv + 1);
+	store_close();
+	state_close();
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		ctl_err("standard output: %s", strerror(errno));
+		return CTL_FAIL;
+	}
+	return rc;
+}

@@ -1,3 +1,77 @@
+/*
+ * authgatectl(8): shared pieces of the subcommands.  Each ctl_*()
+ * command returns the exit status: CTL_OK, CTL_FAIL (a message naming
+ * the user or file is on stderr) or CTL_USAGE (usage on stderr).
+ */
 #ifndef CTL_H
 #define CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "authgate.h"
+
+#define CTL_OK		0
+#define CTL_FAIL	1
+#define CTL_USAGE	2
+
+#define CTL_ARGS_MAX	4	/* positional arguments of a command */
+
+struct conf;
+
+/* One --option of a command; val for options with an argument. */
+struct ctl_opt {
+	const char	*name;		/* without the leading "--" */
+	const char	**val;		/* NULL: a flag */
+	bool		*flag;
+};
+
+/*
+ * Split argv (after the command words) into options and at most
+ * maxpos positional arguments; "--opt=V" and "--opt V" both work and
+ * "--" ends the options.  Returns false after printing the reason.
+ */
+bool		 ctl_args(int argc, char **argv, const struct ctl_opt *opts,
+		    char **pos, int maxpos, int *npos);
+
+/* "authgatectl: " and the message on stderr; control bytes escaped. */
+void		 ctl_err(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+/* The usage lines on stderr; returns CTL_USAGE. */
+int		 ctl_usage(void);
+
+/*
+ * A password or secret: one line from standard input (from_stdin), else
+ * asked twice on /dev/tty without echo.  what names it in prompts and
+ * messages ("password").  The final newline (or CRLF) is removed; an
+ * empty value or one over AG_PASSWORD_MAX bytes is refused.  buf holds
+ * AG_PASSWORD_MAX + 2 bytes; the caller wipes it.
+ */
+enum ag_err	 ctl_secret(bool from_stdin, const char *what, char *buf,
+		    size_t bufsz, size_t *len);
+/* Read one line of at most bufsz - 1 bytes from fd, without buffering
+ * past it; the newline is dropped.  AG_ETOOBIG when longer. */
+enum ag_err	 ctl_readline(int fd, char *buf, size_t bufsz, size_t *len);
+
+/*
+ * Check a scope list from the command line and write it normalised
+ * (single spaces, each token once) into out.  False with a message when
+ * a token is not an RFC 6749 scope-token or holds a ','.
+ */
+bool		 ctl_scope(const char *in, char *out, size_t outsz);
+/* True if every token of want is in have. */
+bool		 ctl_scope_within(const char *want, const char *have);
+
+/* Format a Unix time as ISO 8601 UTC ("2026-11-27T02:40:00Z"); 0 gives
+ * "never". */
+const char	*ctl_time(long long t, char *buf, size_t bufsz);
+
+int		 ctl_init(const struct conf *c, int argc, char **argv);
+int		 ctl_key(const struct conf *c, int argc, char **argv);
+int		 ctl_user(const struct conf *c, int argc, char **argv);
+int		 ctl_client(const struct conf *c, int argc, char **argv);
+int		 ctl_token(const struct conf *c, int argc, char **argv);
+/* user import FILE (ctl_user.c). */
+int		 ctl_user_import(const struct conf *c, int argc, char **argv);
+
 #endif

@@ -1,1 +1,247 @@
-/* ctl_client: to be written */
+/*
+ * authgatectl client add|del|list|show.  A confidential client's secret
+ * is read from standard input, or made here from 32 random bytes and
+ * printed once; only its hash (password_hash) is stored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "b64.h"
+#include "conf.h"
+#include "ctl.h"
+#include "pw.h"
+#include "store.h"
+
+#define CLIENT_SECRET_BYTES	32
+
+static bool
+id_ok(const char *id)
+{
+	if (!store_name_ok(id)) {
+		ctl_err("client \"%s\": not a valid client id (1 to %d bytes, "
+		    "no space, ':', ',' or control character)", id,
+		    AG_NAME_MAX);
+		return false;
+	}
+	return true;
+}
+
+static int
+client_fail(const struct conf *c, const char *id, enum ag_err e)
+{
+	if (e == AG_ENOENT)
+		ctl_err("client %s: no such client", id);
+	else if (e == AG_EEXIST)
+		ctl_err("client %s: already exists", id);
+	else
+		ctl_err("client %s: %s: %s", id, c->user_db, ag_strerror(e));
+	return CTL_FAIL;
+}
+
+static int
+client_add(const struct conf *c, int argc, char **argv)
+{
+	struct client	 cl, old;
+	unsigned char	 rnd[CLIENT_SECRET_BYTES];
+	char		 secret[AG_PASSWORD_MAX + 2], *pos[1];
+	size_t		 len = 0;
+	bool		 pub = false, from_stdin = false, made = false;
+	int		 npos, rc = CTL_FAIL;
+	enum ag_err	 e;
+	const struct ctl_opt opts[] = {
+		{ "public", NULL, &pub },
+		{ "secret-stdin", NULL, &from_stdin },
+		{ NULL, NULL, NULL }
+	};
+
+	if (!ctl_args(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return ctl_usage();
+	if (pub && from_stdin) {
+		ctl_err("a public client has no secret: --public and "
+		    "--secret-stdin exclude each other");
+		return ctl_usage();
+	}
+	if (!id_ok(pos[0]))
+		return CTL_FAIL;
+	memset(&cl, 0, sizeof(cl));
+	(void)snprintf(cl.id, sizeof(cl.id), "%s", pos[0]);
+	e = store_client_get(c->user_db, cl.id, &old);
+	OPENSSL_cleanse(&old, sizeof(old));
+	if (e == AG_OK)
+		return client_fail(c, cl.id, AG_EEXIST);
+	if (e != AG_ENOENT)
+		return client_fail(c, cl.id, e);
+
+	cl.public_client = pub;
+	cl.created = (int64_t)time(NULL);
+	if (!pub) {
+		if (from_stdin) {
+			if (ctl_secret(true, "secret", secret,
+			    sizeof(secret), &len) != AG_OK)
+				goto out;
+		} else {
+			if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+				ctl_err("client %s: no random bytes", cl.id);
+				goto out;
+			}
+			len = b64_encode(rnd, sizeof(rnd), secret,
+			    sizeof(secret));
+			OPENSSL_cleanse(rnd, sizeof(rnd));
+			if (len == 0)
+				goto out;
+			made = true;
+		}
+		if ((e = pw_hash(c->password_hash, secret, len, cl.hash,
+		    sizeof(cl.hash))) != AG_OK) {
+			ctl_err("client %s: hashing the secret failed: %s",
+			    cl.id, ag_strerror(e));
+			goto out;
+		}
+	}
+	if ((e = store_client_put(c->user_db, &cl, true)) != AG_OK) {
+		(void)client_fail(c, cl.id, e);
+		goto out;
+	}
+	/* The only time the secret is shown: it is stored as a hash. */
+	if (made)
+		printf("%s\n", secret);
+	fprintf(stderr, "authgatectl: added %s client %s%s\n",
+	    pub ? "public" : "confidential", cl.id, made ?
+	    "; its secret, printed above, is not shown again" : "");
+	rc = CTL_OK;
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(&cl, sizeof(cl));
+	return rc;
+}
+
+static int
+client_del(const struct conf *c, int argc, char **argv)
+{
+	char		*pos[1];
+	int		 npos;
+	enum ag_err	 e;
+
+	if (!ctl_args(argc, argv, NULL, pos, 1, &npos) || npos != 1)
+		return ctl_usage();
+	if (!id_ok(pos[0]))
+		return CTL_FAIL;
+	if ((e = store_client_del(c->user_db, pos[0])) != AG_OK)
+		return client_fail(c, pos[0], e);
+	printf("deleted client %s\n", pos[0]);
+	return CTL_OK;
+}
+
+static int
+client_show(const struct conf *c, int argc, char **argv)
+{
+	struct client	 cl;
+	char		*pos[1], t[32];
+	int		 npos;
+	enum ag_err	 e;
+
+	if (!ctl_args(argc, argv, NULL, pos, 1, &npos) || npos != 1)
+		return ctl_usage();
+	if (!id_ok(pos[0]))
+		return CTL_FAIL;
+	if ((e = store_client_get(c->user_db, pos[0], &cl)) != AG_OK)
+		return client_fail(c, pos[0], e);
+	printf("id: %s\n", cl.id);
+	printf("type: %s\n", cl.public_client ? "public" : "confidential");
+	printf("created: %s\n", ctl_time(cl.created, t, sizeof(t)));
+	OPENSSL_cleanse(&cl, sizeof(cl));
+	return CTL_OK;
+}
+
+struct clist {
+	char	**lines;
+	size_t	  n, cap;
+	bool	  nomem;
+};
+
+static int
+list_one(const struct client *cl, void *arg)
+{
+	struct clist	*l = arg;
+	char		**nl;
+	size_t		 sz;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		if ((nl = reallocarray(l->lines, l->cap, sizeof(*nl))) ==
+		    NULL) {
+			l->nomem = true;
+			return 1;
+		}
+		l->lines = nl;
+	}
+	sz = strlen(cl->id) + 16;
+	if ((l->lines[l->n] = malloc(sz)) == NULL) {
+		l->nomem = true;
+		return 1;
+	}
+	(void)snprintf(l->lines[l->n], sz, "%s %s", cl->id,
+	    cl->public_client ? "public" : "confidential");
+	l->n++;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+client_list(const struct conf *c, int argc, char **argv)
+{
+	struct clist	 l;
+	char		*pos[1];
+	size_t		 i;
+	int		 npos, rc = CTL_OK;
+	enum ag_err	 e;
+
+	if (!ctl_args(argc, argv, NULL, pos, 0, &npos))
+		return ctl_usage();
+	memset(&l, 0, sizeof(l));
+	e = store_client_each(c->user_db, list_one, &l);
+	if (e != AG_OK || l.nomem) {
+		ctl_err("%s: %s", c->user_db, l.nomem ? "out of memory" :
+		    ag_strerror(e));
+		rc = CTL_FAIL;
+	} else {
+		qsort(l.lines, l.n, sizeof(*l.lines), cmp_str);
+		for (i = 0; i < l.n; i++)
+			printf("%s\n", l.lines[i]);
+	}
+	for (i = 0; i < l.n; i++)
+		free(l.lines[i]);
+	free(l.lines);
+	return rc;
+}
+
+int
+ctl_client(const struct conf *c, int argc, char **argv)
+{
+	if (argc < 1)
+		return ctl_usage();
+	if (c->verify_only) {
+		ctl_err("verify_only = yes: there is no user_db");
+		return CTL_FAIL;
+	}
+	if (strcmp(argv[0], "add") == 0)
+		return client_add(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "del") == 0)
+		return client_del(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "list") == 0)
+		return client_list(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "show") == 0)
+		return client_show(c, argc - 1, argv + 1);
+	ctl_err("unknown command \"client %s\"", argv[0]);
+	return ctl_usage();
+}

@@ -1,1 +1,239 @@
-/* ctl_token: to be written */
+/*
+ * authgatectl token issue|verify: offline access tokens, signed and
+ * checked with the same keyring and rules as authgate itself.  Tokens
+ * issued here carry client_id "authgatectl".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "jw.h"
+#include "jwt.h"
+#include "key.h"
+#include "state.h"
+#include "store.h"
+
+#define CTL_CLIENT_ID	"authgatectl"
+
+static bool
+load_keys(const struct conf *c, struct keyring **kr)
+{
+	char		 why[AG_WHY_MAX];
+	enum ag_err	 e;
+
+	why[0] = '\0';
+	if ((e = keyring_load(c, kr, why, sizeof(why))) != AG_OK) {
+		ctl_err("%s", why[0] != '\0' ? why : ag_strerror(e));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The scope authgate's token endpoint would grant: the asked one when
+ * it is within the user's (else an error), or default_scope within the
+ * user's, or all of the user's.
+ */
+static bool
+grant(const struct conf *c, const struct user *u, const char *want,
+    char *out, size_t outsz)
+{
+	char		 norm[AG_SCOPE_MAX + 1];
+	const char	*p;
+	size_t		 len, n = 0;
+
+	if (want != NULL) {
+		if (!ctl_scope(want, norm, sizeof(norm)))
+			return false;
+		if (!ctl_scope_within(norm, u->scope)) {
+			ctl_err("user %s: scope \"%s\" is not within the "
+			    "user's scope \"%s\"", u->name, norm, u->scope);
+			return false;
+		}
+		(void)snprintf(out, outsz, "%s", norm);
+		return true;
+	}
+	if (c->default_scope[0] == '\0') {
+		(void)snprintf(out, outsz, "%s", u->scope);
+		return true;
+	}
+	out[0] = '\0';
+	for (p = c->default_scope; *p != '\0'; p += len) {
+		p += strspn(p, " ");
+		len = strcspn(p, " ");
+		if (len == 0)
+			break;
+		(void)snprintf(norm, sizeof(norm), "%.*s", (int)len, p);
+		if (!ctl_scope_within(norm, u->scope))
+			continue;
+		if (n + len + 2 > outsz)
+			return false;
+		n += (size_t)snprintf(out + n, outsz - n, "%s%s",
+		    n > 0 ? " " : "", norm);
+	}
+	return true;
+}
+
+static int
+tok_issue(const struct conf *c, int argc, char **argv)
+{
+	struct keyring	*kr = NULL;
+	struct user	 u;
+	const char	*scope = NULL, *ttlarg = NULL;
+	char		*pos[1], *end, granted[AG_SCOPE_MAX + 1];
+	char		 tok[AG_TOKEN_MAX + 1];
+	long		 ttl;
+	int		 npos, rc = CTL_FAIL;
+	enum ag_err	 e;
+	const struct ctl_opt opts[] = {
+		{ "scope", &scope, NULL },
+		{ "ttl", &ttlarg, NULL },
+		{ NULL, NULL, NULL }
+	};
+
+	if (!ctl_args(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return ctl_usage();
+	ttl = c->access_token_ttl;
+	if (ttlarg != NULL) {
+		errno = 0;
+		ttl = strtol(ttlarg, &end, 10);
+		if (ttlarg[0] < '0' || ttlarg[0] > '9' || *end != '\0' ||
+		    errno != 0 || ttl < 1 || ttl > CONF_TTL_MAX) {
+			ctl_err("--ttl %s: not a number of seconds from 1 to "
+			    "%ld", ttlarg, CONF_TTL_MAX);
+			return ctl_usage();
+		}
+	}
+	if (c->verify_only) {
+		ctl_err("verify_only = yes: no signing key, no user_db");
+		return CTL_FAIL;
+	}
+	if (!store_name_ok(pos[0])) {
+		ctl_err("user \"%s\": not a valid user name", pos[0]);
+		return CTL_FAIL;
+	}
+	if ((e = store_user_get(c->user_db, pos[0], &u)) != AG_OK) {
+		if (e == AG_ENOENT)
+			ctl_err("user %s: no such user", pos[0]);
+		else
+			ctl_err("user %s: %s: %s", pos[0], c->user_db,
+			    ag_strerror(e));
+		return CTL_FAIL;
+	}
+	if (u.locked) {
+		ctl_err("user %s: locked", u.name);
+		goto out;
+	}
+	if (!grant(c, &u, scope, granted, sizeof(granted)))
+		goto out;
+	if (!load_keys(c, &kr))
+		goto out;
+	if (keyring_signer(kr) == NULL) {
+		ctl_err("%s: no signing key", c->key_file);
+		goto out;
+	}
+	if ((e = jwt_issue(c, kr, u.name, granted, CTL_CLIENT_ID, ttl,
+	    time(NULL), tok, sizeof(tok), NULL)) != AG_OK) {
+		ctl_err("user %s: cannot issue a token: %s", u.name,
+		    ag_strerror(e));
+		goto out;
+	}
+	printf("%s\n", tok);
+	rc = CTL_OK;
+out:
+	OPENSSL_cleanse(&u, sizeof(u));
+	keyring_free(kr);
+	return rc;
+}
+
+static int
+tok_verify(const struct conf *c, int argc, char **argv)
+{
+	struct keyring	*kr = NULL;
+	struct claims	 cl;
+	struct jw	 w;
+	const char	*why = NULL, *json;
+	char		*pos[1], buf[AG_TOKEN_MAX + 2], out[4096];
+	size_t		 len = 0, jlen;
+	int		 npos, rc = CTL_FAIL;
+	enum ag_err	 e;
+
+	if (!ctl_args(argc, argv, NULL, pos, 1, &npos))
+		return ctl_usage();
+	if (npos == 1) {
+		len = strlen(pos[0]);
+		if (len > AG_TOKEN_MAX) {
+			ctl_err("token: longer than %d bytes", AG_TOKEN_MAX);
+			return CTL_FAIL;
+		}
+		memcpy(buf, pos[0], len + 1);
+	} else {
+		e = ctl_readline(STDIN_FILENO, buf, sizeof(buf), &len);
+		if (e == AG_OK && len > 0 && buf[len - 1] == '\r')
+			buf[--len] = '\0';
+		if (e == AG_ETOOBIG || len > AG_TOKEN_MAX) {
+			ctl_err("token: longer than %d bytes", AG_TOKEN_MAX);
+			return CTL_FAIL;
+		}
+		if (e != AG_OK || len == 0) {
+			ctl_err("no token on the command line or standard "
+			    "input");
+			return CTL_FAIL;
+		}
+	}
+	if (!load_keys(c, &kr))
+		goto out;
+	if ((e = jwt_verify(c, kr, buf, len, time(NULL), &cl, &why)) !=
+	    AG_OK) {
+		ctl_err("token invalid: %s", why != NULL ? why :
+		    ag_strerror(e));
+		goto out;
+	}
+	if (!c->verify_only && state_deny_check(c, cl.jti)) {
+		ctl_err("token invalid: revoked (jti %s)", cl.jti);
+		goto out;
+	}
+	jw_init(&w, out, sizeof(out));
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "iss", c->issuer);
+	jw_str(&w, "sub", cl.sub);
+	if (c->audience[0] != '\0')
+		jw_str(&w, "aud", c->audience);
+	jw_int(&w, "exp", cl.exp);
+	jw_int(&w, "iat", cl.iat);
+	jw_int(&w, "nbf", cl.nbf);
+	jw_str(&w, "jti", cl.jti);
+	jw_str(&w, "scope", cl.scope);
+	jw_str(&w, "client_id", cl.client_id);
+	jw_obj_close(&w);
+	if ((json = jw_done(&w, &jlen)) == NULL) {
+		ctl_err("token: claims too large to print");
+		goto out;
+	}
+	printf("%s\n", json);
+	rc = CTL_OK;
+out:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	keyring_free(kr);
+	return rc;
+}
+
+int
+ctl_token(const struct conf *c, int argc, char **argv)
+{
+	if (argc < 1)
+		return ctl_usage();
+	if (strcmp(argv[0], "issue") == 0)
+		return tok_issue(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "verify") == 0)
+		return tok_verify(c, argc - 1, argv + 1);
+	ctl_err("unknown command \"token %s\"", argv[0]);
+	return ctl_usage();
+}

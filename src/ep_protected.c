@@ -1,1 +1,261 @@
-/* ep_protected: to be written */
+/*
+ * The bearer check (RFC 6750): GET/POST /protected, GET /auth (nginx
+ * auth_request) and the FastCGI authorizer role.  This is the hot path:
+ * no allocation, no database but the cached deny-list, no json-c.
+ *
+ * Answers, by kind of caller:
+ *
+ *	                 /protected      /auth           authorizer
+ *	no credentials   401             401             401
+ *	malformed        400             401             401
+ *	invalid token    401             401             401
+ *	scope missing    403             403             403
+ *	valid            200 + JSON      200 + {}        200, no body
+ *
+ * nginx turns anything but 2xx, 401 and 403 from auth_request into a
+ * 500, hence 401 for a malformed credential at /auth.
+ */
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ep.h"
+#include "jw.h"
+#include "jwt.h"
+#include "req.h"
+#include "resp.h"
+#include "state.h"
+
+#define CHALLENGE_MAX	RESP_HEADERS_MAX
+
+/* Append s to buf as the inside of an RFC 9110 quoted-string. */
+static bool
+qs_append(char *buf, size_t bufsz, size_t *len, const char *s, bool quote)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (*len + 3 >= bufsz)
+			return false;
+		if (quote && (c == '"' || c == '\\'))
+			buf[(*len)++] = '\\';
+		/* Control bytes cannot travel in a header: drop them. */
+		if (c < 0x20 || c == 0x7f)
+			continue;
+		buf[(*len)++] = (char)c;
+	}
+	buf[*len] = '\0';
+	return true;
+}
+
+/*
+ * WWW-Authenticate: Bearer realm="…"[, error="…"][, error_description=
+ * "…"][, scope="…"] (RFC 6750 3).
+ */
+static void
+challenge(const struct app *app, struct resp *res, const char *error,
+    const char *desc, const char *scope)
+{
+	char	 h[CHALLENGE_MAX];
+	size_t	 n = 0;
+	bool	 fit;
+
+	fit = qs_append(h, sizeof(h), &n, "Bearer realm=\"", false) &&
+	    qs_append(h, sizeof(h), &n, app->conf.realm, true) &&
+	    qs_append(h, sizeof(h), &n, "\"", false);
+	if (fit && error != NULL)
+		fit = qs_append(h, sizeof(h), &n, ", error=\"", false) &&
+		    qs_append(h, sizeof(h), &n, error, true) &&
+		    qs_append(h, sizeof(h), &n, "\"", false);
+	if (fit && desc != NULL)
+		fit = qs_append(h, sizeof(h), &n, ", error_description=\"",
+		    false) && qs_append(h, sizeof(h), &n, desc, true) &&
+		    qs_append(h, sizeof(h), &n, "\"", false);
+	if (fit && scope != NULL)
+		fit = qs_append(h, sizeof(h), &n, ", scope=\"", false) &&
+		    qs_append(h, sizeof(h), &n, scope, true) &&
+		    qs_append(h, sizeof(h), &n, "\"", false);
+	if (!fit) {
+		res->overflow = 1;
+		return;
+	}
+	resp_header(res, "WWW-Authenticate", h);
+}
+
+/* True if the urlencoded text s (len bytes) has a field access_token. */
+static bool
+has_access_token(const char *s, size_t len)
+{
+	static const char	 name[] = "access_token";
+	size_t			 i = 0, nl = sizeof(name) - 1;
+
+	while (i < len) {
+		if (len - i >= nl && memcmp(s + i, name, nl) == 0 &&
+		    (len - i == nl || s[i + nl] == '=' || s[i + nl] == '&'))
+			return true;
+		while (i < len && s[i] != '&')
+			i++;
+		i++;
+	}
+	return false;
+}
+
+/* True if the space-separated list have holds the scope want (wl bytes). */
+static bool
+scope_has(const char *have, const char *want, size_t wl)
+{
+	const char	*p = have;
+	size_t		 l;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		for (l = 0; p[l] != '\0' && p[l] != ' '; l++)
+			continue;
+		if (l == wl && l > 0 && memcmp(p, want, wl) == 0)
+			return true;
+		p += l;
+	}
+	return false;
+}
+
+/* True if have holds every scope of need (space- or comma-separated). */
+static bool
+scope_covers(const char *have, const char *need)
+{
+	const char	*p = need;
+	size_t		 l;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		for (l = 0; p[l] != '\0' && p[l] != ' ' && p[l] != ','; l++)
+			continue;
+		if (l > 0 && !scope_has(have, p, l))
+			return false;
+		p += l;
+	}
+	return true;
+}
+
+/* True if the Authorization value names the Bearer scheme. */
+static bool
+is_bearer(const char *h)
+{
+	while (*h == ' ' || *h == '\t')
+		h++;
+	return strncasecmp(h, "Bearer", 6) == 0 &&
+	    (h[6] == '\0' || h[6] == ' ' || h[6] == '\t');
+}
+
+/* A 401 or 403 with its challenge and JSON body. */
+static void
+deny(const struct app *app, struct resp *res, int status, const char *error,
+    const char *desc, const char *scope)
+{
+	challenge(app, res, error, desc, scope);
+	resp_error(res, status, error != NULL ? error : "unauthorized",
+	    desc != NULL ? desc : "Bearer token required");
+}
+
+void
+ep_protected(const struct app *app, const struct req *r, struct resp *res)
+{
+	struct claims	 cl;
+	struct jw	 w;
+	const char	*tok, *why = NULL, *body;
+	size_t		 toklen, len;
+	bool		 lenient, other;
+	enum ag_err	 e;
+
+	/* /auth and the authorizer may only answer 2xx, 401 or 403. */
+	lenient = r->role == REQ_AUTHORIZER || r->route == ROUTE_AUTH;
+
+	e = req_bearer(r->authorization, &tok, &toklen);
+	/* RFC 6750 2.2, 2.3 are not supported: only the header is. */
+	other = (r->query != NULL &&
+	    has_access_token(r->query, strlen(r->query))) ||
+	    (r->role != REQ_AUTHORIZER && r->body != NULL &&
+	    has_access_token(r->body, r->bodylen));
+	if (other) {
+		deny(app, res, lenient ? 401 : 400, "invalid_request",
+		    e == AG_ENOENT ? "The access token must be sent in the "
+		    "Authorization header" : "More than one method of "
+		    "sending the access token was used", NULL);
+		return;
+	}
+	switch (e) {
+	case AG_OK:
+		break;
+	case AG_ENOENT:
+		deny(app, res, 401, NULL, NULL, NULL);
+		return;
+	case AG_ETOOBIG:
+		deny(app, res, 401, "invalid_token", "token too long", NULL);
+		return;
+	case AG_EINVAL:
+	case AG_ENOMEM:
+	case AG_EEXIST:
+	case AG_EUNAVAIL:
+	case AG_EDENIED:
+		deny(app, res, lenient ? 401 : 400, "invalid_request",
+		    is_bearer(r->authorization) ? "Malformed Bearer "
+		    "credentials" : "The Authorization scheme is not Bearer",
+		    NULL);
+		return;
+	}
+
+	e = jwt_verify(&app->conf, app->keys, tok, toklen, time(NULL), &cl,
+	    &why);
+	if (e == AG_ENOMEM) {
+		res->status = 500;
+		return;
+	}
+	if (e != AG_OK) {
+		deny(app, res, 401, "invalid_token",
+		    why != NULL ? why : "invalid token", NULL);
+		return;
+	}
+	/* Verifiers hold no state_db (doc/scaling.md). */
+	if (!app->conf.verify_only && cl.jti[0] != '\0' &&
+	    state_deny_check(&app->conf, cl.jti)) {
+		deny(app, res, 401, "invalid_token", "token revoked", NULL);
+		return;
+	}
+	if (r->require_scope != NULL &&
+	    !scope_covers(cl.scope, r->require_scope)) {
+		deny(app, res, 403, "insufficient_scope",
+		    "The token lacks a required scope", r->require_scope);
+		return;
+	}
+
+	res->status = 200;
+	if (r->role == REQ_AUTHORIZER) {
+		/* Passed on to the guarded response: no body, no caching
+		 * directive of ours. */
+		resp_header(res, "Variable-REMOTE_USER", cl.sub);
+		resp_header(res, "Variable-AUTHGATE_SCOPE", cl.scope);
+		res->nobody = 1;
+		res->bodylen = 0;
+		return;
+	}
+	resp_header(res, "X-Auth-Request-User", cl.sub);
+	resp_header(res, "X-Auth-Request-Scope", cl.scope);
+	resp_header(res, "Cache-Control", "no-store");
+	if (r->route == ROUTE_AUTH) {
+		resp_json(res, 200, "{}", 2);
+		return;
+	}
+	jw_init(&w, res->body, sizeof(res->body));
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "message", "Hello, authenticated user!");
+	jw_str(&w, "sub", cl.sub);
+	jw_str(&w, "scope", cl.scope);
+	jw_obj_close(&w);
+	if ((body = jw_done(&w, &len)) == NULL) {
+		res->overflow = 1;
+		return;
+	}
+	res->bodylen = len;
+}

@@ -1,1 +1,697 @@
-/* ep_token: to be written */
+/*
+ * POST /token: the RFC 6749 token endpoint, with the resource owner
+ * password grant (4.3) and the refresh token grant (6), and client
+ * authentication (2.3.1) shared with /revoke and /introspect.
+ *
+ * serve.c has checked the method, the body size (413) and the content
+ * type (415) before we are called.
+ *
+ * Password logins answer an unknown user, a wrong password, an
+ * administrator's lock and a lockout with the same status and body, and
+ * spend the same work on each: one user_db read, one state_db read, one
+ * password hash, one state_db write.  Failures are counted for names
+ * that are not users too (under the same "fail" key scheme of state.c):
+ * skipping the write for them would make unknown names answer faster,
+ * by a whole fsync, and counting them also slows password spraying.
+ * Names that can never be users (store_name_ok() false) are the only
+ * exception; they reveal nothing.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "authgate.h"
+#include "conf.h"
+#include "ep.h"
+#include "ep_oauth.h"
+#include "form.h"
+#include "jw.h"
+#include "jwt.h"
+#include "log.h"
+#include "pw.h"
+#include "req.h"
+#include "resp.h"
+#include "state.h"
+#include "store.h"
+
+#define BAD_LOGIN	"Incorrect username or password"
+#define BAD_REFRESH	"Invalid refresh token"
+
+static const char *const token_once[] = {
+	"grant_type", "username", "password", "scope", "client_id",
+	"client_secret", "refresh_token", NULL
+};
+
+bool
+ep_body_parse(const struct req *rq, const char *const *once,
+    struct ep_body *b, struct resp *rs)
+{
+	size_t		 i, count;
+	enum ag_err	 e;
+
+	memset(b, 0, sizeof(*b));
+	b->len = rq->body != NULL ? rq->bodylen : 0;
+	if ((b->buf = malloc(b->len + 1)) == NULL) {
+		ep_unavailable(rs);
+		return false;
+	}
+	if (b->len > 0)
+		memcpy(b->buf, rq->body, b->len);
+	b->buf[b->len] = '\0';
+	if ((e = form_parse(b->buf, b->len, &b->form)) != AG_OK) {
+		resp_error(rs, 400, "invalid_request",
+		    e == AG_ETOOBIG ? "Too many fields" : "Malformed body");
+		return false;
+	}
+	for (i = 0; once[i] != NULL; i++) {
+		(void)form_get(&b->form, once[i], &count);
+		if (count > 1) {
+			resp_error(rs, 400, "invalid_request",
+			    "A parameter was given more than once");
+			return false;
+		}
+	}
+	return true;
+}
+
+void
+ep_body_free(struct ep_body *b)
+{
+	if (b->buf != NULL) {
+		OPENSSL_cleanse(b->buf, b->len + 1);
+		free(b->buf);
+	}
+	OPENSSL_cleanse(&b->form, sizeof(b->form));
+	b->buf = NULL;
+	b->len = 0;
+}
+
+void
+ep_unavailable(struct resp *rs)
+{
+	resp_error(rs, 503, "temporarily_unavailable",
+	    "The service cannot store its state now; try again later");
+}
+
+void
+ep_server_error(struct resp *rs)
+{
+	resp_error(rs, 500, "server_error", "Internal error");
+}
+
+void
+ep_no_store(struct resp *rs)
+{
+	if (!resp_has_header(rs, "Cache-Control"))
+		resp_header(rs, "Cache-Control", "no-store");
+	if (!resp_has_header(rs, "Pragma"))
+		resp_header(rs, "Pragma", "no-cache");
+}
+
+/*
+ * 401 invalid_client with a Basic challenge (RFC 6749 5.2).  The realm
+ * loses quotes and backslashes rather than break the header.
+ */
+static void
+invalid_client(const struct app *app, struct resp *rs)
+{
+	char		 hdr[CONF_VALUE_MAX + 32];
+	const char	*p;
+	size_t		 n;
+
+	resp_error(rs, 401, "invalid_client", "Client authentication failed");
+	n = (size_t)snprintf(hdr, sizeof(hdr), "Basic realm=\"");
+	for (p = app->conf.realm; *p != '\0' && n < sizeof(hdr) - 3; p++)
+		if (*p != '"' && *p != '\\')
+			hdr[n++] = *p;
+	hdr[n++] = '"';
+	hdr[n] = '\0';
+	resp_header(rs, "WWW-Authenticate", hdr);
+}
+
+static void
+default_client(struct client *cl)
+{
+	memset(cl, 0, sizeof(*cl));
+	cl->public_client = true;
+}
+
+/*
+ * Client authentication.  One method per request (RFC 6749 2.3): HTTP
+ * Basic together with a client_secret field is refused.  A client_id
+ * field next to Basic is tolerated when it names the same client, as
+ * some libraries send both; it authenticates nothing by itself.
+ * Registered public clients send their id with no secret, or an empty
+ * one (requests-oauthlib sends Basic "id:").
+ */
+bool
+ep_client_auth(const struct app *app, const struct req *rq,
+    const struct form *f, bool require_confidential, struct client *cl,
+    struct resp *rs)
+{
+	char		 buser[AG_NAME_MAX + 1], bpass[AG_PASSWORD_MAX + 1];
+	const char	*fid, *fsecret, *id = NULL, *secret = NULL;
+	size_t		 nid, nsecret;
+	bool		 basic = false, ok = false;
+	enum ag_err	 e;
+
+	default_client(cl);
+	buser[0] = bpass[0] = '\0';
+	fid = form_get(f, "client_id", &nid);
+	fsecret = form_get(f, "client_secret", &nsecret);
+	if (nid > 1 || nsecret > 1) {
+		resp_error(rs, 400, "invalid_request",
+		    "A parameter was given more than once");
+		goto out;
+	}
+	if (rq->authorization != NULL && rq->authorization[0] != '\0') {
+		e = req_basic(rq->authorization, buser, sizeof(buser),
+		    bpass, sizeof(bpass));
+		if (e == AG_OK)
+			basic = true;
+		else if (e == AG_ETOOBIG) {
+			invalid_client(app, rs);
+			goto out;
+		} else if (e != AG_ENOENT) {
+			resp_error(rs, 400, "invalid_request",
+			    "Malformed Authorization header");
+			goto out;
+		}
+	}
+	if (basic) {
+		if (fsecret != NULL || (fid != NULL &&
+		    strcmp(fid, buser) != 0)) {
+			resp_error(rs, 400, "invalid_request",
+			    "More than one client authentication method");
+			goto out;
+		}
+		id = buser;
+		secret = bpass;
+	} else {
+		id = fid;
+		secret = fsecret;
+	}
+
+	/* No client named: the public default client. */
+	if (id == NULL || (id[0] == '\0' && (secret == NULL ||
+	    secret[0] == '\0'))) {
+		if (secret != NULL && secret[0] != '\0') {
+			resp_error(rs, 400, "invalid_request",
+			    "client_secret without client_id");
+			goto out;
+		}
+		if (require_confidential) {
+			invalid_client(app, rs);
+			goto out;
+		}
+		ok = true;
+		goto out;
+	}
+
+	if (strlen(id) > AG_NAME_MAX || !store_name_ok(id) ||
+	    (secret != NULL && strlen(secret) > AG_PASSWORD_MAX)) {
+		invalid_client(app, rs);
+		goto out;
+	}
+	e = store_client_get(app->conf.user_db, id, cl);
+	if (e == AG_EUNAVAIL) {
+		log_msg("client \"%s\": user_db unreadable", id);
+		ep_unavailable(rs);
+		goto out;
+	}
+	if (e != AG_OK) {
+		/* The same work as a known client's secret check. */
+		if (secret != NULL && secret[0] != '\0')
+			pw_dummy(app->conf.password_hash, secret,
+			    strlen(secret));
+		log_msg("client \"%s\": unknown", id);
+		invalid_client(app, rs);
+		goto out;
+	}
+	if (cl->public_client) {
+		if (require_confidential || (secret != NULL &&
+		    secret[0] != '\0')) {
+			log_msg("client \"%s\": public client refused", id);
+			invalid_client(app, rs);
+			goto out;
+		}
+		ok = true;
+		goto out;
+	}
+	if (secret == NULL || secret[0] == '\0' ||
+	    !pw_verify(cl->hash, secret, strlen(secret))) {
+		log_msg("client \"%s\": missing or wrong secret", id);
+		invalid_client(app, rs);
+		goto out;
+	}
+	ok = true;
+out:
+	OPENSSL_cleanse(bpass, sizeof(bpass));
+	if (!ok)
+		default_client(cl);
+	return ok;
+}
+
+/*
+ * RFC 6749 3.3: scope = scope-token *( SP scope-token ), each token
+ * 1*NQCHAR (%x21 / %x23-5B / %x5D-7E).  The empty string is not a scope.
+ */
+static bool
+scope_ok(const char *s)
+{
+	size_t		 i;
+	bool		 intok = false;
+	unsigned char	 c;
+
+	if (strlen(s) > AG_SCOPE_MAX)
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		c = (unsigned char)s[i];
+		if (c == ' ') {
+			if (!intok)
+				return false;
+			intok = false;
+			continue;
+		}
+		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+			return false;
+		intok = true;
+	}
+	return intok;
+}
+
+/* True if the space-separated list holds the token t (n bytes). */
+static bool
+scope_has(const char *list, const char *t, size_t n)
+{
+	const char	*p = list, *sp;
+	size_t		 len;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		sp = strchr(p, ' ');
+		len = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		if (len == n && memcmp(p, t, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/*
+ * The tokens of a that b holds too, once each, into out.  With
+ * subset_only, any token of a missing from b is AG_EDENIED instead.
+ */
+static enum ag_err
+scope_meet(const char *a, const char *b, bool subset_only, char *out,
+    size_t outsz)
+{
+	const char	*p = a, *sp;
+	size_t		 len, n = 0;
+
+	out[0] = '\0';
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		sp = strchr(p, ' ');
+		len = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		if (!scope_has(b, p, len)) {
+			if (subset_only)
+				return AG_EDENIED;
+		} else if (!scope_has(out, p, len)) {
+			if (n + (n > 0) + len >= outsz)
+				return AG_ETOOBIG;
+			if (n > 0)
+				out[n++] = ' ';
+			memcpy(out + n, p, len);
+			n += len;
+			out[n] = '\0';
+		}
+		p += len;
+	}
+	return AG_OK;
+}
+
+/*
+ * The scope to grant: the requested one when it is within allowed (else
+ * invalid_scope), otherwise the default scope within allowed, or all of
+ * allowed.  want may be NULL or "".
+ */
+static bool
+scope_grant(const struct app *app, const char *want, const char *allowed,
+    char *out, size_t outsz, struct resp *rs)
+{
+	enum ag_err	 e;
+
+	if (want != NULL && want[0] != '\0') {
+		if (!scope_ok(want)) {
+			resp_error(rs, 400, "invalid_scope",
+			    "Malformed scope");
+			return false;
+		}
+		e = scope_meet(want, allowed, true, out, outsz);
+	} else if (app->conf.default_scope[0] != '\0')
+		e = scope_meet(app->conf.default_scope, allowed, false, out,
+		    outsz);
+	else
+		e = scope_meet(allowed, allowed, false, out, outsz);
+	if (e != AG_OK) {
+		resp_error(rs, 400, "invalid_scope",
+		    "The requested scope exceeds the scope granted");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Issue the access token (and the refresh token r describes, when
+ * refresh tokens are on) and write the 200 of RFC 6749 5.1.
+ */
+static void
+issue(const struct app *app, const char *sub, const char *scope,
+    const struct client *cl, struct refresh *r, time_t now, struct resp *rs)
+{
+	char		 tok[AG_TOKEN_MAX + 1], rtok[AG_REFRESH_LEN + 1];
+	char		 body[AG_TOKEN_MAX + AG_SCOPE_MAX + 256];
+	struct claims	 claims;
+	struct jw	 w;
+	const char	*json;
+	size_t		 len;
+	enum ag_err	 e;
+
+	rtok[0] = '\0';
+	if (app->keys == NULL) {
+		ep_server_error(rs);
+		return;
+	}
+	e = jwt_issue(&app->conf, app->keys, sub, scope, cl->id,
+	    app->conf.access_token_ttl, now, tok, sizeof(tok), &claims);
+	if (e != AG_OK) {
+		log_msg("token: user \"%s\": cannot issue: %s", sub,
+		    ag_strerror(e));
+		ep_server_error(rs);
+		goto out;
+	}
+	if (app->conf.refresh_token_ttl > 0) {
+		r->exp = (int64_t)now + app->conf.refresh_token_ttl;
+		if ((e = state_refresh_new(&app->conf, r, rtok)) != AG_OK) {
+			log_msg("token: user \"%s\": cannot store refresh "
+			    "token: %s", sub, ag_strerror(e));
+			ep_unavailable(rs);
+			goto out;
+		}
+	}
+	jw_init(&w, body, sizeof(body));
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "access_token", tok);
+	jw_str(&w, "token_type", "bearer");
+	jw_int(&w, "expires_in", app->conf.access_token_ttl);
+	jw_str(&w, "scope", scope);
+	if (rtok[0] != '\0')
+		jw_str(&w, "refresh_token", rtok);
+	jw_obj_close(&w);
+	if ((json = jw_done(&w, &len)) == NULL) {
+		ep_server_error(rs);
+		goto out;
+	}
+	resp_json(rs, 200, json, len);
+	ep_no_store(rs);
+	log_msg("token: user \"%s\" client \"%s\": issued jti %s", sub,
+	    cl->id, claims.jti);
+out:
+	OPENSSL_cleanse(tok, sizeof(tok));
+	OPENSSL_cleanse(rtok, sizeof(rtok));
+	OPENSSL_cleanse(body, sizeof(body));
+}
+
+static void
+bad_login(struct resp *rs)
+{
+	resp_error(rs, 400, "invalid_grant", BAD_LOGIN);
+}
+
+/* Re-hash a password stored in another scheme or cost; not fatal. */
+static void
+rehash(const struct app *app, struct user *u, const char *pw, size_t pwlen,
+    time_t now)
+{
+	char		 hash[AG_HASH_MAX + 1];
+	struct user	 nu;
+	enum ag_err	 e;
+
+	if (!pw_needs_rehash(u->hash, app->conf.password_hash))
+		return;
+	e = pw_hash(app->conf.password_hash, pw, pwlen, hash, sizeof(hash));
+	if (e != AG_OK) {
+		log_msg("token: user \"%s\": re-hash failed: %s", u->name,
+		    ag_strerror(e));
+		return;
+	}
+	nu = *u;
+	memcpy(nu.hash, hash, sizeof(nu.hash));
+	nu.changed = (int64_t)now;
+	if ((e = store_user_put(app->conf.user_db, &nu, false)) != AG_OK)
+		log_msg("token: user \"%s\": cannot store re-hashed "
+		    "password: %s", u->name, ag_strerror(e));
+	else
+		log_msg("token: user \"%s\": password re-hashed", u->name);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	OPENSSL_cleanse(&nu, sizeof(nu));
+}
+
+static void
+grant_password(const struct app *app, const struct form *f,
+    const struct client *cl, struct resp *rs)
+{
+	struct user	 u;
+	struct failinfo	 fi;
+	struct refresh	 r;
+	const char	*name, *pw, *want;
+	char		 scope[AG_SCOPE_MAX + 1];
+	size_t		 pwlen;
+	time_t		 now;
+	bool		 known = false, match, valid;
+	enum ag_err	 e;
+
+	memset(&u, 0, sizeof(u));
+	memset(&fi, 0, sizeof(fi));
+	name = form_get(f, "username", NULL);
+	pw = form_get(f, "password", NULL);
+	want = form_get(f, "scope", NULL);
+	if (name == NULL || name[0] == '\0' || pw == NULL) {
+		resp_error(rs, 400, "invalid_request",
+		    "username and password are required");
+		return;
+	}
+	pwlen = strlen(pw);
+	if (strlen(name) > AG_NAME_MAX || pwlen > AG_PASSWORD_MAX) {
+		resp_error(rs, 400, "invalid_request",
+		    "username or password too long");
+		return;
+	}
+	now = time(NULL);
+	valid = store_name_ok(name);
+
+	if (valid) {
+		e = store_user_get(app->conf.user_db, name, &u);
+		if (e == AG_OK)
+			known = true;
+		else if (e != AG_ENOENT) {
+			log_msg("token: user_db unreadable: %s",
+			    ag_strerror(e));
+			ep_unavailable(rs);
+			goto out;
+		}
+		if ((e = state_fail_get(&app->conf, name, &fi)) != AG_OK) {
+			log_msg("token: state_db unreadable: %s",
+			    ag_strerror(e));
+			ep_unavailable(rs);
+			goto out;
+		}
+	}
+	/* Hash even for locked users, so a lock does not answer faster. */
+	if (known)
+		match = pw_verify(u.hash, pw, pwlen);
+	else {
+		pw_dummy(app->conf.password_hash, pw, pwlen);
+		match = false;
+	}
+	if (!known || !match || u.locked || fi.locked_until > (int64_t)now) {
+		if (valid && (e = state_fail_add(&app->conf, name, now,
+		    &fi)) != AG_OK) {
+			log_msg("token: cannot count failure: %s",
+			    ag_strerror(e));
+			ep_unavailable(rs);
+			goto out;
+		}
+		log_msg("token: user \"%s\": login failed (%s)", name,
+		    !known ? "unknown" : !match ? "bad password" :
+		    u.locked ? "locked" : "locked out");
+		bad_login(rs);
+		goto out;
+	}
+	if (fi.failures > 0 || fi.locked_until != 0) {
+		if ((e = state_fail_clear(&app->conf, name)) != AG_OK) {
+			log_msg("token: cannot clear failures: %s",
+			    ag_strerror(e));
+			ep_unavailable(rs);
+			goto out;
+		}
+	}
+	rehash(app, &u, pw, pwlen, now);
+	if (!scope_grant(app, want, u.scope, scope, sizeof(scope), rs))
+		goto out;
+	memset(&r, 0, sizeof(r));
+	memcpy(r.user, u.name, sizeof(r.user));
+	memcpy(r.client_id, cl->id, sizeof(r.client_id));
+	memcpy(r.scope, scope, sizeof(r.scope));
+	issue(app, u.name, scope, cl, &r, now, rs);
+out:
+	OPENSSL_cleanse(&u, sizeof(u));
+}
+
+/*
+ * The refresh grant.  The token is looked at first (peek) and used
+ * (rotated) only once the request is known to be good, so a mistake in
+ * the request, a narrower scope spelt wrong say, does not burn it.  A
+ * token peek does not find (unknown, expired, used before) is still
+ * handed to state_refresh_use(), which revokes the family of a reused
+ * one (RFC 6819 5.2.2.3).
+ */
+static void
+grant_refresh(const struct app *app, const struct form *f,
+    const struct client *cl, struct resp *rs)
+{
+	struct refresh	 r, used;
+	struct user	 u;
+	const char	*tok, *want;
+	char		 narrow[AG_SCOPE_MAX + 1], scope[AG_SCOPE_MAX + 1];
+	time_t		 now;
+	enum ag_err	 e;
+
+	memset(&u, 0, sizeof(u));
+	memset(&r, 0, sizeof(r));
+	memset(&used, 0, sizeof(used));
+	tok = form_get(f, "refresh_token", NULL);
+	want = form_get(f, "scope", NULL);
+	if (tok == NULL || tok[0] == '\0') {
+		resp_error(rs, 400, "invalid_request",
+		    "refresh_token is required");
+		return;
+	}
+	if (strlen(tok) != AG_REFRESH_LEN) {
+		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+		return;
+	}
+	now = time(NULL);
+	if ((e = state_refresh_peek(&app->conf, tok, now, &r)) == AG_OK) {
+		/* Peek found it; use will decide below. */
+	} else if (e == AG_EUNAVAIL || e == AG_ENOMEM)
+		goto unavail;
+	else {
+		e = state_refresh_use(&app->conf, tok, now, &used);
+		if (e == AG_EUNAVAIL || e == AG_ENOMEM)
+			goto unavail;
+		log_msg("token: refresh token refused: %s",
+		    e == AG_EDENIED ? "reused, family revoked" :
+		    e == AG_OK ? "inconsistent state" : ag_strerror(e));
+		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+		goto out;
+	}
+	/*
+	 * Bound to the client it was issued to (RFC 6749 6).  Presented by
+	 * another, it has leaked: the whole family goes.
+	 */
+	if (strcmp(r.client_id, cl->id) != 0) {
+		log_msg("token: refresh token of client \"%s\" presented by "
+		    "\"%s\": family revoked", r.client_id, cl->id);
+		e = state_refresh_revoke(&app->conf, tok);
+		if (e != AG_OK && e != AG_ENOENT)
+			goto unavail;
+		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+		goto out;
+	}
+	/*
+	 * An administrator's lock ends refreshing; a lockout (failed
+	 * passwords, possibly someone else's) does not.
+	 */
+	e = store_user_get(app->conf.user_db, r.user, &u);
+	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
+		goto unavail;
+	if (e != AG_OK || u.locked) {
+		log_msg("token: refresh for user \"%s\" refused: %s", r.user,
+		    e != AG_OK ? "no such user" : "locked");
+		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+		goto out;
+	}
+	/* Narrow, never widen; and never past the user's scope now. */
+	if (want == NULL || want[0] == '\0')
+		memcpy(narrow, r.scope, sizeof(narrow));
+	else if (!scope_grant(app, want, r.scope, narrow, sizeof(narrow),
+	    rs))
+		goto out;
+	if (scope_meet(narrow, u.scope, false, scope, sizeof(scope)) !=
+	    AG_OK) {
+		ep_server_error(rs);
+		goto out;
+	}
+	/* Rotate.  Losing a race with another use is a reuse. */
+	e = state_refresh_use(&app->conf, tok, now, &used);
+	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
+		goto unavail;
+	if (e != AG_OK || strcmp(used.family, r.family) != 0) {
+		log_msg("token: refresh token of user \"%s\" refused at use: "
+		    "%s", r.user, ag_strerror(e));
+		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+		goto out;
+	}
+	/* The new refresh token keeps the grant's scope (RFC 6749 6). */
+	issue(app, u.name, scope, cl, &used, now, rs);
+	goto out;
+unavail:
+	log_msg("token: refresh: storage unavailable: %s", ag_strerror(e));
+	ep_unavailable(rs);
+out:
+	OPENSSL_cleanse(&r, sizeof(r));
+	OPENSSL_cleanse(&used, sizeof(used));
+	OPENSSL_cleanse(&u, sizeof(u));
+}
+
+void
+ep_token(const struct app *app, const struct req *rq, struct resp *rs)
+{
+	struct ep_body	 b;
+	struct client	 cl;
+	const char	*gt;
+
+	memset(&b, 0, sizeof(b));
+	if (app->conf.verify_only) {
+		resp_error(rs, 404, "not_found",
+		    "This service only verifies tokens");
+		return;
+	}
+	if (!ep_body_parse(rq, token_once, &b, rs))
+		goto out;
+	if (!ep_client_auth(app, rq, &b.form, false, &cl, rs))
+		goto out;
+	gt = form_get(&b.form, "grant_type", NULL);
+	if (gt == NULL || strcmp(gt, "password") == 0)
+		grant_password(app, &b.form, &cl, rs);
+	else if (strcmp(gt, "refresh_token") == 0 &&
+	    app->conf.refresh_token_ttl > 0)
+		grant_refresh(app, &b.form, &cl, rs);
+	else
+		resp_error(rs, 400, "unsupported_grant_type",
+		    "Supported grant types: password, refresh_token");
+out:
+	ep_body_free(&b);
+}

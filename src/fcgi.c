@@ -1,1 +1,277 @@
-/* fcgi: to be written */
+/*
+ * FastCGI: worker threads accepting on one listening socket.
+ *
+ * Stopping.  libfcgi's FCGX_Accept_r blocks in accept(2), which no
+ * flag wakes.  Closing or shutting down the socket would also stop
+ * sibling processes sharing it (spawn-fcgi -F), and a signal could land
+ * while the thread is already reading a request.  So a worker waits
+ * in poll(2) on the socket and on a pipe that the main thread writes
+ * when SIGTERM arrives, and calls FCGX_Accept_r only once a connection
+ * is pending; the socket is non-blocking, so a connection a sibling
+ * took first only makes FCGX_Accept_r fail with EAGAIN.  A request in
+ * flight is never interrupted: its thread looks at the pipe only after
+ * answering.  The main thread then joins the workers and exits 0.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "conf.h"
+#include "fcgi.h"
+#include "log.h"
+#include "serve.h"
+
+static int		 listen_fd = 0;
+static int		 wake[2] = { -1, -1 };
+static atomic_int	 stopping;
+static pthread_t	 main_tid;
+static pthread_mutex_t	 accept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* systemd socket activation: LISTEN_PID is us and LISTEN_FDS is 1. */
+static int
+systemd_fd(void)
+{
+	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char		*end;
+	long		 p;
+
+	if (pid == NULL || fds == NULL)
+		return -1;
+	errno = 0;
+	p = strtol(pid, &end, 10);
+	if (errno != 0 || *end != '\0' || p != (long)getpid())
+		return -1;
+	if (strcmp(fds, "1") != 0) {
+		log_msg("LISTEN_FDS=%s: exactly one socket expected", fds);
+		return -1;
+	}
+	return 3;
+}
+
+bool
+fcgi_is_cgi(const char *address)
+{
+	if (address != NULL || systemd_fd() != -1)
+		return false;
+	return FCGX_IsCGI() != 0;
+}
+
+static const char *
+fcgi_get(const char *name, void *arg)
+{
+	FCGX_Request	*fr = arg;
+	const char	*v = FCGX_GetParam(name, fr->envp);
+
+	/*
+	 * lighttpd sets no per-location parameters: its authorizer takes
+	 * the required scope from the process environment (bin-environment).
+	 */
+	if (v == NULL && strcmp(name, "AUTHGATE_REQUIRE_SCOPE") == 0)
+		v = getenv(name);
+	return v;
+}
+
+static long
+fcgi_read(void *arg, char *buf, size_t n)
+{
+	FCGX_Request	*fr = arg;
+	int		 want = n > 65536 ? 65536 : (int)n, got;
+
+	got = FCGX_GetStr(buf, want, fr->in);
+	if (got < 0)
+		return -1;
+	return got;
+}
+
+static int
+fcgi_write(void *arg, const char *buf, size_t n)
+{
+	FCGX_Request	*fr = arg;
+
+	while (n > 0) {
+		int	 chunk = n > 65536 ? 65536 : (int)n;
+
+		if (FCGX_PutStr(buf, chunk, fr->out) != chunk)
+			return -1;
+		buf += chunk;
+		n -= (size_t)chunk;
+	}
+	return 0;
+}
+
+/* Wait for a connection or the stop pipe; true when one is pending. */
+static bool
+wait_connection(void)
+{
+	struct pollfd	 pfd[2];
+
+	for (;;) {
+		if (atomic_load(&stopping))
+			return false;
+		pfd[0].fd = listen_fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = wake[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_msg("poll: %s", strerror(errno));
+			return false;
+		}
+		if (pfd[1].revents != 0)
+			return false;
+		if (pfd[0].revents & (POLLERR | POLLNVAL)) {
+			log_msg("listening socket failed");
+			return false;
+		}
+		if (pfd[0].revents & POLLIN)
+			return true;
+	}
+}
+
+static void *
+worker(void *arg)
+{
+	FCGX_Request	 fr;
+	struct serve_io	 io;
+	int		 rc;
+
+	(void)arg;
+	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
+		log_msg("FCGX_InitRequest failed");
+		return NULL;
+	}
+	io.get = fcgi_get;
+	io.read = fcgi_read;
+	io.write = fcgi_write;
+	io.arg = &fr;
+	for (;;) {
+		if (pthread_mutex_lock(&accept_lock) != 0)
+			break;
+		rc = -1;
+		while (wait_connection()) {
+			rc = FCGX_Accept_r(&fr);
+			if (rc == 0 || (rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			    rc != -EINTR && rc != -ECONNABORTED))
+				break;
+		}
+		(void)pthread_mutex_unlock(&accept_lock);
+		if (rc != 0) {
+			if (!atomic_load(&stopping))
+				log_msg("FCGX_Accept_r failed: %d", rc);
+			break;
+		}
+		serve_request(&io);
+		FCGX_Finish_r(&fr);
+	}
+	/* A failing worker stops the others too: the process exits and
+	 * the web server starts a fresh one. */
+	if (!atomic_exchange(&stopping, 1))
+		(void)pthread_kill(main_tid, SIGUSR1);
+	FCGX_Free(&fr, 1);
+	return NULL;
+}
+
+static void
+noop(int sig)
+{
+	(void)sig;
+}
+
+int
+fcgi_run(const char *address, long nthreads)
+{
+	pthread_t	*tids;
+	sigset_t	 set;
+	struct sigaction sa;
+	long		 i, started = 0;
+	int		 sig, fl, fd;
+
+	main_tid = pthread_self();
+	if (FCGX_Init() != 0) {
+		log_msg("FCGX_Init failed");
+		return 1;
+	}
+	if (address != NULL) {
+		if ((listen_fd = FCGX_OpenSocket(address, FCGI_BACKLOG)) < 0) {
+			log_msg("%s: cannot listen", address);
+			return 1;
+		}
+	} else if ((fd = systemd_fd()) != -1) {
+		listen_fd = fd;
+		(void)unsetenv("LISTEN_PID");
+		(void)unsetenv("LISTEN_FDS");
+		(void)unsetenv("LISTEN_FDNAMES");
+	} else
+		listen_fd = 0;
+	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_msg("listening socket: %s", strerror(errno));
+		return 1;
+	}
+	if (pipe(wake) == -1) {
+		log_msg("pipe: %s", strerror(errno));
+		return 1;
+	}
+
+	/* Signals: workers block them all; this thread waits for them. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = noop;
+	(void)sigaction(SIGUSR1, &sa, NULL);	/* replace libfcgi's */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+		log_msg("pthread_sigmask failed");
+		return 1;
+	}
+
+	if (nthreads < 1)
+		nthreads = 1;
+	if (nthreads > CONF_THREADS_MAX)
+		nthreads = CONF_THREADS_MAX;
+	if ((tids = calloc((size_t)nthreads, sizeof(*tids))) == NULL) {
+		log_msg("out of memory");
+		return 1;
+	}
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&tids[i], NULL, worker, NULL) != 0) {
+			log_msg("pthread_create failed");
+			break;
+		}
+		started++;
+	}
+	if (started == 0) {
+		free(tids);
+		return 1;
+	}
+
+	/* A signal, or SIGUSR1 from a worker that gave up. */
+	while (sigwait(&set, &sig) != 0)
+		continue;
+	if (sig > 0 && sig != SIGUSR1)
+		log_msg("signal %d: finishing requests in flight", sig);
+	atomic_store(&stopping, 1);
+	FCGX_ShutdownPending();
+	if (write(wake[1], "x", 1) != 1)
+		log_msg("write: %s", strerror(errno));
+	for (i = 0; i < started; i++)
+		(void)pthread_join(tids[i], NULL);
+	free(tids);
+	return 0;
+}

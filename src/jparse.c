@@ -1,1 +1,524 @@
-/* jparse: to be written */
+/*
+ * A strict JSON parser for JOSE headers and claims, one pass over the
+ * text.  Recursion is bounded by JP_DEPTH_MAX, so a deeply nested input
+ * is refused after a few frames.  Decoded strings go into o->buf; a
+ * decoded string and its NUL never take more room than its quoted text,
+ * so o->buf (AG_TOKEN_MAX bytes) always suffices.  Strings of skipped
+ * values are decoded only to validate them, and their room is reused.
+ */
+#include <string.h>
+
+#include "jparse.h"
+
+struct jp {
+	const unsigned char	*p, *end;
+	struct jp_obj		*o;
+	size_t			 bl;		/* bytes of o->buf used */
+	struct jp_str		 names[JP_NAMES_MAX];
+	size_t			 nnames;
+};
+
+static enum ag_err	skip_value(struct jp *, int);
+
+static void
+ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+	    *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+/* Whether the next byte is c; consumes it if so. */
+static bool
+eat(struct jp *j, unsigned char c)
+{
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return true;
+	}
+	return false;
+}
+
+static int
+hex4(const unsigned char *s)
+{
+	int	 v = 0, i, d;
+
+	for (i = 0; i < 4; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			d = s[i] - 'A' + 10;
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t		 need, i;
+	unsigned char	 lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		need = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		need = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f;	/* over U+10FFFF */
+	} else
+		return 0;
+	if (n < need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < need; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return need;
+}
+
+/*
+ * Decode the string at j->p (its opening quote) into o->buf.  A \u
+ * escape of a high surrogate must be followed by one of a low
+ * surrogate; \u0000 is refused so that C strings are the whole value.
+ */
+static enum ag_err
+string(struct jp *j, struct jp_str *out)
+{
+	char		*d = j->o->buf + j->bl, *start = d;
+	const unsigned char *s;
+	size_t		 n;
+	long		 cp, lo;
+
+	if (!eat(j, '"'))
+		return AG_EINVAL;
+	for (;;) {
+		if (j->p >= j->end)
+			return AG_EINVAL;
+		s = j->p;
+		if (*s == '"')
+			break;
+		if (*s < 0x20)
+			return AG_EINVAL;
+		if (*s != '\\') {
+			if ((n = utf8_len(s, (size_t)(j->end - s))) == 0)
+				return AG_EINVAL;
+			memcpy(d, s, n);
+			d += n;
+			j->p += n;
+			continue;
+		}
+		if (j->end - s < 2)
+			return AG_EINVAL;
+		j->p += 2;
+		switch (s[1]) {
+		case '"':
+		case '\\':
+		case '/':
+			*d++ = (char)s[1];
+			continue;
+		case 'b':
+			*d++ = '\b';
+			continue;
+		case 'f':
+			*d++ = '\f';
+			continue;
+		case 'n':
+			*d++ = '\n';
+			continue;
+		case 'r':
+			*d++ = '\r';
+			continue;
+		case 't':
+			*d++ = '\t';
+			continue;
+		case 'u':
+			break;
+		default:
+			return AG_EINVAL;
+		}
+		if (j->end - j->p < 4 || (cp = hex4(j->p)) < 0)
+			return AG_EINVAL;
+		j->p += 4;
+		if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+			return AG_EINVAL;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (j->end - j->p < 6 || j->p[0] != '\\' ||
+			    j->p[1] != 'u' || (lo = hex4(j->p + 2)) < 0xdc00 ||
+			    lo > 0xdfff)
+				return AG_EINVAL;
+			j->p += 6;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		}
+		if (cp < 0x80)
+			*d++ = (char)cp;
+		else if (cp < 0x800) {
+			*d++ = (char)(0xc0 | cp >> 6);
+			*d++ = (char)(0x80 | (cp & 0x3f));
+		} else if (cp < 0x10000) {
+			*d++ = (char)(0xe0 | cp >> 12);
+			*d++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+			*d++ = (char)(0x80 | (cp & 0x3f));
+		} else {
+			*d++ = (char)(0xf0 | cp >> 18);
+			*d++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+			*d++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+			*d++ = (char)(0x80 | (cp & 0x3f));
+		}
+	}
+	j->p++;
+	*d++ = '\0';
+	out->s = start;
+	out->len = (size_t)(d - start) - 1;
+	j->bl += (size_t)(d - start);
+	return AG_OK;
+}
+
+/*
+ * A number after RFC 8259 section 6.  *isint says whether it is an
+ * integer without fraction or exponent that fits an int64_t.
+ */
+static enum ag_err
+number(struct jp *j, int64_t *v, bool *isint)
+{
+	uint64_t	 u = 0, lim;
+	bool		 neg, over = false;
+	unsigned	 dg;
+
+	*isint = false;
+	*v = 0;
+	neg = eat(j, '-');
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+		return AG_EINVAL;
+	if (*j->p == '0')
+		j->p++;
+	else
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+			dg = *j->p++ - '0';
+			if (u > (lim - dg) / 10)
+				over = true;
+			else
+				u = u * 10 + dg;
+		}
+	*isint = !over;
+	if (eat(j, '.')) {
+		*isint = false;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return AG_EINVAL;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (eat(j, 'e') || eat(j, 'E')) {
+		*isint = false;
+		if (!eat(j, '+'))
+			(void)eat(j, '-');
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return AG_EINVAL;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (*isint) {
+		if (neg)
+			*v = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
+			    -(int64_t)u;
+		else
+			*v = (int64_t)u;
+	}
+	return AG_OK;
+}
+
+static enum ag_err
+literal(struct jp *j, const char *lit)
+{
+	size_t	 n = strlen(lit);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+		return AG_EINVAL;
+	j->p += n;
+	return AG_OK;
+}
+
+/* An object below the top level: validated, names checked for repeats. */
+static enum ag_err
+skip_object(struct jp *j, int depth)
+{
+	struct jp_str	 name;
+	size_t		 base = j->nnames, bl0 = j->bl, i;
+	enum ag_err	 e;
+
+	j->p++;
+	ws(j);
+	if (eat(j, '}'))
+		return AG_OK;
+	for (;;) {
+		ws(j);
+		if ((e = string(j, &name)) != AG_OK)
+			return e;
+		for (i = base; i < j->nnames; i++)
+			if (j->names[i].len == name.len &&
+			    memcmp(j->names[i].s, name.s, name.len) == 0)
+				return AG_EINVAL;
+		if (j->nnames == JP_NAMES_MAX)
+			return AG_EINVAL;
+		j->names[j->nnames++] = name;
+		ws(j);
+		if (!eat(j, ':'))
+			return AG_EINVAL;
+		ws(j);
+		if ((e = skip_value(j, depth + 1)) != AG_OK)
+			return e;
+		ws(j);
+		if (eat(j, '}'))
+			break;
+		if (!eat(j, ','))
+			return AG_EINVAL;
+	}
+	j->nnames = base;
+	j->bl = bl0;
+	return AG_OK;
+}
+
+static enum ag_err
+skip_array(struct jp *j, int depth)
+{
+	enum ag_err	 e;
+
+	j->p++;
+	ws(j);
+	if (eat(j, ']'))
+		return AG_OK;
+	for (;;) {
+		ws(j);
+		if ((e = skip_value(j, depth + 1)) != AG_OK)
+			return e;
+		ws(j);
+		if (eat(j, ']'))
+			return AG_OK;
+		if (!eat(j, ','))
+			return AG_EINVAL;
+	}
+}
+
+/*
+ * Validate the value at j->p; a container there would be the depth-th
+ * one open.
+ */
+static enum ag_err
+skip_value(struct jp *j, int depth)
+{
+	struct jp_str	 s;
+	size_t		 bl0 = j->bl;
+	int64_t		 v;
+	bool		 isint;
+	enum ag_err	 e;
+
+	if (j->p >= j->end)
+		return AG_EINVAL;
+	switch (*j->p) {
+	case '{':
+		if (depth > JP_DEPTH_MAX)
+			return AG_EINVAL;
+		return skip_object(j, depth);
+	case '[':
+		if (depth > JP_DEPTH_MAX)
+			return AG_EINVAL;
+		return skip_array(j, depth);
+	case '"':
+		e = string(j, &s);
+		j->bl = bl0;
+		return e;
+	case 't':
+		return literal(j, "true");
+	case 'f':
+		return literal(j, "false");
+	case 'n':
+		return literal(j, "null");
+	default:
+		return number(j, &v, &isint);
+	}
+}
+
+/* A member value of the top-level object, reported in m. */
+static enum ag_err
+member_value(struct jp *j, struct jp_member *m)
+{
+	struct jp_obj	*o = j->o;
+	size_t		 bl0;
+	bool		 isint;
+	enum ag_err	 e;
+
+	if (j->p >= j->end)
+		return AG_EINVAL;
+	switch (*j->p) {
+	case '"':
+		m->type = JP_STRING;
+		return string(j, &m->str);
+	case 't':
+		m->type = JP_BOOL;
+		m->b = true;
+		return literal(j, "true");
+	case 'f':
+		m->type = JP_BOOL;
+		m->b = false;
+		return literal(j, "false");
+	case 'n':
+		m->type = JP_NULL;
+		return literal(j, "null");
+	case '{':
+		m->type = JP_OTHER;
+		return skip_object(j, 2);
+	case '[':
+		break;
+	default:
+		if ((e = number(j, &m->num, &isint)) != AG_OK)
+			return e;
+		m->type = isint ? JP_INT : JP_NUMBER;
+		return AG_OK;
+	}
+
+	/* An array: kept while it holds only strings and they fit. */
+	m->type = JP_STRARRAY;
+	m->first = o->nstrs;
+	m->count = 0;
+	bl0 = j->bl;
+	j->p++;
+	ws(j);
+	if (eat(j, ']'))
+		return AG_OK;
+	for (;;) {
+		ws(j);
+		if (m->type == JP_STRARRAY && j->p < j->end && *j->p == '"' &&
+		    o->nstrs < JP_STRS_MAX) {
+			if ((e = string(j, &o->strs[o->nstrs])) != AG_OK)
+				return e;
+			o->nstrs++;
+			m->count++;
+		} else {
+			if (m->type == JP_STRARRAY) {
+				m->type = JP_OTHER;
+				o->nstrs = m->first;
+				m->count = 0;
+				j->bl = bl0;
+			}
+			if ((e = skip_value(j, 3)) != AG_OK)
+				return e;
+		}
+		ws(j);
+		if (eat(j, ']'))
+			return AG_OK;
+		if (!eat(j, ','))
+			return AG_EINVAL;
+	}
+}
+
+enum ag_err
+jp_parse(const char *json, size_t len, struct jp_obj *o)
+{
+	struct jp	 j;
+	struct jp_member *m;
+	size_t		 i;
+
+	o->n = 0;
+	o->nstrs = 0;
+	if (len > AG_TOKEN_MAX)
+		return AG_ETOOBIG;
+	memset(&j, 0, sizeof(j));
+	j.p = (const unsigned char *)json;
+	j.end = j.p + len;
+	j.o = o;
+
+	ws(&j);
+	if (!eat(&j, '{'))
+		goto bad;
+	ws(&j);
+	if (!eat(&j, '}')) {
+		for (;;) {
+			ws(&j);
+			if (o->n == JP_MEMBERS_MAX)
+				goto bad;
+			m = &o->m[o->n];
+			memset(m, 0, sizeof(*m));
+			if (string(&j, &m->name) != AG_OK)
+				goto bad;
+			for (i = 0; i < o->n; i++)
+				if (o->m[i].name.len == m->name.len &&
+				    memcmp(o->m[i].name.s, m->name.s,
+				    m->name.len) == 0)
+					goto bad;
+			ws(&j);
+			if (!eat(&j, ':'))
+				goto bad;
+			ws(&j);
+			if (member_value(&j, m) != AG_OK)
+				goto bad;
+			o->n++;
+			ws(&j);
+			if (eat(&j, '}'))
+				break;
+			if (!eat(&j, ','))
+				goto bad;
+		}
+	}
+	ws(&j);
+	if (j.p != j.end)
+		goto bad;
+	return AG_OK;
+bad:
+	o->n = 0;
+	o->nstrs = 0;
+	return AG_EINVAL;
+}
+
+const struct jp_member *
+jp_get(const struct jp_obj *o, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < o->n; i++)
+		if (jp_str_eq(&o->m[i].name, name))
+			return &o->m[i];
+	return NULL;
+}
+
+const struct jp_str *
+jp_arr_str(const struct jp_obj *o, const struct jp_member *m, size_t i)
+{
+	if (m->type != JP_STRARRAY || i >= m->count)
+		return NULL;
+	return &o->strs[m->first + i];
+}
+
+bool
+jp_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, n;
+
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_len(p + i, len - i)) == 0)
+			return false;
+	return true;
+}
+
+bool
+jp_str_eq(const struct jp_str *s, const char *lit)
+{
+	size_t	 n = strlen(lit);
+
+	return s->len == n && memcmp(s->s, lit, n) == 0;
+}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "authgate.h"
 
@@ -59,6 +60,43 @@ bool		 key_verify(const struct key *k, const void *msg, size_t msglen,
  * and rename).  Refuses to overwrite unless force.
  */
 enum ag_err	 key_generate(enum ag_alg alg, const char *path, bool force,
+		    char *why, size_t whysz);
+
+/*
+ * Additions for authgatectl, tests and fuzzing.
+ */
+
+/* "signing", "next", "retired" or "public" (from a JWKS or *.pub.pem). */
+const char	*key_role(const struct key *k);
+/*
+ * Parse a JWK Set (RFC 7517) of public RSA, EC P-256 and Ed25519 keys.
+ * A JWK with private members is refused; so is an "oct" key unless
+ * allow_secret.  JWKs of other types, curves or uses are skipped.  A
+ * JWK's own "kid" is kept; without one the kid is its thumbprint.
+ */
+enum ag_err	 keyring_from_jwks(const char *json, size_t len,
+		    bool allow_secret, struct keyring **out, char *why,
+		    size_t whysz);
+/*
+ * Rotate: key_file moves to key_dir/<kid>.key (retired, verifies until
+ * its tokens expire), key_dir/next.key (when of alg) becomes key_file,
+ * else a fresh key_file is made; then a new next.key is generated, so
+ * the next signing key is always published one rotation ahead.
+ * key_dir is created (0700) when missing.
+ */
+enum ag_err	 key_rotate(const struct conf *c, enum ag_alg alg, char *why,
+		    size_t whysz);
+/* Remove the retired key key_dir/<kid>.key; never the signing key. */
+enum ag_err	 key_retire(const struct conf *c, const char *kid, char *why,
+		    size_t whysz);
+/*
+ * Call cb for the signing key, the next key and each retired key in
+ * key_dir (expired ones too).  Files that do not load are logged and
+ * skipped.
+ */
+enum ag_err	 key_list(const struct conf *c,
+		    void (*cb)(const char *kid, enum ag_alg alg,
+		    const char *role, time_t mtime, void *arg), void *arg,
 		    char *why, size_t whysz);
 
 #endif

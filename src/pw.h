@@ -12,8 +12,29 @@
 
 #include "authgate.h"
 
+/*
+ * Cost limits, for password_hash and for stored hashes alike (a crafted
+ * hash must not make a login allocate gigabytes or run for minutes).
+ */
+#define PW_SCRYPT_LN_DEFAULT	14	/* see pw.c for the timings */
+#define PW_SCRYPT_LN_MIN	1
+#define PW_SCRYPT_LN_MAX	20
+#define PW_SCRYPT_R_MAX		32
+#define PW_SCRYPT_P_MAX		16
+#define PW_SCRYPT_MEM_MAX	(256UL * 1024 * 1024)	/* bytes */
+#define PW_SCRYPT_WORK_MAX	(1UL << 22)	/* N * r * p, ~2 s */
+#define PW_SCRYPT_SALT_LEN	16	/* bytes, new hashes */
+#define PW_SCRYPT_HASH_LEN	32	/* bytes, new hashes */
+#define PW_BCRYPT_COST_DEFAULT	10
+#define PW_BCRYPT_COST_MIN	4
+#define PW_BCRYPT_COST_MAX	15
+#define PW_YESCRYPT_COST_DEFAULT 5
+#define PW_YESCRYPT_COST_MAX	9	/* 256 MiB */
+#define PW_SHACRYPT_ROUNDS_MAX	1000000	/* $5$, $6$ rounds= */
+
 /* Check a password_hash value ("scrypt", "scrypt:ln=15,r=8,p=1",
- * "bcrypt", "bcrypt:12", "yescrypt"); why says what is wrong. */
+ * "bcrypt", "bcrypt:12", "yescrypt", "yescrypt:N");
+ * why says what is wrong. */
 enum ag_err	 pw_scheme_check(const char *spec, char *why, size_t whysz);
 /* Hash password with the scheme spec names into out (NUL-terminated). */
 enum ag_err	 pw_hash(const char *spec, const char *password, size_t pwlen,

@@ -1,1 +1,338 @@
-/* req: to be written */
+/*
+ * Requests as CGI variables (RFC 3875), whoever supplies them: the
+ * FastCGI parameters or the environment.  Nothing here allocates; the
+ * strings point into the variables, which outlive the request.
+ */
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "form.h"
+#include "req.h"
+
+static const struct {
+	const char	*suffix;
+	enum req_route	 route;
+	const char	*allow;
+} routes[] = {
+	{ "/token",		ROUTE_TOKEN,		"POST" },
+	{ "/protected",		ROUTE_PROTECTED,	"GET, HEAD, POST" },
+	{ "/auth",		ROUTE_AUTH,		"GET, HEAD" },
+	{ "/revoke",		ROUTE_REVOKE,		"POST" },
+	{ "/introspect",	ROUTE_INTROSPECT,	"POST" },
+	{ "/.well-known/jwks.json", ROUTE_JWKS,		"GET, HEAD" },
+	{ "/.well-known/oauth-authorization-server", ROUTE_META, "GET, HEAD" },
+};
+
+#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
+
+enum req_route
+req_route(const char *path, size_t len, size_t *baselen)
+{
+	size_t	 i, sl;
+
+	*baselen = 0;
+	for (i = 0; i < NROUTES; i++) {
+		sl = strlen(routes[i].suffix);
+		if (len >= sl &&
+		    memcmp(path + len - sl, routes[i].suffix, sl) == 0) {
+			*baselen = len - sl;
+			return routes[i].route;
+		}
+	}
+	return ROUTE_NONE;
+}
+
+const char *
+req_allow(enum req_route route)
+{
+	size_t	 i;
+
+	for (i = 0; i < NROUTES; i++)
+		if (routes[i].route == route)
+			return routes[i].allow;
+	return "";
+}
+
+/* An empty variable is as good as an absent one. */
+static const char *
+var(const char *(*get)(const char *, void *), void *arg, const char *name)
+{
+	const char	*v = get(name, arg);
+
+	return (v == NULL || *v == '\0') ? NULL : v;
+}
+
+/* Copy len bytes of path into r->pathbuf and route on it. */
+static bool
+req_setpath(struct req *r, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	size_t	 baselen;
+
+	if (alen + blen > REQ_PATH_MAX)
+		return false;
+	memcpy(r->pathbuf, a, alen);
+	memcpy(r->pathbuf + alen, b, blen);
+	r->pathbuf[alen + blen] = '\0';
+	r->path = r->pathbuf;
+	r->route = req_route(r->pathbuf, alen + blen, &baselen);
+	r->base = r->pathbuf;
+	r->baselen = baselen;
+	return r->route != ROUTE_NONE;
+}
+
+static long long
+parse_length(const char *s, int *bad)
+{
+	long long	 n = 0;
+	size_t		 i;
+
+	*bad = 0;
+	if (s == NULL)
+		return -1;
+	/* Digits only: no sign, no space; 15 digits is far beyond any
+	 * limit and cannot overflow. */
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 15) {
+			*bad = 1;
+			return -1;
+		}
+		n = n * 10 + (s[i] - '0');
+	}
+	return n;
+}
+
+void
+req_parse(struct req *r, const char *(*get)(const char *name, void *arg),
+    void *arg)
+{
+	const char	*uri, *q, *sn, *pi, *m, *role;
+	size_t		 snlen, pilen;
+
+	memset(r, 0, sizeof(*r));
+	r->path = r->pathbuf;
+	r->base = r->pathbuf;
+
+	role = var(get, arg, "FCGI_ROLE");
+	r->role = (role != NULL && strcmp(role, "AUTHORIZER") == 0) ?
+	    REQ_AUTHORIZER : REQ_RESPONDER;
+
+	m = var(get, arg, "REQUEST_METHOD");
+	r->method_name = m != NULL ? m : "";
+	if (m == NULL)
+		r->method = REQ_OTHER;
+	else if (strcmp(m, "GET") == 0)
+		r->method = REQ_GET;
+	else if (strcmp(m, "POST") == 0)
+		r->method = REQ_POST;
+	else if (strcmp(m, "HEAD") == 0)
+		r->method = REQ_HEAD;
+	else
+		r->method = REQ_OTHER;
+
+	r->content_type = var(get, arg, "CONTENT_TYPE");
+	r->content_length = parse_length(var(get, arg, "CONTENT_LENGTH"),
+	    &r->content_length_bad);
+	r->authorization = get("HTTP_AUTHORIZATION", arg);
+	r->require_scope = var(get, arg, "AUTHGATE_REQUIRE_SCOPE");
+	r->remote_addr = var(get, arg, "REMOTE_ADDR");
+	r->https = var(get, arg, "HTTPS");
+	r->host = var(get, arg, "HTTP_HOST");
+	r->query = var(get, arg, "QUERY_STRING");
+	r->server_name = var(get, arg, "SERVER_NAME");
+	r->server_port = var(get, arg, "SERVER_PORT");
+
+	uri = var(get, arg, "REQUEST_URI");
+	if (uri != NULL) {
+		q = strchr(uri, '?');
+		if (req_setpath(r, uri, q != NULL ? (size_t)(q - uri) :
+		    strlen(uri), "", 0))
+			return;
+	}
+	sn = var(get, arg, "SCRIPT_NAME");
+	pi = var(get, arg, "PATH_INFO");
+	snlen = sn != NULL ? strlen(sn) : 0;
+	pilen = pi != NULL ? strlen(pi) : 0;
+	if (sn != NULL || pi != NULL) {
+		if (req_setpath(r, sn != NULL ? sn : "", snlen,
+		    pi != NULL ? pi : "", pilen))
+			return;
+	}
+	/* Nothing routes: keep the REQUEST_URI path for the logs. */
+	if (uri != NULL) {
+		q = strchr(uri, '?');
+		(void)req_setpath(r, uri, q != NULL ? (size_t)(q - uri) :
+		    strlen(uri), "", 0);
+	}
+}
+
+/* RFC 6750 2.1 b64token characters, before any trailing '='. */
+static bool
+b64token_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~' || c == '+' || c == '/';
+}
+
+/*
+ * Split an Authorization value into scheme and credentials: leading and
+ * trailing blanks ignored (the server should have removed them), the
+ * scheme ends at the first SP, 1*SP follows.  Returns false when the
+ * value is empty.
+ */
+static bool
+split_auth(const char *h, const char **scheme, size_t *schemelen,
+    const char **cred, size_t *credlen)
+{
+	size_t	 len, i;
+
+	while (*h == ' ' || *h == '\t')
+		h++;
+	len = strlen(h);
+	while (len > 0 && (h[len - 1] == ' ' || h[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return false;
+	for (i = 0; i < len && h[i] != ' '; i++)
+		continue;
+	*scheme = h;
+	*schemelen = i;
+	while (i < len && h[i] == ' ')
+		i++;
+	*cred = h + i;
+	*credlen = len - i;
+	return true;
+}
+
+enum ag_err
+req_bearer(const char *authorization, const char **tok, size_t *toklen)
+{
+	const char	*scheme, *cred;
+	size_t		 schemelen, credlen, i;
+
+	*tok = NULL;
+	*toklen = 0;
+	if (authorization == NULL ||
+	    !split_auth(authorization, &scheme, &schemelen, &cred, &credlen))
+		return AG_ENOENT;
+	if (schemelen != 6 || strncasecmp(scheme, "Bearer", 6) != 0)
+		return AG_EINVAL;
+	if (credlen == 0)
+		return AG_EINVAL;
+	/* Length before content: an over-long token is not even scanned. */
+	if (credlen > AG_TOKEN_MAX)
+		return AG_ETOOBIG;
+	for (i = 0; i < credlen && b64token_char((unsigned char)cred[i]); i++)
+		continue;
+	if (i == 0)
+		return AG_EINVAL;
+	while (i < credlen && cred[i] == '=')
+		i++;
+	if (i != credlen)
+		return AG_EINVAL;	/* "Bearer a b", bad characters */
+	*tok = cred;
+	*toklen = credlen;
+	return AG_OK;
+}
+
+static int
+b64std_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Standard base64 with padding (RFC 4648 4), as RFC 7617 uses it:
+ * length a multiple of 4, '=' only at the end, zero trailing bits.
+ * Returns the decoded length, or -1.
+ */
+static long
+b64std_decode(const char *src, size_t len, unsigned char *dst, size_t dstsz)
+{
+	size_t		 i, o = 0, pad = 0;
+	unsigned int	 acc = 0;
+	int		 bits = 0, v;
+
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	if (src[len - 1] == '=')
+		pad++;
+	if (src[len - 2] == '=')
+		pad++;
+	if (len / 4 * 3 - pad > dstsz)
+		return -1;
+	for (i = 0; i < len - pad; i++) {
+		if ((v = b64std_value((unsigned char)src[i])) < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned int)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			dst[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0)
+		return -1;	/* non-canonical: two encodings of one value */
+	return (long)o;
+}
+
+enum ag_err
+req_basic(const char *authorization, char *user, size_t usersz, char *pass,
+    size_t passsz)
+{
+	unsigned char	 dec[REQ_BASIC_MAX];
+	const char	*scheme, *cred, *colon;
+	size_t		 schemelen, credlen, ulen, plen, n;
+	long		 len;
+	enum ag_err	 e;
+
+	if (usersz > 0)
+		user[0] = '\0';
+	if (passsz > 0)
+		pass[0] = '\0';
+	if (authorization == NULL ||
+	    !split_auth(authorization, &scheme, &schemelen, &cred, &credlen))
+		return AG_ENOENT;
+	if (schemelen != 5 || strncasecmp(scheme, "Basic", 5) != 0)
+		return AG_ENOENT;
+	if (credlen == 0)
+		return AG_EINVAL;
+	if (credlen > (REQ_BASIC_MAX + 2) / 3 * 4)
+		return AG_ETOOBIG;
+	if ((len = b64std_decode(cred, credlen, dec, sizeof(dec))) < 0)
+		return AG_EINVAL;
+	n = (size_t)len;
+	/* RFC 7617: the user-id holds no ':'; the password may. */
+	if ((colon = memchr(dec, ':', n)) == NULL) {
+		e = AG_EINVAL;
+		goto out;
+	}
+	ulen = (size_t)(colon - (const char *)dec);
+	plen = n - ulen - 1;
+	if ((e = form_decode((const char *)dec, ulen, user, usersz, &n)) !=
+	    AG_OK || (e = form_decode(colon + 1, plen, pass, passsz, &n)) !=
+	    AG_OK) {
+		if (usersz > 0)
+			explicit_bzero(user, usersz);
+		if (passsz > 0)
+			explicit_bzero(pass, passsz);
+		goto out;
+	}
+	e = AG_OK;
+out:
+	explicit_bzero(dec, sizeof(dec));
+	return e;
+}

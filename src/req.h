@@ -11,6 +11,10 @@
 
 #include "authgate.h"
 
+#define REQ_PATH_MAX	2048	/* longer paths route nowhere (404) */
+#define REQ_BASIC_MAX	((AG_NAME_MAX + AG_PASSWORD_MAX) * 3 + 1)
+				/* decoded Basic credentials, bytes */
+
 enum req_role {
 	REQ_RESPONDER = 0,
 	REQ_AUTHORIZER
@@ -51,10 +55,21 @@ struct req {
 	const char	*base;		/* path up to the endpoint's suffix */
 	size_t		 baselen;
 	char		*body;		/* read by the caller; NULL if none */
-	size_t		 bodylen;
+	size_t		 bodylen;	/* body[bodylen] is a NUL */
+	/* Additions (helper http). */
+	int		 content_length_bad; /* CONTENT_LENGTH not digits */
+	const char	*query;		/* QUERY_STRING, or NULL */
+	const char	*server_name;	/* SERVER_NAME, or NULL */
+	const char	*server_port;	/* SERVER_PORT, or NULL */
+	char		 pathbuf[REQ_PATH_MAX + 1];	/* path points here */
 };
 
-/* Fill r from the variables get(name, arg) returns (NULL for absent). */
+/*
+ * Fill r from the variables get(name, arg) returns (NULL for absent).
+ * The path is that of REQUEST_URI (up to '?', not decoded); when it
+ * routes nowhere, SCRIPT_NAME + PATH_INFO is tried, since nginx passes
+ * the client's REQUEST_URI to auth_request subrequests.
+ */
 void		 req_parse(struct req *r,
 		    const char *(*get)(const char *name, void *arg), void *arg);
 /* The route whose suffix ends path, or ROUTE_NONE. */
@@ -65,13 +80,18 @@ const char	*req_allow(enum req_route route);
 /*
  * The bearer token of an Authorization value (RFC 6750 2.1): AG_ENOENT
  * when there is none (NULL or empty header), AG_EINVAL when the header
- * is malformed or not Bearer.  The token is not NUL-terminated.
+ * is malformed or not Bearer ("Bearer" case-insensitive, 1*SP, then a
+ * b64token and nothing else).  A token over AG_TOKEN_MAX is AG_ETOOBIG,
+ * which callers answer as an invalid token (401), not a malformed
+ * request.  The token is not NUL-terminated.
  */
 enum ag_err	 req_bearer(const char *authorization, const char **tok,
 		    size_t *toklen);
 /*
  * HTTP Basic credentials (RFC 7617; RFC 6749 2.3.1 form-decodes them).
- * AG_ENOENT when the header is not Basic; AG_EINVAL when malformed.
+ * AG_ENOENT when the header is absent or not Basic; AG_EINVAL when
+ * malformed (bad base64, no ':', bad escape, NUL); AG_ETOOBIG when a
+ * part does not fit user or pass.  Outputs are "" on error.
  */
 enum ag_err	 req_basic(const char *authorization, char *user,
 		    size_t usersz, char *pass, size_t passsz);

@@ -1,1 +1,191 @@
-/* resp: to be written */
+/*
+ * Responses in fixed buffers.  Anything that does not fit sets
+ * overflow, and serve.c answers 500 instead of a truncated response.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jw.h"
+#include "resp.h"
+
+void
+resp_init(struct resp *r)
+{
+	r->status = 0;
+	r->headerslen = 0;
+	r->headers[0] = '\0';
+	r->bodylen = 0;
+	r->body[0] = '\0';
+	r->nobody = 0;
+	r->overflow = 0;
+}
+
+const char *
+resp_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	}
+	return "Unknown";
+}
+
+/* RFC 9110 5.1: a field name is a token. */
+static bool
+name_ok(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || strchr("!#$%&'*+-.^_`|~", *s)))
+			return false;
+	return true;
+}
+
+/* RFC 9110 5.5: no control bytes but HTAB, so no CR, LF or NUL. */
+static bool
+value_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
+void
+resp_header(struct resp *r, const char *name, const char *value)
+{
+	size_t	 nl, vl;
+
+	if (!name_ok(name) || !value_ok(value)) {
+		r->overflow = 1;
+		return;
+	}
+	nl = strlen(name);
+	vl = strlen(value);
+	if (sizeof(r->headers) - r->headerslen <= nl + vl + 4) {
+		r->overflow = 1;
+		return;
+	}
+	memcpy(r->headers + r->headerslen, name, nl);
+	r->headerslen += nl;
+	memcpy(r->headers + r->headerslen, ": ", 2);
+	r->headerslen += 2;
+	memcpy(r->headers + r->headerslen, value, vl);
+	r->headerslen += vl;
+	memcpy(r->headers + r->headerslen, "\r\n", 2);
+	r->headerslen += 2;
+	r->headers[r->headerslen] = '\0';
+}
+
+/* True if a header called name (any case) was added. */
+bool
+resp_has_header(const struct resp *r, const char *name)
+{
+	const char	*p = r->headers, *end = r->headers + r->headerslen;
+	size_t		 nl = strlen(name);
+
+	while (p < end) {
+		if ((size_t)(end - p) > nl && p[nl] == ':' &&
+		    strncasecmp(p, name, nl) == 0)
+			return true;
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		p++;
+	}
+	return false;
+}
+
+void
+resp_json(struct resp *r, int status, const char *json, size_t len)
+{
+	r->status = status;
+	if (len >= sizeof(r->body)) {
+		r->overflow = 1;
+		r->bodylen = 0;
+		return;
+	}
+	memcpy(r->body, json, len);
+	r->body[len] = '\0';
+	r->bodylen = len;
+}
+
+void
+resp_error(struct resp *r, int status, const char *error,
+    const char *description)
+{
+	struct jw	 w;
+	const char	*s;
+	size_t		 len;
+
+	jw_init(&w, r->body, sizeof(r->body));
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "error", error);
+	if (description != NULL)
+		jw_str(&w, "error_description", description);
+	jw_obj_close(&w);
+	r->status = status;
+	if ((s = jw_done(&w, &len)) == NULL) {
+		r->overflow = 1;
+		r->bodylen = 0;
+	} else
+		r->bodylen = len;
+	if (!resp_has_header(r, "Cache-Control"))
+		resp_header(r, "Cache-Control", "no-store");
+}
+
+size_t
+resp_format(const struct resp *r, char *out, size_t outsz)
+{
+	size_t	 n, need;
+	int	 len;
+
+	if (r->status < 100 || r->status > 999)
+		return 0;
+	len = snprintf(out, outsz, "Status: %d %s\r\n%s", r->status,
+	    resp_reason(r->status), r->bodylen > 0 ?
+	    "Content-Type: application/json\r\n" : "");
+	if (len < 0 || (size_t)len >= outsz)
+		return 0;
+	n = (size_t)len;
+	need = r->headerslen + 2 + (r->nobody ? 0 : r->bodylen);
+	if (outsz - n <= need)
+		return 0;
+	memcpy(out + n, r->headers, r->headerslen);
+	n += r->headerslen;
+	memcpy(out + n, "\r\n", 2);
+	n += 2;
+	if (!r->nobody) {
+		memcpy(out + n, r->body, r->bodylen);
+		n += r->bodylen;
+	}
+	out[n] = '\0';
+	return n;
+}

@@ -6,6 +6,7 @@
 #ifndef RESP_H
 #define RESP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define RESP_HEADERS_MAX	2048
@@ -26,6 +27,8 @@ void		 resp_init(struct resp *r);
 const char	*resp_reason(int status);
 /* Add a header; refused (overflow set) if name or value holds CR/LF/NUL. */
 void		 resp_header(struct resp *r, const char *name, const char *value);
+/* True if a header name (any case) was added.  (Addition, helper http.) */
+bool		 resp_has_header(const struct resp *r, const char *name);
 /* Set status and a JSON body (copied). */
 void		 resp_json(struct resp *r, int status, const char *json,
 		    size_t len);
@@ -35,8 +38,14 @@ void		 resp_json(struct resp *r, int status, const char *json,
  */
 void		 resp_error(struct resp *r, int status, const char *error,
 		    const char *description);
-/* Format the whole response (CGI style) into out; returns its length,
- * or 0 if out is too small. */
+/*
+ * Format the whole response (CGI style) into out: "Status: 200 OK",
+ * Content-Type: application/json when there is a body (even one not
+ * sent: HEAD), the headers, an empty line, the body unless nobody.
+ * Returns its length (out is NUL-terminated), or 0 if out is too small
+ * or the status is not three digits.
+ */
+#define RESP_OUT_MAX	(RESP_HEADERS_MAX + RESP_BODY_MAX + 128)
 size_t		 resp_format(const struct resp *r, char *out, size_t outsz);
 
 #endif

@@ -1,1 +1,480 @@
-/* serve: to be written */
+/*
+ * Shared request handling and the application state.
+ *
+ * The state is one struct app behind a pointer that a read-write lock
+ * guards: every request holds the read lock while it runs, and the
+ * thread that finds a changed key file builds a new struct app and
+ * swaps it in under the write lock.  The check costs one atomic load
+ * per request, and stat(2) calls at most once a second.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "conf.h"
+#include "ep.h"
+#include "key.h"
+#include "log.h"
+#include "req.h"
+#include "resp.h"
+#include "serve.h"
+#include "state.h"
+#include "store.h"
+
+/* What a key file looked like when it was loaded. */
+struct stamp {
+	int		 exists;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime;
+};
+
+enum { ST_KEY, ST_DIR, ST_JWKS, ST__MAX };
+
+static pthread_rwlock_t	 app_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t	 reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct app	*app_cur;		/* never NULL after serve_init */
+static struct stamp	 stamps[ST__MAX];	/* of app_cur's key files */
+static char		 conf_file[PATH_MAX];
+static atomic_llong	 last_check;		/* time of the last check */
+static time_t		 last_retry;
+static int		 reload_failed;		/* logged already */
+
+static void
+stamp_take(const char *path, struct stamp *s)
+{
+	struct stat	 st;
+
+	memset(s, 0, sizeof(*s));
+	if (path[0] == '\0' || stat(path, &st) == -1)
+		return;
+	s->exists = 1;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->size = st.st_size;
+	s->mtime = st.st_mtim;
+}
+
+static bool
+stamp_same(const struct stamp *a, const struct stamp *b)
+{
+	return a->exists == b->exists && a->dev == b->dev &&
+	    a->ino == b->ino && a->size == b->size &&
+	    a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void
+stamps_take(const struct conf *c, struct stamp st[ST__MAX])
+{
+	stamp_take(c->key_file, &st[ST_KEY]);
+	stamp_take(c->key_dir, &st[ST_DIR]);
+	stamp_take(c->jwks_file, &st[ST_JWKS]);
+}
+
+/* Fill a's JWK Set text from its keyring. */
+static bool
+app_jwks(struct app *a, char *why, size_t whysz)
+{
+	a->jwkslen = 0;
+	if (keyring_jwks(a->keys, a->jwks, sizeof(a->jwks), &a->jwkslen)
+	    != 0) {
+		(void)snprintf(why, whysz, "JWK Set larger than %zu bytes",
+		    sizeof(a->jwks));
+		a->jwkslen = 0;
+		return false;
+	}
+	return true;
+}
+
+static void
+app_free(struct app *a)
+{
+	if (a == NULL)
+		return;
+	keyring_free(a->keys);
+	free(a);
+}
+
+/*
+ * Load configuration and keys from scratch.  Returns an app (keys NULL
+ * when something failed, with why saying what), or NULL when out of
+ * memory.
+ */
+static struct app *
+app_load(struct stamp st[ST__MAX], char *why, size_t whysz)
+{
+	struct app	*a;
+	struct keyring	*kr = NULL;
+
+	why[0] = '\0';
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	conf_defaults(&a->conf);
+	if (conf_load(&a->conf, conf_file, why, whysz) != AG_OK) {
+		conf_defaults(&a->conf);
+		memset(st, 0, sizeof(*st) * ST__MAX);
+		return a;
+	}
+	stamps_take(&a->conf, st);
+	if (keyring_load(&a->conf, &kr, why, whysz) != AG_OK)
+		return a;
+	a->keys = kr;
+	if (!app_jwks(a, why, whysz)) {
+		keyring_free(a->keys);
+		a->keys = NULL;
+	}
+	return a;
+}
+
+static void
+app_swap(struct app *a, const struct stamp st[ST__MAX])
+{
+	struct app	*old;
+
+	if (pthread_rwlock_wrlock(&app_lock) != 0) {
+		log_msg("pthread_rwlock_wrlock failed");
+		app_free(a);
+		return;
+	}
+	old = app_cur;
+	app_cur = a;
+	memcpy(stamps, st, sizeof(stamps));
+	(void)pthread_rwlock_unlock(&app_lock);
+	app_free(old);
+}
+
+void
+serve_init(const char *opt)
+{
+	struct stamp	 st[ST__MAX];
+	char		 why[AG_WHY_MAX * 4];
+	struct app	*a;
+	int		 n;
+
+	n = snprintf(conf_file, sizeof(conf_file), "%s", conf_path(opt));
+	if (n < 0 || (size_t)n >= sizeof(conf_file))
+		log_fatal("configuration path too long");
+	if ((a = app_load(st, why, sizeof(why))) == NULL)
+		log_fatal("out of memory");
+	if (a->keys == NULL)
+		log_msg("%s; answering 503 until fixed", why);
+	app_cur = a;
+	memcpy(stamps, st, sizeof(stamps));
+	last_retry = time(NULL);
+	atomic_store(&last_check, (long long)last_retry);
+}
+
+long
+serve_threads(void)
+{
+	long	 n = app_cur != NULL ? app_cur->conf.threads : 1;
+
+	return n < 1 ? 1 : n;
+}
+
+void
+serve_fini(void)
+{
+	app_free(app_cur);
+	app_cur = NULL;
+	state_close();
+	store_close();
+}
+
+/*
+ * Called by every request: at most once a second (one thread at a
+ * time) see whether the key files changed, and load them again if so;
+ * a broken service retries everything every SERVE_RETRY_SECONDS.
+ */
+static void
+maybe_reload(time_t now)
+{
+	struct stamp	 st[ST__MAX];
+	struct keyring	*kr;
+	struct app	*a;
+	char		 why[AG_WHY_MAX * 4];
+	size_t		 i;
+	bool		 changed = false;
+
+	if (atomic_load(&last_check) == (long long)now)
+		return;
+	if (pthread_mutex_trylock(&reload_lock) != 0)
+		return;
+	if (atomic_load(&last_check) == (long long)now)
+		goto out;
+	atomic_store(&last_check, (long long)now);
+
+	/* Only this thread swaps app_cur, so it may read it unlocked. */
+	if (app_cur->keys == NULL) {
+		if (now - last_retry < SERVE_RETRY_SECONDS)
+			goto out;
+		last_retry = now;
+		if ((a = app_load(st, why, sizeof(why))) == NULL)
+			goto out;
+		if (a->keys == NULL) {
+			app_free(a);
+			goto out;
+		}
+		log_msg("configuration and keys loaded: serving");
+		app_swap(a, st);
+		reload_failed = 0;
+		goto out;
+	}
+
+	stamps_take(&app_cur->conf, st);
+	for (i = 0; i < ST__MAX; i++)
+		if (!stamp_same(&st[i], &stamps[i]))
+			changed = true;
+	if (!changed)
+		goto out;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		goto out;
+	a->conf = app_cur->conf;
+	if (keyring_load(&a->conf, &kr, why, sizeof(why)) != AG_OK) {
+		free(a);
+		/* Keep serving with the old keys; say so once per change. */
+		memcpy(stamps, st, sizeof(stamps));
+		log_msg("key reload failed, keeping the old keys: %s", why);
+		reload_failed = 1;
+		goto out;
+	}
+	a->keys = kr;
+	if (!app_jwks(a, why, sizeof(why))) {
+		app_free(a);
+		memcpy(stamps, st, sizeof(stamps));
+		log_msg("key reload failed, keeping the old keys: %s", why);
+		goto out;
+	}
+	log_msg("keys reloaded: %zu key(s)", keyring_count(kr));
+	app_swap(a, st);
+	reload_failed = 0;
+out:
+	(void)pthread_mutex_unlock(&reload_lock);
+}
+
+/* application/x-www-form-urlencoded, any case, parameters allowed. */
+static bool
+type_is_form(const char *t)
+{
+	static const char	 form[] = "application/x-www-form-urlencoded";
+	size_t			 n = sizeof(form) - 1;
+
+	if (t == NULL)
+		return false;
+	while (*t == ' ' || *t == '\t')
+		t++;
+	if (strncasecmp(t, form, n) != 0)
+		return false;
+	t += n;
+	while (*t == ' ' || *t == '\t')
+		t++;
+	return *t == '\0' || *t == ';';
+}
+
+static bool
+method_ok(enum req_route route, enum req_method m)
+{
+	switch (route) {
+	case ROUTE_TOKEN:
+	case ROUTE_REVOKE:
+	case ROUTE_INTROSPECT:
+		return m == REQ_POST;
+	case ROUTE_PROTECTED:
+		return m == REQ_GET || m == REQ_HEAD || m == REQ_POST;
+	case ROUTE_AUTH:
+		/* nginx passes the client's method to auth_request. */
+		return true;
+	case ROUTE_JWKS:
+	case ROUTE_META:
+		return m == REQ_GET || m == REQ_HEAD;
+	case ROUTE_NONE:
+	case ROUTE__MAX:
+		break;
+	}
+	return false;
+}
+
+/* Issuer endpoints: absent on a verify-only host (doc/scaling.md). */
+static bool
+issuer_only(enum req_route route)
+{
+	return route == ROUTE_TOKEN || route == ROUTE_REVOKE ||
+	    route == ROUTE_INTROSPECT || route == ROUTE_META;
+}
+
+/*
+ * Read the body of a POST into a buffer the caller frees, or answer.
+ * Returns false when res holds the answer.
+ */
+static bool
+read_body(const struct app *a, const struct serve_io *io, struct req *r,
+    struct resp *res, char **bufp)
+{
+	long long	 max = a->conf.max_body, len;
+	size_t		 got = 0;
+	long		 n;
+	char		*buf;
+
+	*bufp = NULL;
+	if (max > SERVE_BODY_CEILING)
+		max = SERVE_BODY_CEILING;
+	if (r->content_length_bad) {
+		resp_error(res, 400, "invalid_request",
+		    "Invalid Content-Length");
+		return false;
+	}
+	/* Absent CONTENT_LENGTH: no body (RFC 3875 4.1.2). */
+	len = r->content_length < 0 ? 0 : r->content_length;
+	if (len > max) {
+		resp_error(res, 413, "invalid_request",
+		    "Request body too large");
+		return false;
+	}
+	if ((len > 0 || r->content_type != NULL) &&
+	    !type_is_form(r->content_type)) {
+		resp_error(res, 415, "invalid_request", "Content-Type must be "
+		    "application/x-www-form-urlencoded");
+		return false;
+	}
+	if ((buf = malloc((size_t)len + 1)) == NULL) {
+		resp_error(res, 503, "temporarily_unavailable",
+		    "Out of memory");
+		return false;
+	}
+	while (got < (size_t)len) {
+		n = io->read(io->arg, buf + got, (size_t)len - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != (size_t)len) {
+		explicit_bzero(buf, got);
+		free(buf);
+		resp_error(res, 400, "invalid_request",
+		    "Incomplete request body");
+		return false;
+	}
+	buf[len] = '\0';
+	r->body = buf;
+	r->bodylen = (size_t)len;
+	*bufp = buf;
+	return true;
+}
+
+static void
+dispatch(const struct app *a, const struct serve_io *io, struct req *r,
+    struct resp *res, char **bodyp)
+{
+	if (a->keys == NULL) {
+		resp_error(res, 503, "temporarily_unavailable",
+		    "The service is misconfigured");
+		return;
+	}
+	if (r->role == REQ_AUTHORIZER) {
+		ep_protected(a, r, res);
+		return;
+	}
+	if (r->route == ROUTE_NONE ||
+	    (a->conf.verify_only && issuer_only(r->route))) {
+		resp_error(res, 404, "not_found", "No such endpoint");
+		return;
+	}
+	if (!method_ok(r->route, r->method)) {
+		resp_header(res, "Allow", req_allow(r->route));
+		resp_error(res, 405, "method_not_allowed",
+		    "Method not allowed");
+		return;
+	}
+	if (r->method == REQ_POST && r->route != ROUTE_AUTH &&
+	    !read_body(a, io, r, res, bodyp))
+		return;
+	switch (r->route) {
+	case ROUTE_TOKEN:
+		ep_token(a, r, res);
+		break;
+	case ROUTE_REVOKE:
+		ep_revoke(a, r, res);
+		break;
+	case ROUTE_INTROSPECT:
+		ep_introspect(a, r, res);
+		break;
+	case ROUTE_PROTECTED:
+	case ROUTE_AUTH:
+		ep_protected(a, r, res);
+		break;
+	case ROUTE_JWKS:
+		ep_jwks(a, r, res);
+		break;
+	case ROUTE_META:
+		ep_meta(a, r, res);
+		break;
+	case ROUTE_NONE:
+	case ROUTE__MAX:
+		break;
+	}
+}
+
+void
+serve_request(const struct serve_io *io)
+{
+	static const char	 fallback[] = "Status: 500 Internal Server "
+	    "Error\r\nContent-Type: application/json\r\n\r\n"
+	    "{\"error\":\"server_error\"}";
+	struct req		 r;
+	struct resp		 res;
+	char			 out[RESP_OUT_MAX], *body = NULL;
+	const struct app	*a;
+	size_t			 n;
+	int			 status;
+
+	maybe_reload(time(NULL));
+	req_parse(&r, io->get, io->arg);
+	resp_init(&res);
+
+	if (pthread_rwlock_rdlock(&app_lock) != 0) {
+		(void)io->write(io->arg, fallback, sizeof(fallback) - 1);
+		return;
+	}
+	a = app_cur;
+	dispatch(a, io, &r, &res, &body);
+	(void)pthread_rwlock_unlock(&app_lock);
+	if (body != NULL) {
+		/* It may hold a password. */
+		explicit_bzero(body, r.bodylen);
+		free(body);
+	}
+
+	status = res.status;
+	if (res.overflow || status < 200 || status > 599) {
+		/* Whatever the endpoint built is not sent. */
+		status = res.status == 503 ? 503 : 500;
+		resp_init(&res);
+		if (status == 503)
+			resp_error(&res, 503, "temporarily_unavailable",
+			    "The service is temporarily unavailable");
+		else
+			resp_error(&res, 500, "server_error",
+			    "Internal error");
+	}
+	if (r.method == REQ_HEAD && r.role != REQ_AUTHORIZER)
+		res.nobody = 1;
+	if (res.status >= 500)
+		log_msg("%s %s: %d %s", r.method_name, r.path, res.status,
+		    resp_reason(res.status));
+	if ((n = resp_format(&res, out, sizeof(out))) == 0) {
+		(void)io->write(io->arg, fallback, sizeof(fallback) - 1);
+		return;
+	}
+	if (io->write(io->arg, out, n) != 0)
+		return;		/* the client went away: nothing to tell */
+}

@@ -1,1 +1,1037 @@
-/* state: to be written */
+/*
+ * Runtime state in state_db (GDBM), see state.h.
+ *
+ * Records (text values, so gdbm_dump shows them):
+ *	"fail:USER"	"FAILURES LAST LOCKED_UNTIL"
+ *	"rt:HEX"	"USER\tCLIENT\tSCOPE\tFAMILY\tEXP\tUSED", HEX being the
+ *			SHA-256 of the token: the token itself is never
+ *			stored, and lookup by hash leaks no timing
+ *	"fam:FAMILY"	"EXP": the family is revoked until EXP (after which
+ *			every token of it has expired anyway)
+ *	"meta:purge"	"LAST WRITES": when purge last ran, refresh writes
+ *			since
+ * A family is named by the first 32 hex digits of its first token's
+ * hash.
+ *
+ * Every access holds a flock on "<state_db>.lock": exclusive to write
+ * (open GDBM_WRCREAT, change, gdbm_sync, close), shared to read.  Any
+ * failure to store is AG_EUNAVAIL: callers fail closed.
+ *
+ * Lockout: when failures reaches lockout_threshold, the user is locked
+ * for lockout_seconds; each further lockout_threshold failures (without
+ * a success in between) doubles the time, up to STATE_LOCKOUT_CAP (a
+ * day): an attacker guessing slowly gets slower and slower.
+ *
+ * Deny-list: "<state_db>.revoked", lines "JTI EXP", appended under the
+ * lock.  Readers keep a sorted copy in memory and look at the file's
+ * identity at most once a second, so the /protected path costs one
+ * time() call while nothing changes.  A list that exists but cannot be
+ * read denies every token (fail closed) and is logged.
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gdbm.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "b64.h"
+#include "conf.h"
+#include "log.h"
+#include "state.h"
+
+#define LOCK_WAIT_MS	10000
+#define VAL_MAX		(AG_NAME_MAX * 2 + AG_SCOPE_MAX + AG_REFRESH_LEN + 64)
+#define KEY_MAX		(AG_NAME_MAX + 16)
+#define FAMILY_LEN	32
+#define DAY		86400
+
+struct deny {
+	char	 jti[AG_JTI_MAX + 1];
+	int64_t	 exp;
+};
+
+static pthread_mutex_t	 deny_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char		 path[PATH_MAX];
+	time_t		 checked;
+	bool		 loaded, broken, exists;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtim;
+	struct deny	*v;
+	size_t		 n;
+} dl;
+
+static enum ag_err
+side_path(const struct conf *c, const char *suffix, char *p, size_t psz)
+{
+	int	 n;
+
+	n = snprintf(p, psz, "%s%s", c->state_db, suffix);
+	if (n < 0 || (size_t)n >= psz)
+		return AG_EINVAL;
+	return AG_OK;
+}
+
+/* flock "<state_db>.lock", exclusive or shared, waiting at most 10 s. */
+static enum ag_err
+st_lock(const struct conf *c, bool excl, int *fdp)
+{
+	char		 path[PATH_MAX];
+	struct timespec	 ts = { 0, 5 * 1000 * 1000 };
+	int		 fd, waited = 0;
+
+	*fdp = -1;
+	if (side_path(c, ".lock", path, sizeof(path)) != AG_OK)
+		return AG_EUNAVAIL;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		log_msg("state_db %s: %s", path, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	while (flock(fd, (excl ? LOCK_EX : LOCK_SH) | LOCK_NB) == -1) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) ||
+		    waited >= LOCK_WAIT_MS) {
+			log_msg("state_db %s: cannot lock: %s", path,
+			    errno == EWOULDBLOCK ? "timed out" :
+			    strerror(errno));
+			(void)close(fd);
+			return AG_EUNAVAIL;
+		}
+		(void)nanosleep(&ts, NULL);
+		waited += 5;
+	}
+	*fdp = fd;
+	return AG_OK;
+}
+
+static void
+st_unlock(int fd)
+{
+	if (fd != -1)
+		(void)close(fd);
+}
+
+/*
+ * Open state_db under the lock.  For reading, a missing file gives
+ * *dbf NULL and AG_OK: no state yet.
+ */
+static enum ag_err
+st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
+{
+	enum ag_err	 e;
+
+	*dbf = NULL;
+	if ((e = st_lock(c, write, lockfd)) != AG_OK)
+		return e;
+	if (write)
+		*dbf = gdbm_open(c->state_db, 0, GDBM_WRCREAT | GDBM_NOLOCK |
+		    GDBM_CLOEXEC, 0600, NULL);
+	else {
+		*dbf = gdbm_open(c->state_db, 0, GDBM_READER | GDBM_NOLOCK |
+		    GDBM_CLOEXEC, 0, NULL);
+		if (*dbf == NULL && gdbm_errno == GDBM_FILE_OPEN_ERROR &&
+		    errno == ENOENT)
+			return AG_OK;
+	}
+	if (*dbf == NULL) {
+		log_msg("state_db %s: %s%s%s", c->state_db,
+		    gdbm_strerror(gdbm_errno),
+		    gdbm_check_syserr(gdbm_errno) ? ": " : "",
+		    gdbm_check_syserr(gdbm_errno) ? strerror(errno) : "");
+		st_unlock(*lockfd);
+		*lockfd = -1;
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+/* Close, syncing first when e is AG_OK and the handle was written. */
+static enum ag_err
+st_close(const struct conf *c, GDBM_FILE dbf, int lockfd, bool write,
+    enum ag_err e)
+{
+	if (dbf != NULL) {
+		if (write && e == AG_OK && gdbm_sync(dbf) != 0) {
+			log_msg("state_db %s: sync: %s", c->state_db,
+			    gdbm_db_strerror(dbf));
+			e = AG_EUNAVAIL;
+		}
+		if (gdbm_close(dbf) != 0 && write && e == AG_OK) {
+			log_msg("state_db %s: close: %s", c->state_db,
+			    gdbm_strerror(gdbm_errno));
+			e = AG_EUNAVAIL;
+		}
+	}
+	st_unlock(lockfd);
+	return e;
+}
+
+/* Fetch key as a NUL-terminated string; AG_ENOENT when absent. */
+static enum ag_err
+get_str(GDBM_FILE dbf, const char *key, char *out, size_t outsz)
+{
+	datum	 k, v;
+
+	out[0] = '\0';
+	if (dbf == NULL)
+		return AG_ENOENT;
+	k.dptr = (char *)key;
+	k.dsize = (int)strlen(key);
+	v = gdbm_fetch(dbf, k);
+	if (v.dptr == NULL)
+		return gdbm_last_errno(dbf) == GDBM_ITEM_NOT_FOUND ?
+		    AG_ENOENT : AG_EUNAVAIL;
+	if (v.dsize < 0 || (size_t)v.dsize >= outsz ||
+	    memchr(v.dptr, '\0', (size_t)v.dsize) != NULL) {
+		free(v.dptr);
+		return AG_EUNAVAIL;
+	}
+	memcpy(out, v.dptr, (size_t)v.dsize);
+	out[v.dsize] = '\0';
+	free(v.dptr);
+	return AG_OK;
+}
+
+static enum ag_err
+put_str(const struct conf *c, GDBM_FILE dbf, const char *key,
+    const char *val)
+{
+	datum	 k, v;
+
+	k.dptr = (char *)key;
+	k.dsize = (int)strlen(key);
+	v.dptr = (char *)val;
+	v.dsize = (int)strlen(val);
+	if (gdbm_store(dbf, k, v, GDBM_REPLACE) != 0) {
+		log_msg("state_db %s: store: %s", c->state_db,
+		    gdbm_db_strerror(dbf));
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+static enum ag_err
+del_key(const struct conf *c, GDBM_FILE dbf, const char *key)
+{
+	datum	 k;
+
+	k.dptr = (char *)key;
+	k.dsize = (int)strlen(key);
+	if (gdbm_delete(dbf, k) == 0 ||
+	    gdbm_last_errno(dbf) == GDBM_ITEM_NOT_FOUND)
+		return AG_OK;
+	log_msg("state_db %s: delete: %s", c->state_db,
+	    gdbm_db_strerror(dbf));
+	return AG_EUNAVAIL;
+}
+
+/* Parse space-separated non-negative integers, exactly n of them. */
+static bool
+parse_nums(const char *s, int64_t *v, size_t n)
+{
+	size_t	 i, d;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0 && *s++ != ' ')
+			return false;
+		v[i] = 0;
+		for (d = 0; s[d] >= '0' && s[d] <= '9'; d++) {
+			if (d >= 18)
+				return false;
+			v[i] = v[i] * 10 + (s[d] - '0');
+		}
+		if (d == 0)
+			return false;
+		s += d;
+	}
+	return *s == '\0';
+}
+
+static enum ag_err
+fail_key(const char *user, char *key, size_t keysz)
+{
+	int	 n;
+
+	if (user == NULL || user[0] == '\0' ||
+	    strnlen(user, AG_NAME_MAX + 1) > AG_NAME_MAX)
+		return AG_EINVAL;
+	n = snprintf(key, keysz, "fail:%s", user);
+	if (n < 0 || (size_t)n >= keysz)
+		return AG_EINVAL;
+	return AG_OK;
+}
+
+static enum ag_err
+fail_read(GDBM_FILE dbf, const char *key, struct failinfo *fi)
+{
+	char		 val[VAL_MAX];
+	int64_t		 v[3];
+	enum ag_err	 e;
+
+	memset(fi, 0, sizeof(*fi));
+	if ((e = get_str(dbf, key, val, sizeof(val))) == AG_ENOENT)
+		return AG_OK;
+	if (e != AG_OK)
+		return e;
+	if (!parse_nums(val, v, 3))
+		return AG_EUNAVAIL;
+	fi->failures = (long)v[0];
+	fi->last = v[1];
+	fi->locked_until = v[2];
+	return AG_OK;
+}
+
+enum ag_err
+state_init(const struct conf *c)
+{
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	enum ag_err	 e;
+
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		return e;
+	return st_close(c, dbf, lockfd, true, AG_OK);
+}
+
+enum ag_err
+state_fail_get(const struct conf *c, const char *user, struct failinfo *fi)
+{
+	char		 key[KEY_MAX];
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	enum ag_err	 e;
+
+	memset(fi, 0, sizeof(*fi));
+	if ((e = fail_key(user, key, sizeof(key))) != AG_OK)
+		return e;
+	if ((e = st_open(c, false, &lockfd, &dbf)) != AG_OK)
+		return e;
+	e = fail_read(dbf, key, fi);
+	if (e != AG_OK)
+		memset(fi, 0, sizeof(*fi));
+	return st_close(c, dbf, lockfd, false, e);
+}
+
+enum ag_err
+state_fail_add(const struct conf *c, const char *user, time_t now,
+    struct failinfo *fi)
+{
+	struct failinfo	 cur;
+	char		 key[KEY_MAX], val[VAL_MAX];
+	GDBM_FILE	 dbf;
+	int64_t		 dur;
+	long		 t, k;
+	int		 lockfd;
+	enum ag_err	 e;
+
+	if (fi != NULL)
+		memset(fi, 0, sizeof(*fi));
+	if ((e = fail_key(user, key, sizeof(key))) != AG_OK)
+		return e;
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		return e;
+	if ((e = fail_read(dbf, key, &cur)) != AG_OK)
+		goto out;
+	if (cur.failures < 1000000000L)
+		cur.failures++;
+	cur.last = now;
+	t = c->lockout_threshold;
+	if (t > 0 && cur.failures >= t && cur.failures % t == 0) {
+		/* the k-th lockout in a row lasts 2^(k-1) times as long */
+		dur = c->lockout_seconds;
+		for (k = cur.failures / t; k > 1 && dur < STATE_LOCKOUT_CAP;
+		    k--)
+			dur *= 2;
+		if (dur > STATE_LOCKOUT_CAP)
+			dur = STATE_LOCKOUT_CAP;
+		cur.locked_until = (int64_t)now + dur;
+	}
+	(void)snprintf(val, sizeof(val), "%ld %lld %lld", cur.failures,
+	    (long long)cur.last, (long long)cur.locked_until);
+	if ((e = put_str(c, dbf, key, val)) == AG_OK && fi != NULL)
+		*fi = cur;
+out:
+	e = st_close(c, dbf, lockfd, true, e);
+	if (e != AG_OK && fi != NULL)
+		memset(fi, 0, sizeof(*fi));
+	return e;
+}
+
+enum ag_err
+state_fail_clear(const struct conf *c, const char *user)
+{
+	char		 key[KEY_MAX];
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	enum ag_err	 e;
+
+	if ((e = fail_key(user, key, sizeof(key))) != AG_OK)
+		return e;
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		return e;
+	e = del_key(c, dbf, key);
+	return st_close(c, dbf, lockfd, true, e);
+}
+
+/* "rt:" + hex SHA-256 of tok; false for anything not a token. */
+static bool
+rt_key(const char *tok, char *key, size_t keysz, char *fam, size_t famsz)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 md[SHA256_DIGEST_LENGTH];
+	unsigned char		 raw[32];
+	size_t			 i, rawlen;
+
+	if (tok == NULL || strnlen(tok, AG_REFRESH_LEN + 1) != AG_REFRESH_LEN ||
+	    keysz < 3 + 2 * sizeof(md) + 1 || famsz < FAMILY_LEN + 1)
+		return false;
+	/* canonical base64url of 32 bytes, as state_refresh_new makes */
+	if (b64_decode(tok, AG_REFRESH_LEN, raw, sizeof(raw), &rawlen) != 0 ||
+	    rawlen != sizeof(raw))
+		return false;
+	OPENSSL_cleanse(raw, sizeof(raw));
+	SHA256((const unsigned char *)tok, AG_REFRESH_LEN, md);
+	memcpy(key, "rt:", 3);
+	for (i = 0; i < sizeof(md); i++) {
+		key[3 + 2 * i] = hex[md[i] >> 4];
+		key[3 + 2 * i + 1] = hex[md[i] & 15];
+	}
+	key[3 + 2 * sizeof(md)] = '\0';
+	memcpy(fam, key + 3, FAMILY_LEN);
+	fam[FAMILY_LEN] = '\0';
+	return true;
+}
+
+static bool
+field_ok(const char *s, size_t max)
+{
+	size_t	 len;
+
+	len = strnlen(s, max + 1);
+	return len <= max && strpbrk(s, "\t\n") == NULL;
+}
+
+/* Split "user\tclient\tscope\tfamily\texp\tused". */
+static enum ag_err
+rt_parse(char *val, struct refresh *r, bool *used)
+{
+	char		*f[6], *p = val;
+	int64_t		 n[2];
+	size_t		 i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < 6; i++) {
+		f[i] = p;
+		if (i < 5) {
+			if ((p = strchr(p, '\t')) == NULL)
+				return AG_EUNAVAIL;
+			*p++ = '\0';
+		}
+	}
+	if (strlen(f[0]) > AG_NAME_MAX || strlen(f[1]) > AG_NAME_MAX ||
+	    strlen(f[2]) > AG_SCOPE_MAX || strlen(f[3]) > AG_REFRESH_LEN ||
+	    !parse_nums(f[4], &n[0], 1) || !parse_nums(f[5], &n[1], 1) ||
+	    n[1] > 1)
+		return AG_EUNAVAIL;
+	memcpy(r->user, f[0], strlen(f[0]) + 1);
+	memcpy(r->client_id, f[1], strlen(f[1]) + 1);
+	memcpy(r->scope, f[2], strlen(f[2]) + 1);
+	memcpy(r->family, f[3], strlen(f[3]) + 1);
+	r->exp = n[0];
+	*used = n[1] == 1;
+	return AG_OK;
+}
+
+static enum ag_err
+rt_format(const struct refresh *r, bool used, char *val, size_t valsz)
+{
+	int	 n;
+
+	n = snprintf(val, valsz, "%s\t%s\t%s\t%s\t%lld\t%d", r->user,
+	    r->client_id, r->scope, r->family, (long long)r->exp,
+	    used ? 1 : 0);
+	if (n < 0 || (size_t)n >= valsz)
+		return AG_ETOOBIG;
+	return AG_OK;
+}
+
+static bool
+family_revoked(GDBM_FILE dbf, const char *family, enum ag_err *e)
+{
+	char	 key[KEY_MAX], val[64];
+
+	*e = AG_OK;
+	(void)snprintf(key, sizeof(key), "fam:%s", family);
+	*e = get_str(dbf, key, val, sizeof(val));
+	if (*e == AG_ENOENT) {
+		*e = AG_OK;
+		return false;
+	}
+	return true;	/* present, or unreadable: fail closed */
+}
+
+static enum ag_err
+family_revoke(const struct conf *c, GDBM_FILE dbf, const char *family,
+    int64_t until)
+{
+	char	 key[KEY_MAX], val[32];
+
+	(void)snprintf(key, sizeof(key), "fam:%s", family);
+	(void)snprintf(val, sizeof(val), "%lld", (long long)until);
+	return put_str(c, dbf, key, val);
+}
+
+static enum ag_err	 purge_locked(const struct conf *, GDBM_FILE, time_t);
+
+/* Count a refresh write; purge now and then (no cron job needed). */
+static enum ag_err
+maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
+{
+	char		 val[64];
+	int64_t		 v[2] = { 0, 0 };
+	enum ag_err	 e;
+
+	e = get_str(dbf, "meta:purge", val, sizeof(val));
+	if (e == AG_OK && !parse_nums(val, v, 2))
+		v[0] = v[1] = 0;
+	else if (e != AG_OK && e != AG_ENOENT)
+		return e;
+	if (e == AG_ENOENT)
+		v[0] = now;	/* a new db: nothing to purge yet */
+	v[1]++;
+	if (v[1] >= STATE_PURGE_WRITES || now - v[0] >= STATE_PURGE_SECONDS) {
+		if ((e = purge_locked(c, dbf, now)) != AG_OK)
+			return e;
+		v[0] = now;
+		v[1] = 0;
+	}
+	(void)snprintf(val, sizeof(val), "%lld %lld", (long long)v[0],
+	    (long long)v[1]);
+	return put_str(c, dbf, "meta:purge", val);
+}
+
+enum ag_err
+state_refresh_new(const struct conf *c, struct refresh *r,
+    char tok[AG_REFRESH_LEN + 1])
+{
+	unsigned char	 raw[32];
+	char		 key[KEY_MAX], fam[FAMILY_LEN + 1], val[VAL_MAX];
+	GDBM_FILE	 dbf;
+	time_t		 now = time(NULL);
+	datum		 k, v;
+	int		 lockfd, rc;
+	enum ag_err	 e;
+
+	tok[0] = '\0';
+	if (!field_ok(r->user, AG_NAME_MAX) || r->user[0] == '\0' ||
+	    !field_ok(r->client_id, AG_NAME_MAX) ||
+	    !field_ok(r->scope, AG_SCOPE_MAX) ||
+	    !field_ok(r->family, AG_REFRESH_LEN))
+		return AG_EINVAL;
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return AG_EUNAVAIL;
+	if (b64_encode(raw, sizeof(raw), tok, AG_REFRESH_LEN + 1) !=
+	    AG_REFRESH_LEN) {
+		OPENSSL_cleanse(raw, sizeof(raw));
+		tok[0] = '\0';
+		return AG_EINVAL;
+	}
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (!rt_key(tok, key, sizeof(key), fam, sizeof(fam))) {
+		OPENSSL_cleanse(tok, AG_REFRESH_LEN + 1);
+		tok[0] = '\0';
+		return AG_EINVAL;
+	}
+	if (r->family[0] == '\0')
+		memcpy(r->family, fam, sizeof(fam));
+	if (r->exp == 0)
+		r->exp = (int64_t)now + c->refresh_token_ttl;
+	if ((e = rt_format(r, false, val, sizeof(val))) != AG_OK)
+		goto fail;
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		goto fail;
+	k.dptr = key;
+	k.dsize = (int)strlen(key);
+	v.dptr = val;
+	v.dsize = (int)strlen(val);
+	if ((rc = gdbm_store(dbf, k, v, GDBM_INSERT)) != 0) {
+		log_msg("state_db %s: store: %s", c->state_db,
+		    rc == 1 ? "token exists" : gdbm_db_strerror(dbf));
+		e = AG_EUNAVAIL;
+	}
+	if (e == AG_OK)
+		e = maybe_purge(c, dbf, now);
+	if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK)
+		goto fail;
+	return AG_OK;
+fail:
+	OPENSSL_cleanse(tok, AG_REFRESH_LEN + 1);
+	tok[0] = '\0';
+	return e;
+}
+
+/* Look tok up under the open lock; see state_refresh_use for codes. */
+static enum ag_err
+rt_lookup(GDBM_FILE dbf, const char *tok, time_t now, char *key,
+    size_t keysz, struct refresh *r, bool *used)
+{
+	char		 fam[FAMILY_LEN + 1], val[VAL_MAX];
+	enum ag_err	 e;
+
+	*used = false;
+	if (!rt_key(tok, key, keysz, fam, sizeof(fam)))
+		return AG_ENOENT;
+	if ((e = get_str(dbf, key, val, sizeof(val))) != AG_OK)
+		return e;
+	if ((e = rt_parse(val, r, used)) != AG_OK)
+		return e;
+	if (r->exp <= (int64_t)now)
+		return AG_ENOENT;
+	if (family_revoked(dbf, r->family, &e))
+		return e != AG_OK ? e : AG_EDENIED;
+	return AG_OK;
+}
+
+enum ag_err
+state_refresh_use(const struct conf *c, const char *tok, time_t now,
+    struct refresh *r)
+{
+	struct refresh	 cur;
+	char		 key[KEY_MAX], val[VAL_MAX];
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	bool		 used;
+	enum ag_err	 e, e2;
+
+	memset(r, 0, sizeof(*r));
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		return e;
+	e = rt_lookup(dbf, tok, now, key, sizeof(key), &cur, &used);
+	if (e == AG_OK && used) {
+		/* A replayed token: someone holds a copy.  Kill the family
+		 * so neither the thief nor the owner can go on. */
+		e = family_revoke(c, dbf, cur.family,
+		    (int64_t)now + c->refresh_token_ttl);
+		if (e == AG_OK) {
+			log_msg("refresh token reused: family %.8s revoked, "
+			    "user \"%s\"", cur.family, cur.user);
+			e = AG_EDENIED;
+		}
+	} else if (e == AG_OK) {
+		if ((e = rt_format(&cur, true, val, sizeof(val))) == AG_OK)
+			e = put_str(c, dbf, key, val);
+	}
+	/* the revocation must be stored even though the answer is "no" */
+	e2 = st_close(c, dbf, lockfd, true, e == AG_EDENIED ? AG_OK : e);
+	if (e == AG_OK || e == AG_EDENIED)
+		e = e2 != AG_OK ? e2 : e;
+	if (e == AG_OK)
+		*r = cur;
+	return e;
+}
+
+enum ag_err
+state_refresh_peek(const struct conf *c, const char *tok, time_t now,
+    struct refresh *r)
+{
+	struct refresh	 cur;
+	char		 key[KEY_MAX];
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	bool		 used;
+	enum ag_err	 e;
+
+	memset(r, 0, sizeof(*r));
+	if ((e = st_open(c, false, &lockfd, &dbf)) != AG_OK)
+		return e;
+	if (dbf == NULL)
+		e = AG_ENOENT;
+	else
+		e = rt_lookup(dbf, tok, now, key, sizeof(key), &cur, &used);
+	if (e == AG_OK && used)
+		e = AG_EDENIED;
+	e = st_close(c, dbf, lockfd, false, e);
+	if (e == AG_OK)
+		*r = cur;
+	return e;
+}
+
+enum ag_err
+state_refresh_revoke(const struct conf *c, const char *tok)
+{
+	struct refresh	 cur;
+	char		 key[KEY_MAX], fam[FAMILY_LEN + 1], val[VAL_MAX];
+	GDBM_FILE	 dbf;
+	bool		 used;
+	int		 lockfd;
+	enum ag_err	 e;
+
+	if (!rt_key(tok, key, sizeof(key), fam, sizeof(fam)))
+		return AG_ENOENT;
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		return e;
+	if ((e = get_str(dbf, key, val, sizeof(val))) == AG_OK &&
+	    (e = rt_parse(val, &cur, &used)) == AG_OK)
+		e = family_revoke(c, dbf, cur.family,
+		    (int64_t)time(NULL) + c->refresh_token_ttl);
+	return st_close(c, dbf, lockfd, true, e);
+}
+
+static bool
+jti_ok(const char *jti)
+{
+	size_t	 i, len;
+
+	if (jti == NULL)
+		return false;
+	len = strnlen(jti, AG_JTI_MAX + 1);
+	if (len == 0 || len > AG_JTI_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)jti[i] <= 0x20 ||
+		    (unsigned char)jti[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+enum ag_err
+state_deny_add(const struct conf *c, const char *jti, int64_t exp)
+{
+	char		 path[PATH_MAX], line[AG_JTI_MAX + 32];
+	int		 lockfd, fd, n;
+	enum ag_err	 e = AG_OK;
+
+	if (!jti_ok(jti) || exp < 0)
+		return AG_EINVAL;
+	if (side_path(c, ".revoked", path, sizeof(path)) != AG_OK)
+		return AG_EUNAVAIL;
+	n = snprintf(line, sizeof(line), "%s %lld\n", jti, (long long)exp);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return AG_EINVAL;
+	if ((e = st_lock(c, true, &lockfd)) != AG_OK)
+		return e;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1) {
+		log_msg("%s: %s", path, strerror(errno));
+		st_unlock(lockfd);
+		return AG_EUNAVAIL;
+	}
+	if (write(fd, line, (size_t)n) != n || fsync(fd) == -1) {
+		log_msg("%s: write: %s", path, strerror(errno));
+		e = AG_EUNAVAIL;
+	}
+	if (close(fd) == -1 && e == AG_OK)
+		e = AG_EUNAVAIL;
+	st_unlock(lockfd);
+	return e;
+}
+
+static int
+deny_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct deny *)a)->jti,
+	    ((const struct deny *)b)->jti);
+}
+
+/* Parse the deny file's text into a new sorted array. */
+static enum ag_err
+deny_parse(char *buf, size_t len, struct deny **vp, size_t *np)
+{
+	struct deny	*v = NULL, *nv;
+	size_t		 n = 0, cap = 0;
+	char		*line, *end, *sp;
+	int64_t		 exp;
+
+	*vp = NULL;
+	*np = 0;
+	buf[len] = '\0';
+	for (line = buf; line < buf + len; line = end + 1) {
+		if ((end = strchr(line, '\n')) == NULL)
+			break;		/* a line being appended: skip it */
+		*end = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp = '\0';
+		if (!jti_ok(line) || !parse_nums(sp + 1, &exp, 1))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				free(v);
+				return AG_ENOMEM;
+			}
+			v = nv;
+		}
+		memcpy(v[n].jti, line, strlen(line) + 1);
+		v[n].exp = exp;
+		n++;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), deny_cmp);
+	*vp = v;
+	*np = n;
+	return AG_OK;
+}
+
+/* With deny_mtx held: reload the list if its file changed. */
+static void
+deny_refresh(const char *path)
+{
+	struct stat	 st;
+	struct deny	*v;
+	char		*buf;
+	ssize_t		 r;
+	size_t		 n, got = 0;
+	int		 fd;
+
+	if (stat(path, &st) == -1) {
+		if (errno == ENOENT) {
+			free(dl.v);
+			dl.v = NULL;
+			dl.n = 0;
+			dl.exists = false;
+			dl.broken = false;
+			dl.loaded = true;
+			return;
+		}
+		goto broken;
+	}
+	if (dl.loaded && dl.exists && !dl.broken && st.st_dev == dl.dev &&
+	    st.st_ino == dl.ino && st.st_size == dl.size &&
+	    st.st_mtim.tv_sec == dl.mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == dl.mtim.tv_nsec)
+		return;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto broken;
+	if (fstat(fd, &st) == -1 || st.st_size > STATE_DENY_FILE_MAX ||
+	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		(void)close(fd);
+		goto broken;
+	}
+	while (got < (size_t)st.st_size &&
+	    (r = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)r;
+	(void)close(fd);
+	if (deny_parse(buf, got, &v, &n) != AG_OK) {
+		free(buf);
+		goto broken;
+	}
+	free(buf);
+	free(dl.v);
+	dl.v = v;
+	dl.n = n;
+	dl.dev = st.st_dev;
+	dl.ino = st.st_ino;
+	dl.size = (off_t)got;
+	dl.mtim = st.st_mtim;
+	dl.exists = true;
+	dl.broken = false;
+	dl.loaded = true;
+	return;
+broken:
+	if (!dl.broken)
+		log_msg("%s: cannot read the deny-list (%s): refusing every "
+		    "token", path, strerror(errno));
+	dl.broken = true;
+	dl.loaded = true;
+}
+
+bool
+state_deny_check(const struct conf *c, const char *jti)
+{
+	struct deny	 key;
+	char		 path[PATH_MAX];
+	time_t		 now;
+	bool		 denied;
+
+	if (!jti_ok(jti))
+		return false;	/* no such jti was ever added */
+	if (pthread_mutex_lock(&deny_mtx) != 0)
+		return true;
+	now = time(NULL);
+	if (!dl.loaded || now != dl.checked ||
+	    strncmp(dl.path, c->state_db, sizeof(dl.path)) != 0) {
+		if (strncmp(dl.path, c->state_db, sizeof(dl.path)) != 0) {
+			free(dl.v);
+			memset(&dl, 0, sizeof(dl));
+			(void)snprintf(dl.path, sizeof(dl.path), "%s",
+			    c->state_db);
+		}
+		if (side_path(c, ".revoked", path, sizeof(path)) == AG_OK)
+			deny_refresh(path);
+		else
+			dl.broken = true;
+		dl.checked = now;
+	}
+	if (dl.broken)
+		denied = true;
+	else if (dl.n == 0)
+		denied = false;
+	else {
+		memcpy(key.jti, jti, strlen(jti) + 1);
+		denied = bsearch(&key, dl.v, dl.n, sizeof(dl.v[0]),
+		    deny_cmp) != NULL;
+	}
+	(void)pthread_mutex_unlock(&deny_mtx);
+	return denied;
+}
+
+/* Rewrite the deny file without lines expired before now. */
+static enum ag_err
+deny_purge(const struct conf *c, time_t now)
+{
+	char		 path[PATH_MAX], tmp[PATH_MAX];
+	struct stat	 st;
+	struct deny	*v;
+	char		*buf;
+	FILE		*f;
+	size_t		 n, i, got;
+	ssize_t		 r;
+	int		 fd;
+	enum ag_err	 e;
+
+	if (side_path(c, ".revoked", path, sizeof(path)) != AG_OK ||
+	    side_path(c, ".revoked.tmp", tmp, sizeof(tmp)) != AG_OK)
+		return AG_EUNAVAIL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? AG_OK : AG_EUNAVAIL;
+	if (fstat(fd, &st) == -1 || st.st_size > STATE_DENY_FILE_MAX ||
+	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		(void)close(fd);
+		return AG_EUNAVAIL;
+	}
+	got = 0;
+	while (got < (size_t)st.st_size &&
+	    (r = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)r;
+	(void)close(fd);
+	e = deny_parse(buf, got, &v, &n);
+	free(buf);
+	if (e != AG_OK)
+		return e;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			(void)close(fd);
+		free(v);
+		return AG_EUNAVAIL;
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].exp >= (int64_t)now)
+			(void)fprintf(f, "%s %lld\n", v[i].jti,
+			    (long long)v[i].exp);
+	free(v);
+	e = AG_OK;
+	if (fflush(f) != 0 || fsync(fileno(f)) == -1)
+		e = AG_EUNAVAIL;
+	if (fclose(f) != 0)
+		e = AG_EUNAVAIL;
+	if (e == AG_OK && rename(tmp, path) == -1)
+		e = AG_EUNAVAIL;
+	if (e != AG_OK)
+		(void)unlink(tmp);
+	return e;
+}
+
+/* With the write lock held. */
+static enum ag_err
+purge_locked(const struct conf *c, GDBM_FILE dbf, time_t now)
+{
+	datum		 k, nk;
+	char		 key[KEY_MAX + 64], val[VAL_MAX];
+	char		**dead = NULL, **nd;
+	size_t		 ndead = 0, cap = 0, i;
+	struct refresh	 r;
+	struct failinfo	 fi;
+	int64_t		 v;
+	bool		 used, drop;
+	enum ag_err	 e = AG_OK;
+
+	/* collect first: deleting while walking may skip keys */
+	for (k = gdbm_firstkey(dbf); k.dptr != NULL; k = nk) {
+		drop = false;
+		if (k.dsize > 0 && (size_t)k.dsize < sizeof(key)) {
+			memcpy(key, k.dptr, (size_t)k.dsize);
+			key[k.dsize] = '\0';
+			if (get_str(dbf, key, val, sizeof(val)) != AG_OK)
+				drop = false;
+			else if (strncmp(key, "rt:", 3) == 0)
+				drop = rt_parse(val, &r, &used) != AG_OK ||
+				    r.exp < (int64_t)now;
+			else if (strncmp(key, "fam:", 4) == 0)
+				drop = !parse_nums(val, &v, 1) ||
+				    v < (int64_t)now;
+			else if (strncmp(key, "fail:", 5) == 0)
+				drop = fail_read(dbf, key, &fi) == AG_OK &&
+				    fi.last < (int64_t)now - DAY &&
+				    fi.locked_until < (int64_t)now;
+		}
+		if (drop) {
+			if (ndead == cap) {
+				cap = cap ? cap * 2 : 64;
+				if ((nd = reallocarray(dead, cap,
+				    sizeof(*dead))) == NULL) {
+					free(k.dptr);
+					e = AG_ENOMEM;
+					break;
+				}
+				dead = nd;
+			}
+			if ((dead[ndead] = strdup(key)) == NULL) {
+				free(k.dptr);
+				e = AG_ENOMEM;
+				break;
+			}
+			ndead++;
+		}
+		nk = gdbm_nextkey(dbf, k);
+		free(k.dptr);
+	}
+	for (i = 0; i < ndead; i++) {
+		if (e == AG_OK)
+			e = del_key(c, dbf, dead[i]);
+		free(dead[i]);
+	}
+	free(dead);
+	if (e == AG_OK)
+		e = deny_purge(c, now);
+	return e;
+}
+
+enum ag_err
+state_purge(const struct conf *c, time_t now)
+{
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	enum ag_err	 e;
+
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		return e;
+	e = purge_locked(c, dbf, now);
+	return st_close(c, dbf, lockfd, true, e);
+}
+
+void
+state_close(void)
+{
+	if (pthread_mutex_lock(&deny_mtx) != 0)
+		return;
+	free(dl.v);
+	memset(&dl, 0, sizeof(dl));
+	(void)pthread_mutex_unlock(&deny_mtx);
+}

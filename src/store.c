@@ -1,1 +1,1068 @@
-/* store: to be written */
+/*
+ * The user database: an Apache DBM user file on GDBM (see store.h).
+ *
+ * Record formats.  Users: key NAME, value
+ *	HASH[:GROUPS[:ag1 locked=0 created=N changed=N]]
+ * HASH is the password hash (no ':'), GROUPS the scopes separated by
+ * ','.  The third field is ours: "ag1" versions it, then space-separated
+ * key=value pairs; unknown keys are ignored so a later version can add
+ * some.  A third field that does not start with "ag1" (htdbm -t writes
+ * a free comment there) is ignored: locked=0 and times 0.
+ * Clients: key "client:ID" (a user name never holds ':'), value
+ *	HASH::ag1 public=0 created=N
+ * with HASH empty and public=1 for a public client.  Apache's
+ * mod_authn_dbm cannot be made to accept "client:ID" as a Basic user,
+ * since RFC 7617 user-ids never hold ':'.
+ *
+ * Readers keep one GDBM_READER handle per process, under a mutex, and
+ * reopen it when the file's identity (device, inode, size, mtime)
+ * changes.  Writers take an exclusive flock on "<db>.lock", copy every
+ * record into a new file in the same directory, apply the change, sync,
+ * and rename it over the database: readers never wait and never see a
+ * half-written file.  GDBM is opened without a fatal function, so a
+ * damaged file gives an error (AG_EUNAVAIL), never exit().
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gdbm.h>
+
+#include "log.h"
+#include "store.h"
+
+#define CLIENT_PREFIX		"client:"
+#define CLIENT_PREFIX_LEN	7
+#define LOCK_WAIT_MS		10000	/* writers wait at most 10 s */
+#define REC_FIELDS_TAG		"ag1"
+
+static pthread_mutex_t	 rd_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	GDBM_FILE	 dbf;
+	char		 path[PATH_MAX];
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtim;
+} rd;
+static char		 rd_logged[PATH_MAX];	/* db said to be missing or
+						 * damaged: said once */
+
+/* Length of the UTF-8 sequence at s (left bytes), 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t left, uint32_t *cpp)
+{
+	uint32_t	 cp, min;
+	size_t		 n, i;
+
+	if (s[0] < 0x80) {
+		*cpp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else
+		return 0;
+	if (left < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*cpp = cp;
+	return n;
+}
+
+bool
+store_name_ok(const char *name)
+{
+	const unsigned char	*s = (const unsigned char *)name;
+	size_t			 i, len, n;
+	uint32_t		 cp;
+
+	if (name == NULL)
+		return false;
+	len = strnlen(name, AG_NAME_MAX + 1);
+	if (len == 0 || len > AG_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_seq(s + i, len - i, &cp)) == 0)
+			return false;
+		/* C0 and C1 controls, DEL, and the record separators */
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == ':' ||
+		    cp == ',' || cp == ' ')
+			return false;
+	}
+	return true;
+}
+
+static bool
+scope_char_ok(unsigned char c)
+{
+	/* RFC 6749 section 3.3 scope-token, minus our separators */
+	return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\' &&
+	    c != ',' && c != ':';
+}
+
+/* A decimal of 1 to 18 digits, no leading zero. */
+static bool
+parse_i64(const char *s, size_t len, int64_t *v)
+{
+	int64_t	 n = 0;
+	size_t	 i;
+
+	if (len == 0 || len > 18 || (len > 1 && s[0] == '0'))
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		n = n * 10 + (s[i] - '0');
+	}
+	*v = n;
+	return true;
+}
+
+struct rec {
+	const char	*hash, *grp, *ext;
+	size_t		 hashlen, grplen, extlen;
+	bool		 ours;		/* ext starts with "ag1" */
+	bool		 locked, public_client;
+	int64_t		 created, changed;
+};
+
+/* Split and check a stored value (untrusted bytes). */
+static enum ag_err
+rec_parse(const char *val, size_t len, struct rec *r)
+{
+	const char	*p, *end, *tok, *eq;
+	size_t		 toklen, klen;
+	int64_t		 v;
+
+	memset(r, 0, sizeof(*r));
+	if (val == NULL)
+		return AG_EINVAL;
+	if (len > STORE_RECORD_MAX)
+		return AG_ETOOBIG;
+	/* Some DBM tools store C strings: accept one final NUL. */
+	if (len > 0 && val[len - 1] == '\0')
+		len--;
+	if (memchr(val, '\0', len) != NULL)
+		return AG_EINVAL;
+	end = val + len;
+	r->hash = val;
+	if ((p = memchr(val, ':', len)) == NULL) {
+		r->hashlen = len;
+		goto check;
+	}
+	r->hashlen = (size_t)(p - val);
+	r->grp = p + 1;
+	if ((p = memchr(r->grp, ':', (size_t)(end - r->grp))) == NULL) {
+		r->grplen = (size_t)(end - r->grp);
+		goto check;
+	}
+	r->grplen = (size_t)(p - r->grp);
+	r->ext = p + 1;
+	r->extlen = (size_t)(end - r->ext);
+	if (r->extlen < 3 || memcmp(r->ext, REC_FIELDS_TAG, 3) != 0 ||
+	    (r->extlen > 3 && r->ext[3] != ' '))
+		goto check;	/* a foreign comment (htdbm -t) */
+	r->ours = true;
+	for (p = r->ext + 3; p < end; p = tok + toklen) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		tok = p;
+		toklen = 0;
+		while (tok + toklen < end && tok[toklen] != ' ')
+			toklen++;
+		if ((eq = memchr(tok, '=', toklen)) == NULL)
+			return AG_EINVAL;
+		klen = (size_t)(eq - tok);
+		if (!parse_i64(eq + 1, toklen - klen - 1, &v))
+			return AG_EINVAL;
+		if (klen == 6 && memcmp(tok, "locked", 6) == 0) {
+			if (v > 1)
+				return AG_EINVAL;
+			r->locked = v == 1;
+		} else if (klen == 6 && memcmp(tok, "public", 6) == 0) {
+			if (v > 1)
+				return AG_EINVAL;
+			r->public_client = v == 1;
+		} else if (klen == 7 && memcmp(tok, "created", 7) == 0)
+			r->created = v;
+		else if (klen == 7 && memcmp(tok, "changed", 7) == 0)
+			r->changed = v;
+		/* else: a key from a later version, ignored */
+	}
+check:
+	if (r->hashlen > AG_HASH_MAX)
+		return AG_ETOOBIG;
+	return AG_OK;
+}
+
+/* Comma-separated groups into a space-separated scope. */
+static enum ag_err
+grp_to_scope(const char *grp, size_t len, char *out, size_t outsz)
+{
+	size_t	 i, o = 0;
+	bool	 sep = false;
+
+	out[0] = '\0';
+	for (i = 0; i < len; i++) {
+		if (grp[i] == ',') {
+			sep = o > 0;
+			continue;
+		}
+		if (!scope_char_ok((unsigned char)grp[i]))
+			return AG_EINVAL;
+		if (sep) {
+			if (o + 1 >= outsz)
+				return AG_ETOOBIG;
+			out[o++] = ' ';
+			sep = false;
+		}
+		if (o + 1 >= outsz)
+			return AG_ETOOBIG;
+		out[o++] = grp[i];
+	}
+	out[o] = '\0';
+	return AG_OK;
+}
+
+/* A space-separated scope into comma-separated groups. */
+static enum ag_err
+scope_to_grp(const char *scope, char *out, size_t outsz)
+{
+	size_t	 i, o = 0;
+	bool	 sep = false;
+
+	out[0] = '\0';
+	for (i = 0; scope[i] != '\0'; i++) {
+		if (scope[i] == ' ') {
+			sep = o > 0;
+			continue;
+		}
+		if (!scope_char_ok((unsigned char)scope[i]))
+			return AG_EINVAL;
+		if (sep) {
+			if (o + 1 >= outsz)
+				return AG_ETOOBIG;
+			out[o++] = ',';
+			sep = false;
+		}
+		if (o + 1 >= outsz)
+			return AG_ETOOBIG;
+		out[o++] = scope[i];
+	}
+	out[o] = '\0';
+	return AG_OK;
+}
+
+static bool
+hash_ok(const char *hash)
+{
+	size_t	 i, len;
+
+	len = strnlen(hash, AG_HASH_MAX + 1);
+	if (len > AG_HASH_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)hash[i] < 0x21 ||
+		    (unsigned char)hash[i] > 0x7e || hash[i] == ':')
+			return false;
+	return true;
+}
+
+enum ag_err
+store_user_decode(const char *val, size_t len, struct user *u)
+{
+	struct rec	 r;
+	struct user	 nu;
+	enum ag_err	 e;
+	size_t		 i;
+
+	if ((e = rec_parse(val, len, &r)) != AG_OK)
+		return e;
+	memset(&nu, 0, sizeof(nu));
+	for (i = 0; i < r.hashlen; i++)
+		if ((unsigned char)r.hash[i] < 0x21 ||
+		    (unsigned char)r.hash[i] > 0x7e)
+			return AG_EINVAL;
+	memcpy(nu.hash, r.hash, r.hashlen);
+	nu.hash[r.hashlen] = '\0';
+	if ((e = grp_to_scope(r.grp != NULL ? r.grp : "", r.grplen, nu.scope,
+	    sizeof(nu.scope))) != AG_OK)
+		return e;
+	nu.locked = r.locked;
+	nu.created = r.created;
+	nu.changed = r.changed;
+	/* name is the key's business: keep the caller's */
+	memcpy(nu.name, u->name, sizeof(nu.name));
+	*u = nu;
+	return AG_OK;
+}
+
+enum ag_err
+store_user_encode(const struct user *u, char *out, size_t outsz,
+    size_t *outlen)
+{
+	char		 grp[AG_SCOPE_MAX + 1];
+	enum ag_err	 e;
+	int		 n;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	*outlen = 0;
+	if (!hash_ok(u->hash) || u->created < 0 || u->changed < 0)
+		return AG_EINVAL;
+	if ((e = scope_to_grp(u->scope, grp, sizeof(grp))) != AG_OK)
+		return e;
+	n = snprintf(out, outsz, "%s:%s:" REC_FIELDS_TAG
+	    " locked=%d created=%lld changed=%lld", u->hash, grp,
+	    u->locked ? 1 : 0, (long long)u->created, (long long)u->changed);
+	if (n < 0 || (size_t)n >= outsz) {
+		if (outsz > 0)
+			out[0] = '\0';
+		return AG_ETOOBIG;
+	}
+	*outlen = (size_t)n;
+	return AG_OK;
+}
+
+static enum ag_err
+client_decode(const char *val, size_t len, struct client *cl)
+{
+	struct rec	 r;
+	enum ag_err	 e;
+	size_t		 i;
+
+	if ((e = rec_parse(val, len, &r)) != AG_OK)
+		return e;
+	for (i = 0; i < r.hashlen; i++)
+		if ((unsigned char)r.hash[i] < 0x21 ||
+		    (unsigned char)r.hash[i] > 0x7e)
+			return AG_EINVAL;
+	memcpy(cl->hash, r.hash, r.hashlen);
+	cl->hash[r.hashlen] = '\0';
+	cl->public_client = r.public_client;
+	cl->created = r.created;
+	/* A confidential client without a secret would take any secret. */
+	if (!cl->public_client && r.hashlen == 0)
+		return AG_EINVAL;
+	return AG_OK;
+}
+
+static enum ag_err
+client_encode(const struct client *cl, char *out, size_t outsz,
+    size_t *outlen)
+{
+	int	 n;
+
+	*outlen = 0;
+	if (!hash_ok(cl->hash) || cl->created < 0 ||
+	    (!cl->public_client && cl->hash[0] == '\0'))
+		return AG_EINVAL;
+	n = snprintf(out, outsz, "%s::" REC_FIELDS_TAG " public=%d created=%lld",
+	    cl->public_client ? "" : cl->hash, cl->public_client ? 1 : 0,
+	    (long long)cl->created);
+	if (n < 0 || (size_t)n >= outsz)
+		return AG_ETOOBIG;
+	*outlen = (size_t)n;
+	return AG_OK;
+}
+
+/* With rd_mtx held. */
+static void
+rd_drop(void)
+{
+	if (rd.dbf != NULL)
+		(void)gdbm_close(rd.dbf);
+	rd.dbf = NULL;
+	rd.path[0] = '\0';
+}
+
+static void
+rd_complain(const char *db, const char *why)
+{
+	if (strcmp(rd_logged, db) == 0)
+		return;
+	log_msg("user_db %s: %s", db, why);
+	(void)snprintf(rd_logged, sizeof(rd_logged), "%s", db);
+}
+
+/* With rd_mtx held: make rd.dbf a current read handle on db. */
+static enum ag_err
+rd_open(const char *db)
+{
+	struct stat	 st;
+	GDBM_FILE	 dbf;
+	int		 fd;
+
+	if (stat(db, &st) == -1) {
+		rd_complain(db, strerror(errno));
+		rd_drop();
+		return AG_EUNAVAIL;
+	}
+	if (rd.dbf != NULL && strcmp(rd.path, db) == 0 &&
+	    st.st_dev == rd.dev && st.st_ino == rd.ino &&
+	    st.st_size == rd.size && st.st_mtim.tv_sec == rd.mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == rd.mtim.tv_nsec)
+		return AG_OK;
+	rd_drop();
+	if (strlen(db) >= sizeof(rd.path))
+		return AG_EUNAVAIL;
+	/* fstat of the very file opened: a rename in between is seen
+	 * at the next call */
+	if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1) {
+		rd_complain(db, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	if (fstat(fd, &st) == -1) {
+		rd_complain(db, strerror(errno));
+		(void)close(fd);
+		return AG_EUNAVAIL;
+	}
+	dbf = gdbm_fd_open(fd, db, 0, GDBM_READER | GDBM_NOLOCK |
+	    GDBM_CLOERROR | GDBM_XVERIFY, NULL);
+	if (dbf == NULL) {
+		rd_complain(db, gdbm_strerror(gdbm_errno));
+		return AG_EUNAVAIL;
+	}
+	rd.dbf = dbf;
+	memcpy(rd.path, db, strlen(db) + 1);
+	rd.dev = st.st_dev;
+	rd.ino = st.st_ino;
+	rd.size = st.st_size;
+	rd.mtim = st.st_mtim;
+	if (strcmp(rd_logged, db) == 0)
+		rd_logged[0] = '\0';
+	return AG_OK;
+}
+
+/* Fetch key's value into buf (STORE_RECORD_MAX bytes). */
+static enum ag_err
+rd_fetch(const char *db, const char *key, size_t keylen, char *buf,
+    size_t bufsz, size_t *len)
+{
+	datum		 k, v;
+	enum ag_err	 e;
+
+	*len = 0;
+	if (keylen > INT_MAX)
+		return AG_EINVAL;
+	if (pthread_mutex_lock(&rd_mtx) != 0)
+		return AG_EUNAVAIL;
+	if ((e = rd_open(db)) != AG_OK)
+		goto out;
+	k.dptr = (char *)key;
+	k.dsize = (int)keylen;
+	v = gdbm_fetch(rd.dbf, k);
+	if (v.dptr == NULL) {
+		if (gdbm_last_errno(rd.dbf) == GDBM_ITEM_NOT_FOUND)
+			e = AG_ENOENT;
+		else {
+			rd_complain(db, gdbm_db_strerror(rd.dbf));
+			rd_drop();
+			e = AG_EUNAVAIL;
+		}
+		goto out;
+	}
+	if (v.dsize < 0 || (size_t)v.dsize > bufsz) {
+		rd_complain(db, "record over the size limit");
+		e = AG_EUNAVAIL;
+	} else {
+		memcpy(buf, v.dptr, (size_t)v.dsize);
+		*len = (size_t)v.dsize;
+	}
+	free(v.dptr);
+out:
+	(void)pthread_mutex_unlock(&rd_mtx);
+	return e;
+}
+
+void
+store_close(void)
+{
+	if (pthread_mutex_lock(&rd_mtx) != 0)
+		return;
+	rd_drop();
+	(void)pthread_mutex_unlock(&rd_mtx);
+}
+
+/* Exclusive lock on "<db>.lock", waiting at most LOCK_WAIT_MS. */
+static enum ag_err
+wlock(const char *db, int *fdp)
+{
+	char		 path[PATH_MAX];
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 fd, n, waited = 0;
+
+	*fdp = -1;
+	n = snprintf(path, sizeof(path), "%s.lock", db);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return AG_EINVAL;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		log_msg("%s: %s", path, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			log_msg("%s: flock: %s", path, strerror(errno));
+			(void)close(fd);
+			return AG_EUNAVAIL;
+		}
+		if (waited >= LOCK_WAIT_MS) {
+			log_msg("%s: still locked after %d s", path,
+			    LOCK_WAIT_MS / 1000);
+			(void)close(fd);
+			return AG_EUNAVAIL;
+		}
+		(void)nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	*fdp = fd;
+	return AG_OK;
+}
+
+static void
+wunlock(int fd)
+{
+	if (fd != -1)
+		(void)close(fd);	/* releases the flock */
+}
+
+static enum ag_err
+fsync_dir(const char *db)
+{
+	char	 dir[PATH_MAX];
+	char	*slash;
+	int	 fd, n;
+	enum ag_err e = AG_OK;
+
+	n = snprintf(dir, sizeof(dir), "%s", db);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return AG_EINVAL;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		memcpy(dir, ".", 2);
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return AG_EUNAVAIL;
+	if (fsync(fd) == -1)
+		e = AG_EUNAVAIL;
+	if (close(fd) == -1)
+		e = AG_EUNAVAIL;
+	return e;
+}
+
+typedef enum ag_err (*edit_fn)(GDBM_FILE, void *);
+
+/*
+ * Copy db into a new file, let fn edit the copy, and rename it into
+ * place, all under the writers' lock.  A missing db counts as empty.
+ * On any error the database is left as it was.
+ */
+static enum ag_err
+db_rewrite(const char *db, edit_fn fn, void *arg)
+{
+	char		 tmp[PATH_MAX];
+	GDBM_FILE	 old = NULL, nw = NULL;
+	datum		 k, nk, v;
+	struct stat	 st;
+	enum ag_err	 e;
+	int		 lockfd, fd, n, ge;
+	bool		 made = false;
+
+	if ((e = wlock(db, &lockfd)) != AG_OK)
+		return e;
+	e = AG_EUNAVAIL;
+	if (stat(db, &st) == 0) {
+		old = gdbm_open(db, 0, GDBM_READER | GDBM_NOLOCK |
+		    GDBM_CLOEXEC, 0, NULL);
+		if (old == NULL) {
+			log_msg("%s: %s", db, gdbm_strerror(gdbm_errno));
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		log_msg("%s: %s", db, strerror(errno));
+		goto out;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", db);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		e = AG_EINVAL;
+		goto out;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		log_msg("%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	made = true;
+	nw = gdbm_fd_open(fd, tmp, 0, GDBM_NEWDB | GDBM_NOLOCK |
+	    GDBM_CLOERROR, NULL);
+	if (nw == NULL) {
+		log_msg("%s: %s", tmp, gdbm_strerror(gdbm_errno));
+		goto out;
+	}
+	if (old != NULL) {
+		for (k = gdbm_firstkey(old); k.dptr != NULL; k = nk) {
+			v = gdbm_fetch(old, k);
+			if (v.dptr == NULL) {
+				free(k.dptr);
+				log_msg("%s: %s", db, gdbm_db_strerror(old));
+				goto out;
+			}
+			ge = gdbm_store(nw, k, v, GDBM_REPLACE);
+			free(v.dptr);
+			if (ge != 0) {
+				free(k.dptr);
+				log_msg("%s: %s", tmp, gdbm_db_strerror(nw));
+				goto out;
+			}
+			nk = gdbm_nextkey(old, k);
+			free(k.dptr);
+		}
+		if (gdbm_last_errno(old) != GDBM_ITEM_NOT_FOUND &&
+		    gdbm_last_errno(old) != GDBM_NO_ERROR) {
+			log_msg("%s: %s", db, gdbm_db_strerror(old));
+			goto out;
+		}
+		/* Same owner and mode as before (works as root, or when
+		 * they are ours already). */
+		if (gdbm_copy_meta(nw, old) != 0)
+			log_msg("%s: keeping owner and mode: %s", db,
+			    gdbm_db_strerror(nw));
+	}
+	if (fn != NULL && (e = fn(nw, arg)) != AG_OK)
+		goto out;
+	e = AG_EUNAVAIL;
+	if (gdbm_sync(nw) != 0) {
+		log_msg("%s: %s", tmp, gdbm_db_strerror(nw));
+		goto out;
+	}
+	ge = gdbm_close(nw);
+	nw = NULL;
+	if (ge != 0) {
+		log_msg("%s: %s", tmp, gdbm_strerror(gdbm_errno));
+		goto out;
+	}
+	if (rename(tmp, db) == -1) {
+		log_msg("%s: rename: %s", db, strerror(errno));
+		goto out;
+	}
+	made = false;
+	e = fsync_dir(db);
+out:
+	if (nw != NULL)
+		(void)gdbm_close(nw);
+	if (made)
+		(void)unlink(tmp);
+	if (old != NULL)
+		(void)gdbm_close(old);
+	wunlock(lockfd);
+	return e;
+}
+
+enum ag_err
+store_init(const char *db)
+{
+	struct stat	 st;
+
+	if (stat(db, &st) == 0)
+		return AG_OK;
+	if (errno != ENOENT) {
+		log_msg("%s: %s", db, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	return db_rewrite(db, NULL, NULL);
+}
+
+static enum ag_err
+put_rec(GDBM_FILE nw, const char *key, const char *val, size_t vallen,
+    bool must_be_new)
+{
+	datum	 k, v;
+	int	 rc;
+
+	k.dptr = (char *)key;
+	k.dsize = (int)strlen(key);
+	v.dptr = (char *)val;
+	v.dsize = (int)vallen;
+	rc = gdbm_store(nw, k, v, must_be_new ? GDBM_INSERT : GDBM_REPLACE);
+	if (rc == 1)
+		return AG_EEXIST;
+	if (rc != 0) {
+		log_msg("user_db: store: %s", gdbm_db_strerror(nw));
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+static enum ag_err
+del_rec(GDBM_FILE nw, const char *key)
+{
+	datum	 k;
+
+	k.dptr = (char *)key;
+	k.dsize = (int)strlen(key);
+	if (gdbm_delete(nw, k) == 0)
+		return AG_OK;
+	if (gdbm_last_errno(nw) == GDBM_ITEM_NOT_FOUND)
+		return AG_ENOENT;
+	log_msg("user_db: delete: %s", gdbm_db_strerror(nw));
+	return AG_EUNAVAIL;
+}
+
+struct put_arg {
+	const struct user	*u;
+	size_t			 n;
+	bool			 must_be_new;
+	bool			 merge;		/* keep scope, lock, created */
+	int64_t			 now;
+};
+
+static enum ag_err
+put_users(GDBM_FILE nw, void *arg)
+{
+	struct put_arg	*pa = arg;
+	struct user	 u, cur;
+	char		 buf[STORE_RECORD_MAX];
+	datum		 k, v;
+	size_t		 i, len;
+	enum ag_err	 e;
+	bool		 have;
+
+	for (i = 0; i < pa->n; i++) {
+		u = pa->u[i];
+		if (!store_name_ok(u.name))
+			return AG_EINVAL;
+		k.dptr = u.name;
+		k.dsize = (int)strlen(u.name);
+		v = gdbm_fetch(nw, k);
+		have = false;
+		if (v.dptr != NULL) {
+			memset(&cur, 0, sizeof(cur));
+			have = store_user_decode(v.dptr, (size_t)v.dsize,
+			    &cur) == AG_OK;
+			free(v.dptr);
+		} else if (gdbm_last_errno(nw) != GDBM_ITEM_NOT_FOUND)
+			return AG_EUNAVAIL;
+		if (have && pa->merge) {
+			memcpy(u.scope, cur.scope, sizeof(u.scope));
+			u.locked = cur.locked;
+			u.created = cur.created;
+		}
+		if (u.created == 0)
+			u.created = have && cur.created != 0 ? cur.created :
+			    pa->now;
+		if (u.changed == 0)
+			u.changed = pa->now;
+		if ((e = store_user_encode(&u, buf, sizeof(buf), &len)) !=
+		    AG_OK)
+			return e;
+		if ((e = put_rec(nw, u.name, buf, len, pa->must_be_new)) !=
+		    AG_OK)
+			return e;
+	}
+	return AG_OK;
+}
+
+enum ag_err
+store_user_put(const char *db, const struct user *u, bool must_be_new)
+{
+	struct put_arg	 pa = { u, 1, must_be_new, false, time(NULL) };
+
+	if (!store_name_ok(u->name))
+		return AG_EINVAL;
+	return db_rewrite(db, put_users, &pa);
+}
+
+enum ag_err
+store_user_put_many(const char *db, const struct user *u, size_t n)
+{
+	struct put_arg	 pa = { u, n, false, false, time(NULL) };
+
+	return db_rewrite(db, put_users, &pa);
+}
+
+enum ag_err
+store_user_merge_many(const char *db, const struct user *u, size_t n)
+{
+	struct put_arg	 pa = { u, n, false, true, time(NULL) };
+
+	return db_rewrite(db, put_users, &pa);
+}
+
+struct merge_arg {
+	int	(*next)(struct user *, void *);
+	void	*arg;
+	int64_t	 now;
+};
+
+static enum ag_err
+merge_users(GDBM_FILE nw, void *arg)
+{
+	struct merge_arg	*ma = arg;
+	struct user		 u;
+	struct put_arg		 pa = { &u, 1, false, true, ma->now };
+	enum ag_err		 e;
+	int			 rc;
+
+	for (;;) {
+		memset(&u, 0, sizeof(u));
+		if ((rc = ma->next(&u, ma->arg)) == 0)
+			return AG_OK;
+		if (rc < 0)
+			return AG_EINVAL;
+		if ((e = put_users(nw, &pa)) != AG_OK)
+			return e;
+	}
+}
+
+enum ag_err
+store_user_merge_each(const char *db, int (*next)(struct user *, void *),
+    void *arg)
+{
+	struct merge_arg	 ma = { next, arg, time(NULL) };
+
+	return db_rewrite(db, merge_users, &ma);
+}
+
+static enum ag_err
+del_key(GDBM_FILE nw, void *arg)
+{
+	return del_rec(nw, arg);
+}
+
+enum ag_err
+store_user_del(const char *db, const char *name)
+{
+	if (!store_name_ok(name))
+		return AG_ENOENT;
+	return db_rewrite(db, del_key, (void *)name);
+}
+
+enum ag_err
+store_user_get(const char *db, const char *name, struct user *u)
+{
+	char		 buf[STORE_RECORD_MAX];
+	size_t		 len;
+	enum ag_err	 e;
+
+	memset(u, 0, sizeof(*u));
+	if (!store_name_ok(name))
+		return AG_ENOENT;
+	if ((e = rd_fetch(db, name, strlen(name), buf, sizeof(buf), &len)) !=
+	    AG_OK)
+		return e;
+	if ((e = store_user_decode(buf, len, u)) != AG_OK) {
+		memset(u, 0, sizeof(*u));
+		log_msg("user_db %s: user \"%s\": damaged record: %s", db,
+		    name, ag_strerror(e));
+		return AG_EUNAVAIL;
+	}
+	memcpy(u->name, name, strlen(name) + 1);
+	return AG_OK;
+}
+
+static enum ag_err
+client_key(const char *id, char *key, size_t keysz)
+{
+	int	 n;
+
+	if (!store_name_ok(id))
+		return AG_ENOENT;
+	n = snprintf(key, keysz, CLIENT_PREFIX "%s", id);
+	if (n < 0 || (size_t)n >= keysz)
+		return AG_EINVAL;
+	return AG_OK;
+}
+
+enum ag_err
+store_client_get(const char *db, const char *id, struct client *cl)
+{
+	char		 key[CLIENT_PREFIX_LEN + AG_NAME_MAX + 1];
+	char		 buf[STORE_RECORD_MAX];
+	size_t		 len;
+	enum ag_err	 e;
+
+	memset(cl, 0, sizeof(*cl));
+	if ((e = client_key(id, key, sizeof(key))) != AG_OK)
+		return e;
+	if ((e = rd_fetch(db, key, strlen(key), buf, sizeof(buf), &len)) !=
+	    AG_OK)
+		return e;
+	if ((e = client_decode(buf, len, cl)) != AG_OK) {
+		memset(cl, 0, sizeof(*cl));
+		log_msg("user_db %s: client \"%s\": damaged record: %s", db,
+		    id, ag_strerror(e));
+		return AG_EUNAVAIL;
+	}
+	memcpy(cl->id, id, strlen(id) + 1);
+	return AG_OK;
+}
+
+struct cput_arg {
+	const struct client	*cl;
+	bool			 must_be_new;
+};
+
+static enum ag_err
+put_client(GDBM_FILE nw, void *arg)
+{
+	struct cput_arg	*ca = arg;
+	struct client	 cl = *ca->cl;
+	char		 key[CLIENT_PREFIX_LEN + AG_NAME_MAX + 1];
+	char		 buf[STORE_RECORD_MAX];
+	size_t		 len;
+	enum ag_err	 e;
+
+	if (cl.created == 0)
+		cl.created = time(NULL);
+	if ((e = client_key(cl.id, key, sizeof(key))) != AG_OK ||
+	    (e = client_encode(&cl, buf, sizeof(buf), &len)) != AG_OK)
+		return e == AG_ENOENT ? AG_EINVAL : e;
+	return put_rec(nw, key, buf, len, ca->must_be_new);
+}
+
+enum ag_err
+store_client_put(const char *db, const struct client *cl, bool must_be_new)
+{
+	struct cput_arg	 ca = { cl, must_be_new };
+
+	if (!store_name_ok(cl->id))
+		return AG_EINVAL;
+	return db_rewrite(db, put_client, &ca);
+}
+
+enum ag_err
+store_client_del(const char *db, const char *id)
+{
+	char		 key[CLIENT_PREFIX_LEN + AG_NAME_MAX + 1];
+	enum ag_err	 e;
+
+	if ((e = client_key(id, key, sizeof(key))) != AG_OK)
+		return e;
+	return db_rewrite(db, del_key, key);
+}
+
+/*
+ * Walk every record with a private read handle (fn may call back into
+ * this module).  Records under keys that are not valid names, or that
+ * do not decode, are logged and skipped.
+ */
+static enum ag_err
+walk(const char *db, bool clients,
+    int (*ufn)(const struct user *, void *),
+    int (*cfn)(const struct client *, void *), void *arg)
+{
+	GDBM_FILE	 dbf;
+	datum		 k, nk, v;
+	struct user	 u;
+	struct client	 cl;
+	char		 name[CLIENT_PREFIX_LEN + AG_NAME_MAX + 1];
+	const char	*id;
+	enum ag_err	 e = AG_OK;
+	bool		 isclient;
+	int		 stop = 0;
+
+	dbf = gdbm_open(db, 0, GDBM_READER | GDBM_NOLOCK | GDBM_CLOEXEC, 0,
+	    NULL);
+	if (dbf == NULL) {
+		log_msg("user_db %s: %s", db, gdbm_strerror(gdbm_errno));
+		return AG_EUNAVAIL;
+	}
+	for (k = gdbm_firstkey(dbf); k.dptr != NULL && stop == 0; k = nk) {
+		if (k.dsize <= 0 || (size_t)k.dsize >= sizeof(name) ||
+		    memchr(k.dptr, '\0', (size_t)k.dsize) != NULL)
+			goto next;
+		memcpy(name, k.dptr, (size_t)k.dsize);
+		name[k.dsize] = '\0';
+		isclient = strncmp(name, CLIENT_PREFIX,
+		    CLIENT_PREFIX_LEN) == 0;
+		if (isclient != clients)
+			goto next;
+		id = clients ? name + CLIENT_PREFIX_LEN : name;
+		if (!store_name_ok(id)) {
+			log_msg("user_db %s: skipping key \"%s\"", db, name);
+			goto next;
+		}
+		if ((v = gdbm_fetch(dbf, k)).dptr == NULL) {
+			e = AG_EUNAVAIL;
+			free(k.dptr);
+			break;
+		}
+		if (clients) {
+			memset(&cl, 0, sizeof(cl));
+			if (client_decode(v.dptr, (size_t)v.dsize, &cl) ==
+			    AG_OK) {
+				memcpy(cl.id, id, strlen(id) + 1);
+				stop = cfn(&cl, arg);
+			} else
+				log_msg("user_db %s: client \"%s\": damaged "
+				    "record", db, id);
+		} else {
+			memset(&u, 0, sizeof(u));
+			if (store_user_decode(v.dptr, (size_t)v.dsize, &u) ==
+			    AG_OK) {
+				memcpy(u.name, id, strlen(id) + 1);
+				stop = ufn(&u, arg);
+			} else
+				log_msg("user_db %s: user \"%s\": damaged "
+				    "record", db, id);
+		}
+		free(v.dptr);
+next:
+		nk = stop == 0 ? gdbm_nextkey(dbf, k) : (datum){ NULL, 0 };
+		free(k.dptr);
+	}
+	if (e == AG_OK && stop == 0 &&
+	    gdbm_last_errno(dbf) != GDBM_ITEM_NOT_FOUND &&
+	    gdbm_last_errno(dbf) != GDBM_NO_ERROR) {
+		log_msg("user_db %s: %s", db, gdbm_db_strerror(dbf));
+		e = AG_EUNAVAIL;
+	}
+	(void)gdbm_close(dbf);
+	return e;
+}
+
+enum ag_err
+store_user_each(const char *db, int (*fn)(const struct user *, void *),
+    void *arg)
+{
+	return walk(db, false, fn, NULL, arg);
+}
+
+enum ag_err
+store_client_each(const char *db,
+    int (*fn)(const struct client *, void *), void *arg)
+{
+	return walk(db, true, NULL, fn, arg);
+}

@@ -52,9 +52,18 @@ enum ag_err	 store_user_get(const char *db, const char *name,
 /* Add (must_be_new: AG_EEXIST if present) or replace a user. */
 enum ag_err	 store_user_put(const char *db, const struct user *u,
 		    bool must_be_new);
-/* Add or replace many users in one copy-and-rename (import). */
+/* Add or replace many users in one copy-and-rename (import).  In every
+ * put, created and changed of 0 mean now (created: kept if present). */
 enum ag_err	 store_user_put_many(const char *db, const struct user *u,
 		    size_t n);
+/* As put_many, but a user already present keeps its scope, lock and
+ * creation time: only hash and changed are replaced (htpasswd import). */
+enum ag_err	 store_user_merge_many(const char *db, const struct user *u,
+		    size_t n);
+/* The same, streaming: next fills u and returns 1, 0 at the end, or -1
+ * to abort (then nothing is written and the result is AG_EINVAL). */
+enum ag_err	 store_user_merge_each(const char *db,
+		    int (*next)(struct user *u, void *arg), void *arg);
 enum ag_err	 store_user_del(const char *db, const char *name);
 /* Call fn for each user, in key order is not promised; stops when fn
  * returns non-zero. */

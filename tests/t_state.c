@@ -1,8 +1,358 @@
+/*
+ * state: failure counters and lockout with back-off, refresh tokens
+ * (rotation, reuse kills the family, revoke, expiry), the deny-list
+ * seen by another process, purge, and fail-closed storage errors.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gdbm.h>
+
+#include "../src/conf.h"
+#include "../src/state.h"
 #include "tap.h"
+
+static char		 dir[64];
+static struct conf	 cf;
+
+static void
+mkrefresh(struct refresh *r, const char *user, const char *scope)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->user, sizeof(r->user), "%s", user);
+	snprintf(r->client_id, sizeof(r->client_id), "app");
+	snprintf(r->scope, sizeof(r->scope), "%s", scope);
+}
+
+static int
+count_prefix(const char *prefix)
+{
+	GDBM_FILE	 dbf;
+	datum		 k, nk;
+	int		 n = 0;
+
+	if ((dbf = gdbm_open(cf.state_db, 0, GDBM_READER | GDBM_NOLOCK, 0,
+	    NULL)) == NULL)
+		return -1;
+	for (k = gdbm_firstkey(dbf); k.dptr != NULL; k = nk) {
+		if ((size_t)k.dsize >= strlen(prefix) &&
+		    memcmp(k.dptr, prefix, strlen(prefix)) == 0)
+			n++;
+		nk = gdbm_nextkey(dbf, k);
+		free(k.dptr);
+	}
+	gdbm_close(dbf);
+	return n;
+}
+
+static void *
+thr_fail(void *arg)
+{
+	int	 i;
+
+	(void)arg;
+	for (i = 0; i < 10; i++)
+		if (state_fail_add(&cf, "racer", time(NULL), NULL) != AG_OK)
+			break;
+	return NULL;
+}
+
+static void
+test_fail(void)
+{
+	struct failinfo	 fi;
+	time_t		 now = 1700000000;
+	pthread_t	 t[4];
+	int		 i;
+
+	cf.lockout_threshold = 3;
+	cf.lockout_seconds = 60;
+	is_int(state_fail_get(&cf, "alice", &fi), AG_OK, "no failures yet");
+	ok(fi.failures == 0 && fi.locked_until == 0, "  all zero");
+	is_int(state_fail_add(&cf, "alice", now, &fi), AG_OK, "failure 1");
+	is_int(state_fail_add(&cf, "alice", now + 1, &fi), AG_OK,
+	    "failure 2");
+	ok(fi.failures == 2 && fi.last == now + 1 && fi.locked_until == 0,
+	    "2 failures, not locked");
+	is_int(state_fail_add(&cf, "alice", now + 2, &fi), AG_OK,
+	    "failure 3");
+	is_int(fi.locked_until, now + 2 + 60, "locked at the threshold");
+	is_int(state_fail_get(&cf, "alice", &fi), AG_OK, "read back");
+	ok(fi.failures == 3 && fi.locked_until == now + 62, "  stored");
+	(void)state_fail_add(&cf, "alice", now + 100, &fi);
+	(void)state_fail_add(&cf, "alice", now + 101, &fi);
+	is_int(fi.locked_until, now + 62, "no new lock between thresholds");
+	(void)state_fail_add(&cf, "alice", now + 102, &fi);
+	is_int(fi.locked_until, now + 102 + 120, "second lockout doubled");
+	for (i = 0; i < 3; i++)
+		(void)state_fail_add(&cf, "alice", now + 300, &fi);
+	is_int(fi.locked_until, now + 300 + 240, "third lockout doubled");
+	is_int(state_fail_get(&cf, "bob", &fi), AG_OK, "bob separate");
+	is_int(fi.failures, 0, "  bob has none");
+	is_int(state_fail_clear(&cf, "alice"), AG_OK, "clear alice");
+	is_int(state_fail_get(&cf, "alice", &fi), AG_OK, "read cleared");
+	ok(fi.failures == 0 && fi.locked_until == 0, "  zero again");
+	is_int(state_fail_clear(&cf, "nobody"), AG_OK, "clear unknown user");
+
+	cf.lockout_threshold = 1;
+	cf.lockout_seconds = 50000;
+	(void)state_fail_add(&cf, "carol", now, &fi);
+	is_int(fi.locked_until, now + 50000, "lockout of 50000 s");
+	(void)state_fail_add(&cf, "carol", now, &fi);
+	is_int(fi.locked_until, now + STATE_LOCKOUT_CAP,
+	    "doubled lockout capped at a day");
+
+	cf.lockout_threshold = 0;
+	for (i = 0; i < 10; i++)
+		(void)state_fail_add(&cf, "dave", now, &fi);
+	ok(fi.failures == 10 && fi.locked_until == 0,
+	    "threshold 0: never locked");
+	is_int(state_fail_add(&cf, "", now, &fi), AG_EINVAL, "empty user");
+
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, thr_fail, NULL);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	(void)state_fail_get(&cf, "racer", &fi);
+	is_int(fi.failures, 40, "4 threads x 10 failures: none lost");
+	cf.lockout_threshold = 5;
+	cf.lockout_seconds = 300;
+}
+
+static void
+test_refresh(void)
+{
+	struct refresh	 r, got;
+	char		 a[AG_REFRESH_LEN + 1], b[AG_REFRESH_LEN + 1];
+	char		 c2[AG_REFRESH_LEN + 1], fam[AG_REFRESH_LEN + 1];
+	time_t		 now = time(NULL);
+
+	mkrefresh(&r, "alice", "read write");
+	is_int(state_refresh_new(&cf, &r, a), AG_OK, "new refresh token");
+	is_int(strlen(a), AG_REFRESH_LEN, "43 characters");
+	ok(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") == AG_REFRESH_LEN, "base64url alphabet");
+	is_int(strlen(r.family), 32, "family named");
+	ok(r.exp >= now + 1000 && r.exp <= now + 1001, "exp from the ttl");
+	snprintf(fam, sizeof(fam), "%s", r.family);
+
+	is_int(state_refresh_peek(&cf, a, now, &got), AG_OK, "peek");
+	is_int(state_refresh_use(&cf, a, now, &got), AG_OK, "use (peek "
+	    "did not use it)");
+	ok(strcmp(got.user, "alice") == 0 && strcmp(got.client_id, "app") ==
+	    0 && strcmp(got.scope, "read write") == 0 &&
+	    strcmp(got.family, fam) == 0, "grant returned");
+	is_int(state_refresh_peek(&cf, a, now, &got), AG_EDENIED,
+	    "peek a used token: inactive");
+
+	/* rotation: the successor lives in the same family */
+	mkrefresh(&r, "alice", "read write");
+	snprintf(r.family, sizeof(r.family), "%s", fam);
+	is_int(state_refresh_new(&cf, &r, b), AG_OK, "rotated token");
+	ok(strcmp(a, b) != 0, "a new value");
+	is_str(r.family, fam, "same family");
+	is_int(state_refresh_use(&cf, b, now, &got), AG_OK, "use successor");
+	snprintf(r.family, sizeof(r.family), "%s", fam);
+	is_int(state_refresh_new(&cf, &r, c2), AG_OK, "third in family");
+
+	/* attack: the first token replayed by a thief */
+	is_int(state_refresh_use(&cf, a, now, &got), AG_EDENIED,
+	    "reuse of a used token denied");
+	is_str(got.user, "", "  no grant returned");
+	is_int(state_refresh_use(&cf, c2, now, &got), AG_EDENIED,
+	    "reuse killed the whole family");
+	is_int(state_refresh_peek(&cf, c2, now, &got), AG_EDENIED,
+	    "  peek agrees");
+
+	/* revoke */
+	mkrefresh(&r, "bob", "");
+	is_int(state_refresh_new(&cf, &r, a), AG_OK, "bob's token");
+	is_int(state_refresh_revoke(&cf, a), AG_OK, "revoke it");
+	is_int(state_refresh_use(&cf, a, now, &got), AG_EDENIED,
+	    "revoked token denied");
+	is_int(state_refresh_revoke(&cf,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), AG_ENOENT,
+	    "revoke unknown");
+
+	/* expiry */
+	mkrefresh(&r, "carol", "");
+	r.exp = now + 10;
+	is_int(state_refresh_new(&cf, &r, a), AG_OK, "short-lived token");
+	is_int(state_refresh_use(&cf, a, now + 10, &got), AG_ENOENT,
+	    "expired at exp");
+	is_int(state_refresh_use(&cf, a, now + 9, &got), AG_OK,
+	    "valid before exp");
+
+	is_int(state_refresh_use(&cf,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now, &got),
+	    AG_ENOENT, "unknown token");
+	is_int(state_refresh_use(&cf, "short", now, &got), AG_ENOENT,
+	    "short token");
+	is_int(state_refresh_use(&cf,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", now, &got),
+	    AG_ENOENT, "padded token");
+	is_int(state_refresh_use(&cf,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB", now, &got),
+	    AG_ENOENT, "non-canonical token");
+	is_int(state_refresh_use(&cf, NULL, now, &got), AG_ENOENT,
+	    "NULL token");
+	mkrefresh(&r, "ev\til", "");
+	is_int(state_refresh_new(&cf, &r, a), AG_EINVAL, "tab in user");
+	is_str(a, "", "  no token");
+}
+
+static void
+test_deny(void)
+{
+	time_t	 now = time(NULL), t0;
+	pid_t	 pid;
+	int	 status;
+
+	ok(!state_deny_check(&cf, "jti-1"), "nothing denied yet");
+	is_int(state_deny_add(&cf, "jti-1", now + 100), AG_OK, "deny jti-1");
+	/* the cache may hold the empty list until the next second */
+	t0 = time(NULL);
+	while (time(NULL) == t0)
+		usleep(20000);
+	ok(state_deny_check(&cf, "jti-1"), "jti-1 denied");
+	ok(!state_deny_check(&cf, "jti-2"), "jti-2 not denied");
+	is_int(state_deny_add(&cf, "bad jti", now), AG_EINVAL,
+	    "jti with a space refused");
+
+	pid = fork();
+	if (pid == 0) {
+		state_close();
+		if (!state_deny_check(&cf, "jti-1"))
+			_exit(1);
+		if (state_deny_add(&cf, "jti-3", now + 100) != AG_OK)
+			_exit(2);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "another process sees jti-1 and adds jti-3");
+	t0 = time(NULL);
+	while (time(NULL) == t0)
+		usleep(20000);
+	ok(state_deny_check(&cf, "jti-3"), "jti-3 from the other process "
+	    "seen within a second");
+	ok(state_deny_check(&cf, "jti-1"), "jti-1 still denied");
+}
+
+static void
+test_purge(void)
+{
+	struct refresh	 r;
+	char		 tok[AG_REFRESH_LEN + 1], path[PATH_MAX + 16], line[256];
+	time_t		 now = time(NULL);
+	FILE		*f;
+	int		 before, n;
+
+	mkrefresh(&r, "old", "");
+	r.exp = now - 5;
+	is_int(state_refresh_new(&cf, &r, tok), AG_OK, "expired token");
+	(void)state_fail_add(&cf, "stale", now - 2 * 86400, NULL);
+	is_int(state_deny_add(&cf, "old-jti", now - 5), AG_OK,
+	    "expired deny line");
+	before = count_prefix("rt:");
+	ok(count_prefix("fail:stale") == 1, "stale failure present");
+	is_int(state_purge(&cf, now), AG_OK, "purge");
+	n = count_prefix("rt:");
+	ok(n >= 0 && n < before, "expired refresh tokens removed");
+	is_int(count_prefix("fail:stale"), 0, "day-old failures removed");
+	ok(count_prefix("fail:racer") == 1, "recent failures kept");
+	snprintf(path, sizeof(path), "%s.revoked", cf.state_db);
+	n = 0;
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strncmp(line, "old-jti ", 8) == 0)
+				n = -100;
+			else
+				n++;
+		fclose(f);
+	}
+	is_int(n, 2, "deny-list: expired line gone, 2 kept");
+	ok(state_deny_check(&cf, "jti-1") || 1, "check after purge");
+}
+
+static void
+test_unwritable(void)
+{
+	struct conf	 bad = cf;
+	struct failinfo	 fi;
+	struct refresh	 r, got;
+	char		 tok[AG_REFRESH_LEN + 1];
+
+	snprintf(bad.state_db, sizeof(bad.state_db), "%s/nodir/state.db",
+	    dir);
+	is_int(state_init(&bad), AG_EUNAVAIL, "missing directory: init");
+	is_int(state_fail_add(&bad, "alice", time(NULL), &fi), AG_EUNAVAIL,
+	    "missing directory: fail_add unavailable");
+	is_int(state_fail_get(&bad, "alice", &fi), AG_EUNAVAIL,
+	    "missing directory: fail_get unavailable");
+	mkrefresh(&r, "alice", "");
+	is_int(state_refresh_new(&bad, &r, tok), AG_EUNAVAIL,
+	    "missing directory: refresh_new unavailable");
+	is_str(tok, "", "  no token handed out");
+	is_int(state_refresh_use(&bad,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", time(NULL), &got),
+	    AG_EUNAVAIL, "missing directory: refresh_use unavailable");
+	is_int(state_deny_add(&bad, "j", 1), AG_EUNAVAIL,
+	    "missing directory: deny_add unavailable");
+	snprintf(bad.state_db, sizeof(bad.state_db), "/dev/null/state.db");
+	is_int(state_fail_add(&bad, "alice", time(NULL), &fi), AG_EUNAVAIL,
+	    "state_db under a file: unavailable");
+	/* a state_db that is not a GDBM file */
+	snprintf(bad.state_db, sizeof(bad.state_db), "%s/junk.db", dir);
+	{
+		FILE	*f = fopen(bad.state_db, "w");
+
+		if (f != NULL) {
+			fputs("this is not a gdbm file, not at all, no\n", f);
+			fclose(f);
+		}
+	}
+	is_int(state_fail_add(&bad, "alice", time(NULL), &fi), AG_EUNAVAIL,
+	    "garbage state_db: unavailable");
+	is_int(state_fail_get(&bad, "alice", &fi), AG_EUNAVAIL,
+	    "garbage state_db: read unavailable");
+}
 
 int
 main(void)
 {
-	ok(1, "placeholder");
+	struct stat	 st;
+	char		 cmd[128];
+
+	snprintf(dir, sizeof(dir), "/tmp/t_state.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return done_testing();
+	}
+	memset(&cf, 0, sizeof(cf));
+	snprintf(cf.state_db, sizeof(cf.state_db), "%s/state.db", dir);
+	cf.refresh_token_ttl = 1000;
+	cf.lockout_threshold = 5;
+	cf.lockout_seconds = 300;
+
+	is_int(state_init(&cf), AG_OK, "init");
+	ok(stat(cf.state_db, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "state_db created, mode 0600");
+	test_fail();
+	test_refresh();
+	test_deny();
+	test_purge();
+	test_unwritable();
+	state_close();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
 	return done_testing();
 }

@@ -1,8 +1,468 @@
+/*
+ * store: names, record decode/encode, put/get/del/list of users and
+ * clients, htdbm and python gdbm interop, damaged files refused (never a
+ * crash), and readers that keep working while a writer renames.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/pw.h"
+#include "../src/store.h"
 #include "tap.h"
+
+static char	 dir[64], db[128];
+
+static const struct {
+	const char	*name;
+	int		 ok;
+} names[] = {
+	{ "alice", 1 },
+	{ "a", 1 },
+	{ "alice@example.com", 1 },
+	{ "j\xc3\xb6rg", 1 },			/* U+00F6 */
+	{ "\xe2\x82\xac", 1 },			/* U+20AC */
+	{ "\xf0\x9f\x98\x80", 1 },		/* U+1F600 */
+	{ "", 0 },
+	{ "al:ice", 0 },
+	{ "al,ice", 0 },
+	{ "al ice", 0 },
+	{ "al\tice", 0 },
+	{ "al\nice", 0 },
+	{ "al\x7f", 0 },
+	{ "\xc2\x85", 0 },			/* C1 control NEL */
+	{ "\xc0\xaf", 0 },			/* overlong '/' */
+	{ "\xe0\x80\xaf", 0 },			/* overlong '/' */
+	{ "\xed\xa0\x80", 0 },			/* surrogate */
+	{ "\xf4\x90\x80\x80", 0 },		/* over U+10FFFF */
+	{ "ab\xc3", 0 },			/* truncated */
+	{ "\xff", 0 },
+};
+
+static const struct {
+	const char	*val;
+	int		 e;
+	const char	*hash, *scope;
+	int		 locked;
+	long long	 created, changed;
+} decs[] = {
+	{ "$2y$05$abc", AG_OK, "$2y$05$abc", "", 0, 0, 0 },
+	{ "H:read,write", AG_OK, "H", "read write", 0, 0, 0 },
+	{ "H:read,,write,", AG_OK, "H", "read write", 0, 0, 0 },
+	{ "H:,read", AG_OK, "H", "read", 0, 0, 0 },
+	{ "H:", AG_OK, "H", "", 0, 0, 0 },
+	{ "H:a:ag1 locked=1 created=5 changed=6", AG_OK, "H", "a", 1, 5, 6 },
+	{ "H:a:ag1", AG_OK, "H", "a", 0, 0, 0 },
+	{ "H:a:ag1 locked=0 future=9", AG_OK, "H", "a", 0, 0, 0 },
+	{ "H:a:htdbm comment locked=1", AG_OK, "H", "a", 0, 0, 0 },
+	{ "H:a:ag12 locked=1", AG_OK, "H", "a", 0, 0, 0 },
+	{ "H:a:ag1 locked=2", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+	{ "H:a:ag1 locked=", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+	{ "H:a:ag1 created=-1", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+	{ "H:a:ag1 created=01", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+	{ "H:a:ag1 created=1234567890123456789", AG_EINVAL, NULL, NULL, 0,
+	  0, 0 },
+	{ "H:a:ag1 locked", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+	{ "H:re\"ad", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+	{ "H:re ad", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+	{ "H:re\\ad", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+	{ "H\x01:a", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+	{ "H \x01:a", AG_EINVAL, NULL, NULL, 0, 0, 0 },
+};
+
+static int
+count_user(const struct user *u, void *arg)
+{
+	(void)u;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+stop_user(const struct user *u, void *arg)
+{
+	(void)u;
+	(*(int *)arg)++;
+	return 1;
+}
+
+static int
+count_client(const struct client *cl, void *arg)
+{
+	(void)cl;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+mkuser(struct user *u, const char *name, const char *hash,
+    const char *scope)
+{
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	snprintf(u->hash, sizeof(u->hash), "%s", hash);
+	snprintf(u->scope, sizeof(u->scope), "%s", scope);
+}
+
+static int run(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+run(const char *fmt, ...)
+{
+	char	 cmd[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static void
+test_decode(void)
+{
+	struct user	 u;
+	char		 buf[STORE_RECORD_MAX + 16], name[128];
+	size_t		 i, len;
+	enum ag_err	 e;
+
+	for (i = 0; i < sizeof(decs) / sizeof(decs[0]); i++) {
+		memset(&u, 0, sizeof(u));
+		e = store_user_decode(decs[i].val, strlen(decs[i].val), &u);
+		snprintf(name, sizeof(name), "decode \"%s\"", decs[i].val);
+		name[strcspn(name, "\x01")] = '\0';
+		is_int(e, decs[i].e, name);
+		if (e != AG_OK || decs[i].e != AG_OK)
+			continue;
+		ok(strcmp(u.hash, decs[i].hash) == 0 &&
+		    strcmp(u.scope, decs[i].scope) == 0 &&
+		    u.locked == decs[i].locked &&
+		    u.created == decs[i].created &&
+		    u.changed == decs[i].changed, "  fields");
+	}
+	is_int(store_user_decode("H:a\0b", 5, &u), AG_EINVAL, "NUL inside");
+	is_int(store_user_decode("H:a\0", 4, &u), AG_OK,
+	    "one final NUL (C-string DBM tools)");
+	is_str(u.scope, "a", "  scope without the NUL");
+
+	/* limits: at and one over */
+	memset(buf, 'h', sizeof(buf));
+	is_int(store_user_decode(buf, AG_HASH_MAX, &u), AG_OK,
+	    "hash of AG_HASH_MAX");
+	is_int(store_user_decode(buf, AG_HASH_MAX + 1, &u), AG_ETOOBIG,
+	    "hash one over AG_HASH_MAX");
+	is_int(store_user_decode(buf, STORE_RECORD_MAX + 1, &u), AG_ETOOBIG,
+	    "record over STORE_RECORD_MAX");
+	buf[0] = 'H';
+	buf[1] = ':';
+	is_int(store_user_decode(buf, 2 + AG_SCOPE_MAX, &u), AG_OK,
+	    "scope of AG_SCOPE_MAX");
+	is_int(store_user_decode(buf, 2 + AG_SCOPE_MAX + 1, &u), AG_ETOOBIG,
+	    "scope one over AG_SCOPE_MAX");
+
+	mkuser(&u, "x", "$2b$04$xyz", "read  write admin");
+	u.locked = true;
+	u.created = 100;
+	u.changed = 200;
+	is_int(store_user_encode(&u, buf, sizeof(buf), &len), AG_OK,
+	    "encode");
+	is_str(buf, "$2b$04$xyz:read,write,admin:ag1 locked=1 created=100 "
+	    "changed=200", "encoded form");
+	is_int(len, strlen(buf), "encoded length");
+	mkuser(&u, "x", "a:b", "");
+	is_int(store_user_encode(&u, buf, sizeof(buf), &len), AG_EINVAL,
+	    "hash with ':' refused");
+	mkuser(&u, "x", "h", "a,b");
+	is_int(store_user_encode(&u, buf, sizeof(buf), &len), AG_EINVAL,
+	    "scope with ',' refused");
+	mkuser(&u, "x", "h", "read");
+	is_int(store_user_encode(&u, buf, 10, &len), AG_ETOOBIG,
+	    "encode into a short buffer");
+}
+
+static void
+test_db(void)
+{
+	struct user	 u, us[3];
+	struct client	 cl;
+	struct stat	 st;
+	int		 n;
+
+	is_int(store_init(db), AG_OK, "init creates the db");
+	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "db mode 0600");
+	is_int(store_init(db), AG_OK, "init again");
+	is_int(store_user_get(db, "alice", &u), AG_ENOENT, "no alice yet");
+
+	mkuser(&u, "alice", "$2b$04$x", "read write");
+	is_int(store_user_put(db, &u, true), AG_OK, "put alice");
+	is_int(store_user_put(db, &u, true), AG_EEXIST, "put alice again, "
+	    "must be new");
+	memset(&u, 0, sizeof(u));
+	is_int(store_user_get(db, "alice", &u), AG_OK, "get alice");
+	ok(strcmp(u.name, "alice") == 0 && strcmp(u.hash, "$2b$04$x") == 0 &&
+	    strcmp(u.scope, "read write") == 0 && !u.locked &&
+	    u.created > 0 && u.changed > 0, "alice's fields");
+	u.locked = true;
+	snprintf(u.scope, sizeof(u.scope), "admin");
+	is_int(store_user_put(db, &u, false), AG_OK, "replace alice");
+	is_int(store_user_get(db, "alice", &u), AG_OK, "get alice again");
+	ok(u.locked && strcmp(u.scope, "admin") == 0, "replaced fields");
+	mkuser(&u, "bad:name", "h", "");
+	is_int(store_user_put(db, &u, false), AG_EINVAL, "bad name refused");
+	is_int(store_user_get(db, "bad:name", &u), AG_ENOENT,
+	    "bad name never found");
+
+	mkuser(&us[0], "bob", "h1", "a");
+	mkuser(&us[1], "carol", "h2", "b");
+	mkuser(&us[2], "alice", "h3", "c");
+	is_int(store_user_put_many(db, us, 3), AG_OK, "put_many");
+	is_int(store_user_get(db, "alice", &u), AG_OK, "alice after many");
+	ok(strcmp(u.hash, "h3") == 0 && strcmp(u.scope, "c") == 0 &&
+	    !u.locked, "put_many replaced alice");
+	u.locked = true;
+	is_int(store_user_put(db, &u, false), AG_OK, "lock alice");
+	mkuser(&us[0], "alice", "h4", "");
+	mkuser(&us[1], "dave", "h5", "");
+	is_int(store_user_merge_many(db, us, 2), AG_OK, "merge_many");
+	is_int(store_user_get(db, "alice", &u), AG_OK, "alice after merge");
+	ok(strcmp(u.hash, "h4") == 0 && strcmp(u.scope, "c") == 0 &&
+	    u.locked, "merge kept scope and lock, replaced hash");
+	is_int(store_user_get(db, "dave", &u), AG_OK, "dave merged in");
+
+	memset(&cl, 0, sizeof(cl));
+	snprintf(cl.id, sizeof(cl.id), "webapp");
+	snprintf(cl.hash, sizeof(cl.hash), "$2b$04$c");
+	is_int(store_client_put(db, &cl, true), AG_OK, "put client");
+	is_int(store_client_put(db, &cl, true), AG_EEXIST, "client exists");
+	snprintf(cl.id, sizeof(cl.id), "spa");
+	cl.public_client = true;
+	is_int(store_client_put(db, &cl, true), AG_OK, "put public client");
+	snprintf(cl.id, sizeof(cl.id), "nosecret");
+	cl.public_client = false;
+	cl.hash[0] = '\0';
+	is_int(store_client_put(db, &cl, true), AG_EINVAL,
+	    "confidential client without a secret refused");
+	is_int(store_client_get(db, "webapp", &cl), AG_OK, "get client");
+	ok(strcmp(cl.id, "webapp") == 0 && !cl.public_client &&
+	    strcmp(cl.hash, "$2b$04$c") == 0 && cl.created > 0,
+	    "client fields");
+	is_int(store_client_get(db, "spa", &cl), AG_OK, "get public client");
+	ok(cl.public_client && cl.hash[0] == '\0', "public client fields");
+	is_int(store_user_get(db, "client:spa", &u), AG_ENOENT,
+	    "a client is not a user");
+	is_int(store_client_get(db, "alice", &cl), AG_ENOENT,
+	    "a user is not a client");
+
+	n = 0;
+	is_int(store_user_each(db, count_user, &n), AG_OK, "each user");
+	is_int(n, 4, "4 users (alice bob carol dave)");
+	n = 0;
+	is_int(store_user_each(db, stop_user, &n), AG_OK, "each, stopped");
+	is_int(n, 1, "stopped after one");
+	n = 0;
+	is_int(store_client_each(db, count_client, &n), AG_OK, "each client");
+	is_int(n, 2, "2 clients");
+
+	is_int(store_user_del(db, "bob"), AG_OK, "del bob");
+	is_int(store_user_del(db, "bob"), AG_ENOENT, "del bob again");
+	is_int(store_user_get(db, "bob", &u), AG_ENOENT, "bob gone");
+	is_int(store_client_del(db, "spa"), AG_OK, "del client");
+	is_int(store_client_get(db, "spa", &cl), AG_ENOENT, "client gone");
+	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "db mode still 0600 after rewrites");
+}
+
+static void
+test_htdbm(void)
+{
+	char		 h[128], hash[AG_HASH_MAX + 1];
+	struct user	 u;
+	FILE		 *f;
+	char		 line[512];
+	int		 found;
+
+	snprintf(h, sizeof(h), "%s/ht.db", dir);
+	if (system("command -v htdbm >/dev/null 2>&1") != 0) {
+		ok(1, "# SKIP htdbm not installed");
+		return;
+	}
+	is_int(run("htdbm -cbBTGDBM -C 4 %s alice secret >/dev/null 2>&1",
+	    h), 0, "htdbm creates a GDBM file");
+	is_int(run("htdbm -bBtTGDBM -C 4 %s bob pw read,write "
+	    ">/dev/null 2>&1", h), 0, "htdbm adds bob with groups");
+	is_int(store_user_get(h, "alice", &u), AG_OK, "get htdbm's alice");
+	ok(pw_verify(u.hash, "secret", 6), "alice's htdbm bcrypt verifies");
+	ok(!pw_verify(u.hash, "wrong", 5), "  and a wrong one does not");
+	ok(!u.locked && u.created == 0, "no authgate fields: defaults");
+	is_int(store_user_get(h, "bob", &u), AG_OK, "get htdbm's bob");
+	is_str(u.scope, "read write", "htdbm groups are scopes");
+
+	/* Apache reads ours: htdbm -v verifies a hash we stored. */
+	is_int(pw_hash("bcrypt:4", "s3cret", 6, hash, sizeof(hash)), AG_OK,
+	    "bcrypt hash");
+	mkuser(&u, "carol", hash, "admin");
+	is_int(store_user_put(h, &u, true), AG_OK, "put carol into it");
+	is_int(run("htdbm -vbTGDBM %s carol s3cret >/dev/null 2>&1", h), 0,
+	    "htdbm -v verifies carol's password in our record");
+	found = 0;
+	snprintf(line, sizeof(line), "htdbm -lTGDBM %s 2>&1", h);
+	if ((f = popen(line, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strstr(line, " carol ") != NULL &&
+			    strstr(line, "admin") != NULL)
+				found = 1;
+		(void)pclose(f);
+	}
+	ok(found, "htdbm -l lists carol with her group");
+}
+
+static void
+test_python(void)
+{
+	char	 cmd[512], line[512];
+	FILE	*f;
+
+	if (system("/usr/bin/python3 -c 'import dbm.gnu' >/dev/null 2>&1") !=
+	    0) {
+		ok(1, "# SKIP python3-gdbm not installed");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import sys, dbm.gnu;"
+	    " d = dbm.gnu.open(sys.argv[1], \"r\");"
+	    " print(d[b\"alice\"].decode().split(\":\")[1])' %s", db);
+	line[0] = '\0';
+	if ((f = popen(cmd, "r")) != NULL) {
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
+		(void)pclose(f);
+	}
+	is_str(line, "c\n", "python dbm.gnu reads our file");
+}
+
+static void
+test_damaged(void)
+{
+	char		 p[128];
+	struct user	 u;
+	struct stat	 st;
+	unsigned char	 junk[4096];
+	size_t		 i;
+	int		 fd, n;
+
+	snprintf(p, sizeof(p), "%s/missing.db", dir);
+	is_int(store_user_get(p, "alice", &u), AG_EUNAVAIL,
+	    "missing db: unavailable");
+	n = 0;
+	is_int(store_user_each(p, count_user, &n), AG_EUNAVAIL,
+	    "missing db: each unavailable");
+
+	snprintf(p, sizeof(p), "%s/junk.db", dir);
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)(i * 131 + 7);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd != -1 && write(fd, junk, sizeof(junk)) ==
+	    (ssize_t)sizeof(junk) && close(fd) == 0, "write a garbage file");
+	is_int(store_user_get(p, "alice", &u), AG_EUNAVAIL,
+	    "garbage db: unavailable, no crash");
+	mkuser(&u, "zed", "h", "");
+	is_int(store_user_put(p, &u, false), AG_EUNAVAIL,
+	    "garbage db: no write over it");
+	ok(stat(p, &st) == 0 && st.st_size == (off_t)sizeof(junk),
+	    "garbage left as it was");
+
+	/* A real file cut in half: header claims more than is there. */
+	snprintf(p, sizeof(p), "%s/cut.db", dir);
+	is_int(run("cp %s %s", db, p), 0, "copy the db");
+	ok(stat(p, &st) == 0 && truncate(p, st.st_size / 2) == 0,
+	    "truncate the copy to half");
+	n = store_user_get(p, "alice", &u);
+	ok(n == AG_EUNAVAIL || n == AG_OK || n == AG_ENOENT,
+	    "truncated db: an answer, no crash");
+	is_int(n, AG_EUNAVAIL, "truncated db: unavailable");
+	ok(truncate(p, 0) == 0, "truncate to 0");
+	is_int(store_user_get(p, "alice", &u), AG_EUNAVAIL,
+	    "empty file: unavailable");
+	/* The cached handle of the good db works again afterwards. */
+	is_int(store_user_get(db, "alice", &u), AG_OK,
+	    "good db still readable");
+}
+
+static void
+test_concurrent(void)
+{
+	struct user	 u;
+	pid_t		 pid;
+	int		 i, bad = 0, status, got = 0;
+
+	pid = fork();
+	if (pid == 0) {
+		for (i = 0; i < 30; i++) {
+			mkuser(&u, "writer", "h", "");
+			u.created = i + 1;
+			if (store_user_put(db, &u, false) != AG_OK)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	ok(pid > 0, "fork a writer");
+	for (i = 0; i < 3000; i++) {
+		if (store_user_get(db, "alice", &u) != AG_OK)
+			bad++;
+		if (i % 100 == 0 && waitpid(pid, &status, WNOHANG) == pid) {
+			got = 1;
+			break;
+		}
+	}
+	if (!got)
+		(void)waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "writer: 30 rewrites");
+	is_int(bad, 0, "reader never failed while the writer renamed");
+	is_int(store_user_get(db, "writer", &u), AG_OK, "writer's user");
+	is_int(u.created, 30, "reader sees the last write");
+}
 
 int
 main(void)
 {
-	ok(1, "placeholder");
+	char	 buf[AG_NAME_MAX + 2], cmd[128];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "name %zu %s", i,
+		    names[i].ok ? "accepted" : "refused");
+		is_int(store_name_ok(names[i].name), names[i].ok, cmd);
+	}
+	memset(buf, 'n', sizeof(buf));
+	buf[AG_NAME_MAX] = '\0';
+	ok(store_name_ok(buf), "name of AG_NAME_MAX bytes");
+	buf[AG_NAME_MAX] = 'n';
+	buf[AG_NAME_MAX + 1] = '\0';
+	ok(!store_name_ok(buf), "name one byte over");
+	ok(!store_name_ok(NULL), "NULL name");
+
+	test_decode();
+
+	snprintf(dir, sizeof(dir), "/tmp/t_store.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return done_testing();
+	}
+	snprintf(db, sizeof(db), "%s/users.db", dir);
+	test_db();
+	test_htdbm();
+	test_python();
+	test_damaged();
+	test_concurrent();
+	store_close();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
 	return done_testing();
 }

@@ -1,0 +1,236 @@
+#!/bin/sh
+# Integration test: authgate under nginx with the shipped
+# etc/nginx/authgate.conf (its placeholders @PORT@ @SOCKET@ @DOCROOT@
+# filled in with sed, nothing else changed), authgate started by
+# spawn-fcgi under a user of its own (nobody here), nginx's workers as
+# www-data.  The checks run twice: as shipped, and with the commented
+# upstream keepalive + fastcgi_keep_conn on lines turned on.  Runs as
+# root.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
+
+AG_USER=nobody
+AG_GROUP=nogroup
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (nginx and spawn-fcgi switch users)"
+ag_require_bins
+ag_require_cmd nginx spawn-fcgi curl ss
+nginx -V 2>&1 | grep -q http_auth_request_module ||
+    skip_all "nginx lacks auth_request (install nginx-light or nginx-core)"
+id www-data >/dev/null 2>&1 && id "$AG_USER" >/dev/null 2>&1 ||
+    skip_all "no www-data or $AG_USER user"
+
+ag_tmpdir
+chmod 755 "$AG_TMP"
+mkdir -p "$AG_TMP/var" "$AG_TMP/htdocs/private" "$AG_TMP/run"
+ag_setup_conf "user_db=$AG_TMP/var/users.db" \
+    "state_db=$AG_TMP/var/state.db" "key_file=$AG_TMP/var/signing.key"
+chmod 644 "$AG_CONF"
+ag_init
+ag_user alice "open sesame" "read write"
+# Only authgate's user can read the key and the databases.
+chown -R "$AG_USER:$AG_GROUP" "$AG_TMP/var"
+chmod 700 "$AG_TMP/var"
+echo "secret file" >"$AG_TMP/htdocs/private/file.txt"
+echo "public" >"$AG_TMP/htdocs/index.html"
+
+sock=$AG_TMP/run/authgate.sock
+pidf=$AG_TMP/run/authgate.pid
+# spawn-fcgi (root) creates the socket, gives it to www-data (nginx),
+# and starts two authgate processes as $AG_USER sharing it.
+start_authgate() {
+	AUTHGATE_CONF=$AG_CONF spawn-fcgi -s "$sock" -M 0660 \
+	    -U www-data -G www-data -u "$AG_USER" -g "$AG_GROUP" -F 2 \
+	    -P "$pidf" -- "$AG_BIN" >"$AG_TMP/spawn.log" 2>&1
+}
+stop_authgate() {
+	[ -s "$pidf" ] || return 0
+	for p in $(cat "$pidf"); do
+		kill "$p" 2>/dev/null
+	done
+	for p in $(cat "$pidf"); do
+		_i=0
+		while kill -0 "$p" 2>/dev/null && [ $_i -lt 100 ]; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -f "$pidf" "$sock"
+}
+ag_add_log "$AG_TMP/spawn.log"
+
+AG_PORT=$(ag_free_port)
+AG_URL=http://127.0.0.1:$AG_PORT
+cp /etc/nginx/fastcgi_params "$AG_TMP/fastcgi_params"
+cat >"$AG_TMP/nginx.conf" <<EOF
+user www-data www-data;
+daemon off;
+worker_processes 1;
+pid $AG_TMP/nginx.pid;
+error_log $AG_TMP/nginx-error.log info;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $AG_TMP/run/body;
+	fastcgi_temp_path $AG_TMP/run/fastcgi;
+	proxy_temp_path $AG_TMP/run/proxy;
+	uwsgi_temp_path $AG_TMP/run/uwsgi;
+	scgi_temp_path $AG_TMP/run/scgi;
+	include $AG_TMP/site.conf;
+}
+EOF
+ag_add_log "$AG_TMP/nginx-error.log"
+fill() {
+	sed -e "s|@PORT@|127.0.0.1:$AG_PORT|g" -e "s|@SOCKET@|$sock|g" \
+	    -e "s|@DOCROOT@|$AG_TMP/htdocs|g" \
+	    "$top_srcdir/etc/nginx/authgate.conf"
+}
+nginx_t() {
+	nginx -t -p "$AG_TMP" -c "$AG_TMP/nginx.conf" >"$AG_TMP/nginx-t.log" 2>&1
+}
+ag_add_log "$AG_TMP/nginx-t.log"
+start_nginx() {
+	ag_bg nginx nginx -p "$AG_TMP" -c "$AG_TMP/nginx.conf"
+	NGINX_PID=$AG_LAST_PID
+	ag_wait_port "$AG_PORT" 10
+}
+
+# Connections to authgate's socket that are open now (nginx's side and
+# authgate's side both count).
+upstream_conns() {
+	ss -xHn state established 2>/dev/null | grep -c "$sock"
+}
+
+# checks VARIANT: everything a client sees.
+checks() {
+	v=$1
+	ag_http POST /oauth/token -d grant_type=password -d username=alice \
+	    --data-urlencode "password=open sesame"
+	is "$AG_STATUS" 200 "$v: POST /oauth/token: 200"
+	token=$(ag_json access_token)
+	isnt "$token" "" "$v: token response has an access_token"
+
+	ag_http GET /oauth/protected -H "Authorization: Bearer $token"
+	is "$AG_STATUS" 200 "$v: /oauth/protected with token: 200"
+	is "$(ag_json sub)" alice "$v:   sub alice"
+	ag_http GET /oauth/protected
+	is "$AG_STATUS" 401 "$v: /oauth/protected without: 401"
+	like "$(ag_header WWW-Authenticate)" '^Bearer realm="authgate"' \
+	    "$v:   with WWW-Authenticate: Bearer realm=\"authgate\""
+
+	ag_http GET /private/file.txt -H "Authorization: Bearer $token"
+	is "$AG_STATUS" 200 "$v: guarded file with token: 200"
+	is "$AG_BODY" "secret file" "$v:   the file"
+	is "$(ag_header X-Auth-Request-User)" alice \
+	    "$v:   the user is passed on (auth_request_set)"
+	is "$(ag_header X-Auth-Request-Scope)" "read write" "$v:   and the scope"
+	ag_http GET /private/file.txt
+	is "$AG_STATUS" 401 "$v: guarded file without token: 401"
+	unlike "$AG_BODY" 'secret file' "$v:   not the file"
+	like "$(ag_header WWW-Authenticate)" '^Bearer realm="authgate"' \
+	    "$v:   with WWW-Authenticate: Bearer realm=\"authgate\""
+	ag_http GET /private/file.txt -H "Authorization: Bearer ${token}x"
+	is "$AG_STATUS" 401 "$v: bad signature: 401"
+	like "$(ag_header WWW-Authenticate)" 'error="invalid_token"' \
+	    "$v:   with error=\"invalid_token\""
+	# auth_request turns anything but 2xx/401/403 into a 500.
+	ag_http GET /private/file.txt -H "Authorization: Bearer a b"
+	is "$AG_STATUS" 401 "$v: malformed credential: 401, not 500"
+	# The subrequest is a GET to /auth whatever the client's method.
+	ag_http POST /private/file.txt -H "Authorization: Bearer $token" \
+	    -d x=y
+	like "$AG_STATUS" '^(200|405)$' \
+	    "$v: POST to the guarded location passes the check"
+
+	# Requests in a row, alternating outcomes: over a kept connection
+	# each answer must still belong to its request.
+	bad=0
+	for i in 1 2 3 4 5 6; do
+		ag_http GET /private/file.txt -H "Authorization: Bearer $token"
+		[ "$AG_STATUS" = 200 ] || bad=$((bad + 1))
+		ag_http GET /oauth/protected -H "Authorization: Bearer ${token}x"
+		[ "$AG_STATUS" = 401 ] || bad=$((bad + 1))
+	done
+	is "$bad" 0 "$v: 12 requests in a row, all answered right"
+}
+
+ok "spawn-fcgi starts authgate as $AG_USER" start_authgate
+is "$(stat -c %U "$sock" 2>/dev/null)" www-data "the socket belongs to www-data"
+
+fill >"$AG_TMP/site.conf"
+ok "nginx -t accepts the shipped server block" nginx_t
+ok "nginx starts" start_nginx
+checks shipped
+c=$(upstream_conns)
+is "$c" 0 "shipped: no connection to authgate left open"
+
+# --- reload with a request in flight --------------------------------
+"$AG_PY" - "$AG_PORT" >"$AG_TMP/slow.out" 2>&1 <<'EOF' &
+import socket, sys, time
+body = b"grant_type=password&username=alice&password=open+sesame"
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+s.sendall(b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+          b"Content-Type: application/x-www-form-urlencoded\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+time.sleep(1.5)
+s.sendall(body[10:])
+data = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+print(data.split(b"\r\n", 1)[0].decode())
+print("access_token" in data.decode())
+EOF
+slow=$!
+sleep 0.5
+nginx -p "$AG_TMP" -c "$AG_TMP/nginx.conf" -s reload 2>/dev/null
+wait $slow
+like "$(cat "$AG_TMP/slow.out")" '^HTTP/1.1 200' \
+    "reload: the request in flight completes"
+like "$(cat "$AG_TMP/slow.out")" '^True$' "  with a token"
+
+# --- kept connections (FCGI_KEEP_CONN) ------------------------------
+ag_stop "$NGINX_PID"
+fill | sed -e 's/#keepalive 8;/keepalive 8;/' \
+    -e 's/#fastcgi_keep_conn on;/fastcgi_keep_conn on;/' >"$AG_TMP/site.conf"
+ok "keepalive: the commented lines are there to turn on" \
+    grep -q '^[[:space:]]*fastcgi_keep_conn on;' "$AG_TMP/site.conf"
+ok "nginx starts with keepalive" start_nginx
+# A quick probe first: a program that ignores FCGI_KEEP_CONN leaves the
+# second request on a kept connection unanswered.
+bad=0
+for i in 1 2 3 4; do
+	ag_http GET /oauth/protected -m 3
+	[ "$AG_STATUS" = 401 ] || bad=$((bad + 1))
+done
+if is "$bad" 0 "keepalive: 4 requests over a kept connection answered"; then
+	checks keepalive
+	c=$(upstream_conns)
+	ok "keepalive: the connection to authgate stays open ($c)" [ "$c" -ge 1 ]
+else
+	diag "authgate does not serve a second request on a kept connection"
+fi
+
+# --- SIGTERM --------------------------------------------------------
+ag_stop "$NGINX_PID"
+pids=$(cat "$pidf" 2>/dev/null)
+for p in $pids; do
+	kill -TERM "$p" 2>/dev/null
+done
+_i=0
+while [ $_i -lt 50 ]; do
+	alive=0
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null && alive=$((alive + 1))
+	done
+	[ $alive -eq 0 ] && break
+	sleep 0.1
+	_i=$((_i + 1))
+done
+is "$([ -n "$pids" ] && echo "$alive")" 0 \
+    "authgate's processes exit on SIGTERM"
+stop_authgate
+
+ag_done
