@@ -210,8 +210,10 @@ tty_ask(int fd, const char *prompt, char *buf, size_t bufsz, size_t *len)
 	(void)sigaction(SIGINT, &sa, &oint);
 	(void)sigaction(SIGTERM, &sa, &oterm);
 	(void)sigaction(SIGHUP, &sa, &ohup);
-	if (write(fd, prompt, strlen(prompt)) < 0 ||
-	    tcsetattr(fd, TCSAFLUSH, &t) == -1)
+	/* Echo off first, then the prompt: TCSAFLUSH drops pending input,
+	 * which must not include an answer typed after the prompt. */
+	if (tcsetattr(fd, TCSAFLUSH, &t) == -1 ||
+	    write(fd, prompt, strlen(prompt)) < 0)
 		e = AG_EUNAVAIL;
 	else
 		e = ctl_readline(fd, buf, bufsz, len);

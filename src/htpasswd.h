@@ -11,7 +11,7 @@
 
 #include "authgate.h"
 
-#define HTPASSWD_LINE_MAX	1024	/* bytes in a line, newline excluded */
+#define HTPASSWD_LINE_MAX	1024	/* bytes in a line, without \n */
 #define HTPASSWD_PROGRESS	10000	/* lines between progress calls */
 
 /*

@@ -56,7 +56,7 @@
 #define YESCRYPT_COST_CAP	PW_YESCRYPT_COST_MAX
 #endif
 
-#define SCRYPT_SALT_MAX		64	/* bytes accepted in stored hashes */
+#define SCRYPT_SALT_MAX		64	/* bytes, in stored hashes */
 #define SCRYPT_HASH_MIN		16
 #define SCRYPT_HASH_MAX		64
 #define DUMMY_SLOTS		4
@@ -412,7 +412,8 @@ crypt_chars_ok(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '/' || *s == '=' ||
+		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '/' ||
+		    *s == '=' ||
 		    *s == '$'))
 			return false;
 	return true;
@@ -610,7 +611,8 @@ pw_hash(const char *spec, const char *password, size_t pwlen, char *out,
 {
 	struct pwspec	 ps;
 	unsigned char	 salt[PW_SCRYPT_SALT_LEN], dk[PW_SCRYPT_HASH_LEN];
-	char		 s64[64], d64[64], setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	char		 s64[64], d64[64];
+	char		 setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	const char	*why, *prefix;
 	enum ag_err	 e;
 	int		 n;
@@ -716,7 +718,7 @@ pw_dummy(const char *spec, const char *password, size_t pwlen)
 		return;
 	for (i = 0; i < DUMMY_SLOTS; i++)
 		if (dummy[i].hash[0] != '\0' &&
-		    strcmp(dummy[i].spec, spec) == 0) {
+		    strncmp(dummy[i].spec, spec, sizeof(dummy[i].spec)) == 0) {
 			memcpy(hash, dummy[i].hash, sizeof(hash));
 			found = true;
 			break;

@@ -37,14 +37,15 @@
  * why says what is wrong. */
 enum ag_err	 pw_scheme_check(const char *spec, char *why, size_t whysz);
 /* Hash password with the scheme spec names into out (NUL-terminated). */
-enum ag_err	 pw_hash(const char *spec, const char *password, size_t pwlen,
-		    char *out, size_t outsz);
+enum ag_err	 pw_hash(const char *spec, const char *password,
+		    size_t pwlen, char *out, size_t outsz);
 /* True if password matches hash; comparison in constant time.  A hash
  * in an unknown form never matches. */
 bool		 pw_verify(const char *hash, const char *password,
 		    size_t pwlen);
 /* Spend the time pw_verify spends on a hash of spec, for unknown users. */
-void		 pw_dummy(const char *spec, const char *password, size_t pwlen);
+void		 pw_dummy(const char *spec, const char *password,
+		    size_t pwlen);
 /* True if hash is not in the scheme and cost spec names. */
 bool		 pw_needs_rehash(const char *hash, const char *spec);
 /* True if pw_verify can check hashes of this form; else *why says why

@@ -3,11 +3,12 @@
  *
  * Records (text values, so gdbm_dump shows them):
  *	"fail:USER"	"FAILURES LAST LOCKED_UNTIL"
- *	"rt:HEX"	"USER\tCLIENT\tSCOPE\tFAMILY\tEXP\tUSED", HEX being the
- *			SHA-256 of the token: the token itself is never
- *			stored, and lookup by hash leaks no timing
- *	"fam:FAMILY"	"EXP": the family is revoked until EXP (after which
- *			every token of it has expired anyway)
+ *	"rt:HEX"	"USER\tCLIENT\tSCOPE\tFAMILY\tEXP\tUSED", HEX
+ *			being the SHA-256 of the token: the token itself
+ *			is never stored, and lookup by hash leaks no
+ *			timing
+ *	"fam:FAMILY"	"EXP": the family is revoked until EXP
+ *			(after which its tokens have expired anyway)
  *	"meta:purge"	"LAST WRITES": when purge last ran, refresh writes
  *			since
  * A family is named by the first 32 hex digits of its first token's
@@ -53,7 +54,8 @@
 #include "state.h"
 
 #define LOCK_WAIT_MS	10000
-#define VAL_MAX		(AG_NAME_MAX * 2 + AG_SCOPE_MAX + AG_REFRESH_LEN + 64)
+#define VAL_MAX	\
+	(AG_NAME_MAX * 2 + AG_SCOPE_MAX + AG_REFRESH_LEN + 64)
 #define KEY_MAX		(AG_NAME_MAX + 16)
 #define FAMILY_LEN	32
 #define DAY		86400
@@ -762,7 +764,7 @@ deny_parse(char *buf, size_t len, struct deny **vp, size_t *np)
 	buf[len] = '\0';
 	for (line = buf; line < buf + len; line = end + 1) {
 		if ((end = strchr(line, '\n')) == NULL)
-			break;		/* a line being appended: skip it */
+			break;	/* a line being appended: skip it */
 		*end = '\0';
 		if ((sp = strchr(line, ' ')) == NULL)
 			continue;

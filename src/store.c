@@ -55,8 +55,8 @@ static struct {
 	off_t		 size;
 	struct timespec	 mtim;
 } rd;
-static char		 rd_logged[PATH_MAX];	/* db said to be missing or
-						 * damaged: said once */
+/* the db last said to be missing or damaged: said once */
+static char		 rd_logged[PATH_MAX];
 
 /* Length of the UTF-8 sequence at s (left bytes), 0 if invalid. */
 static size_t
@@ -387,7 +387,8 @@ client_encode(const struct client *cl, char *out, size_t outsz,
 	if (!hash_ok(cl->hash) || cl->created < 0 ||
 	    (!cl->public_client && cl->hash[0] == '\0'))
 		return AG_EINVAL;
-	n = snprintf(out, outsz, "%s::" REC_FIELDS_TAG " public=%d created=%lld",
+	n = snprintf(out, outsz, "%s::" REC_FIELDS_TAG
+	    " public=%d created=%lld",
 	    cl->public_client ? "" : cl->hash, cl->public_client ? 1 : 0,
 	    (long long)cl->created);
 	if (n < 0 || (size_t)n >= outsz)
@@ -744,7 +745,7 @@ struct put_arg {
 	const struct user	*u;
 	size_t			 n;
 	bool			 must_be_new;
-	bool			 merge;		/* keep scope, lock, created */
+	bool			 merge;	/* keep scope, lock */
 	int64_t			 now;
 };
 

@@ -154,27 +154,28 @@ test_import(void)
 		ok(0, "create htpasswd file");
 		return;
 	}
-	fputs("# made by htpasswd and mkpasswd\n\n", f);		/* 1-2 */
+	/* lines 1 to 14; the skip reports below name them */
+	fputs("# made by htpasswd and mkpasswd\n\n", f);
 	first_line("htpasswd -nbB -C 4 alice secret", h, sizeof(h));
-	fprintf(f, "%s\n", h);						/* 3 */
+	fprintf(f, "%s\n", h);
 	first_line("mkpasswd -m sha-512 secret", h, sizeof(h));
-	fprintf(f, "bob:%s\n", h);					/* 4 */
+	fprintf(f, "bob:%s\n", h);
 	first_line("mkpasswd -m yescrypt secret", h, sizeof(h));
-	fprintf(f, "carol:%s\r\n", h);					/* 5 */
+	fprintf(f, "carol:%s\r\n", h);
 	first_line("htpasswd -nbs dave secret", h, sizeof(h));
-	fprintf(f, "%s\n", h);						/* 6 */
+	fprintf(f, "%s\n", h);
 	first_line("htpasswd -nbm erin secret", h, sizeof(h));
-	fprintf(f, "%s\n", h);						/* 7 */
-	fputs("frank:secret\n", f);					/* 8 */
+	fprintf(f, "%s\n", h);
+	fputs("frank:secret\n", f);
 	first_line("htpasswd -nbd gina secret 2>/dev/null", h, sizeof(h));
-	fprintf(f, "%s\n", h[0] != '\0' ? h : "gina:abJnggxhB/yWI");	/* 9 */
-	fputs("alice:" BCRYPT4 "\n", f);				/* 10 */
+	fprintf(f, "%s\n", h[0] != '\0' ? h : "gina:abJnggxhB/yWI");
+	fputs("alice:" BCRYPT4 "\n", f);
 	memset(longline, 'x', sizeof(longline) - 1);
 	longline[sizeof(longline) - 1] = '\0';
-	fprintf(f, "%s\n", longline);					/* 11 */
-	fwrite("ha\0nk:x\n", 1, 8, f);					/* 12 */
-	fwrite("ivan:\0x\n", 1, 8, f);					/* 13 */
-	fputs("judy:" BCRYPT4, f);			/* 14: no final newline */
+	fprintf(f, "%s\n", longline);
+	fwrite("ha\0nk:x\n", 1, 8, f);
+	fwrite("ivan:\0x\n", 1, 8, f);
+	fputs("judy:" BCRYPT4, f);	/* line 14, no final newline */
 	fclose(f);
 
 	memset(&sk, 0, sizeof(sk));

@@ -251,7 +251,8 @@ static void
 test_purge(void)
 {
 	struct refresh	 r;
-	char		 tok[AG_REFRESH_LEN + 1], path[PATH_MAX + 16], line[256];
+	char		 tok[AG_REFRESH_LEN + 1], line[256];
+	char		 path[PATH_MAX + 16];
 	time_t		 now = time(NULL);
 	FILE		*f;
 	int		 before, n;

@@ -124,6 +124,46 @@ else
 	pass "no sanitizer report or crash in the error log"
 fi
 
+# -- a revoked access token is refused at once by every process.  Both
+# responders check a token in the same second just before the
+# revocation, so neither can rely on a deny-list read a while ago.
+ag_token alice alice-pw >/dev/null
+VICTIM=$(ag_json access_token)
+"$AG_PY" -c 'import time; time.sleep(1.05 - time.time() % 1)'
+"$AG_PY" - "$AG_PORT" "$VICTIM" "$TOKEN" >"$AG_TMP/revoke.out" 2>&1 <<'EOF'
+import http.client, sys, threading, urllib.parse
+port, victim, other = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def get(tok, res):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/protected", headers={"Authorization": "Bearer " + tok})
+    res.append(c.getresponse().status)
+    c.close()
+def burst(tok):
+    res = []
+    ts = [threading.Thread(target=get, args=(tok, res)) for i in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return res
+before = burst(other)
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+c.request("POST", "/revoke", urllib.parse.urlencode({"token": victim,
+          "token_type_hint": "access_token"}),
+          {"Content-Type": "application/x-www-form-urlencoded"})
+rev = c.getresponse().status
+after = burst(victim) + burst(victim)
+print("before", sorted(before), "revoke", rev, "after", sorted(after))
+EOF
+out=$(cat "$AG_TMP/revoke.out")
+diag "revocation: $out"
+like "$out" 'revoke 200 ' "revoke an access token: 200"
+like "$out" 'after \[(401, )*401\]$' \
+    "a revoked access token is refused at once by every process"
+sleep 1.1
+ag_http GET /protected -H "Authorization: Bearer $VICTIM"
+is "$AG_STATUS" 401 "a revoked access token is refused a second later"
+
 # ---------------------------------------------------------------- RS256
 ag_stop "$AG_LIGHTTPD_PID"
 ag_setup_conf algorithm=RS256 audience=api

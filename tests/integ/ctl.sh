@@ -130,30 +130,39 @@ is "$RC" 1 "passwd of unknown user: exit 1"
 
 # The terminal prompt: asked twice, no echo, a mismatch refused.
 cat >"$AG_TMP/ttyask.py" <<'EOF'
-import os, pty, sys, time
+import os, pty, select, signal, sys, time
 def run(args, answers):
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(args[0], args)
     out = b""
     end = time.time() + 20
+    def read():
+        if not select.select([fd], [], [], max(0, end - time.time()))[0]:
+            return b""
+        try:
+            return os.read(fd, 1024)
+        except OSError:
+            return b""
     for a in answers:
         while not out.rstrip(b" ").endswith(b":") and time.time() < end:
-            try:
-                out += os.read(fd, 1024)
-            except OSError:
+            d = read()
+            if not d:
                 break
+            out += d
         os.write(fd, a + b"\n")
         out += b"|"
-    while True:
-        try:
-            d = os.read(fd, 1024)
-        except OSError:
-            break
+    while time.time() < end:
+        d = read()
         if not d:
             break
         out += d
+    if time.time() >= end:
+        os.kill(pid, signal.SIGKILL)
+        out += b" TIMEOUT"
     _, st = os.waitpid(pid, 0)
+    if not os.WIFEXITED(st):
+        return 99
     sys.stdout.write(out.decode().replace("\r", "").replace("\n", " "))
     return os.WEXITSTATUS(st)
 sys.exit(run(sys.argv[2:], sys.argv[1].encode().split(b",")))

@@ -25,6 +25,10 @@
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
 
+# Web servers live in sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+export PATH
+
 AG_BIN=$top_builddir/authgate
 AG_CTL=$top_builddir/authgatectl
 AG_PY=/usr/bin/python3
@@ -249,13 +253,15 @@ ag_tmpdir()
 	}
 	chmod 700 "$AG_TMP"
 	trap '_ag_cleanup' EXIT
-	trap '_ag_cleanup; exit 1' INT TERM HUP
+	trap '_ag_cleanup; exit 1' INT TERM HUP PIPE
 }
 
 _ag_cleanup()
 {
 	_rc=$?
 	trap - EXIT INT TERM HUP
+	# The reader of our output may be gone (| head): carry on regardless.
+	trap '' PIPE
 	ag_stop_all
 	if [ -n "$AG_TMP" ] && [ -d "$AG_TMP" ]; then
 		if [ -n "${AG_KEEP:-}" ]; then
@@ -351,9 +357,6 @@ ag_user()
 		exit 1
 	fi
 }
-
-# ag_secret: the HS256 key as PyJWT takes it (file bytes up to a final
-# newline) is read by the python side from $AG_TMP/signing.key.
 
 # ---------------------------------------------------------------- servers
 

@@ -196,6 +196,9 @@ protected "$AV"
 is "$AG_STATUS" 200 "access token still good before its revocation"
 ag_http POST /revoke --data-urlencode "token=$AV" -d token_type_hint=access_token
 is "$AG_STATUS" 200 "revoke an access token: 200"
+# Each process re-reads the deny-list at most once a second (state.c):
+# the propagation delay RFC 7009 2.2 allows.
+sleep 1
 protected "$AV"
 is "$AG_STATUS" 401 "revoked access token: /protected 401"
 ag_http POST /revoke -d token=garbage
@@ -238,9 +241,12 @@ is "$AG_STATUS" 401 "introspect by a public client: 401"
 introspect "$AI" -u svc:wrong
 is "$AG_STATUS" 401 "introspect with a wrong secret: 401"
 
-AE=$(ag_ctl token issue alice --ttl 1 2>"$AG_TMP/issue.log" | tail -n 1)
-if [ -n "$AE" ]; then
-	introspect "$AE"
+# One token to show authgatectl's tokens introspect as active, another
+# that expires: a 1-second token may be gone before it is first asked.
+AL=$(ag_ctl token issue alice --ttl 300 2>"$AG_TMP/issue.log" | tail -n 1)
+AE=$(ag_ctl token issue alice --ttl 1 2>>"$AG_TMP/issue.log" | tail -n 1)
+if [ -n "$AL" ] && [ -n "$AE" ]; then
+	introspect "$AL"
 	is "$(ag_json active)" true "introspect authgatectl token: active"
 	sleep 3
 	introspect "$AE"
@@ -310,5 +316,21 @@ if "$AG_PY" -c 'import requests_oauthlib' 2>/dev/null; then
 else
 	skip 10 "requests-oauthlib not installed"
 fi
+
+# ------------------------------------------------------------ fail closed
+
+# state_db unusable (its lock file replaced by a directory: the tests may
+# run as root, whom permissions do not stop): logins fail with a 503
+# rather than skip the failure counter or the refresh token.
+mv "$AG_TMP/state.db.lock" "$AG_TMP/state.db.lock.saved" 2>/dev/null
+mkdir "$AG_TMP/state.db.lock"
+login alice wrong-pw
+is "$AG_STATUS" 503 "state_db unusable: a failed login is a 503"
+is "$(ag_json error)" temporarily_unavailable "state_db unusable: temporarily_unavailable"
+login alice alice-pw-1
+is "$AG_STATUS" 503 "state_db unusable: no token without its failure counters"
+rmdir "$AG_TMP/state.db.lock"
+login alice alice-pw-1
+is "$AG_STATUS" 200 "state_db usable again: login works"
 
 ag_done
