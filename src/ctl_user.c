@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "htpasswd.h"
 #include "pw.h"
 #include "state.h"
 #include "store.h"
@@ -373,117 +374,41 @@ ctl_user(const struct conf *c, int argc, char **argv)
 	return ctl_usage();
 }
 
-#define IMPORT_LINE_MAX		4096		/* bytes in one line */
-#define IMPORT_USERS_MAX	1000000		/* users in one file */
-
-struct import {
-	struct user	*u;
-	size_t		 n, cap;
-	size_t		*lineof;	/* line of each user, for duplicates */
-};
-
-/* The index of name among the users read so far, or -1. */
-static long
-import_find(const struct import *im, const char *name)
+/* A line htpasswd_import skipped: its name, never the hash. */
+static void
+import_skipped(const char *path, size_t line, const char *name,
+    const char *reason, void *arg)
 {
-	size_t	 i;
+	size_t	*skipped = arg;
 
-	for (i = 0; i < im->n; i++)
-		if (strcmp(im->u[i].name, name) == 0)
-			return (long)i;
-	return -1;
+	(*skipped)++;
+	if (name != NULL)
+		ctl_err("%s:%zu: %s: %s", path, line, name, reason);
+	else
+		ctl_err("%s:%zu: %s", path, line, reason);
+}
+
+static void
+import_progress(size_t lines, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "\rauthgatectl: %zu lines read", lines);
 }
 
 /*
- * One line "name:hash" (Apache ignores what follows a second ':').
- * Returns NULL when the user was added, else why the line is skipped.
- */
-static const char *
-import_line(const struct conf *c, struct import *im, char *line,
-    size_t lineno, bool *fatal)
-{
-	struct user	 u, *nu;
-	size_t		*nl;
-	char		*colon, *end;
-	const char	*why = NULL;
-	long		 dup;
-	enum ag_err	 e;
-
-	if ((colon = strchr(line, ':')) == NULL)
-		return "no ':' between name and hash";
-	*colon = '\0';
-	if (!store_name_ok(line))
-		return "not a valid user name";
-	if ((end = strchr(colon + 1, ':')) != NULL)
-		*end = '\0';
-	if (colon[1] == '\0')
-		return "empty hash";
-	if (strlen(colon + 1) > AG_HASH_MAX)
-		return "hash too long";
-	if (!pw_supported(colon + 1, &why))
-		return why != NULL ? why : "hash scheme not supported";
-	if ((dup = import_find(im, line)) != -1) {
-		static char	 msg[64];
-
-		(void)snprintf(msg, sizeof(msg), "also on line %zu",
-		    im->lineof[dup]);
-		return msg;
-	}
-	if (im->n >= IMPORT_USERS_MAX)
-		return "too many users in one file";
-
-	/* An existing user keeps scopes, lock and creation time. */
-	memset(&u, 0, sizeof(u));
-	e = store_user_get(c->user_db, line, &u);
-	if (e != AG_OK && e != AG_ENOENT) {
-		ctl_err("%s: %s", c->user_db, ag_strerror(e));
-		*fatal = true;
-		return "user_db unreadable";
-	}
-	if (e == AG_ENOENT) {
-		memset(&u, 0, sizeof(u));
-		(void)snprintf(u.name, sizeof(u.name), "%s", line);
-	}
-	(void)snprintf(u.hash, sizeof(u.hash), "%s", colon + 1);
-	u.changed = (int64_t)time(NULL);
-
-	if (im->n == im->cap) {
-		im->cap = im->cap ? im->cap * 2 : 64;
-		nu = reallocarray(im->u, im->cap, sizeof(*nu));
-		if (nu != NULL)
-			im->u = nu;
-		nl = reallocarray(im->lineof, im->cap, sizeof(*nl));
-		if (nl != NULL)
-			im->lineof = nl;
-		if (nu == NULL || nl == NULL) {
-			ctl_err("out of memory");
-			*fatal = true;
-			OPENSSL_cleanse(&u, sizeof(u));
-			return "out of memory";
-		}
-	}
-	im->u[im->n] = u;
-	im->lineof[im->n] = lineno;
-	im->n++;
-	OPENSSL_cleanse(&u, sizeof(u));
-	return NULL;
-}
-
-/*
- * user import FILE: every line is read first, skipped lines named one
- * by one; then the users read are stored in one copy-and-rename.  Exit
- * 0 when the file was read and stored, skipped lines or not.
+ * user import FILE: one pass over the file (htpasswd.c), skipped lines
+ * named one by one, the users stored in one copy-and-rename.  Exit 0
+ * when the file was read and stored, skipped lines or not.
  */
 int
 ctl_user_import(const struct conf *c, int argc, char **argv)
 {
-	struct import	 im;
 	FILE		*f;
-	char		*pos[1], line[IMPORT_LINE_MAX + 2];
-	const char	*file, *why;
-	size_t		 lineno = 0, skipped = 0, len, i;
-	bool		 tty, fatal = false, toolong;
-	int		 npos, rc = CTL_FAIL, ch;
+	char		*pos[1];
+	const char	*file;
+	size_t		 skipped = 0, imported = 0;
+	bool		 tty;
+	int		 npos;
 	enum ag_err	 e;
 
 	if (!ctl_args(argc, argv, NULL, pos, 1, &npos) || npos != 1)
@@ -493,63 +418,18 @@ ctl_user_import(const struct conf *c, int argc, char **argv)
 		ctl_err("%s: %s", file, strerror(errno));
 		return CTL_FAIL;
 	}
-	memset(&im, 0, sizeof(im));
 	tty = isatty(STDERR_FILENO) == 1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		len = strlen(line);
-		toolong = false;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else if (!feof(f)) {
-			/* Over the limit: skip the rest of it. */
-			toolong = true;
-			while ((ch = getc(f)) != EOF && ch != '\n')
-				;
-		}
-		if (len > 0 && line[len - 1] == '\r')
-			line[--len] = '\0';
-		if (len == 0 || line[0] == '#')
-			continue;
-		if (toolong || len > IMPORT_LINE_MAX)
-			why = "line too long";
-		else if (strlen(line) != len)
-			why = "NUL byte";
-		else
-			why = import_line(c, &im, line, lineno, &fatal);
-		if (fatal)
-			goto out;
-		if (why != NULL) {
-			skipped++;
-			/* Only the name, never the hash that follows it. */
-			ctl_err("%s:%zu: %.*s: %s", file, lineno,
-			    (int)strcspn(line, ":"), line, why);
-		}
-		if (tty && lineno % 1000 == 0)
-			fprintf(stderr, "\rauthgatectl: %zu lines read",
-			    lineno);
-	}
-	if (tty && lineno >= 1000)
+	e = htpasswd_import(c->user_db, f, file, import_skipped,
+	    tty ? import_progress : NULL, &skipped, &imported);
+	if (tty)
 		fprintf(stderr, "\n");
-	if (ferror(f)) {
-		ctl_err("%s: %s", file, strerror(errno));
-		goto out;
-	}
-	if (im.n > 0 && (e = store_user_put_many(c->user_db, im.u, im.n)) !=
-	    AG_OK) {
-		ctl_err("%s: cannot store the users of %s: %s", c->user_db,
-		    file, ag_strerror(e));
-		goto out;
+	(void)fclose(f);
+	if (e != AG_OK) {
+		ctl_err("%s: cannot import %s: %s", c->user_db, file,
+		    ag_strerror(e));
+		return CTL_FAIL;
 	}
 	fprintf(stderr, "authgatectl: %s: imported %zu users, skipped %zu\n",
-	    file, im.n, skipped);
-	rc = CTL_OK;
-out:
-	(void)fclose(f);
-	OPENSSL_cleanse(line, sizeof(line));
-	for (i = 0; i < im.n; i++)
-		OPENSSL_cleanse(&im.u[i], sizeof(im.u[i]));
-	free(im.u);
-	free(im.lineof);
-	return rc;
+	    file, imported, skipped);
+	return CTL_OK;
 }

@@ -140,6 +140,30 @@ wait_connection(void)
 	}
 }
 
+/* Wait for the next request on a kept connection, or the stop pipe. */
+static bool
+wait_kept(int fd)
+{
+	struct pollfd	 pfd[2];
+
+	for (;;) {
+		if (atomic_load(&stopping))
+			return false;
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = wake[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (pfd[1].revents != 0)
+			return false;
+		return true;	/* data, EOF or error: FCGX_Accept_r sees */
+	}
+}
+
 static void *
 worker(void *arg)
 {
@@ -157,6 +181,21 @@ worker(void *arg)
 	io.write = fcgi_write;
 	io.arg = &fr;
 	for (;;) {
+		if (fr.ipcFd >= 0) {
+			/* FCGI_KEEP_CONN: the next request comes on the
+			 * connection kept open, not on the listening socket. */
+			if (!wait_kept(fr.ipcFd))
+				break;
+			rc = FCGX_Accept_r(&fr);
+			if (rc == 0) {
+				serve_request(&io);
+				FCGX_Finish_r(&fr);
+			} else if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			    rc != -EINTR && rc != -ECONNABORTED)
+				break;
+			/* Else the peer closed it: back to accepting. */
+			continue;
+		}
 		if (pthread_mutex_lock(&accept_lock) != 0)
 			break;
 		rc = -1;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -140,6 +141,14 @@ main(int argc, char *argv[])
 	int		 ch, rc;
 
 	log_init("authgate");
+	/*
+	 * A fixed mmap threshold: scrypt's working memory (16 MiB and up)
+	 * then always comes from mmap(2) and goes back to the system after
+	 * each login, instead of raising glibc's dynamic threshold and
+	 * staying in the heap of every responder.
+	 */
+	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
+		log_msg("mallopt(M_MMAP_THRESHOLD) failed");
 	while ((ch = getopt(argc, argv, "c:s:tV")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -24,9 +24,9 @@
  * day): an attacker guessing slowly gets slower and slower.
  *
  * Deny-list: "<state_db>.revoked", lines "JTI EXP", appended under the
- * lock.  Readers keep a sorted copy in memory and look at the file's
- * identity at most once a second, so the /protected path costs one
- * time() call while nothing changes.  A list that exists but cannot be
+ * lock.  Readers keep a sorted copy in memory and stat(2) the file on
+ * each check, re-reading it only when it changed: a revocation holds at
+ * once in every process for the price of one system call.  A list that exists but cannot be
  * read denies every token (fail closed) and is logged.
  */
 #include <sys/types.h>
@@ -68,7 +68,6 @@ struct deny {
 static pthread_mutex_t	 deny_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char		 path[PATH_MAX];
-	time_t		 checked;
 	bool		 loaded, broken, exists;
 	dev_t		 dev;
 	ino_t		 ino;
@@ -858,28 +857,23 @@ state_deny_check(const struct conf *c, const char *jti)
 {
 	struct deny	 key;
 	char		 path[PATH_MAX];
-	time_t		 now;
 	bool		 denied;
 
 	if (!jti_ok(jti))
 		return false;	/* no such jti was ever added */
 	if (pthread_mutex_lock(&deny_mtx) != 0)
 		return true;
-	now = time(NULL);
-	if (!dl.loaded || now != dl.checked ||
-	    strncmp(dl.path, c->state_db, sizeof(dl.path)) != 0) {
-		if (strncmp(dl.path, c->state_db, sizeof(dl.path)) != 0) {
-			free(dl.v);
-			memset(&dl, 0, sizeof(dl));
-			(void)snprintf(dl.path, sizeof(dl.path), "%s",
-			    c->state_db);
-		}
-		if (side_path(c, ".revoked", path, sizeof(path)) == AG_OK)
-			deny_refresh(path);
-		else
-			dl.broken = true;
-		dl.checked = now;
+	/* One stat(2) a request: a revocation takes effect at once in
+	 * every process, and the file is re-read only when it changed. */
+	if (strncmp(dl.path, c->state_db, sizeof(dl.path)) != 0) {
+		free(dl.v);
+		memset(&dl, 0, sizeof(dl));
+		(void)snprintf(dl.path, sizeof(dl.path), "%s", c->state_db);
 	}
+	if (side_path(c, ".revoked", path, sizeof(path)) == AG_OK)
+		deny_refresh(path);
+	else
+		dl.broken = true;
 	if (dl.broken)
 		denied = true;
 	else if (dl.n == 0)

@@ -196,9 +196,11 @@ if grep -q LISTEN_FDS "$AG_BIN"; then
 	stop LISTEN_FDS
 	if command -v systemd-socket-activate >/dev/null; then
 		rm -f "$sock"
-		AUTHGATE_CONF=$AG_CONF setpriv --reuid="$AG_USER" \
-		    --regid="$AG_GROUP" --clear-groups \
-		    systemd-socket-activate -l "$sock" -- "$AG_BIN" \
+		# systemd-socket-activate passes on only the environment
+		# named with -E, as a unit's Environment= would.
+		setpriv --reuid="$AG_USER" --regid="$AG_GROUP" --clear-groups \
+		    systemd-socket-activate -l "$sock" \
+		    -E AUTHGATE_CONF="$AG_CONF" -- "$AG_BIN" \
 		    >"$tmp/out.log" 2>"$tmp/err.log" &
 		ag_pid=$!
 		AG_PIDS="$AG_PIDS $ag_pid"
