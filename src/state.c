@@ -15,8 +15,12 @@
  * hash.
  *
  * Every access holds a flock on "<state_db>.lock": exclusive to write
- * (open GDBM_WRCREAT, change, gdbm_sync, close), shared to read.  Any
- * failure to store is AG_EUNAVAIL: callers fail closed.
+ * (open GDBM_WRCREAT, change, close, which syncs once), shared to read.
+ * Any failure to store is AG_EUNAVAIL: callers fail closed.  A write
+ * is in the page cache before the lock is released, so it survives the
+ * writer being killed; it is not meant to survive a power loss before
+ * the kernel writes it back (a lost refresh token means one more login,
+ * a lost failure counter a few more guesses).
  *
  * Lockout: when failures reaches lockout_threshold, the user is locked
  * for lockout_seconds; each further lockout_threshold failures (without
@@ -26,8 +30,9 @@
  * Deny-list: "<state_db>.revoked", lines "JTI EXP", appended under the
  * lock.  Readers keep a sorted copy in memory and stat(2) the file on
  * each check, re-reading it only when it changed: a revocation holds at
- * once in every process for the price of one system call.  A list that exists but cannot be
- * read denies every token (fail closed) and is logged.
+ * once in every process for the price of one system call.  A list that
+ * exists but cannot be read denies every token (fail closed) and is
+ * logged.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -139,12 +144,18 @@ st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
 	*dbf = NULL;
 	if ((e = st_lock(c, write, lockfd)) != AG_OK)
 		return e;
+	/*
+	 * GDBM_NOMMAP: a login reads a bucket or two and writes a few
+	 * blocks; mapping the whole file to do so, then unmapping it
+	 * (a TLB shootdown on every CPU) and msync()ing all of it cost
+	 * more than the reads and writes themselves, under the lock.
+	 */
 	if (write)
 		*dbf = gdbm_open(c->state_db, 0, GDBM_WRCREAT | GDBM_NOLOCK |
-		    GDBM_CLOEXEC, 0600, NULL);
+		    GDBM_NOMMAP | GDBM_CLOEXEC, 0600, NULL);
 	else {
 		*dbf = gdbm_open(c->state_db, 0, GDBM_READER | GDBM_NOLOCK |
-		    GDBM_CLOEXEC, 0, NULL);
+		    GDBM_NOMMAP | GDBM_CLOEXEC, 0, NULL);
 		if (*dbf == NULL && gdbm_errno == GDBM_FILE_OPEN_ERROR &&
 		    errno == ENOENT)
 			return AG_OK;
@@ -161,22 +172,25 @@ st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
 	return AG_OK;
 }
 
-/* Close, syncing first when e is AG_OK and the handle was written. */
+/*
+ * Close, unlocking after.  gdbm_close() of a writer syncs the file
+ * (msync(MS_SYNC), or fsync() with GDBM_NOMMAP) and fails if that
+ * fails, so a write error still turns into AG_EUNAVAIL; an extra
+ * gdbm_sync() before it only synced the same pages twice under the
+ * lock every login waits for.  The data is in the page cache before
+ * the lock is released, so a process killed at any point after its
+ * gdbm_store() leaves the store to the next opener intact.
+ */
 static enum ag_err
 st_close(const struct conf *c, GDBM_FILE dbf, int lockfd, bool write,
     enum ag_err e)
 {
-	if (dbf != NULL) {
-		if (write && e == AG_OK && gdbm_sync(dbf) != 0) {
-			log_msg("state_db %s: sync: %s", c->state_db,
-			    gdbm_db_strerror(dbf));
-			e = AG_EUNAVAIL;
-		}
-		if (gdbm_close(dbf) != 0 && write && e == AG_OK) {
-			log_msg("state_db %s: close: %s", c->state_db,
-			    gdbm_strerror(gdbm_errno));
-			e = AG_EUNAVAIL;
-		}
+	if (dbf != NULL && gdbm_close(dbf) != 0 && write && e == AG_OK) {
+		log_msg("state_db %s: close: %s%s%s", c->state_db,
+		    gdbm_strerror(gdbm_errno),
+		    gdbm_check_syserr(gdbm_errno) ? ": " : "",
+		    gdbm_check_syserr(gdbm_errno) ? strerror(errno) : "");
+		e = AG_EUNAVAIL;
 	}
 	st_unlock(lockfd);
 	return e;
@@ -497,32 +511,40 @@ family_revoke(const struct conf *c, GDBM_FILE dbf, const char *family,
 	return put_str(c, dbf, key, val);
 }
 
-static enum ag_err	 purge_locked(const struct conf *, GDBM_FILE, time_t);
+static enum ag_err	 purge_locked(const struct conf *, GDBM_FILE, time_t,
+			    int64_t *);
 
-/* Count a refresh write; purge now and then (no cron job needed). */
+/*
+ * Count a refresh write; purge now and then (no cron job needed).
+ * "meta:purge" is "LAST WRITES KEPT": a purge walks every record, so it
+ * runs only after as many writes as it kept records last time (at
+ * least STATE_PURGE_WRITES), or after STATE_PURGE_SECONDS: a walk every
+ * 100 logins made each login cost a pass over all live tokens.
+ */
 static enum ag_err
 maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
 {
-	char		 val[64];
-	int64_t		 v[2] = { 0, 0 };
+	char		 val[96];
+	int64_t		 v[3] = { 0, 0, 0 };
 	enum ag_err	 e;
 
 	e = get_str(dbf, "meta:purge", val, sizeof(val));
-	if (e == AG_OK && !parse_nums(val, v, 2))
-		v[0] = v[1] = 0;
+	if (e == AG_OK && !parse_nums(val, v, 3) && !parse_nums(val, v, 2))
+		v[0] = v[1] = v[2] = 0;
 	else if (e != AG_OK && e != AG_ENOENT)
 		return e;
 	if (e == AG_ENOENT)
 		v[0] = now;	/* a new db: nothing to purge yet */
 	v[1]++;
-	if (v[1] >= STATE_PURGE_WRITES || now - v[0] >= STATE_PURGE_SECONDS) {
-		if ((e = purge_locked(c, dbf, now)) != AG_OK)
+	if ((v[1] >= STATE_PURGE_WRITES && v[1] >= v[2]) ||
+	    now - v[0] >= STATE_PURGE_SECONDS) {
+		if ((e = purge_locked(c, dbf, now, &v[2])) != AG_OK)
 			return e;
 		v[0] = now;
 		v[1] = 0;
 	}
-	(void)snprintf(val, sizeof(val), "%lld %lld", (long long)v[0],
-	    (long long)v[1]);
+	(void)snprintf(val, sizeof(val), "%lld %lld %lld", (long long)v[0],
+	    (long long)v[1], (long long)v[2]);
 	return put_str(c, dbf, "meta:purge", val);
 }
 
@@ -944,20 +966,22 @@ deny_purge(const struct conf *c, time_t now)
 	return e;
 }
 
-/* With the write lock held. */
+/* With the write lock held; *kept receives the records left. */
 static enum ag_err
-purge_locked(const struct conf *c, GDBM_FILE dbf, time_t now)
+purge_locked(const struct conf *c, GDBM_FILE dbf, time_t now,
+    int64_t *kept)
 {
 	datum		 k, nk;
 	char		 key[KEY_MAX + 64], val[VAL_MAX];
 	char		**dead = NULL, **nd;
-	size_t		 ndead = 0, cap = 0, i;
+	size_t		 ndead = 0, cap = 0, i, nkeys = 0;
 	struct refresh	 r;
 	struct failinfo	 fi;
 	int64_t		 v;
 	bool		 used, drop;
 	enum ag_err	 e = AG_OK;
 
+	*kept = 0;
 	/* collect first: deleting while walking may skip keys */
 	for (k = gdbm_firstkey(dbf); k.dptr != NULL; k = nk) {
 		drop = false;
@@ -995,9 +1019,11 @@ purge_locked(const struct conf *c, GDBM_FILE dbf, time_t now)
 			}
 			ndead++;
 		}
+		nkeys++;
 		nk = gdbm_nextkey(dbf, k);
 		free(k.dptr);
 	}
+	*kept = (int64_t)(nkeys - ndead);
 	for (i = 0; i < ndead; i++) {
 		if (e == AG_OK)
 			e = del_key(c, dbf, dead[i]);
@@ -1013,12 +1039,13 @@ enum ag_err
 state_purge(const struct conf *c, time_t now)
 {
 	GDBM_FILE	 dbf;
+	int64_t		 kept;
 	int		 lockfd;
 	enum ag_err	 e;
 
 	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
 		return e;
-	e = purge_locked(c, dbf, now);
+	e = purge_locked(c, dbf, now, &kept);
 	return st_close(c, dbf, lockfd, true, e);
 }
 

@@ -18,7 +18,7 @@
 struct conf;
 
 #define STATE_LOCKOUT_CAP	86400	/* longest lockout, s */
-#define STATE_PURGE_WRITES	100	/* purge every 100 writes */
+#define STATE_PURGE_WRITES	100	/* purge at least this many writes apart */
 #define STATE_PURGE_SECONDS	3600	/* or when the last is older */
 #define STATE_DENY_FILE_MAX	(4 * 1024 * 1024) /* .revoked, bytes */
 
