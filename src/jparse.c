@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jparse.h"
+#include "utf8.h"
 
 struct jp {
 	const unsigned char	*p, *end;
@@ -58,39 +59,6 @@ hex4(const unsigned char *s)
 	return v;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t		 need, i;
-	unsigned char	 lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* over U+10FFFF */
-	} else
-		return 0;
-	if (n < need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return need;
-}
-
 /*
  * Decode the string at j->p (its opening quote) into o->buf.  A \u
  * escape of a high surrogate must be followed by one of a low
@@ -115,7 +83,8 @@ string(struct jp *j, struct jp_str *out)
 		if (*s < 0x20)
 			return AG_EINVAL;
 		if (*s != '\\') {
-			if ((n = utf8_len(s, (size_t)(j->end - s))) == 0)
+			n = utf8_decode(s, (size_t)(j->end - s), NULL);
+			if (n == 0)
 				return AG_EINVAL;
 			memcpy(d, s, n);
 			d += n;
@@ -501,18 +470,6 @@ jp_arr_str(const struct jp_obj *o, const struct jp_member *m, size_t i)
 	if (m->type != JP_STRARRAY || i >= m->count)
 		return NULL;
 	return &o->strs[m->first + i];
-}
-
-bool
-jp_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i, n;
-
-	for (i = 0; i < len; i += n)
-		if ((n = utf8_len(p + i, len - i)) == 0)
-			return false;
-	return true;
 }
 
 bool

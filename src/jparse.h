@@ -65,8 +65,6 @@ const struct jp_member *jp_get(const struct jp_obj *o, const char *name);
 /* The i-th string of a JP_STRARRAY member, or NULL past its end. */
 const struct jp_str *jp_arr_str(const struct jp_obj *o,
 		    const struct jp_member *m, size_t i);
-/* Whether the len bytes at s are valid UTF-8 (RFC 3629). */
-bool		 jp_utf8_valid(const char *s, size_t len);
 /* Whether s holds exactly the bytes of the C string lit. */
 bool		 jp_str_eq(const struct jp_str *s, const char *lit);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jw.h"
+#include "utf8.h"
 
 static void
 jw_put(struct jw *w, const char *s, size_t n)
@@ -26,44 +27,6 @@ static void
 jw_putc(struct jw *w, char c)
 {
 	jw_put(w, &c, 1);
-}
-
-/*
- * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when
- * the first byte does not start one (RFC 3629 table, section 4).
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t	 need, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* over U+10FFFF */
-	} else
-		return 0;
-	if (n < need)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return need;
 }
 
 static void
@@ -116,7 +79,7 @@ jw_quote(struct jw *w, const char *str, size_t n)
 				jw_put(w, esc, 6);
 				break;
 			}
-			if ((u = utf8_len(s + i, n - i)) == 0) {
+			if ((u = utf8_decode(s + i, n - i, NULL)) == 0) {
 				/* Not UTF-8: U+FFFD, never raw bytes. */
 				jw_put(w, "\\ufffd", 6);
 				break;

@@ -16,6 +16,7 @@
 #include "jw.h"
 #include "jws.h"
 #include "jwt.h"
+#include "utf8.h"
 #include "key.h"
 
 #define JWT_JTI_BYTES	16	/* random bytes behind a jti */
@@ -34,7 +35,7 @@ printable(const char *s, size_t len)
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return false;
-	return jp_utf8_valid(s, len);
+	return utf8_valid(s, len);
 }
 
 enum ag_err

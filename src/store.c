@@ -40,6 +40,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "utf8.h"
 
 #define CLIENT_PREFIX		"client:"
 #define CLIENT_PREFIX_LEN	7
@@ -58,45 +59,6 @@ static struct {
 /* the db last said to be missing or damaged: said once */
 static char		 rd_logged[PATH_MAX];
 
-/* Length of the UTF-8 sequence at s (left bytes), 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t left, uint32_t *cpp)
-{
-	uint32_t	 cp, min;
-	size_t		 n, i;
-
-	if (s[0] < 0x80) {
-		*cpp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (left < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*cpp = cp;
-	return n;
-}
-
 bool
 store_name_ok(const char *name)
 {
@@ -110,7 +72,7 @@ store_name_ok(const char *name)
 	if (len == 0 || len > AG_NAME_MAX)
 		return false;
 	for (i = 0; i < len; i += n) {
-		if ((n = utf8_seq(s + i, len - i, &cp)) == 0)
+		if ((n = utf8_decode(s + i, len - i, &cp)) == 0)
 			return false;
 		/* C0 and C1 controls, DEL, and the record separators */
 		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == ':' ||
