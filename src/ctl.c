@@ -46,6 +46,61 @@ static const char *const usage_lines[] = {
 };
 
 int
+ctl_lines_add(struct ctl_lines *l, const char *fmt, ...)
+{
+	va_list	  ap;
+	char	**nl;
+	int	  len;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((nl = reallocarray(l->lines, l->cap, sizeof(*nl))) ==
+		    NULL) {
+			l->nomem = true;
+			return 1;
+		}
+		l->lines = nl;
+	}
+	va_start(ap, fmt);
+	len = vasprintf(&l->lines[l->n], fmt, ap);
+	va_end(ap);
+	if (len < 0) {
+		l->nomem = true;
+		return 1;
+	}
+	l->n++;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+ctl_lines_finish(struct ctl_lines *l, enum ag_err e, const char *db)
+{
+	size_t	 i;
+	int	 rc = CTL_OK;
+
+	if (e != AG_OK || l->nomem) {
+		ctl_err("%s: %s", db, l->nomem ? "out of memory" :
+		    ag_strerror(e));
+		rc = CTL_FAIL;
+	} else {
+		qsort(l->lines, l->n, sizeof(*l->lines), cmp_str);
+		for (i = 0; i < l->n; i++)
+			printf("%s\n", l->lines[i]);
+	}
+	for (i = 0; i < l->n; i++)
+		free(l->lines[i]);
+	free(l->lines);
+	memset(l, 0, sizeof(*l));
+	return rc;
+}
+
+int
 ctl_usage(void)
 {
 	size_t	 i;

@@ -40,6 +40,22 @@ void		 ctl_err(const char *fmt, ...)
 /* The usage lines on stderr; returns CTL_USAGE. */
 int		 ctl_usage(void);
 
+/* Lines of a listing, collected to be printed sorted. */
+struct ctl_lines {
+	char		**lines;
+	size_t		  n, cap;
+	bool		  nomem;
+};
+
+/* Add one line; returns non-zero (and sets nomem) when out of memory,
+ * so it can end a store_*_each walk. */
+int		 ctl_lines_add(struct ctl_lines *l, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Print the lines sorted unless e (the walk's result) or nomem says it
+ * failed (then the error, naming db); free them.  CTL_OK or CTL_FAIL. */
+int		 ctl_lines_finish(struct ctl_lines *l, enum ag_err e,
+		    const char *db);
+
 /*
  * A password or secret: one line from standard input (from_stdin), else
  * asked twice on /dev/tty without echo.  what names it in prompts and

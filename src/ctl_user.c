@@ -278,71 +278,25 @@ user_show(const struct conf *c, int argc, char **argv)
 	return CTL_OK;
 }
 
-struct ulist {
-	char	**lines;
-	size_t	  n, cap;
-	bool	  nomem;
-};
-
 static int
 list_one(const struct user *u, void *arg)
 {
-	struct ulist	*l = arg;
-	char		**nl;
-	size_t		 sz;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		if ((nl = reallocarray(l->lines, l->cap, sizeof(*nl))) ==
-		    NULL) {
-			l->nomem = true;
-			return 1;
-		}
-		l->lines = nl;
-	}
-	sz = strlen(u->name) + strlen(u->scope) + 2;
-	if ((l->lines[l->n] = malloc(sz)) == NULL) {
-		l->nomem = true;
-		return 1;
-	}
-	(void)snprintf(l->lines[l->n], sz, "%s%s%s", u->name,
+	return ctl_lines_add(arg, "%s%s%s", u->name,
 	    u->scope[0] != '\0' ? " " : "", u->scope);
-	l->n++;
-	return 0;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int
 user_list(const struct conf *c, int argc, char **argv)
 {
-	struct ulist	 l;
+	struct ctl_lines l;
 	char		*pos[1];
-	size_t		 i;
-	int		 npos, rc = CTL_OK;
-	enum ag_err	 e;
+	int		 npos;
 
 	if (!ctl_args(argc, argv, NULL, pos, 0, &npos))
 		return ctl_usage();
 	memset(&l, 0, sizeof(l));
-	e = store_user_each(c->user_db, list_one, &l);
-	if (e != AG_OK || l.nomem) {
-		ctl_err("%s: %s", c->user_db, l.nomem ? "out of memory" :
-		    ag_strerror(e));
-		rc = CTL_FAIL;
-	} else {
-		qsort(l.lines, l.n, sizeof(*l.lines), cmp_str);
-		for (i = 0; i < l.n; i++)
-			printf("%s\n", l.lines[i]);
-	}
-	for (i = 0; i < l.n; i++)
-		free(l.lines[i]);
-	free(l.lines);
-	return rc;
+	return ctl_lines_finish(&l, store_user_each(c->user_db, list_one, &l),
+	    c->user_db);
 }
 
 int
