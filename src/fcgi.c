@@ -67,21 +67,6 @@ fcgi_is_cgi(const char *address)
 	return FCGX_IsCGI() != 0;
 }
 
-static const char *
-fcgi_get(const char *name, void *arg)
-{
-	FCGX_Request	*fr = arg;
-	const char	*v = FCGX_GetParam(name, fr->envp);
-
-	/*
-	 * lighttpd sets no per-location parameters: its authorizer takes
-	 * the required scope from the process environment (bin-environment).
-	 */
-	if (v == NULL && strcmp(name, "AUTHGATE_REQUIRE_SCOPE") == 0)
-		v = getenv(name);
-	return v;
-}
-
 static long
 fcgi_read(void *arg, char *buf, size_t n)
 {
@@ -176,7 +161,6 @@ worker(void *arg)
 		log_msg("FCGX_InitRequest failed");
 		return NULL;
 	}
-	io.get = fcgi_get;
 	io.read = fcgi_read;
 	io.write = fcgi_write;
 	io.arg = &fr;
@@ -188,6 +172,7 @@ worker(void *arg)
 				break;
 			rc = FCGX_Accept_r(&fr);
 			if (rc == 0) {
+				io.envp = fr.envp;
 				serve_request(&io);
 				FCGX_Finish_r(&fr);
 			} else if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
@@ -211,6 +196,7 @@ worker(void *arg)
 				log_msg("FCGX_Accept_r failed: %d", rc);
 			break;
 		}
+		io.envp = fr.envp;
 		serve_request(&io);
 		FCGX_Finish_r(&fr);
 	}

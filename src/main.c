@@ -104,13 +104,6 @@ test_config(const char *opt)
 	return 0;
 }
 
-static const char *
-cgi_get(const char *name, void *arg)
-{
-	(void)arg;
-	return getenv(name);
-}
-
 static long
 cgi_read(void *arg, char *buf, size_t n)
 {
@@ -178,7 +171,7 @@ main(int argc, char *argv[])
 
 	if (fcgi_is_cgi(saddr)) {
 		serve_init(copt);
-		io.get = cgi_get;
+		io.envp = environ;
 		io.read = cgi_read;
 		io.write = cgi_write;
 		io.arg = NULL;

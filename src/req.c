@@ -54,12 +54,30 @@ req_allow(enum req_route route)
 	return "";
 }
 
+/* The CGI variables a request is made of, in the order of vars[]. */
+enum {
+	V_ROLE, V_METHOD, V_CTYPE, V_CLEN, V_AUTH, V_SCOPE, V_ADDR, V_HTTPS,
+	V_HOST, V_QUERY, V_SNAME, V_SPORT, V_URI, V_SCRIPT, V_PINFO, V__MAX
+};
+
+static const struct {
+	const char	*name;
+	size_t		 len;
+} vars[V__MAX] = {
+#define VAR(s)	{ s, sizeof(s) - 1 }
+	VAR("FCGI_ROLE"), VAR("REQUEST_METHOD"), VAR("CONTENT_TYPE"),
+	VAR("CONTENT_LENGTH"), VAR("HTTP_AUTHORIZATION"),
+	VAR("AUTHGATE_REQUIRE_SCOPE"), VAR("REMOTE_ADDR"), VAR("HTTPS"),
+	VAR("HTTP_HOST"), VAR("QUERY_STRING"), VAR("SERVER_NAME"),
+	VAR("SERVER_PORT"), VAR("REQUEST_URI"), VAR("SCRIPT_NAME"),
+	VAR("PATH_INFO")
+#undef VAR
+};
+
 /* An empty variable is as good as an absent one. */
 static const char *
-var(const char *(*get)(const char *, void *), void *arg, const char *name)
+nonempty(const char *v)
 {
-	const char	*v = get(name, arg);
-
 	return (v == NULL || *v == '\0') ? NULL : v;
 }
 
@@ -103,9 +121,9 @@ parse_length(const char *s, int *bad)
 	return n;
 }
 
-void
-req_parse(struct req *r, const char *(*get)(const char *name, void *arg),
-    void *arg)
+/* Fill r from the variables in val[] (NULL when absent). */
+static void
+req_fill(struct req *r, const char *const val[V__MAX])
 {
 	const char	*uri, *q, *sn, *pi, *m, *role;
 	size_t		 snlen, pilen;
@@ -114,11 +132,11 @@ req_parse(struct req *r, const char *(*get)(const char *name, void *arg),
 	r->path = r->pathbuf;
 	r->base = r->pathbuf;
 
-	role = var(get, arg, "FCGI_ROLE");
+	role = nonempty(val[V_ROLE]);
 	r->role = (role != NULL && strcmp(role, "AUTHORIZER") == 0) ?
 	    REQ_AUTHORIZER : REQ_RESPONDER;
 
-	m = var(get, arg, "REQUEST_METHOD");
+	m = nonempty(val[V_METHOD]);
 	r->method_name = m != NULL ? m : "";
 	if (m == NULL)
 		r->method = REQ_OTHER;
@@ -131,27 +149,27 @@ req_parse(struct req *r, const char *(*get)(const char *name, void *arg),
 	else
 		r->method = REQ_OTHER;
 
-	r->content_type = var(get, arg, "CONTENT_TYPE");
-	r->content_length = parse_length(var(get, arg, "CONTENT_LENGTH"),
+	r->content_type = nonempty(val[V_CTYPE]);
+	r->content_length = parse_length(nonempty(val[V_CLEN]),
 	    &r->content_length_bad);
-	r->authorization = get("HTTP_AUTHORIZATION", arg);
-	r->require_scope = var(get, arg, "AUTHGATE_REQUIRE_SCOPE");
-	r->remote_addr = var(get, arg, "REMOTE_ADDR");
-	r->https = var(get, arg, "HTTPS");
-	r->host = var(get, arg, "HTTP_HOST");
-	r->query = var(get, arg, "QUERY_STRING");
-	r->server_name = var(get, arg, "SERVER_NAME");
-	r->server_port = var(get, arg, "SERVER_PORT");
+	r->authorization = val[V_AUTH];
+	r->require_scope = nonempty(val[V_SCOPE]);
+	r->remote_addr = nonempty(val[V_ADDR]);
+	r->https = nonempty(val[V_HTTPS]);
+	r->host = nonempty(val[V_HOST]);
+	r->query = nonempty(val[V_QUERY]);
+	r->server_name = nonempty(val[V_SNAME]);
+	r->server_port = nonempty(val[V_SPORT]);
 
-	uri = var(get, arg, "REQUEST_URI");
+	uri = nonempty(val[V_URI]);
 	if (uri != NULL) {
 		q = strchr(uri, '?');
 		if (req_setpath(r, uri, q != NULL ? (size_t)(q - uri) :
 		    strlen(uri), "", 0))
 			return;
 	}
-	sn = var(get, arg, "SCRIPT_NAME");
-	pi = var(get, arg, "PATH_INFO");
+	sn = nonempty(val[V_SCRIPT]);
+	pi = nonempty(val[V_PINFO]);
 	snlen = sn != NULL ? strlen(sn) : 0;
 	pilen = pi != NULL ? strlen(pi) : 0;
 	if (sn != NULL || pi != NULL) {
@@ -165,6 +183,41 @@ req_parse(struct req *r, const char *(*get)(const char *name, void *arg),
 		(void)req_setpath(r, uri, q != NULL ? (size_t)(q - uri) :
 		    strlen(uri), "", 0);
 	}
+}
+
+void
+req_parse(struct req *r, const char *(*get)(const char *name, void *arg),
+    void *arg)
+{
+	const char	*val[V__MAX];
+	size_t		 i;
+
+	for (i = 0; i < V__MAX; i++)
+		val[i] = get(vars[i].name, arg);
+	req_fill(r, val);
+}
+
+void
+req_parse_env(struct req *r, char *const *envp)
+{
+	const char	*val[V__MAX] = { NULL };
+	const char	*eq;
+	size_t		 i, n;
+
+	/* One pass over "NAME=value" strings instead of a search per
+	 * variable: the first of a name wins, as with getenv(3). */
+	for (; *envp != NULL; envp++) {
+		if ((eq = strchr(*envp, '=')) == NULL)
+			continue;
+		n = (size_t)(eq - *envp);
+		for (i = 0; i < V__MAX; i++)
+			if (vars[i].len == n && val[i] == NULL &&
+			    memcmp(*envp, vars[i].name, n) == 0) {
+				val[i] = eq + 1;
+				break;
+			}
+	}
+	req_fill(r, val);
 }
 
 /* RFC 6750 2.1 b64token characters, before any trailing '='. */

@@ -72,6 +72,9 @@ struct req {
  */
 void		 req_parse(struct req *r,
 		    const char *(*get)(const char *name, void *arg), void *arg);
+/* The same from "NAME=value" strings (environ, FastCGI parameters),
+ * read in one pass. */
+void		 req_parse_env(struct req *r, char *const *envp);
 /* The route whose suffix ends path, or ROUTE_NONE. */
 enum req_route	 req_route(const char *path, size_t len, size_t *baselen);
 /* The methods route allows, for Allow headers ("GET, POST"). */

@@ -438,7 +438,15 @@ serve_request(const struct serve_io *io)
 	int			 status;
 
 	maybe_reload(time(NULL));
-	req_parse(&r, io->get, io->arg);
+	req_parse_env(&r, io->envp);
+	/*
+	 * lighttpd sets no per-location parameters: its authorizer takes
+	 * the required scope from the process environment (bin-environment).
+	 */
+	if (r.require_scope == NULL && (r.require_scope =
+	    getenv("AUTHGATE_REQUIRE_SCOPE")) != NULL &&
+	    *r.require_scope == '\0')
+		r.require_scope = NULL;
 	resp_init(&res);
 
 	if (pthread_rwlock_rdlock(&app_lock) != 0) {

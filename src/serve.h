@@ -15,8 +15,8 @@
 #define SERVE_RETRY_SECONDS	5	/* a broken configuration retried */
 
 struct serve_io {
-	/* A CGI variable, or NULL. */
-	const char	*(*get)(const char *name, void *arg);
+	/* The CGI variables, "NAME=value", NULL-terminated. */
+	char *const	*envp;
 	/* Read up to n bytes of the body; the count read, 0 at the end,
 	 * -1 on error. */
 	long		 (*read)(void *arg, char *buf, size_t n);

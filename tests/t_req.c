@@ -373,11 +373,47 @@ test_resp(void)
 	}
 }
 
+/* The one-pass parse of "NAME=value" strings agrees with getenv-style
+ * lookups: first of a name wins, empty is absent, near names ignored. */
+static void
+test_parse_env(void)
+{
+	struct req	 r;
+	char		*envp[] = {
+		"REQUEST_METHOD=POST",
+		"REQUEST_METHODX=GET",
+		"REQUEST_URI=/a/token",
+		"REQUEST_URI=/b/protected",
+		"CONTENT_LENGTH=7",
+		"CONTENT_TYPE=",
+		"HTTP_AUTHORIZATION=",
+		"NOEQUALS",
+		"FCGI_ROLE=AUTHORIZER",
+		"HTTP_HOST=h=1",
+		NULL
+	};
+
+	req_parse_env(&r, envp);
+	is_int(r.method, REQ_POST, "env: method");
+	is_int(r.route, ROUTE_TOKEN, "env: the first REQUEST_URI wins");
+	is_str(r.path, "/a/token", "env: path");
+	is_int(r.content_length, 7, "env: length");
+	ok(r.content_type == NULL, "env: empty CONTENT_TYPE is absent");
+	is_str(r.authorization, "", "env: empty Authorization kept");
+	is_int(r.role, REQ_AUTHORIZER, "env: role");
+	is_str(r.host, "h=1", "env: value cut at the first '='");
+	envp[0] = NULL;
+	req_parse_env(&r, envp);
+	is_int(r.method, REQ_OTHER, "env: empty list");
+	is_int(r.route, ROUTE_NONE, "env: empty list routes nowhere");
+}
+
 int
 main(void)
 {
 	test_route();
 	test_parse();
+	test_parse_env();
 	test_long_path();
 	test_bearer();
 	test_basic();
