@@ -26,4 +26,12 @@ size_t	b64_encode(const void *src, size_t srclen, char *dst, size_t dstsz);
 int	b64_decode(const char *src, size_t srclen, void *dst, size_t dstsz,
 	    size_t *dstlen);
 
+/* The same in the standard alphabet ('+' and '/'), still unpadded: the
+ * encoding of PHC hash strings, and of HTTP Basic credentials once
+ * their '=' padding is checked and removed. */
+size_t	b64std_encode(const void *src, size_t srclen, char *dst,
+	    size_t dstsz);
+int	b64std_decode(const char *src, size_t srclen, void *dst,
+	    size_t dstsz, size_t *dstlen);
+
 #endif

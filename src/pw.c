@@ -38,6 +38,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "b64.h"
 #include "pw.h"
 
 /*
@@ -98,8 +99,6 @@ static const char *const yescrypt_params[] = {
 	"jET", "jFT"
 };
 
-static const char b64s_alpha[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static pthread_once_t	 kdf_once = PTHREAD_ONCE_INIT;
 static EVP_KDF		*kdf_scrypt;
@@ -141,84 +140,6 @@ parse_uint(const char *s, size_t len, unsigned long max, unsigned long *v)
 	if (n > max)
 		return false;
 	*v = n;
-	return true;
-}
-
-/* Standard base64 without padding; canonical input only. */
-static size_t
-b64s_encode(const unsigned char *src, size_t n, char *dst, size_t dstsz)
-{
-	size_t		 i, o = 0, need;
-	uint32_t	 v;
-
-	need = (n / 3) * 4 + (n % 3 ? n % 3 + 1 : 0);
-	if (need + 1 > dstsz)
-		return 0;
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 |
-		    src[i + 2];
-		dst[o++] = b64s_alpha[v >> 18 & 63];
-		dst[o++] = b64s_alpha[v >> 12 & 63];
-		dst[o++] = b64s_alpha[v >> 6 & 63];
-		dst[o++] = b64s_alpha[v & 63];
-	}
-	if (n - i == 1) {
-		v = (uint32_t)src[i] << 16;
-		dst[o++] = b64s_alpha[v >> 18 & 63];
-		dst[o++] = b64s_alpha[v >> 12 & 63];
-	} else if (n - i == 2) {
-		v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8;
-		dst[o++] = b64s_alpha[v >> 18 & 63];
-		dst[o++] = b64s_alpha[v >> 12 & 63];
-		dst[o++] = b64s_alpha[v >> 6 & 63];
-	}
-	dst[o] = '\0';
-	return o;
-}
-
-static int
-b64s_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static bool
-b64s_decode(const char *s, size_t len, unsigned char *dst, size_t dstsz,
-    size_t *outlen)
-{
-	uint32_t	 acc = 0;
-	size_t		 i, o = 0, need;
-	int		 bits = 0, v;
-
-	if (len % 4 == 1)
-		return false;
-	need = (len / 4) * 3 + (len % 4 ? len % 4 - 1 : 0);
-	if (need > dstsz)
-		return false;
-	for (i = 0; i < len; i++) {
-		if ((v = b64s_val(s[i])) < 0)
-			return false;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			dst[o++] = (unsigned char)(acc >> bits);
-			acc &= (1U << bits) - 1;
-		}
-	}
-	if (acc != 0)		/* non-zero trailing bits: not canonical */
-		return false;
-	*outlen = o;
 	return true;
 }
 
@@ -393,11 +314,11 @@ scrypt_phc_parse(const char *s, struct hinfo *hi, const char **why)
 	dk = q + 1;
 	if (strchr(dk, '$') != NULL)
 		return false;
-	if (!b64s_decode(salt, (size_t)(q - salt), hi->salt,
-	    sizeof(hi->salt), &hi->saltlen) || hi->saltlen == 0)
+	if (b64std_decode(salt, (size_t)(q - salt), hi->salt,
+	    sizeof(hi->salt), &hi->saltlen) != 0 || hi->saltlen == 0)
 		return false;
-	if (!b64s_decode(dk, strlen(dk), hi->dk, sizeof(hi->dk),
-	    &hi->dklen) || hi->dklen < SCRYPT_HASH_MIN)
+	if (b64std_decode(dk, strlen(dk), hi->dk, sizeof(hi->dk),
+	    &hi->dklen) != 0 || hi->dklen < SCRYPT_HASH_MIN)
 		return false;
 	if (!scrypt_params_ok(ln, r, p, why))
 		return false;
@@ -631,8 +552,8 @@ pw_hash(const char *spec, const char *password, size_t pwlen, char *out,
 		if ((e = scrypt_derive(password, pwlen, salt, sizeof(salt),
 		    ps.ln, ps.r, ps.p, dk, sizeof(dk))) != AG_OK)
 			goto out;
-		if (b64s_encode(salt, sizeof(salt), s64, sizeof(s64)) == 0 ||
-		    b64s_encode(dk, sizeof(dk), d64, sizeof(d64)) == 0) {
+		if (b64std_encode(salt, sizeof(salt), s64, sizeof(s64)) == 0 ||
+		    b64std_encode(dk, sizeof(dk), d64, sizeof(d64)) == 0) {
 			e = AG_EINVAL;
 			goto out;
 		}

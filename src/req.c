@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "b64.h"
 #include "form.h"
 #include "req.h"
 
@@ -290,33 +291,15 @@ req_bearer(const char *authorization, const char **tok, size_t *toklen)
 	return AG_OK;
 }
 
-static int
-b64std_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
  * Standard base64 with padding (RFC 4648 4), as RFC 7617 uses it:
  * length a multiple of 4, '=' only at the end, zero trailing bits.
  * Returns the decoded length, or -1.
  */
 static long
-b64std_decode(const char *src, size_t len, unsigned char *dst, size_t dstsz)
+basic_decode(const char *src, size_t len, unsigned char *dst, size_t dstsz)
 {
-	size_t		 i, o = 0, pad = 0;
-	unsigned int	 acc = 0;
-	int		 bits = 0, v;
+	size_t	 pad = 0, n;
 
 	if (len == 0 || len % 4 != 0)
 		return -1;
@@ -324,22 +307,9 @@ b64std_decode(const char *src, size_t len, unsigned char *dst, size_t dstsz)
 		pad++;
 	if (src[len - 2] == '=')
 		pad++;
-	if (len / 4 * 3 - pad > dstsz)
+	if (b64std_decode(src, len - pad, dst, dstsz, &n) != 0)
 		return -1;
-	for (i = 0; i < len - pad; i++) {
-		if ((v = b64std_value((unsigned char)src[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			dst[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)
-		return -1;	/* non-canonical: two encodings of one value */
-	return (long)o;
+	return (long)n;
 }
 
 enum ag_err
@@ -365,7 +335,7 @@ req_basic(const char *authorization, char *user, size_t usersz, char *pass,
 		return AG_EINVAL;
 	if (credlen > (REQ_BASIC_MAX + 2) / 3 * 4)
 		return AG_ETOOBIG;
-	if ((len = b64std_decode(cred, credlen, dec, sizeof(dec))) < 0)
+	if ((len = basic_decode(cred, credlen, dec, sizeof(dec))) < 0)
 		return AG_EINVAL;
 	n = (size_t)len;
 	/* RFC 7617: the user-id holds no ':'; the password may. */

@@ -47,6 +47,29 @@ static const struct {
 	{ "Zm.v", 4, "dot refused" },
 };
 
+/* The standard alphabet: '+' and '/' where base64url has '-' and '_'. */
+static void
+test_std(void)
+{
+	const unsigned char	 raw[] = { 0xfb, 0xff, 0xbf };
+	unsigned char		 dec[8];
+	char			 enc[8];
+	size_t			 n;
+
+	is_int(b64std_encode(raw, 3, enc, sizeof(enc)), 4, "std encode length");
+	is_str(enc, "+/+/", "std encode uses + and /");
+	ok(b64std_decode("+/+/", 4, dec, sizeof(dec), &n) == 0 && n == 3 &&
+	    memcmp(dec, raw, 3) == 0, "std decode round trip");
+	ok(b64std_decode("-_-_", 4, dec, sizeof(dec), &n) != 0,
+	    "std decode refuses the URL alphabet");
+	ok(b64_decode("+/+/", 4, dec, sizeof(dec), &n) != 0,
+	    "url decode refuses the standard alphabet");
+	ok(b64std_decode("+/8=", 4, dec, sizeof(dec), &n) != 0,
+	    "std decode refuses padding");
+	ok(b64std_decode("+/9", 3, dec, sizeof(dec), &n) != 0,
+	    "std decode refuses non-zero trailing bits");
+}
+
 int
 main(void)
 {
@@ -87,5 +110,6 @@ main(void)
 	    "decode into a buffer one byte short refused");
 	ok(b64_decode("Zm9vYg", 6, dec, 3, &dlen) == -1,
 	    "decode of 4 bytes into 3 refused");
+	test_std();
 	return done_testing();
 }
