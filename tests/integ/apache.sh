@@ -19,6 +19,7 @@ id www-data >/dev/null 2>&1 || skip_all "no www-data user"
 
 ag_tmpdir
 chmod 755 "$AG_TMP"
+ag_bin_public
 mkdir -p "$AG_TMP/var" "$AG_TMP/htdocs" "$AG_TMP/private" \
     "$AG_TMP/fcgid" "$AG_TMP/logs"
 ag_setup_conf "user_db=$AG_TMP/var/users.db" \

@@ -243,6 +243,20 @@ ag_require_py()
 	done
 }
 
+# ag_bin_public: for tests where another user (www-data, nobody) runs
+# authgate: use a copy in AG_TMP (made mode 755 by the caller), since the
+# build tree may sit below a directory only root can enter, such as /root.
+ag_bin_public()
+{
+	if ! mkdir -p "$AG_TMP/bin" ||
+	    ! cp "$AG_BIN" "$AG_TMP/bin/authgate" ||
+	    ! chmod 755 "$AG_TMP/bin" "$AG_TMP/bin/authgate"; then
+		echo "Bail out! cannot copy authgate into $AG_TMP/bin"
+		exit 1
+	fi
+	AG_BIN=$AG_TMP/bin/authgate
+}
+
 # ag_tmpdir: $AG_TMP, a fresh directory; at exit every server started is
 # stopped and the directory removed (kept when AG_KEEP is set).
 ag_tmpdir()

@@ -21,6 +21,7 @@ id www-data >/dev/null 2>&1 && id "$AG_USER" >/dev/null 2>&1 ||
 
 ag_tmpdir
 chmod 755 "$AG_TMP"
+ag_bin_public
 mkdir -p "$AG_TMP/var" "$AG_TMP/htdocs/private" "$AG_TMP/run"
 ag_setup_conf "user_db=$AG_TMP/var/users.db" \
     "state_db=$AG_TMP/var/state.db" "key_file=$AG_TMP/var/signing.key"

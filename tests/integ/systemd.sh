@@ -22,6 +22,7 @@ id "$AG_USER" >/dev/null 2>&1 || skip_all "no $AG_USER user"
 
 ag_tmpdir
 chmod 755 "$AG_TMP"
+ag_bin_public
 tmp=$AG_TMP
 
 # --- the unit files ---------------------------------------------------
