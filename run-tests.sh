@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")" || exit 2
 top=$(pwd)
 
-PACKAGES="build-essential autoconf automake pkg-config clang
+PACKAGES="build-essential autoconf automake pkg-config clang libclang-rt-dev
  libfcgi-dev libssl-dev libjson-c-dev libgdbm-dev libcrypt-dev
  lighttpd apache2 apache2-utils libapache2-mod-fcgid nginx-light
  spawn-fcgi libfcgi-bin systemd curl mandoc valgrind whois iproute2 procps
