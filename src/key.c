@@ -559,6 +559,27 @@ keyring_add(struct keyring *kr, struct key *k, char *why, size_t whysz)
 	return AG_OK;
 }
 
+/*
+ * Load the key file path with role into kr.  The same key found twice
+ * (a copy left beside the original) is logged and skipped, not fatal.
+ */
+static enum ag_err
+keyring_add_file(struct keyring *kr, const char *path, bool priv,
+    enum key_role_e role, char *why, size_t whysz)
+{
+	struct key	*k;
+	enum ag_err	 e;
+
+	if ((e = key_load_file(path, priv, &k, why, whysz)) != AG_OK)
+		return e;
+	k->role = role;
+	if ((e = keyring_add(kr, k, why, whysz)) == AG_EEXIST) {
+		log_msg("%s: same key as one already loaded; skipped", path);
+		e = AG_OK;
+	}
+	return e;
+}
+
 void
 keyring_free(struct keyring *kr)
 {
@@ -1030,14 +1051,8 @@ keyring_load_public(const struct conf *c, struct keyring *kr, char *why,
 			e = AG_EINVAL;
 			break;
 		}
-		if ((e = key_load_file(path, false, &k, why, whysz)) != AG_OK)
-			break;
-		k->role = ROLE_PUBLIC;
-		if ((e = keyring_add(kr, k, why, whysz)) == AG_EEXIST) {
-			log_msg("%s: same key as one already loaded; skipped",
-			    path);
-			e = AG_OK;
-		} else if (e != AG_OK)
+		if ((e = keyring_add_file(kr, path, false, ROLE_PUBLIC, why,
+		    whysz)) != AG_OK)
 			break;
 	}
 	names_free(names, n);
@@ -1112,14 +1127,8 @@ keyring_load_private(const struct conf *c, struct keyring *kr, char *why,
 			    "it)", path);
 			continue;
 		}
-		if ((e = key_load_file(path, true, &k, why, whysz)) != AG_OK)
-			break;
-		k->role = ROLE_RETIRED;
-		if ((e = keyring_add(kr, k, why, whysz)) == AG_EEXIST) {
-			log_msg("%s: same key as one already loaded; skipped",
-			    path);
-			e = AG_OK;
-		} else if (e != AG_OK)
+		if ((e = keyring_add_file(kr, path, true, ROLE_RETIRED, why,
+		    whysz)) != AG_OK)
 			break;
 	}
 	names_free(names, n);
