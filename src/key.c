@@ -4,8 +4,9 @@
  * Set import and export, generation and rotation.
  *
  * Everything a key needs per call is prepared at load time: the HMAC
- * context is keyed once and duplicated per call, and the SHA-256
- * digest is fetched once, so the hot path does no algorithm lookup.
+ * pads are hashed once (hmac.c), and the SHA-256 digest is fetched
+ * once, so the hot path does no algorithm lookup and, for HS256, no
+ * allocation.
  * A key is read-only after load, so threads share it without locks.
  */
 #include <sys/stat.h>
@@ -36,6 +37,7 @@
 
 #include "b64.h"
 #include "conf.h"
+#include "hmac.h"
 #include "jw.h"
 #include "key.h"
 #include "log.h"
@@ -63,7 +65,7 @@ struct key {
 	/* Public JWK members, base64url: n and e, x and y, or x. */
 	char		 m1[KEY_MEMBER_MAX + 1];
 	char		 m2[KEY_MEMBER_MAX + 1];
-	EVP_MAC_CTX	*mac;		/* HS256: keyed once, dup per call */
+	struct hmac_key	*mac;		/* HS256: the pads, hashed once */
 	EVP_PKEY	*pkey;		/* the others */
 	EVP_MD		*md;		/* SHA-256; NULL for EdDSA */
 	bool		 priv;		/* pkey holds a private key */
@@ -126,7 +128,7 @@ key_free(struct key *k)
 {
 	if (k == NULL)
 		return;
-	EVP_MAC_CTX_free(k->mac);
+	hmac_key_free(k->mac);
 	EVP_PKEY_free(k->pkey);
 	EVP_MD_free(k->md);
 	OPENSSL_clear_free(k, sizeof(*k));
@@ -199,9 +201,6 @@ key_new_secret(const unsigned char *secret, size_t len, struct key **out,
     char *why, size_t whysz, const char *name)
 {
 	struct key	*k;
-	EVP_MAC		*mac = NULL;
-	OSSL_PARAM	 params[2];
-	char		 digest[] = "SHA256";
 	char		*b64 = NULL;
 	size_t		 b64sz = B64_ENCLEN(len) + 1;
 	enum ag_err	 e = AG_EINVAL;
@@ -218,12 +217,7 @@ key_new_secret(const unsigned char *secret, size_t len, struct key **out,
 		return AG_ENOMEM;
 	}
 	k->alg = AG_HS256;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
-	    (k->mac = EVP_MAC_CTX_new(mac)) == NULL ||
-	    EVP_MAC_init(k->mac, secret, len, params) != 1) {
+	if ((k->mac = hmac_key_new(secret, len)) == NULL) {
 		why_set(why, whysz, "%s: cannot set up HMAC-SHA256", name);
 		ERR_clear_error();
 		goto out;
@@ -237,7 +231,6 @@ key_new_secret(const unsigned char *secret, size_t len, struct key **out,
 	k = NULL;
 	e = AG_OK;
 out:
-	EVP_MAC_free(mac);	/* the context holds its own reference */
 	OPENSSL_clear_free(b64, b64sz);
 	key_free(k);
 	return e;
@@ -1301,23 +1294,6 @@ key_role(const struct key *k)
 	return "?";
 }
 
-static bool
-hmac_sha256(const struct key *k, const void *msg, size_t msglen,
-    unsigned char mac[32])
-{
-	EVP_MAC_CTX	*ctx;
-	size_t		 len = 0;
-	bool		 ok;
-
-	/* The prepared context already holds the keyed inner/outer pads. */
-	if ((ctx = EVP_MAC_CTX_dup(k->mac)) == NULL)
-		return false;
-	ok = EVP_MAC_update(ctx, msg, msglen) == 1 &&
-	    EVP_MAC_final(ctx, mac, &len, 32) == 1 && len == 32;
-	EVP_MAC_CTX_free(ctx);
-	return ok;
-}
-
 /* DigestSign/DigestVerify with the SHA-256 fetched at load. */
 static EVP_MD_CTX *
 md_init(const struct key *k, bool sign)
@@ -1356,7 +1332,7 @@ key_sign(const struct key *k, const void *msg, size_t msglen,
 	if (k->alg == AG_HS256) {
 		if (sigsz < 32)
 			return AG_ETOOBIG;
-		if (!hmac_sha256(k, msg, msglen, sig))
+		if (!hmac_sha256(k->mac, msg, msglen, sig))
 			return AG_EINVAL;
 		*siglen = 32;
 		return AG_OK;
@@ -1455,7 +1431,7 @@ key_verify(const struct key *k, const void *msg, size_t msglen,
 	if (k->alg == AG_HS256) {
 		/* The length is public; only the bytes need constant time. */
 		if (siglen != sizeof(mac) ||
-		    !hmac_sha256(k, msg, msglen, mac))
+		    !hmac_sha256(k->mac, msg, msglen, mac))
 			return false;
 		ok = CRYPTO_memcmp(mac, sig, sizeof(mac)) == 0;
 		OPENSSL_cleanse(mac, sizeof(mac));
