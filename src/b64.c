@@ -98,28 +98,46 @@ static int
 decode(const signed char *values, const char *src, size_t srclen, void *dst,
     size_t dstsz, size_t *dstlen)
 {
-	unsigned char	*out = dst;
-	uint32_t	 acc = 0;
-	size_t		 i, o = 0;
-	int		 bits = 0, v;
+	const unsigned char	*in = (const unsigned char *)src;
+	unsigned char		*out = dst;
+	uint32_t		 v;
+	size_t			 i, o = 0, rest;
+	int			 a, b, c, d;
 
 	/* A lone last character carries 6 bits: never a whole byte. */
-	if (srclen % 4 == 1 || dstsz < B64_DECLEN(srclen))
+	rest = srclen % 4;
+	if (rest == 1 || dstsz < B64_DECLEN(srclen))
 		return -1;
-	for (i = 0; i < srclen; i++) {
-		if ((v = values[(unsigned char)src[i]]) < 0)
+	/* Four characters, three bytes at a time: one test for all four,
+	 * as any value outside the alphabet is negative. */
+	for (i = 0; i + 4 <= srclen; i += 4) {
+		a = values[in[i]];
+		b = values[in[i + 1]];
+		c = values[in[i + 2]];
+		d = values[in[i + 3]];
+		if ((a | b | c | d) < 0)
 			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
+		    (uint32_t)d;
+		out[o++] = (unsigned char)(v >> 16);
+		out[o++] = (unsigned char)(v >> 8);
+		out[o++] = (unsigned char)v;
 	}
-	/* Leftover bits must be zero, or two strings decode alike. */
-	if (acc != 0)
-		return -1;
+	/* Two or three characters left: one or two bytes, and the bits
+	 * below them must be zero, or two strings decode alike. */
+	if (rest > 0) {
+		a = values[in[i]];
+		b = values[in[i + 1]];
+		c = rest == 3 ? values[in[i + 2]] : 0;
+		if ((a | b | c) < 0)
+			return -1;
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+		out[o++] = (unsigned char)(v >> 16);
+		if (rest == 3)
+			out[o++] = (unsigned char)(v >> 8);
+		if ((rest == 2 ? v & 0xffff : v & 0xff) != 0)
+			return -1;
+	}
 	*dstlen = o;
 	return 0;
 }

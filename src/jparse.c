@@ -82,6 +82,14 @@ string(struct jp *j, struct jp_str *out)
 			break;
 		if (*s < 0x20)
 			return AG_EINVAL;
+		if (*s != '\\' && *s < 0x80) {
+			/* A run of plain ASCII, the usual claim, in one go. */
+			while (s < j->end && *s >= 0x20 && *s < 0x80 &&
+			    *s != '"' && *s != '\\')
+				*d++ = (char)*s++;
+			j->p = s;
+			continue;
+		}
 		if (*s != '\\') {
 			n = utf8_decode(s, (size_t)(j->end - s), NULL);
 			if (n == 0)
@@ -456,10 +464,11 @@ bad:
 const struct jp_member *
 jp_get(const struct jp_obj *o, const char *name)
 {
-	size_t	 i;
+	size_t	 i, n = strlen(name);
 
 	for (i = 0; i < o->n; i++)
-		if (jp_str_eq(&o->m[i].name, name))
+		if (o->m[i].name.len == n &&
+		    memcmp(o->m[i].name.s, name, n) == 0)
 			return &o->m[i];
 	return NULL;
 }

@@ -3,7 +3,10 @@
  * FastCGI parameters or the environment.  Nothing here allocates; the
  * strings point into the variables, which outlive the request.
  */
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -198,21 +201,48 @@ req_parse(struct req *r, const char *(*get)(const char *name, void *arg),
 	req_fill(r, val);
 }
 
+/*
+ * The variables of vars[] by name length: first_of_len[n] is the first
+ * of length n, next_of_len[i] the next after i (-1 ends both), so a
+ * FastCGI parameter is compared with at most the names of its length.
+ */
+#define VAR_NAME_MAX	32
+static signed char	 first_of_len[VAR_NAME_MAX + 1];
+static signed char	 next_of_len[V__MAX];
+static pthread_once_t	 by_len_once = PTHREAD_ONCE_INIT;
+
+static void
+by_len_init(void)
+{
+	int	 i;
+
+	memset(first_of_len, -1, sizeof(first_of_len));
+	for (i = V__MAX - 1; i >= 0; i--) {
+		if (vars[i].len > VAR_NAME_MAX)
+			abort();	/* a name added to vars[] too long */
+		next_of_len[i] = first_of_len[vars[i].len];
+		first_of_len[vars[i].len] = (signed char)i;
+	}
+}
+
 void
 req_parse_env(struct req *r, char *const *envp)
 {
 	const char	*val[V__MAX] = { NULL };
 	const char	*eq;
-	size_t		 i, n;
+	size_t		 n;
+	int		 i;
 
+	(void)pthread_once(&by_len_once, by_len_init);
 	/* One pass over "NAME=value" strings instead of a search per
 	 * variable: the first of a name wins, as with getenv(3). */
 	for (; *envp != NULL; envp++) {
 		if ((eq = strchr(*envp, '=')) == NULL)
 			continue;
-		n = (size_t)(eq - *envp);
-		for (i = 0; i < V__MAX; i++)
-			if (vars[i].len == n && val[i] == NULL &&
+		if ((n = (size_t)(eq - *envp)) > VAR_NAME_MAX)
+			continue;
+		for (i = first_of_len[n]; i >= 0; i = next_of_len[i])
+			if (val[i] == NULL && **envp == vars[i].name[0] &&
 			    memcmp(*envp, vars[i].name, n) == 0) {
 				val[i] = eq + 1;
 				break;
@@ -221,13 +251,21 @@ req_parse_env(struct req *r, char *const *envp)
 	req_fill(r, val);
 }
 
-/* RFC 6750 2.1 b64token characters, before any trailing '='. */
+/*
+ * RFC 6750 2.1 b64token characters, before any trailing '=': ALPHA,
+ * DIGIT, "-", ".", "_", "~", "+", "/", as a bit per byte value (one
+ * load a character: every byte of every token passes here).
+ */
 static bool
 b64token_char(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~' || c == '+' || c == '/';
+	static const uint64_t	 set[4] = {
+		0x03ffe80000000000ULL,	/* + - . / 0-9 */
+		0x47fffffe87fffffeULL,	/* A-Z _ a-z ~ */
+		0, 0
+	};
+
+	return (set[c >> 6] >> (c & 63)) & 1;
 }
 
 /*
@@ -261,10 +299,10 @@ split_auth(const char *h, const char **scheme, size_t *schemelen,
 }
 
 enum ag_err
-req_bearer(const char *authorization, const char **tok, size_t *toklen)
+req_bearer_split(const char *authorization, const char **tok, size_t *toklen)
 {
 	const char	*scheme, *cred;
-	size_t		 schemelen, credlen, i;
+	size_t		 schemelen, credlen;
 
 	*tok = NULL;
 	*toklen = 0;
@@ -278,16 +316,37 @@ req_bearer(const char *authorization, const char **tok, size_t *toklen)
 	/* Length before content: an over-long token is not even scanned. */
 	if (credlen > AG_TOKEN_MAX)
 		return AG_ETOOBIG;
-	for (i = 0; i < credlen && b64token_char((unsigned char)cred[i]); i++)
-		continue;
-	if (i == 0)
-		return AG_EINVAL;
-	while (i < credlen && cred[i] == '=')
-		i++;
-	if (i != credlen)
-		return AG_EINVAL;	/* "Bearer a b", bad characters */
 	*tok = cred;
 	*toklen = credlen;
+	return AG_OK;
+}
+
+bool
+req_b64token(const char *tok, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len && b64token_char((unsigned char)tok[i]); i++)
+		continue;
+	if (i == 0)
+		return false;
+	while (i < len && tok[i] == '=')
+		i++;
+	return i == len;	/* not "a b", nor other characters */
+}
+
+enum ag_err
+req_bearer(const char *authorization, const char **tok, size_t *toklen)
+{
+	enum ag_err	 e;
+
+	if ((e = req_bearer_split(authorization, tok, toklen)) != AG_OK)
+		return e;
+	if (!req_b64token(*tok, *toklen)) {
+		*tok = NULL;
+		*toklen = 0;
+		return AG_EINVAL;
+	}
 	return AG_OK;
 }
 

@@ -161,31 +161,43 @@ resp_error(struct resp *r, int status, const char *error,
 		resp_header(r, "Cache-Control", "no-store");
 }
 
+/* Append len bytes of s at out + *n if they fit with a NUL after. */
+static bool
+put(char *out, size_t outsz, size_t *n, const char *s, size_t len)
+{
+	if (outsz - *n <= len)
+		return false;
+	memcpy(out + *n, s, len);
+	*n += len;
+	return true;
+}
+
 size_t
 resp_format(const struct resp *r, char *out, size_t outsz)
 {
-	size_t	 n, need;
-	int	 len;
+	static const char	 ctype[] = "Content-Type: application/json\r\n";
+	const char		*reason;
+	char			 code[4];
+	size_t			 n = 0;
 
-	if (r->status < 100 || r->status > 999)
+	/* Written out by hand: snprintf was a twentieth of a /protected. */
+	if (r->status < 100 || r->status > 999 || outsz == 0)
 		return 0;
-	len = snprintf(out, outsz, "Status: %d %s\r\n%s", r->status,
-	    resp_reason(r->status), r->bodylen > 0 ?
-	    "Content-Type: application/json\r\n" : "");
-	if (len < 0 || (size_t)len >= outsz)
+	code[0] = (char)('0' + r->status / 100);
+	code[1] = (char)('0' + r->status / 10 % 10);
+	code[2] = (char)('0' + r->status % 10);
+	code[3] = ' ';
+	reason = resp_reason(r->status);
+	if (!put(out, outsz, &n, "Status: ", 8) ||
+	    !put(out, outsz, &n, code, sizeof(code)) ||
+	    !put(out, outsz, &n, reason, strlen(reason)) ||
+	    !put(out, outsz, &n, "\r\n", 2) ||
+	    (r->bodylen > 0 &&
+	    !put(out, outsz, &n, ctype, sizeof(ctype) - 1)) ||
+	    !put(out, outsz, &n, r->headers, r->headerslen) ||
+	    !put(out, outsz, &n, "\r\n", 2) ||
+	    (!r->nobody && !put(out, outsz, &n, r->body, r->bodylen)))
 		return 0;
-	n = (size_t)len;
-	need = r->headerslen + 2 + (r->nobody ? 0 : r->bodylen);
-	if (outsz - n <= need)
-		return 0;
-	memcpy(out + n, r->headers, r->headerslen);
-	n += r->headerslen;
-	memcpy(out + n, "\r\n", 2);
-	n += 2;
-	if (!r->nobody) {
-		memcpy(out + n, r->body, r->bodylen);
-		n += r->bodylen;
-	}
 	out[n] = '\0';
 	return n;
 }

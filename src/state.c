@@ -72,7 +72,9 @@ struct deny {
 
 static pthread_mutex_t	 deny_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct {
-	char		 path[PATH_MAX];
+	char		 path[PATH_MAX];	/* the state_db of the list */
+	char		 file[PATH_MAX];	/* its ".revoked" file */
+	bool		 file_ok;		/* file fits PATH_MAX */
 	bool		 loaded, broken, exists;
 	dev_t		 dev;
 	ino_t		 ino;
@@ -878,7 +880,6 @@ bool
 state_deny_check(const struct conf *c, const char *jti)
 {
 	struct deny	 key;
-	char		 path[PATH_MAX];
 	bool		 denied;
 
 	if (!jti_ok(jti))
@@ -891,9 +892,11 @@ state_deny_check(const struct conf *c, const char *jti)
 		free(dl.v);
 		memset(&dl, 0, sizeof(dl));
 		(void)snprintf(dl.path, sizeof(dl.path), "%s", c->state_db);
+		dl.file_ok = side_path(c, ".revoked", dl.file,
+		    sizeof(dl.file)) == AG_OK;
 	}
-	if (side_path(c, ".revoked", path, sizeof(path)) == AG_OK)
-		deny_refresh(path);
+	if (dl.file_ok)
+		deny_refresh(dl.file);
 	else
 		dl.broken = true;
 	if (dl.broken)

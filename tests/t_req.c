@@ -203,6 +203,26 @@ test_bearer(void)
 			ok(tok == NULL && len == 0, "no token on error");
 	}
 
+	/* Every byte value inside a token: exactly RFC 6750's b64token. */
+	{
+		char	 h[16];
+		size_t	 wrong = 0;
+		int	 b;
+		bool	 want;
+
+		for (b = 1; b < 256; b++) {
+			(void)snprintf(h, sizeof(h), "Bearer a%cb", b);
+			want = (b >= 'A' && b <= 'Z') || (b >= 'a' &&
+			    b <= 'z') || (b >= '0' && b <= '9') ||
+			    strchr("-._~+/", b) != NULL;
+			if (b == ' ' || b == '\t')
+				continue;	/* separators, tested above */
+			if ((req_bearer(h, &tok, &len) == AG_OK) != want)
+				wrong++;
+		}
+		is_int(wrong, 0, "b64token characters, all 255 byte values");
+	}
+
 	big = malloc(7 + AG_TOKEN_MAX + 2);
 	memcpy(big, "Bearer ", 7);
 	memset(big + 7, 'a', AG_TOKEN_MAX + 1);
