@@ -7,6 +7,7 @@
 #define EP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "conf.h"
 
@@ -21,6 +22,7 @@ struct app {
 	struct keyring	*keys;		/* NULL: the service is misconfigured */
 	char		 jwks[8192];	/* the JWK Set, formatted at load */
 	size_t		 jwkslen;
+	uint64_t	 gen;		/* one number per app loaded, from 1 */
 };
 
 void	ep_token(const struct app *, const struct req *, struct resp *);

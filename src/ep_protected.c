@@ -1,7 +1,8 @@
 /*
  * The bearer check (RFC 6750): GET/POST /protected, GET /auth (nginx
  * auth_request) and the FastCGI authorizer role.  This is the hot path:
- * no allocation, no database but the cached deny-list, no json-c.
+ * no allocation, no database but the cached deny-list, no json-c, and
+ * a token this thread verified before is not verified again (vcache.c).
  *
  * Answers, by kind of caller:
  *
@@ -26,6 +27,7 @@
 #include "req.h"
 #include "resp.h"
 #include "state.h"
+#include "vcache.h"
 
 #define CHALLENGE_MAX	RESP_HEADERS_MAX
 
@@ -166,13 +168,14 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	struct jw	 w;
 	const char	*tok, *why = NULL, *body;
 	size_t		 toklen, len;
+	time_t		 now;
 	bool		 lenient, other;
 	enum ag_err	 e;
 
 	/* /auth and the authorizer may only answer 2xx, 401 or 403. */
 	lenient = r->role == REQ_AUTHORIZER || r->route == ROUTE_AUTH;
 
-	e = req_bearer(r->authorization, &tok, &toklen);
+	e = req_bearer_split(r->authorization, &tok, &toklen);
 	/* RFC 6750 2.2, 2.3 are not supported: only the header is. */
 	other = (r->query != NULL &&
 	    has_access_token(r->query, strlen(r->query))) ||
@@ -206,10 +209,21 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		return;
 	}
 
-	e = jwt_verify(&app->conf, app->keys, tok, toklen, time(NULL), &cl,
-	    &why);
+	now = time(NULL);
+	if (vcache_get(app->gen, tok, toklen, &cl))
+		e = jwt_check_times(&app->conf, &cl, now, &why);
+	else if ((e = jwt_verify(&app->conf, app->keys, tok, toklen, now, &cl,
+	    &why)) == AG_OK)
+		vcache_put(app->gen, tok, toklen, &cl);
 	if (e == AG_ENOMEM) {
 		res->status = 500;
+		return;
+	}
+	if (e != AG_OK && !req_b64token(tok, toklen)) {
+		/* Not even a b64token: a malformed request (RFC 6750 3.1),
+		 * found only now, as no valid token needs the scan. */
+		deny(app, res, lenient ? 401 : 400, "invalid_request",
+		    "Malformed Bearer credentials", NULL);
 		return;
 	}
 	if (e != AG_OK) {

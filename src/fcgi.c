@@ -31,6 +31,7 @@
 #include "fcgi.h"
 #include "log.h"
 #include "serve.h"
+#include "vcache.h"
 
 static int		 listen_fd = 0;
 static int		 wake[2] = { -1, -1 };
@@ -266,6 +267,7 @@ fcgi_run(const char *address, long nthreads)
 		return 1;
 	}
 
+	vcache_enable();
 	if (nthreads < 1)
 		nthreads = 1;
 	if (nthreads > CONF_THREADS_MAX)

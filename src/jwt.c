@@ -164,7 +164,6 @@ jwt_verify(const struct conf *c, const struct keyring *kr,
 	char			 pl[B64_DECLEN(AG_TOKEN_MAX) + 1];
 	const struct jp_member	*m;
 	size_t			 plen;
-	int64_t			 lo, hi, leeway;
 	bool			 has_exp, has_nbf, has_iat;
 	enum ag_err		 e;
 
@@ -212,25 +211,37 @@ jwt_verify(const struct conf *c, const struct keyring *kr,
 		return AG_EDENIED;
 	}
 
+	if ((e = jwt_check_times(c, &cl, now, why)) != AG_OK)
+		return e;
+	*out = cl;
+	return AG_OK;
+}
+
+enum ag_err
+jwt_check_times(const struct conf *c, const struct claims *cl, time_t now,
+    const char **why)
+{
+	int64_t	 lo, hi, leeway;
+
 	/* Clamped so that now +- leeway cannot overflow. */
 	leeway = c->leeway > 0 ? c->leeway : 0;
 	if (leeway > JWT_LEEWAY_MAX)
 		leeway = JWT_LEEWAY_MAX;
 	lo = (int64_t)now - leeway;
 	hi = (int64_t)now + leeway;
-	if (cl.exp <= lo) {
+	if (cl->exp <= lo) {
 		*why = "token expired";
 		return AG_EDENIED;
 	}
-	if (has_nbf && cl.nbf > hi) {
+	/* An absent nbf or iat is 0 here, never in the future. */
+	if (cl->nbf > hi) {
 		*why = "token not yet valid";
 		return AG_EDENIED;
 	}
-	if (has_iat && cl.iat > hi) {
+	if (cl->iat > hi) {
 		*why = "token issued in the future";
 		return AG_EDENIED;
 	}
-	*out = cl;
 	*why = NULL;
 	return AG_OK;
 }

@@ -37,5 +37,11 @@ enum ag_err	 jwt_issue(const struct conf *c, const struct keyring *kr,
 enum ag_err	 jwt_verify(const struct conf *c, const struct keyring *kr,
 		    const char *token, size_t len, time_t now,
 		    struct claims *out, const char **why);
+/*
+ * The time checks of jwt_verify alone (exp, nbf, iat with the leeway),
+ * for claims verified earlier: AG_OK, or AG_EDENIED with *why set.
+ */
+enum ag_err	 jwt_check_times(const struct conf *c, const struct claims *cl,
+		    time_t now, const char **why);
 
 #endif

@@ -48,6 +48,12 @@ static char		 conf_file[PATH_MAX];
 static atomic_llong	 last_check;		/* time of the last check */
 static time_t		 last_retry;
 static int		 reload_failed;		/* logged already */
+/* The process environment's required scope (lighttpd bin-environment),
+ * read once: the environment does not change while we run. */
+static const char	*env_scope;
+/* Numbers the apps loaded, for the verified-token cache; written only
+ * by serve_init and, under reload_lock, by app_swap. */
+static uint64_t		 app_gens;
 
 static void
 stamp_take(const char *path, struct stamp *s)
@@ -146,6 +152,7 @@ app_swap(struct app *a, const struct stamp st[ST__MAX])
 		app_free(a);
 		return;
 	}
+	a->gen = ++app_gens;
 	old = app_cur;
 	app_cur = a;
 	memcpy(stamps, st, sizeof(stamps));
@@ -161,6 +168,9 @@ serve_init(const char *opt)
 	struct app	*a;
 	int		 n;
 
+	if ((env_scope = getenv("AUTHGATE_REQUIRE_SCOPE")) != NULL &&
+	    *env_scope == '\0')
+		env_scope = NULL;
 	n = snprintf(conf_file, sizeof(conf_file), "%s", conf_path(opt));
 	if (n < 0 || (size_t)n >= sizeof(conf_file))
 		log_fatal("configuration path too long");
@@ -168,6 +178,7 @@ serve_init(const char *opt)
 		log_fatal("out of memory");
 	if (a->keys == NULL)
 		log_msg("%s; answering 503 until fixed", why);
+	a->gen = ++app_gens;
 	app_cur = a;
 	memcpy(stamps, st, sizeof(stamps));
 	last_retry = time(NULL);
@@ -443,10 +454,8 @@ serve_request(const struct serve_io *io)
 	 * lighttpd sets no per-location parameters: its authorizer takes
 	 * the required scope from the process environment (bin-environment).
 	 */
-	if (r.require_scope == NULL && (r.require_scope =
-	    getenv("AUTHGATE_REQUIRE_SCOPE")) != NULL &&
-	    *r.require_scope == '\0')
-		r.require_scope = NULL;
+	if (r.require_scope == NULL)
+		r.require_scope = env_scope;
 	resp_init(&res);
 
 	if (pthread_rwlock_rdlock(&app_lock) != 0) {

@@ -1,0 +1,110 @@
+/*
+ * vcache: nothing is cached until enabled; a hit needs the same bytes,
+ * the same length and the same generation; tokens over the size limit
+ * are never cached; one thread's entries are not another's; a slot
+ * taken by another token forgets the first.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../src/vcache.h"
+#include "tap.h"
+
+static struct claims
+claims_of(const char *sub)
+{
+	struct claims	 cl;
+
+	memset(&cl, 0, sizeof(cl));
+	(void)snprintf(cl.sub, sizeof(cl.sub), "%s", sub);
+	(void)snprintf(cl.scope, sizeof(cl.scope), "read");
+	(void)snprintf(cl.jti, sizeof(cl.jti), "jti-%s", sub);
+	cl.exp = 2000000000;
+	return cl;
+}
+
+static void *
+other_thread(void *arg)
+{
+	struct claims	 got;
+
+	*(int *)arg = vcache_get(1, "aaa.bbb.ccc", 11, &got);
+	return NULL;
+}
+
+int
+main(void)
+{
+	static const char tok[] = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.sig";
+	struct claims	 a = claims_of("alice"), got;
+	char		 t2[sizeof(tok)], big[VCACHE_TOKEN_MAX + 2];
+	size_t		 len = sizeof(tok) - 1, i, hits;
+	pthread_t	 th;
+	int		 seen = -1;
+
+	vcache_put(1, tok, len, &a);
+	ok(!vcache_get(1, tok, len, &got), "off: nothing cached");
+
+	vcache_enable();
+	ok(!vcache_get(1, tok, len, &got), "on, empty: miss");
+	vcache_put(1, tok, len, &a);
+	ok(vcache_get(1, tok, len, &got), "same token: hit");
+	ok(memcmp(&got, &a, sizeof(a)) == 0, "the claims put are the claims got");
+	ok(!vcache_get(2, tok, len, &got), "another generation: miss");
+	ok(!vcache_get(1, tok, len - 1, &got), "a prefix: miss");
+
+	/* Every single-byte change, at every offset, misses. */
+	hits = 0;
+	for (i = 0; i < len; i++) {
+		memcpy(t2, tok, sizeof(tok));
+		t2[i] ^= 1;
+		hits += vcache_get(1, t2, len, &got);
+	}
+	is_int(hits, 0, "any one byte changed: miss");
+	ok(vcache_get(1, tok, len, &got), "the original still hits");
+
+	vcache_put(0, tok, len, &a);
+	ok(vcache_get(1, tok, len, &got), "generation 0 is never stored");
+
+	memset(big, 'a', sizeof(big));
+	vcache_put(1, big, VCACHE_TOKEN_MAX, &a);
+	ok(vcache_get(1, big, VCACHE_TOKEN_MAX, &got), "VCACHE_TOKEN_MAX: cached");
+	vcache_put(1, big, VCACHE_TOKEN_MAX + 1, &a);
+	ok(!vcache_get(1, big, VCACHE_TOKEN_MAX + 1, &got),
+	    "VCACHE_TOKEN_MAX + 1: not cached");
+	ok(!vcache_get(1, "", 0, &got), "empty token: miss");
+
+	vcache_put(1, "aaa.bbb.ccc", 11, &a);
+	ok(pthread_create(&th, NULL, other_thread, &seen) == 0 &&
+	    pthread_join(th, NULL) == 0, "a second thread ran");
+	is_int(seen, 0, "another thread does not see this thread's entry");
+	ok(vcache_get(1, "aaa.bbb.ccc", 11, &got), "this thread does");
+
+	/* More distinct tokens than slots: each get either misses or
+	 * returns the claims of exactly that token. */
+	hits = 0;
+	for (i = 0; i < 4 * VCACHE_SLOTS; i++) {
+		char		 t[32], sub[32];
+		struct claims	 c;
+
+		(void)snprintf(t, sizeof(t), "tok-%zu", i);
+		(void)snprintf(sub, sizeof(sub), "user-%zu", i);
+		c = claims_of(sub);
+		vcache_put(1, t, strlen(t), &c);
+	}
+	for (i = 0; i < 4 * VCACHE_SLOTS; i++) {
+		char	 t[32], sub[32];
+
+		(void)snprintf(t, sizeof(t), "tok-%zu", i);
+		(void)snprintf(sub, sizeof(sub), "user-%zu", i);
+		if (vcache_get(1, t, strlen(t), &got)) {
+			hits++;
+			if (strcmp(got.sub, sub) != 0)
+				hits += 1000;
+		}
+	}
+	ok(hits > 0 && hits <= VCACHE_SLOTS,
+	    "a full table: some hits, at most one per slot, each its own");
+	return done_testing();
+}
