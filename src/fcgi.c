@@ -6,12 +6,14 @@
  * sibling processes sharing it (spawn-fcgi -F), and a signal could land
  * while the thread is already reading a request.  So a worker waits
  * in poll(2) on the socket and on a pipe that the main thread writes
- * when SIGTERM arrives, and calls FCGX_Accept_r only once a connection
- * is pending; the socket is non-blocking, so a connection a sibling
- * took first only makes FCGX_Accept_r fail with EAGAIN.  A request in
- * flight is never interrupted: its thread looks at the pipe only after
- * answering.  The main thread then joins the workers and exits 0.
+ * when SIGTERM arrives; the socket is non-blocking, so FCGX_Accept_r
+ * fails with EAGAIN when no connection is pending (none yet, or a
+ * sibling took it first), and the worker goes back to poll(2).  A
+ * request in flight is never interrupted: its thread looks at the pipe
+ * only after answering.  The main thread then joins the workers and
+ * exits 0.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -38,6 +40,7 @@ static int		 wake[2] = { -1, -1 };
 static atomic_int	 stopping;
 static pthread_t	 main_tid;
 static pthread_mutex_t	 accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool		 unix_socket;	/* the listening socket is AF_UNIX */
 
 /* systemd socket activation: LISTEN_PID is us and LISTEN_FDS is 1. */
 static int
@@ -150,6 +153,27 @@ wait_kept(int fd)
 	}
 }
 
+/*
+ * End a request.  libfcgi closes a connection by half-closing it and
+ * waiting until the web server closes its end (a lingering close: on
+ * TCP, closing with input unread sends a reset, which can destroy the
+ * response still in flight).  That holds the thread for a turn of the
+ * web server's event loop on every request.  On a Unix socket what we
+ * wrote is in the web server's queue already, and with no input left
+ * unread the close is a plain end of file: FCGX_Detach() makes
+ * FCGX_Finish_r() close without waiting.
+ */
+static void
+finish(FCGX_Request *fr)
+{
+	int	 unread;
+
+	if (unix_socket && !fr->keepConnection && fr->ipcFd >= 0 &&
+	    ioctl(fr->ipcFd, FIONREAD, &unread) == 0 && unread == 0)
+		(void)FCGX_Detach(fr);
+	FCGX_Finish_r(fr);
+}
+
 static void *
 worker(void *arg)
 {
@@ -175,7 +199,7 @@ worker(void *arg)
 			if (rc == 0) {
 				io.envp = fr.envp;
 				serve_request(&io);
-				FCGX_Finish_r(&fr);
+				finish(&fr);
 			} else if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
 			    rc != -EINTR && rc != -ECONNABORTED)
 				break;
@@ -185,11 +209,18 @@ worker(void *arg)
 		if (pthread_mutex_lock(&accept_lock) != 0)
 			break;
 		rc = -1;
-		while (wait_connection()) {
+		/* Under load a connection is usually waiting already: try
+		 * to take it first, and poll only when there is none, a
+		 * system call less a request. */
+		while (!atomic_load(&stopping)) {
 			rc = FCGX_Accept_r(&fr);
 			if (rc == 0 || (rc != -EAGAIN && rc != -EWOULDBLOCK &&
 			    rc != -EINTR && rc != -ECONNABORTED))
 				break;
+			if (!wait_connection()) {
+				rc = -1;
+				break;
+			}
 		}
 		(void)pthread_mutex_unlock(&accept_lock);
 		if (rc != 0) {
@@ -199,7 +230,7 @@ worker(void *arg)
 		}
 		io.envp = fr.envp;
 		serve_request(&io);
-		FCGX_Finish_r(&fr);
+		finish(&fr);
 	}
 	/* A failing worker stops the others too: the process exits and
 	 * the web server starts a fresh one. */
@@ -221,6 +252,8 @@ fcgi_run(const char *address, long nthreads)
 	pthread_t	*tids;
 	sigset_t	 set;
 	struct sigaction sa;
+	struct sockaddr_storage ss;
+	socklen_t	 sslen = sizeof(ss);
 	long		 i, started = 0;
 	int		 sig, fl, fd;
 
@@ -241,6 +274,8 @@ fcgi_run(const char *address, long nthreads)
 		(void)unsetenv("LISTEN_FDNAMES");
 	} else
 		listen_fd = 0;
+	if (getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0)
+		unix_socket = ss.ss_family == AF_UNIX;
 	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
 	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
 		log_msg("listening socket: %s", strerror(errno));
