@@ -15,12 +15,14 @@
  * hash.
  *
  * Every access holds a flock on "<state_db>.lock": exclusive to write
- * (open GDBM_WRCREAT, change, close, which syncs once), shared to read.
- * Any failure to store is AG_EUNAVAIL: callers fail closed.  A write
- * is in the page cache before the lock is released, so it survives the
- * writer being killed; it is not meant to survive a power loss before
- * the kernel writes it back (a lost refresh token means one more login,
- * a lost failure counter a few more guesses).
+ * (open GDBM_WRCREAT, change, unlock, close, which syncs once: see
+ * st_close), shared to read.  Any failure to store is AG_EUNAVAIL:
+ * callers fail closed.  A write is in the page cache before the lock is
+ * released, so it survives the writer being killed, and on disk before
+ * the call returns, so what was answered survives a power loss.  State
+ * written but not yet synced when the power goes is not meant to
+ * survive (a lost refresh token means one more login, a lost failure
+ * counter a few more guesses).
  *
  * Lockout: when failures reaches lockout_threshold, the user is locked
  * for lockout_seconds; each further lockout_threshold failures (without
@@ -173,18 +175,29 @@ st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
 }
 
 /*
- * Close, unlocking after.  gdbm_close() of a writer syncs the file
- * (msync(MS_SYNC), or fsync() with GDBM_NOMMAP) and fails if that
- * fails, so a write error still turns into AG_EUNAVAIL; an extra
- * gdbm_sync() before it only synced the same pages twice under the
- * lock every login waits for.  The data is in the page cache before
- * the lock is released, so a process killed at any point after its
- * gdbm_store() leaves the store to the next opener intact.
+ * Unlock, then close.  Releasing the lock before gdbm_close() is safe
+ * because GDBM writes through: each gdbm_store() or gdbm_delete() ends
+ * by writing its buckets, directory and header with pwrite(2), so all
+ * our changes are in the page cache, where every later opener reads
+ * them, before the lock is released; a process killed after that point
+ * leaves the store intact.  All gdbm_close() of a writer does besides
+ * close(2) is to sync (fsync(2) with GDBM_NOMMAP), and fsync(2) is per
+ * file, not per write: run after the unlock it still covers our own
+ * writes (and perhaps the next writer's), and returns only once they
+ * are on disk.  A failure still makes the call AG_EUNAVAIL, so nothing
+ * is answered as stored before it is.  Synced under the lock, every
+ * login of every process queued behind one fsync after another; synced
+ * outside it, concurrent syncs overlap and the file system commits them
+ * together.  The price: a power loss can now find on disk another
+ * writer's changes whose sync had not returned when ours did, which
+ * was already true of the kernel's own writeback (see the top of the
+ * file: a power loss may lose unsynced state, never answered state).
  */
 static enum ag_err
 st_close(const struct conf *c, GDBM_FILE dbf, int lockfd, bool write,
     enum ag_err e)
 {
+	st_unlock(lockfd);
 	if (dbf != NULL && gdbm_close(dbf) != 0 && write && e == AG_OK) {
 		log_msg("state_db %s: close: %s%s%s", c->state_db,
 		    gdbm_strerror(gdbm_errno),
@@ -192,7 +205,6 @@ st_close(const struct conf *c, GDBM_FILE dbf, int lockfd, bool write,
 		    gdbm_check_syserr(gdbm_errno) ? strerror(errno) : "");
 		e = AG_EUNAVAIL;
 	}
-	st_unlock(lockfd);
 	return e;
 }
 
