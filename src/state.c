@@ -61,6 +61,8 @@
 #include "state.h"
 
 #define LOCK_WAIT_MS	10000
+#define LOCK_NAP_MIN_NS	50000L		/* first wait for the flock */
+#define LOCK_NAP_MAX_NS	5000000L	/* longest, doubling up to it */
 #define VAL_MAX	\
 	(AG_NAME_MAX * 2 + AG_SCOPE_MAX + AG_REFRESH_LEN + 64)
 #define KEY_MAX		(AG_NAME_MAX + 16)
@@ -95,43 +97,104 @@ side_path(const struct conf *c, const char *suffix, char *p, size_t psz)
 	return AG_OK;
 }
 
-/* flock "<state_db>.lock", exclusive or shared, waiting at most 10 s. */
+/*
+ * Threads of one process queue here first, in the kernel, and are woken
+ * the moment the holder leaves: polling the flock, they slept 5 ms even
+ * when the lock was free again 50 us later.  Only processes are left to
+ * poll each other, and one thread of each at most when writing.
+ */
+static pthread_rwlock_t	 st_rw = PTHREAD_RWLOCK_INITIALIZER;
+
+/* Nanoseconds from a to b (CLOCK_MONOTONIC). */
+static long long
+ns_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long long)(b->tv_sec - a->tv_sec) * 1000000000LL +
+	    (b->tv_nsec - a->tv_nsec);
+}
+
+/* st_rw, exclusive or shared, waiting at most LOCK_WAIT_MS from now. */
+static int
+st_rw_lock(bool excl)
+{
+	struct timespec	 until;
+
+	if (clock_gettime(CLOCK_REALTIME, &until) == -1)
+		return errno;
+	until.tv_sec += LOCK_WAIT_MS / 1000;
+	until.tv_nsec += (LOCK_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return excl ? pthread_rwlock_timedwrlock(&st_rw, &until) :
+	    pthread_rwlock_timedrdlock(&st_rw, &until);
+}
+
+/*
+ * Lock state_db, exclusive or shared, waiting at most LOCK_WAIT_MS in
+ * all: st_rw within this process, then a flock on "<state_db>.lock"
+ * between processes.  flock(2) cannot time out, so it is polled, with
+ * naps that start at LOCK_NAP_MIN_NS and double up to LOCK_NAP_MAX_NS:
+ * a lock held for a few tens of microseconds (a login) costs a waiter
+ * about that much, one held for long costs no more than 200 polls a
+ * second.  Release with st_unlock().
+ */
 static enum ag_err
 st_lock(const struct conf *c, bool excl, int *fdp)
 {
 	char		 path[PATH_MAX];
-	struct timespec	 ts = { 0, 5 * 1000 * 1000 };
-	int		 fd, waited = 0;
+	struct timespec	 t0, t, nap;
+	long		 napns = LOCK_NAP_MIN_NS;
+	int		 fd, rc;
 
 	*fdp = -1;
 	if (side_path(c, ".lock", path, sizeof(path)) != AG_OK)
 		return AG_EUNAVAIL;
+	if (clock_gettime(CLOCK_MONOTONIC, &t0) == -1) {
+		log_msg("state_db %s: clock: %s", path, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	if ((rc = st_rw_lock(excl)) != 0) {
+		log_msg("state_db %s: cannot lock: %s", path,
+		    rc == ETIMEDOUT ? "timed out" : strerror(rc));
+		return AG_EUNAVAIL;
+	}
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1) {
 		log_msg("state_db %s: %s", path, strerror(errno));
+		(void)pthread_rwlock_unlock(&st_rw);
 		return AG_EUNAVAIL;
 	}
 	while (flock(fd, (excl ? LOCK_EX : LOCK_SH) | LOCK_NB) == -1) {
 		if ((errno != EWOULDBLOCK && errno != EINTR) ||
-		    waited >= LOCK_WAIT_MS) {
+		    clock_gettime(CLOCK_MONOTONIC, &t) == -1 ||
+		    ns_between(&t0, &t) >= LOCK_WAIT_MS * 1000000LL) {
 			log_msg("state_db %s: cannot lock: %s", path,
 			    errno == EWOULDBLOCK ? "timed out" :
 			    strerror(errno));
 			(void)close(fd);
+			(void)pthread_rwlock_unlock(&st_rw);
 			return AG_EUNAVAIL;
 		}
-		(void)nanosleep(&ts, NULL);
-		waited += 5;
+		nap.tv_sec = 0;
+		nap.tv_nsec = napns;
+		(void)nanosleep(&nap, NULL);
+		if ((napns *= 2) > LOCK_NAP_MAX_NS)
+			napns = LOCK_NAP_MAX_NS;
 	}
 	*fdp = fd;
 	return AG_OK;
 }
 
+/* Release what st_lock() took; fd -1 (nothing taken) is a no-op. */
 static void
 st_unlock(int fd)
 {
-	if (fd != -1)
+	if (fd != -1) {
 		(void)close(fd);
+		(void)pthread_rwlock_unlock(&st_rw);
+	}
 }
 
 /*
