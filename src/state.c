@@ -9,8 +9,9 @@
  *			timing
  *	"fam:FAMILY"	"EXP": the family is revoked until EXP
  *			(after which its tokens have expired anyway)
- *	"meta:purge"	"LAST WRITES": when purge last ran, refresh writes
- *			since
+ *	"meta:purge"	"LAST WRITES KEPT": when purge last ran, refresh
+ *			writes since (added in batches, see purge_count),
+ *			records it kept
  * A family is named by the first 32 hex digits of its first token's
  * hash.
  *
@@ -590,11 +591,43 @@ static enum ag_err	 purge_locked(const struct conf *, GDBM_FILE, time_t,
 			    int64_t *);
 
 /*
+ * Refresh writes of this process not yet added to "meta:purge", and the
+ * time of the last purge as read there.  Reading and rewriting that
+ * record on every login cost a bucket read and a bucket write under the
+ * lock all logins wait for, for a counter that only paces the purge.
+ * Now a process adds its writes every STATE_PURGE_BATCH of them, or
+ * sooner when the last purge it saw is STATE_PURGE_SECONDS old.  A
+ * process that exits takes fewer than STATE_PURGE_BATCH uncounted
+ * writes with it, which only delays a purge.  Only used with the write
+ * lock held, whose st_rw orders the threads of this process.
+ */
+static struct {
+	char	 db[PATH_MAX];	/* the state_db counted for */
+	int64_t	 writes;	/* not yet in "meta:purge" */
+	int64_t	 last;		/* its purge time at the last visit */
+	bool	 seen;		/* visited at all */
+} pc;
+
+/* Count one refresh write; true when "meta:purge" is due a visit. */
+static bool
+purge_count(const struct conf *c, time_t now)
+{
+	if (strncmp(pc.db, c->state_db, sizeof(pc.db)) != 0) {
+		memset(&pc, 0, sizeof(pc));
+		(void)snprintf(pc.db, sizeof(pc.db), "%s", c->state_db);
+	}
+	pc.writes++;
+	return !pc.seen || pc.writes >= STATE_PURGE_BATCH ||
+	    (int64_t)now - pc.last >= STATE_PURGE_SECONDS;
+}
+
+/*
  * Count a refresh write; purge now and then (no cron job needed).
  * "meta:purge" is "LAST WRITES KEPT": a purge walks every record, so it
  * runs only after as many writes as it kept records last time (at
  * least STATE_PURGE_WRITES), or after STATE_PURGE_SECONDS: a walk every
- * 100 logins made each login cost a pass over all live tokens.
+ * 100 logins made each login cost a pass over all live tokens.  WRITES
+ * is added to in batches (purge_count).
  */
 static enum ag_err
 maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
@@ -603,6 +636,8 @@ maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
 	int64_t		 v[3] = { 0, 0, 0 };
 	enum ag_err	 e;
 
+	if (!purge_count(c, now))
+		return AG_OK;
 	e = get_str(dbf, "meta:purge", val, sizeof(val));
 	if (e == AG_OK && !parse_nums(val, v, 3) && !parse_nums(val, v, 2))
 		v[0] = v[1] = v[2] = 0;
@@ -610,7 +645,7 @@ maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
 		return e;
 	if (e == AG_ENOENT)
 		v[0] = now;	/* a new db: nothing to purge yet */
-	v[1]++;
+	v[1] += pc.writes;
 	if ((v[1] >= STATE_PURGE_WRITES && v[1] >= v[2]) ||
 	    now - v[0] >= STATE_PURGE_SECONDS) {
 		if ((e = purge_locked(c, dbf, now, &v[2])) != AG_OK)
@@ -620,7 +655,12 @@ maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
 	}
 	(void)snprintf(val, sizeof(val), "%lld %lld %lld", (long long)v[0],
 	    (long long)v[1], (long long)v[2]);
-	return put_str(c, dbf, "meta:purge", val);
+	if ((e = put_str(c, dbf, "meta:purge", val)) != AG_OK)
+		return e;
+	pc.writes = 0;
+	pc.last = v[0];
+	pc.seen = true;
+	return AG_OK;
 }
 
 enum ag_err

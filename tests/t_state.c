@@ -455,6 +455,64 @@ test_lock(void)
 	    "writer gets in again");
 }
 
+/* Refresh tokens of user in state_db, expired or not. */
+static int
+count_user(const char *user)
+{
+	GDBM_FILE	 dbf;
+	datum		 k, nk, v;
+	size_t		 len = strlen(user);
+	int		 n = 0;
+
+	if ((dbf = gdbm_open(cf.state_db, 0, GDBM_READER | GDBM_NOLOCK, 0,
+	    NULL)) == NULL)
+		return -1;
+	for (k = gdbm_firstkey(dbf); k.dptr != NULL; k = nk) {
+		if (k.dsize > 3 && memcmp(k.dptr, "rt:", 3) == 0) {
+			v = gdbm_fetch(dbf, k);
+			if (v.dptr != NULL && (size_t)v.dsize > len &&
+			    memcmp(v.dptr, user, len) == 0 &&
+			    v.dptr[len] == '\t')
+				n++;
+			free(v.dptr);
+		}
+		nk = gdbm_nextkey(dbf, k);
+		free(k.dptr);
+	}
+	gdbm_close(dbf);
+	return n;
+}
+
+/*
+ * Logins purge expired records by themselves, after as many writes as
+ * records were kept (at least STATE_PURGE_WRITES), counted in batches
+ * of STATE_PURGE_BATCH per process.
+ */
+static void
+test_autopurge(void)
+{
+	struct refresh	 r;
+	char		 tok[AG_REFRESH_LEN + 1];
+	int		 i, max, left = -1;
+
+	mkrefresh(&r, "expired", "");
+	r.exp = time(NULL) - 5;
+	is_int(state_refresh_new(&cf, &r, tok), AG_OK, "autopurge: an "
+	    "expired token");
+	is_int(count_user("expired"), 1, "  stored");
+	max = count_prefix("") + STATE_PURGE_WRITES + 2 * STATE_PURGE_BATCH;
+	for (i = 0; i < max; i++) {
+		mkrefresh(&r, "filler", "");
+		if (state_refresh_new(&cf, &r, tok) != AG_OK)
+			break;
+		if ((left = count_user("expired")) != 1)
+			break;
+	}
+	is_int(left, 0, "autopurge: gone after some logins");
+	if (left != 0)
+		printf("# %d writes\n", i);
+}
+
 int
 main(void)
 {
@@ -480,6 +538,7 @@ main(void)
 	test_deny();
 	test_purge();
 	test_lock();
+	test_autopurge();
 	test_unwritable();
 	state_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
