@@ -9,18 +9,21 @@
  *			timing
  *	"fam:FAMILY"	"EXP": the family is revoked until EXP
  *			(after which its tokens have expired anyway)
- *	"meta:purge"	"LAST WRITES": when purge last ran, refresh writes
- *			since
+ *	"meta:purge"	"LAST WRITES KEPT": when purge last ran, refresh
+ *			writes since (added in batches, see purge_count),
+ *			records it kept
  * A family is named by the first 32 hex digits of its first token's
  * hash.
  *
  * Every access holds a flock on "<state_db>.lock": exclusive to write
- * (open GDBM_WRCREAT, change, close, which syncs once), shared to read.
- * Any failure to store is AG_EUNAVAIL: callers fail closed.  A write
- * is in the page cache before the lock is released, so it survives the
- * writer being killed; it is not meant to survive a power loss before
- * the kernel writes it back (a lost refresh token means one more login,
- * a lost failure counter a few more guesses).
+ * (open GDBM_WRCREAT, change, unlock, close, which syncs once: see
+ * st_close), shared to read.  Any failure to store is AG_EUNAVAIL:
+ * callers fail closed.  A write is in the page cache before the lock is
+ * released, so it survives the writer being killed, and on disk before
+ * the call returns, so what was answered survives a power loss.  State
+ * written but not yet synced when the power goes is not meant to
+ * survive (a lost refresh token means one more login, a lost failure
+ * counter a few more guesses).
  *
  * Lockout: when failures reaches lockout_threshold, the user is locked
  * for lockout_seconds; each further lockout_threshold failures (without
@@ -59,6 +62,8 @@
 #include "state.h"
 
 #define LOCK_WAIT_MS	10000
+#define LOCK_NAP_MIN_NS	50000L		/* first wait for the flock */
+#define LOCK_NAP_MAX_NS	5000000L	/* longest, doubling up to it */
 #define VAL_MAX	\
 	(AG_NAME_MAX * 2 + AG_SCOPE_MAX + AG_REFRESH_LEN + 64)
 #define KEY_MAX		(AG_NAME_MAX + 16)
@@ -95,43 +100,104 @@ side_path(const struct conf *c, const char *suffix, char *p, size_t psz)
 	return AG_OK;
 }
 
-/* flock "<state_db>.lock", exclusive or shared, waiting at most 10 s. */
+/*
+ * Threads of one process queue here first, in the kernel, and are woken
+ * the moment the holder leaves: polling the flock, they slept 5 ms even
+ * when the lock was free again 50 us later.  Only processes are left to
+ * poll each other, and one thread of each at most when writing.
+ */
+static pthread_rwlock_t	 st_rw = PTHREAD_RWLOCK_INITIALIZER;
+
+/* Nanoseconds from a to b (CLOCK_MONOTONIC). */
+static long long
+ns_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long long)(b->tv_sec - a->tv_sec) * 1000000000LL +
+	    (b->tv_nsec - a->tv_nsec);
+}
+
+/* st_rw, exclusive or shared, waiting at most LOCK_WAIT_MS from now. */
+static int
+st_rw_lock(bool excl)
+{
+	struct timespec	 until;
+
+	if (clock_gettime(CLOCK_REALTIME, &until) == -1)
+		return errno;
+	until.tv_sec += LOCK_WAIT_MS / 1000;
+	until.tv_nsec += (LOCK_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return excl ? pthread_rwlock_timedwrlock(&st_rw, &until) :
+	    pthread_rwlock_timedrdlock(&st_rw, &until);
+}
+
+/*
+ * Lock state_db, exclusive or shared, waiting at most LOCK_WAIT_MS in
+ * all: st_rw within this process, then a flock on "<state_db>.lock"
+ * between processes.  flock(2) cannot time out, so it is polled, with
+ * naps that start at LOCK_NAP_MIN_NS and double up to LOCK_NAP_MAX_NS:
+ * a lock held for a few tens of microseconds (a login) costs a waiter
+ * about that much, one held for long costs no more than 200 polls a
+ * second.  Release with st_unlock().
+ */
 static enum ag_err
 st_lock(const struct conf *c, bool excl, int *fdp)
 {
 	char		 path[PATH_MAX];
-	struct timespec	 ts = { 0, 5 * 1000 * 1000 };
-	int		 fd, waited = 0;
+	struct timespec	 t0, t, nap;
+	long		 napns = LOCK_NAP_MIN_NS;
+	int		 fd, rc;
 
 	*fdp = -1;
 	if (side_path(c, ".lock", path, sizeof(path)) != AG_OK)
 		return AG_EUNAVAIL;
+	if (clock_gettime(CLOCK_MONOTONIC, &t0) == -1) {
+		log_msg("state_db %s: clock: %s", path, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	if ((rc = st_rw_lock(excl)) != 0) {
+		log_msg("state_db %s: cannot lock: %s", path,
+		    rc == ETIMEDOUT ? "timed out" : strerror(rc));
+		return AG_EUNAVAIL;
+	}
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1) {
 		log_msg("state_db %s: %s", path, strerror(errno));
+		(void)pthread_rwlock_unlock(&st_rw);
 		return AG_EUNAVAIL;
 	}
 	while (flock(fd, (excl ? LOCK_EX : LOCK_SH) | LOCK_NB) == -1) {
 		if ((errno != EWOULDBLOCK && errno != EINTR) ||
-		    waited >= LOCK_WAIT_MS) {
+		    clock_gettime(CLOCK_MONOTONIC, &t) == -1 ||
+		    ns_between(&t0, &t) >= LOCK_WAIT_MS * 1000000LL) {
 			log_msg("state_db %s: cannot lock: %s", path,
 			    errno == EWOULDBLOCK ? "timed out" :
 			    strerror(errno));
 			(void)close(fd);
+			(void)pthread_rwlock_unlock(&st_rw);
 			return AG_EUNAVAIL;
 		}
-		(void)nanosleep(&ts, NULL);
-		waited += 5;
+		nap.tv_sec = 0;
+		nap.tv_nsec = napns;
+		(void)nanosleep(&nap, NULL);
+		if ((napns *= 2) > LOCK_NAP_MAX_NS)
+			napns = LOCK_NAP_MAX_NS;
 	}
 	*fdp = fd;
 	return AG_OK;
 }
 
+/* Release what st_lock() took; fd -1 (nothing taken) is a no-op. */
 static void
 st_unlock(int fd)
 {
-	if (fd != -1)
+	if (fd != -1) {
 		(void)close(fd);
+		(void)pthread_rwlock_unlock(&st_rw);
+	}
 }
 
 /*
@@ -175,18 +241,29 @@ st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
 }
 
 /*
- * Close, unlocking after.  gdbm_close() of a writer syncs the file
- * (msync(MS_SYNC), or fsync() with GDBM_NOMMAP) and fails if that
- * fails, so a write error still turns into AG_EUNAVAIL; an extra
- * gdbm_sync() before it only synced the same pages twice under the
- * lock every login waits for.  The data is in the page cache before
- * the lock is released, so a process killed at any point after its
- * gdbm_store() leaves the store to the next opener intact.
+ * Unlock, then close.  Releasing the lock before gdbm_close() is safe
+ * because GDBM writes through: each gdbm_store() or gdbm_delete() ends
+ * by writing its buckets, directory and header with pwrite(2), so all
+ * our changes are in the page cache, where every later opener reads
+ * them, before the lock is released; a process killed after that point
+ * leaves the store intact.  All gdbm_close() of a writer does besides
+ * close(2) is to sync (fsync(2) with GDBM_NOMMAP), and fsync(2) is per
+ * file, not per write: run after the unlock it still covers our own
+ * writes (and perhaps the next writer's), and returns only once they
+ * are on disk.  A failure still makes the call AG_EUNAVAIL, so nothing
+ * is answered as stored before it is.  Synced under the lock, every
+ * login of every process queued behind one fsync after another; synced
+ * outside it, concurrent syncs overlap and the file system commits them
+ * together.  The price: a power loss can now find on disk another
+ * writer's changes whose sync had not returned when ours did, which
+ * was already true of the kernel's own writeback (see the top of the
+ * file: a power loss may lose unsynced state, never answered state).
  */
 static enum ag_err
 st_close(const struct conf *c, GDBM_FILE dbf, int lockfd, bool write,
     enum ag_err e)
 {
+	st_unlock(lockfd);
 	if (dbf != NULL && gdbm_close(dbf) != 0 && write && e == AG_OK) {
 		log_msg("state_db %s: close: %s%s%s", c->state_db,
 		    gdbm_strerror(gdbm_errno),
@@ -194,7 +271,6 @@ st_close(const struct conf *c, GDBM_FILE dbf, int lockfd, bool write,
 		    gdbm_check_syserr(gdbm_errno) ? strerror(errno) : "");
 		e = AG_EUNAVAIL;
 	}
-	st_unlock(lockfd);
 	return e;
 }
 
@@ -517,11 +593,43 @@ static enum ag_err	 purge_locked(const struct conf *, GDBM_FILE, time_t,
 			    int64_t *);
 
 /*
+ * Refresh writes of this process not yet added to "meta:purge", and the
+ * time of the last purge as read there.  Reading and rewriting that
+ * record on every login cost a bucket read and a bucket write under the
+ * lock all logins wait for, for a counter that only paces the purge.
+ * Now a process adds its writes every STATE_PURGE_BATCH of them, or
+ * sooner when the last purge it saw is STATE_PURGE_SECONDS old.  A
+ * process that exits takes fewer than STATE_PURGE_BATCH uncounted
+ * writes with it, which only delays a purge.  Only used with the write
+ * lock held, whose st_rw orders the threads of this process.
+ */
+static struct {
+	char	 db[PATH_MAX];	/* the state_db counted for */
+	int64_t	 writes;	/* not yet in "meta:purge" */
+	int64_t	 last;		/* its purge time at the last visit */
+	bool	 seen;		/* visited at all */
+} pc;
+
+/* Count one refresh write; true when "meta:purge" is due a visit. */
+static bool
+purge_count(const struct conf *c, time_t now)
+{
+	if (strncmp(pc.db, c->state_db, sizeof(pc.db)) != 0) {
+		memset(&pc, 0, sizeof(pc));
+		(void)snprintf(pc.db, sizeof(pc.db), "%s", c->state_db);
+	}
+	pc.writes++;
+	return !pc.seen || pc.writes >= STATE_PURGE_BATCH ||
+	    (int64_t)now - pc.last >= STATE_PURGE_SECONDS;
+}
+
+/*
  * Count a refresh write; purge now and then (no cron job needed).
  * "meta:purge" is "LAST WRITES KEPT": a purge walks every record, so it
  * runs only after as many writes as it kept records last time (at
  * least STATE_PURGE_WRITES), or after STATE_PURGE_SECONDS: a walk every
- * 100 logins made each login cost a pass over all live tokens.
+ * 100 logins made each login cost a pass over all live tokens.  WRITES
+ * is added to in batches (purge_count).
  */
 static enum ag_err
 maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
@@ -530,6 +638,8 @@ maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
 	int64_t		 v[3] = { 0, 0, 0 };
 	enum ag_err	 e;
 
+	if (!purge_count(c, now))
+		return AG_OK;
 	e = get_str(dbf, "meta:purge", val, sizeof(val));
 	if (e == AG_OK && !parse_nums(val, v, 3) && !parse_nums(val, v, 2))
 		v[0] = v[1] = v[2] = 0;
@@ -537,7 +647,7 @@ maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
 		return e;
 	if (e == AG_ENOENT)
 		v[0] = now;	/* a new db: nothing to purge yet */
-	v[1]++;
+	v[1] += pc.writes;
 	if ((v[1] >= STATE_PURGE_WRITES && v[1] >= v[2]) ||
 	    now - v[0] >= STATE_PURGE_SECONDS) {
 		if ((e = purge_locked(c, dbf, now, &v[2])) != AG_OK)
@@ -547,7 +657,12 @@ maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
 	}
 	(void)snprintf(val, sizeof(val), "%lld %lld %lld", (long long)v[0],
 	    (long long)v[1], (long long)v[2]);
-	return put_str(c, dbf, "meta:purge", val);
+	if ((e = put_str(c, dbf, "meta:purge", val)) != AG_OK)
+		return e;
+	pc.writes = 0;
+	pc.last = v[0];
+	pc.seen = true;
+	return AG_OK;
 }
 
 enum ag_err

@@ -20,6 +20,7 @@ struct conf;
 #define STATE_LOCKOUT_CAP	86400	/* longest lockout, s */
 #define STATE_PURGE_WRITES	100	/* purge at least this many writes apart */
 #define STATE_PURGE_SECONDS	3600	/* or when the last is older */
+#define STATE_PURGE_BATCH	16	/* writes a process counts in memory */
 #define STATE_DENY_FILE_MAX	(4 * 1024 * 1024) /* .revoked, bytes */
 
 struct failinfo {

@@ -1,11 +1,16 @@
 /*
  * state: failure counters and lockout with back-off, refresh tokens
  * (rotation, reuse kills the family, revoke, expiry), the deny-list
- * seen by another process, purge, and fail-closed storage errors.
+ * seen by another process, purge, fail-closed storage errors, and the
+ * lock: many writers in threads of several processes at once, a waiter
+ * let in as soon as the lock frees, a lock never freed giving up after
+ * 10 s.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -327,6 +332,187 @@ test_unwritable(void)
 	    "garbage state_db: read unavailable");
 }
 
+#define RACE_PROCS	2
+#define RACE_THREADS	4
+#define RACE_TOKENS	50	/* per thread */
+
+struct racer {
+	char	 tok[RACE_TOKENS][AG_REFRESH_LEN + 1];
+	int	 stored;
+};
+
+static void *
+thr_refresh(void *arg)
+{
+	struct racer	*rc = arg;
+	struct refresh	 r;
+	int		 i;
+
+	for (i = 0; i < RACE_TOKENS; i++) {
+		mkrefresh(&r, "racer", "read");
+		if (state_refresh_new(&cf, &r, rc->tok[i]) != AG_OK)
+			break;
+		rc->stored++;
+	}
+	return NULL;
+}
+
+/* In a child: threads store tokens at once; 0 if all work after. */
+static int
+race_child(void)
+{
+	static struct racer	 rc[RACE_THREADS];
+	struct refresh		 got;
+	pthread_t		 t[RACE_THREADS];
+	int			 i, j;
+
+	for (i = 0; i < RACE_THREADS; i++)
+		if (pthread_create(&t[i], NULL, thr_refresh, &rc[i]) != 0)
+			return 1;
+	for (i = 0; i < RACE_THREADS; i++)
+		(void)pthread_join(t[i], NULL);
+	for (i = 0; i < RACE_THREADS; i++) {
+		if (rc[i].stored != RACE_TOKENS)
+			return 2;
+		for (j = 0; j < RACE_TOKENS; j++)
+			if (state_refresh_peek(&cf, rc[i].tok[j], time(NULL),
+			    &got) != AG_OK || strcmp(got.user, "racer") != 0)
+				return 3;
+	}
+	return 0;
+}
+
+static void *
+thr_unlock(void *arg)
+{
+	int	*fd = arg;
+
+	usleep(100 * 1000);
+	(void)flock(*fd, LOCK_UN);
+	return NULL;
+}
+
+static double
+since(const struct timespec *t0)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void
+test_lock(void)
+{
+	struct failinfo	 fi;
+	struct timespec	 t0;
+	char		 path[PATH_MAX + 8];
+	pthread_t	 t;
+	pid_t		 pid[RACE_PROCS];
+	double		 dt;
+	int		 before, i, fd, status, good = 0;
+
+	before = count_prefix("rt:");
+	for (i = 0; i < RACE_PROCS; i++)
+		if ((pid[i] = fork()) == 0)
+			_exit(race_child());
+	for (i = 0; i < RACE_PROCS; i++)
+		if (pid[i] > 0 && waitpid(pid[i], &status, 0) == pid[i] &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			good++;
+	is_int(good, RACE_PROCS, "lock: every token of every thread of "
+	    "every process stored and found");
+	is_int(count_prefix("rt:") - before,
+	    RACE_PROCS * RACE_THREADS * RACE_TOKENS,
+	    "lock: as many new records as tokens");
+
+	/* Another holder, here our own second open file description. */
+	snprintf(path, sizeof(path), "%s.lock", cf.state_db);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ok(fd != -1 && flock(fd, LOCK_EX | LOCK_NB) == 0, "lock: held");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ok(pthread_create(&t, NULL, thr_unlock, &fd) == 0, "  freed in "
+	    "0.1 s");
+	is_int(state_fail_get(&cf, "alice", &fi), AG_OK, "lock: the waiter "
+	    "gets in");
+	dt = since(&t0);
+	(void)pthread_join(t, NULL);
+	ok(dt >= 0.09 && dt < 1.0, "  soon after it was freed");
+	if (dt >= 1.0)
+		printf("# waited %.3f s\n", dt);
+
+	ok(flock(fd, LOCK_EX | LOCK_NB) == 0, "lock: held for good");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	is_int(state_fail_add(&cf, "alice", time(NULL), &fi), AG_EUNAVAIL,
+	    "lock: a writer gives up");
+	dt = since(&t0);
+	ok(dt >= 9.9 && dt < 15.0, "  after 10 s");
+	if (dt < 9.9 || dt >= 15.0)
+		printf("# waited %.3f s\n", dt);
+	(void)close(fd);
+	is_int(state_fail_clear(&cf, "alice"), AG_OK, "lock: freed, a "
+	    "writer gets in again");
+}
+
+/* Refresh tokens of user in state_db, expired or not. */
+static int
+count_user(const char *user)
+{
+	GDBM_FILE	 dbf;
+	datum		 k, nk, v;
+	size_t		 len = strlen(user);
+	int		 n = 0;
+
+	if ((dbf = gdbm_open(cf.state_db, 0, GDBM_READER | GDBM_NOLOCK, 0,
+	    NULL)) == NULL)
+		return -1;
+	for (k = gdbm_firstkey(dbf); k.dptr != NULL; k = nk) {
+		if (k.dsize > 3 && memcmp(k.dptr, "rt:", 3) == 0) {
+			v = gdbm_fetch(dbf, k);
+			if (v.dptr != NULL && (size_t)v.dsize > len &&
+			    memcmp(v.dptr, user, len) == 0 &&
+			    v.dptr[len] == '\t')
+				n++;
+			free(v.dptr);
+		}
+		nk = gdbm_nextkey(dbf, k);
+		free(k.dptr);
+	}
+	gdbm_close(dbf);
+	return n;
+}
+
+/*
+ * Logins purge expired records by themselves, after as many writes as
+ * records were kept (at least STATE_PURGE_WRITES), counted in batches
+ * of STATE_PURGE_BATCH per process.
+ */
+static void
+test_autopurge(void)
+{
+	struct refresh	 r;
+	char		 tok[AG_REFRESH_LEN + 1];
+	int		 i, max, left = -1;
+
+	mkrefresh(&r, "expired", "");
+	r.exp = time(NULL) - 5;
+	is_int(state_refresh_new(&cf, &r, tok), AG_OK, "autopurge: an "
+	    "expired token");
+	is_int(count_user("expired"), 1, "  stored");
+	max = count_prefix("") + STATE_PURGE_WRITES + 2 * STATE_PURGE_BATCH;
+	for (i = 0; i < max; i++) {
+		mkrefresh(&r, "filler", "");
+		if (state_refresh_new(&cf, &r, tok) != AG_OK)
+			break;
+		if ((left = count_user("expired")) != 1)
+			break;
+	}
+	is_int(left, 0, "autopurge: gone after some logins");
+	if (left != 0)
+		printf("# %d writes\n", i);
+}
+
 int
 main(void)
 {
@@ -351,6 +537,8 @@ main(void)
 	test_refresh();
 	test_deny();
 	test_purge();
+	test_lock();
+	test_autopurge();
 	test_unwritable();
 	state_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
