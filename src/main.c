@@ -19,6 +19,7 @@
 #include "fcgi.h"
 #include "key.h"
 #include "log.h"
+#include "osslmem.h"
 #include "serve.h"
 
 static void
@@ -142,6 +143,9 @@ main(int argc, char *argv[])
 	 */
 	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
 		log_msg("mallopt(M_MMAP_THRESHOLD) failed");
+	/* But each thread keeps one such block for its next login. */
+	if (!osslmem_init())
+		log_msg("cannot set OpenSSL's memory functions");
 	while ((ch = getopt(argc, argv, "c:s:tV")) != -1) {
 		switch (ch) {
 		case 'c':
