@@ -39,6 +39,7 @@
  */
 #include <sys/types.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -79,7 +80,11 @@ static pthread_mutex_t	 deny_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char		 path[PATH_MAX];	/* the state_db of the list */
 	char		 file[PATH_MAX];	/* its ".revoked" file */
-	bool		 file_ok;		/* file fits PATH_MAX */
+	char		 genfile[PATH_MAX];	/* its ".revoked.gen" */
+	bool		 file_ok;		/* both fit PATH_MAX */
+	const volatile uint64_t *gen;		/* genfile mapped, or NULL */
+	uint64_t	 gen_seen;		/* *gen when the list was read */
+	time_t		 stat_at;		/* the last stat(2) of file */
 	bool		 loaded, broken, exists;
 	dev_t		 dev;
 	ino_t		 ino;
@@ -849,6 +854,85 @@ jti_ok(const char *jti)
 	return true;
 }
 
+/*
+ * The deny list's change counter, "<state_db>.revoked.gen": eight bytes
+ * that every revocation increments after appending to the list, and
+ * that each process maps read-only, so that a request learns whether
+ * the list changed from one load instead of a stat(2).  The file is
+ * made whole before it appears (written aside, then linked into
+ * place), never truncated, and only rewritten in place.
+ */
+static enum ag_err
+gen_create(const char *path)
+{
+	char		 tmp[PATH_MAX];
+	uint64_t	 zero = 0;
+	int		 fd, n;
+	enum ag_err	 e = AG_OK;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return AG_EUNAVAIL;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		return AG_EUNAVAIL;
+	if (write(fd, &zero, sizeof(zero)) != (ssize_t)sizeof(zero))
+		e = AG_EUNAVAIL;
+	if (close(fd) == -1)
+		e = AG_EUNAVAIL;
+	/* Whoever links first wins; the others find it there. */
+	if (e == AG_OK && link(tmp, path) == -1 && errno != EEXIST)
+		e = AG_EUNAVAIL;
+	(void)unlink(tmp);
+	return e;
+}
+
+/* Map the counter, making it first if need be; NULL if that fails. */
+static const volatile uint64_t *
+gen_map(const char *path)
+{
+	struct stat	 st;
+	void		*p;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno != ENOENT || gen_create(path) != AG_OK ||
+		    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+			return NULL;
+	}
+	/* Reading a mapped page past the end of a file is SIGBUS. */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size < (off_t)sizeof(uint64_t)) {
+		(void)close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
+	(void)close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Increment the counter, with the state lock held. */
+static enum ag_err
+gen_bump(const char *path)
+{
+	uint64_t	 v = 0;
+	int		 fd;
+	enum ag_err	 e = AG_OK;
+
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 &&
+	    (errno != ENOENT || gen_create(path) != AG_OK ||
+	    (fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1))
+		return AG_EUNAVAIL;
+	if (pread(fd, &v, sizeof(v), 0) != (ssize_t)sizeof(v))
+		v = 0;
+	v++;
+	if (pwrite(fd, &v, sizeof(v), 0) != (ssize_t)sizeof(v))
+		e = AG_EUNAVAIL;
+	if (close(fd) == -1)
+		e = AG_EUNAVAIL;
+	return e;
+}
+
 enum ag_err
 state_deny_add(const struct conf *c, const char *jti, int64_t exp)
 {
@@ -877,6 +961,13 @@ state_deny_add(const struct conf *c, const char *jti, int64_t exp)
 	}
 	if (close(fd) == -1 && e == AG_OK)
 		e = AG_EUNAVAIL;
+	/* After the line is in the list: a process that sees the new
+	 * count reads the list with it. */
+	if (e == AG_OK && (side_path(c, ".revoked.gen", path,
+	    sizeof(path)) != AG_OK || gen_bump(path) != AG_OK)) {
+		log_msg("%s: cannot count the change", path);
+		e = AG_EUNAVAIL;
+	}
 	st_unlock(lockfd);
 	return e;
 }
@@ -991,6 +1082,32 @@ broken:
 	dl.loaded = true;
 }
 
+/*
+ * With deny_mtx held: make the list current.  A revocation takes
+ * effect at once in every process: when the change counter moved, or
+ * cannot be mapped, the file is looked at (stat, and read if it
+ * changed); otherwise only once a second, for a list replaced by hand.
+ */
+static void
+deny_sync(void)
+{
+	uint64_t	 g = 0;
+	time_t		 now = time(NULL);
+
+	if (dl.gen == NULL)
+		dl.gen = gen_map(dl.genfile);
+	if (dl.gen != NULL) {
+		g = *dl.gen;
+		if (dl.loaded && g == dl.gen_seen && now == dl.stat_at)
+			return;
+	}
+	/* The count is read before the list: a change after it moves
+	 * the count again, and the next request reads the list again. */
+	deny_refresh(dl.file);
+	dl.gen_seen = g;
+	dl.stat_at = now;
+}
+
 bool
 state_deny_check(const struct conf *c, const char *jti)
 {
@@ -1001,17 +1118,18 @@ state_deny_check(const struct conf *c, const char *jti)
 		return false;	/* no such jti was ever added */
 	if (pthread_mutex_lock(&deny_mtx) != 0)
 		return true;
-	/* One stat(2) a request: a revocation takes effect at once in
-	 * every process, and the file is re-read only when it changed. */
 	if (strncmp(dl.path, c->state_db, sizeof(dl.path)) != 0) {
 		free(dl.v);
+		if (dl.gen != NULL)
+			(void)munmap((void *)dl.gen, sizeof(uint64_t));
 		memset(&dl, 0, sizeof(dl));
 		(void)snprintf(dl.path, sizeof(dl.path), "%s", c->state_db);
 		dl.file_ok = side_path(c, ".revoked", dl.file,
-		    sizeof(dl.file)) == AG_OK;
+		    sizeof(dl.file)) == AG_OK && side_path(c, ".revoked.gen",
+		    dl.genfile, sizeof(dl.genfile)) == AG_OK;
 	}
 	if (dl.file_ok)
-		deny_refresh(dl.file);
+		deny_sync();
 	else
 		dl.broken = true;
 	if (dl.broken)
