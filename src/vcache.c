@@ -8,7 +8,7 @@
  *
  * Safety:
  * - A hit needs the whole token, byte for byte, compared in constant
- *   time (CRYPTO_memcmp): a token that differs anywhere, even in a
+ *   time (same()): a token that differs anywhere, even in a
  *   payload nobody re-reads, is verified afresh.  Matching only the
  *   signature would let a tampered payload through to an application
  *   that decodes it behind us.
@@ -127,6 +127,27 @@ hash(const struct table *t, const char *s, size_t len)
 	return h ^ (h >> 32);
 }
 
+/*
+ * Whether a and b (n bytes each) are equal, in a time that depends on n
+ * only: eight bytes a step, differences OR-ed together, no early exit
+ * (CRYPTO_memcmp goes a byte at a time: a third of a cached request).
+ */
+static bool
+same(const char *a, const char *b, size_t n)
+{
+	uint64_t	 d = 0, x, y;
+	size_t		 i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		d |= x ^ y;
+	}
+	for (; i < n; i++)
+		d |= (uint64_t)((unsigned char)a[i] ^ (unsigned char)b[i]);
+	return d == 0;
+}
+
 bool
 vcache_get(uint64_t gen, const char *tok, size_t len, struct claims *out)
 {
@@ -139,7 +160,7 @@ vcache_get(uint64_t gen, const char *tok, size_t len, struct claims *out)
 	h = hash(t, tok, len);
 	sl = &t->s[h % VCACHE_SLOTS];
 	if (sl->gen != gen || sl->hash != h || sl->len != len ||
-	    CRYPTO_memcmp(sl->tok, tok, len) != 0)
+	    !same(sl->tok, tok, len))
 		return false;
 	*out = sl->cl;
 	return true;
