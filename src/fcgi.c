@@ -13,7 +13,6 @@
  * only after answering.  The main thread then joins the workers and
  * exits 0.
  */
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -40,7 +39,6 @@ static int		 wake[2] = { -1, -1 };
 static atomic_int	 stopping;
 static pthread_t	 main_tid;
 static pthread_mutex_t	 accept_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool		 unix_socket;	/* the listening socket is AF_UNIX */
 
 /* systemd socket activation: LISTEN_PID is us and LISTEN_FDS is 1. */
 static int
@@ -153,27 +151,6 @@ wait_kept(int fd)
 	}
 }
 
-/*
- * End a request.  libfcgi closes a connection by half-closing it and
- * waiting until the web server closes its end (a lingering close: on
- * TCP, closing with input unread sends a reset, which can destroy the
- * response still in flight).  That holds the thread for a turn of the
- * web server's event loop on every request.  On a Unix socket what we
- * wrote is in the web server's queue already, and with no input left
- * unread the close is a plain end of file: FCGX_Detach() makes
- * FCGX_Finish_r() close without waiting.
- */
-static void
-finish(FCGX_Request *fr)
-{
-	int	 unread;
-
-	if (unix_socket && !fr->keepConnection && fr->ipcFd >= 0 &&
-	    ioctl(fr->ipcFd, FIONREAD, &unread) == 0 && unread == 0)
-		(void)FCGX_Detach(fr);
-	FCGX_Finish_r(fr);
-}
-
 static void *
 worker(void *arg)
 {
@@ -199,7 +176,7 @@ worker(void *arg)
 			if (rc == 0) {
 				io.envp = fr.envp;
 				serve_request(&io);
-				finish(&fr);
+				FCGX_Finish_r(&fr);
 			} else if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
 			    rc != -EINTR && rc != -ECONNABORTED)
 				break;
@@ -230,7 +207,7 @@ worker(void *arg)
 		}
 		io.envp = fr.envp;
 		serve_request(&io);
-		finish(&fr);
+		FCGX_Finish_r(&fr);
 	}
 	/* A failing worker stops the others too: the process exits and
 	 * the web server starts a fresh one. */
@@ -252,8 +229,6 @@ fcgi_run(const char *address, long nthreads)
 	pthread_t	*tids;
 	sigset_t	 set;
 	struct sigaction sa;
-	struct sockaddr_storage ss;
-	socklen_t	 sslen = sizeof(ss);
 	long		 i, started = 0;
 	int		 sig, fl, fd;
 
@@ -274,8 +249,6 @@ fcgi_run(const char *address, long nthreads)
 		(void)unsetenv("LISTEN_FDNAMES");
 	} else
 		listen_fd = 0;
-	if (getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0)
-		unix_socket = ss.ss_family == AF_UNIX;
 	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
 	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
 		log_msg("listening socket: %s", strerror(errno));
