@@ -1094,7 +1094,9 @@ deny_sync(void)
 	uint64_t	 g = 0;
 	time_t		 now = time(NULL);
 
-	if (dl.gen == NULL)
+	/* From the second check on: a CGI process, which makes one,
+	 * is better served by one stat(2) than by open and mmap. */
+	if (dl.gen == NULL && dl.loaded)
 		dl.gen = gen_map(dl.genfile);
 	if (dl.gen != NULL) {
 		g = *dl.gen;
