@@ -1121,10 +1121,13 @@ state_deny_check(const struct conf *c, const char *jti)
 	if (pthread_mutex_lock(&deny_mtx) != 0)
 		return true;
 	if (strncmp(dl.path, c->state_db, sizeof(dl.path)) != 0) {
-		free(dl.v);
-		if (dl.gen != NULL)
-			(void)munmap((void *)dl.gen, sizeof(uint64_t));
-		memset(&dl, 0, sizeof(dl));
+		/* Another state_db than before (static dl starts zeroed). */
+		if (dl.path[0] != '\0') {
+			free(dl.v);
+			if (dl.gen != NULL)
+				(void)munmap((void *)dl.gen, sizeof(uint64_t));
+			memset(&dl, 0, sizeof(dl));
+		}
 		(void)snprintf(dl.path, sizeof(dl.path), "%s", c->state_db);
 		dl.file_ok = side_path(c, ".revoked", dl.file,
 		    sizeof(dl.file)) == AG_OK && side_path(c, ".revoked.gen",
