@@ -14,23 +14,8 @@ ag_user alice alice-pw "read write"
 # once, as a CGI; output in $AG_TMP/cgi.out, exit status in $CGI_RC.
 cgi_run()
 {
-	printf '%s' "$3" >"$AG_TMP/cgi.in"
-	env -i PATH=/usr/bin:/bin AUTHGATE_CONF="$AG_CONF" \
-	    GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1 \
-	    SERVER_NAME=127.0.0.1 SERVER_PORT=80 REMOTE_ADDR=127.0.0.1 \
-	    REQUEST_METHOD="$1" SCRIPT_NAME=/cgi-bin/authgate PATH_INFO="$2" \
-	    REQUEST_URI="/cgi-bin/authgate$2" QUERY_STRING= \
-	    CONTENT_LENGTH="$(printf '%s' "$3" | wc -c)" \
-	    CONTENT_TYPE="${5:-application/x-www-form-urlencoded}" \
-	    ${4:+HTTP_AUTHORIZATION="$4"} \
-	    timeout 10 "$AG_BIN" <"$AG_TMP/cgi.in" >"$AG_TMP/cgi.out" \
-	    2>"$AG_TMP/cgi.err"
-	CGI_RC=$?
-	# The CGI header block, then the body.
-	AG_HDRS=$(sed '/^\r\{0,1\}$/q' "$AG_TMP/cgi.out" | tr -d '\r')
-	AG_BODY=$(sed '1,/^\r\{0,1\}$/d' "$AG_TMP/cgi.out")
-	AG_STATUS=$(ag_header Status | cut -c1-3)
-	[ -n "$AG_STATUS" ] || AG_STATUS=200
+	ag_cgi "$1" "$2" "$3" "$4" "$5" timeout 10 "$AG_BIN"
+	CGI_RC=$AG_CGI_RC
 }
 ag_add_log "$AG_TMP/cgi.err"
 

@@ -15,19 +15,6 @@ ag_require_bins
 ag_require_cmd lighttpd curl
 ag_tmpdir
 
-# no_sanitizer_reports: nothing from AddressSanitizer or UBSan, no crash,
-# in what lighttpd and authgate logged.
-no_sanitizer_reports()
-{
-	if cat "$AG_TMP"/*.log 2>/dev/null |
-	    grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation'
-	then
-		fail "no sanitizer report in the logs"
-		diag "$(cat "$AG_TMP"/*.log | grep -E -A8 'Sanitizer|runtime error:' | head -n 40)"
-	else
-		pass "no sanitizer report in the logs"
-	fi
-}
 # Lockout off for the timing: every try takes the same path as the
 # first.  The lockout's own answer is checked by lockout.sh.
 ag_setup_conf password_hash=scrypt lockout_threshold=0
@@ -129,5 +116,5 @@ done
 ok "timing: a failed login at the default cost takes a real hash (> 5 ms)" \
     awk -v a="${w:-0}" 'BEGIN { exit !(a > 5) }'
 
-no_sanitizer_reports
+ag_no_sanitizer_reports
 ag_done

@@ -18,20 +18,6 @@ ag_require_bins
 ag_require_cmd lighttpd curl ps
 ag_tmpdir
 
-# no_sanitizer_reports: nothing from AddressSanitizer or UBSan, no crash,
-# in what lighttpd and authgate logged.
-no_sanitizer_reports()
-{
-	if cat "$AG_TMP"/*.log 2>/dev/null |
-	    grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation'
-	then
-		fail "no sanitizer report in the logs"
-		diag "$(cat "$AG_TMP"/*.log | grep -E -A8 'Sanitizer|runtime error:' | head -n 40)"
-	else
-		pass "no sanitizer report in the logs"
-	fi
-}
-
 authgate_pids()
 {
 	ps -o pid= --ppid "$AG_LIGHTTPD_PID" 2>/dev/null | tr -d ' ' |
@@ -282,7 +268,7 @@ mkdir -p "$AG_TMP/full"
 if ! mount -t tmpfs -o size=64k tmpfs "$AG_TMP/full" 2>"$AG_TMP/mount.err"
 then
 	skip 5 "cannot mount a tmpfs: $(head -n 1 "$AG_TMP/mount.err")"
-	no_sanitizer_reports
+	ag_no_sanitizer_reports
 	ag_done
 fi
 # Unmounted before the directory is removed.
@@ -333,5 +319,5 @@ is "$AG_STATUS" 200 "state_db: room again, a login works"
 
 ag_stop "$AG_LIGHTTPD_PID"
 umount "$AG_TMP/full" 2>/dev/null
-no_sanitizer_reports
+ag_no_sanitizer_reports
 ag_done

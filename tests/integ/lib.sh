@@ -163,6 +163,21 @@ fail()
 	return 1
 }
 
+# ag_no_sanitizer_reports: nothing from AddressSanitizer or UBSan, no crash,
+# in what lighttpd and authgate logged.
+ag_no_sanitizer_reports()
+{
+	if cat "$AG_TMP"/*.log 2>/dev/null |
+	    grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation'
+	then
+		fail "no sanitizer report in the logs"
+		diag "$(cat "$AG_TMP"/*.log |
+		    grep -E -A8 'Sanitizer|runtime error:' | head -n 40)"
+	else
+		pass "no sanitizer report in the logs"
+	fi
+}
+
 # skip N REASON: N tests skipped.
 skip()
 {
@@ -541,6 +556,33 @@ ag_is_json()
 {
 	printf '%s' "$AG_BODY" | "$AG_PY" -c 'import json, sys
 sys.exit(0 if isinstance(json.load(sys.stdin), dict) else 1)' 2>/dev/null
+}
+
+# ag_cgi METHOD PATH_INFO BODY AUTHORIZATION CONTENT_TYPE CMD...: CMD
+# (authgate, or a wrapper around it) once as a CGI of
+# /cgi-bin/authgate, BODY on its input; AUTHORIZATION may be empty,
+# CONTENT_TYPE defaults to a form.  Output in $AG_TMP/cgi.out, errors in
+# cgi.err; sets AG_CGI_RC, AG_HDRS, AG_BODY and AG_STATUS (200 without a
+# Status header).
+ag_cgi()
+{
+	_cm=$1 _cp=$2 _cb=$3 _ca=$4 _ct=${5:-application/x-www-form-urlencoded}
+	shift 5
+	printf '%s' "$_cb" >"$AG_TMP/cgi.in"
+	env -i PATH=/usr/bin:/bin AUTHGATE_CONF="$AG_CONF" \
+	    GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1 \
+	    SERVER_NAME=127.0.0.1 SERVER_PORT=80 REMOTE_ADDR=127.0.0.1 \
+	    REQUEST_METHOD="$_cm" SCRIPT_NAME=/cgi-bin/authgate \
+	    PATH_INFO="$_cp" REQUEST_URI="/cgi-bin/authgate$_cp" \
+	    QUERY_STRING= CONTENT_LENGTH="$(printf '%s' "$_cb" | wc -c)" \
+	    CONTENT_TYPE="$_ct" ${_ca:+HTTP_AUTHORIZATION="$_ca"} \
+	    "$@" <"$AG_TMP/cgi.in" >"$AG_TMP/cgi.out" 2>"$AG_TMP/cgi.err"
+	AG_CGI_RC=$?
+	# The CGI header block, then the body.
+	AG_HDRS=$(sed '/^\r\{0,1\}$/q' "$AG_TMP/cgi.out" | tr -d '\r')
+	AG_BODY=$(sed '1,/^\r\{0,1\}$/d' "$AG_TMP/cgi.out")
+	AG_STATUS=$(ag_header Status | cut -c1-3)
+	[ -n "$AG_STATUS" ] || AG_STATUS=200
 }
 
 # ag_token USER PASSWORD [CURL-ARG...]: prints an access token from

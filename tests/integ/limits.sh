@@ -17,19 +17,6 @@ ag_require_bins
 ag_require_cmd lighttpd curl
 ag_tmpdir
 
-# no_sanitizer_reports: nothing from AddressSanitizer or UBSan, no crash,
-# in what lighttpd and authgate logged.
-no_sanitizer_reports()
-{
-	if cat "$AG_TMP"/*.log 2>/dev/null |
-	    grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation'
-	then
-		fail "no sanitizer report in the logs"
-		diag "$(cat "$AG_TMP"/*.log | grep -E -A8 'Sanitizer|runtime error:' | head -n 40)"
-	else
-		pass "no sanitizer report in the logs"
-	fi
-}
 ag_setup_conf
 ag_init
 ag_user alice alice-pw "read write"
@@ -246,5 +233,5 @@ else
 	    [ $((R1 - R0)) -lt 1024 ]
 fi
 
-no_sanitizer_reports
+ag_no_sanitizer_reports
 ag_done

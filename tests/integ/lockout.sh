@@ -11,19 +11,6 @@ ag_require_bins
 ag_require_cmd lighttpd curl
 ag_tmpdir
 
-# no_sanitizer_reports: nothing from AddressSanitizer or UBSan, no crash,
-# in what lighttpd and authgate logged.
-no_sanitizer_reports()
-{
-	if cat "$AG_TMP"/*.log 2>/dev/null |
-	    grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation'
-	then
-		fail "no sanitizer report in the logs"
-		diag "$(cat "$AG_TMP"/*.log | grep -E -A8 'Sanitizer|runtime error:' | head -n 40)"
-	else
-		pass "no sanitizer report in the logs"
-	fi
-}
 ag_setup_conf lockout_threshold=3 lockout_seconds=2
 ag_init
 for u in alice bob carol dave; do
@@ -165,5 +152,5 @@ is "$(show_field carol locked)" no "user unlock: locked no"
 login carol carol-pw
 is "$AG_STATUS" 200 "carol can log in again"
 
-no_sanitizer_reports
+ag_no_sanitizer_reports
 ag_done

@@ -51,23 +51,10 @@ cgi()
 {
 	CGI_N=$((CGI_N + 1))
 	_log=$AG_TMP/vg/cgi.$CGI_N.log
-	printf '%s' "$3" >"$AG_TMP/cgi.in"
 	# shellcheck disable=SC2086
-	env -i PATH=/usr/bin:/bin AUTHGATE_CONF="$AG_CONF" \
-	    GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1 \
-	    SERVER_NAME=127.0.0.1 SERVER_PORT=80 REMOTE_ADDR=127.0.0.1 \
-	    REQUEST_METHOD="$1" SCRIPT_NAME=/cgi-bin/authgate PATH_INFO="$2" \
-	    REQUEST_URI="/cgi-bin/authgate$2" QUERY_STRING= \
-	    CONTENT_LENGTH="$(printf '%s' "$3" | wc -c)" \
-	    CONTENT_TYPE=application/x-www-form-urlencoded \
-	    ${4:+HTTP_AUTHORIZATION="$4"} \
-	    timeout 120 valgrind $VG_OPTS --log-file="$_log" "$AG_BIN" \
-	    <"$AG_TMP/cgi.in" >"$AG_TMP/cgi.out" 2>"$AG_TMP/cgi.err"
-	_rc=$?
-	AG_HDRS=$(sed '/^\r\{0,1\}$/q' "$AG_TMP/cgi.out" | tr -d '\r')
-	AG_BODY=$(sed '1,/^\r\{0,1\}$/d' "$AG_TMP/cgi.out")
-	AG_STATUS=$(ag_header Status | cut -c1-3)
-	[ -n "$AG_STATUS" ] || AG_STATUS=200
+	ag_cgi "$1" "$2" "$3" "$4" "" timeout 120 valgrind $VG_OPTS \
+	    --log-file="$_log" "$AG_BIN"
+	_rc=$AG_CGI_RC
 	if [ "$_rc" -ne 99 ] && vg_clean "$_log"; then
 		pass "valgrind CGI $1 $2: clean"
 	else
