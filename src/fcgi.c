@@ -97,45 +97,18 @@ fcgi_write(void *arg, const char *buf, size_t n)
 	return 0;
 }
 
-/* Wait for a connection or the stop pipe; true when one is pending. */
-static bool
-wait_connection(void)
+/*
+ * Wait until fd is readable, or in error, or the stop pipe is written:
+ * fd's revents, or 0 to stop.
+ */
+static short
+wait_fd(int fd)
 {
 	struct pollfd	 pfd[2];
 
 	for (;;) {
 		if (atomic_load(&stopping))
-			return false;
-		pfd[0].fd = listen_fd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = wake[0];
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_msg("poll: %s", strerror(errno));
-			return false;
-		}
-		if (pfd[1].revents != 0)
-			return false;
-		if (pfd[0].revents & (POLLERR | POLLNVAL)) {
-			log_msg("listening socket failed");
-			return false;
-		}
-		if (pfd[0].revents & POLLIN)
-			return true;
-	}
-}
-
-/* Wait for the next request on a kept connection, or the stop pipe. */
-static bool
-wait_kept(int fd)
-{
-	struct pollfd	 pfd[2];
-
-	for (;;) {
-		if (atomic_load(&stopping))
-			return false;
+			return 0;
 		pfd[0].fd = fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = wake[0];
@@ -143,12 +116,31 @@ wait_kept(int fd)
 		if (poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			return false;
+			log_msg("poll: %s", strerror(errno));
+			return 0;
 		}
 		if (pfd[1].revents != 0)
-			return false;
-		return true;	/* data, EOF or error: FCGX_Accept_r sees */
+			return 0;
+		if (pfd[0].revents != 0)
+			return pfd[0].revents;
 	}
+}
+
+/* Wait for a connection or the stop pipe; true when one is pending. */
+static bool
+wait_connection(void)
+{
+	short	 ev;
+
+	while ((ev = wait_fd(listen_fd)) != 0) {
+		if (ev & (POLLERR | POLLNVAL)) {
+			log_msg("listening socket failed");
+			return false;
+		}
+		if (ev & POLLIN)
+			return true;
+	}
+	return false;
 }
 
 static void *
@@ -169,8 +161,9 @@ worker(void *arg)
 	for (;;) {
 		if (fr.ipcFd >= 0) {
 			/* FCGI_KEEP_CONN: the next request comes on the
-			 * connection kept open, not on the listening socket. */
-			if (!wait_kept(fr.ipcFd))
+			 * connection kept open, not on the listening socket;
+			 * data, EOF or an error there is FCGX_Accept_r's. */
+			if (wait_fd(fr.ipcFd) == 0)
 				break;
 			rc = FCGX_Accept_r(&fr);
 			if (rc == 0) {

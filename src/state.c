@@ -85,6 +85,7 @@ static struct {
 	const volatile uint64_t *gen;		/* genfile mapped, or NULL */
 	uint64_t	 gen_seen;		/* *gen when the list was read */
 	time_t		 stat_at;		/* the last stat(2) of file */
+	time_t		 map_at;		/* the last try to map genfile */
 	bool		 loaded, broken, exists;
 	dev_t		 dev;
 	ino_t		 ino;
@@ -1095,9 +1096,13 @@ deny_sync(void)
 	time_t		 now = time(NULL);
 
 	/* From the second check on: a CGI process, which makes one,
-	 * is better served by one stat(2) than by open and mmap. */
-	if (dl.gen == NULL && dl.loaded)
+	 * is better served by one stat(2) than by open and mmap.  A
+	 * counter that cannot be mapped (a read-only directory) is
+	 * tried again once a second, not on every request. */
+	if (dl.gen == NULL && dl.loaded && dl.map_at != now) {
+		dl.map_at = now;
 		dl.gen = gen_map(dl.genfile);
+	}
 	if (dl.gen != NULL) {
 		g = *dl.gen;
 		if (dl.loaded && g == dl.gen_seen && now == dl.stat_at)
