@@ -103,6 +103,7 @@ user_add(const struct conf *c, int argc, char **argv)
 	if (!new_hash(c, from_stdin, u.hash, sizeof(u.hash)))
 		goto out;
 	u.created = u.changed = (int64_t)time(NULL);
+	u.gen = store_gen_new();
 	if ((e = store_user_put(c->user_db, &u, true)) != AG_OK) {
 		(void)user_fail(c, u.name, e);
 		goto out;
@@ -118,11 +119,23 @@ out:
 	return rc;
 }
 
+/* The new hash for user_passwd, applied under the writers' lock. */
+static enum ag_err
+set_hash(struct user *u, void *arg)
+{
+	const char	*hash = arg;
+
+	(void)snprintf(u->hash, sizeof(u->hash), "%s", hash);
+	u->changed = (int64_t)time(NULL);
+	u->gen = store_gen_new();	/* ends its refresh tokens */
+	return AG_OK;
+}
+
 static int
 user_passwd(const struct conf *c, int argc, char **argv)
 {
 	struct user	 u;
-	char		*pos[1];
+	char		*pos[1], hash[AG_HASH_MAX + 1];
 	bool		 from_stdin = false;
 	int		 npos, rc = CTL_FAIL;
 	enum ag_err	 e;
@@ -135,19 +148,22 @@ user_passwd(const struct conf *c, int argc, char **argv)
 		return ctl_usage();
 	if (!name_ok(pos[0]))
 		return CTL_FAIL;
-	if ((e = store_user_get(c->user_db, pos[0], &u)) != AG_OK)
+	/* Fail early, before asking, when there is no such user. */
+	e = store_user_get(c->user_db, pos[0], &u);
+	OPENSSL_cleanse(&u, sizeof(u));
+	if (e != AG_OK)
 		return user_fail(c, pos[0], e);
-	if (!new_hash(c, from_stdin, u.hash, sizeof(u.hash)))
+	if (!new_hash(c, from_stdin, hash, sizeof(hash)))
 		goto out;
-	u.changed = (int64_t)time(NULL);
-	if ((e = store_user_put(c->user_db, &u, false)) != AG_OK) {
-		(void)user_fail(c, u.name, e);
+	if ((e = store_user_update(c->user_db, pos[0], set_hash, hash)) !=
+	    AG_OK) {
+		(void)user_fail(c, pos[0], e);
 		goto out;
 	}
-	printf("changed the password of user %s\n", u.name);
+	printf("changed the password of user %s\n", pos[0]);
 	rc = CTL_OK;
 out:
-	OPENSSL_cleanse(&u, sizeof(u));
+	OPENSSL_cleanse(hash, sizeof(hash));
 	return rc;
 }
 
@@ -183,39 +199,43 @@ user_del(const struct conf *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* Lock or unlock, applied under the writers' lock. */
+static enum ag_err
+set_lock(struct user *u, void *arg)
+{
+	const bool	*lock = arg;
+
+	if (u->locked == *lock)
+		return AG_EEXIST;	/* nothing to write */
+	u->locked = *lock;
+	u->changed = (int64_t)time(NULL);
+	/* A lock ends the refresh tokens; unlocking does not revive them. */
+	if (*lock)
+		u->gen = store_gen_new();
+	return AG_OK;
+}
+
 static int
 user_lock(const struct conf *c, int argc, char **argv, bool lock)
 {
-	struct user	 u;
 	char		*name;
 	enum ag_err	 e;
-	int		 rc = CTL_FAIL;
 
 	if (!one_name(argc, argv, &name))
 		return ctl_usage();
 	if (!name_ok(name))
 		return CTL_FAIL;
-	if ((e = store_user_get(c->user_db, name, &u)) != AG_OK)
+	e = store_user_update(c->user_db, name, set_lock, &lock);
+	if (e != AG_OK && e != AG_EEXIST)
 		return user_fail(c, name, e);
-	if (u.locked != lock) {
-		u.locked = lock;
-		u.changed = (int64_t)time(NULL);
-		if ((e = store_user_put(c->user_db, &u, false)) != AG_OK) {
-			(void)user_fail(c, name, e);
-			goto out;
-		}
-	}
 	/* Unlock also ends a lockout after failed logins. */
 	if (!lock && (e = state_fail_clear(c, name)) != AG_OK) {
 		ctl_err("user %s: %s: could not clear failure counters: %s",
 		    name, c->state_db, ag_strerror(e));
-		goto out;
+		return CTL_FAIL;
 	}
 	printf("%s user %s\n", lock ? "locked" : "unlocked", name);
-	rc = CTL_OK;
-out:
-	OPENSSL_cleanse(&u, sizeof(u));
-	return rc;
+	return CTL_OK;
 }
 
 /* The scheme of a hash, for show: never the hash itself. */

@@ -38,7 +38,10 @@ revoke_refresh(const struct app *app, const char *tok,
 	*found = false;
 	if (strlen(tok) != AG_REFRESH_LEN)
 		return AG_OK;
-	e = state_refresh_peek(&app->conf, tok, now, &r);
+	/* find, not peek: a token already rotated out still names its
+	 * family, which must end with it (a client logging out while a
+	 * background refresh runs) */
+	e = state_refresh_find(&app->conf, tok, now, &r);
 	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 		return e;
 	if (e != AG_OK)

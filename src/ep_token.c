@@ -373,12 +373,17 @@ scope_grant(const struct app *app, const char *want, const char *allowed,
 }
 
 /*
- * Issue the access token (and the refresh token r describes, when
- * refresh tokens are on) and write the 200 of RFC 6749 5.1.
+ * Issue the access token, then store the state change that goes with it
+ * (stash: state_login_ok for a password, state_refresh_rotate for a
+ * refresh token), and write the 200 of RFC 6749 5.1.  Signing comes
+ * first so that nothing is stored, no refresh token spent, for an
+ * answer that then fails.  r describes the refresh token to make;
+ * oldtok is the one a refresh grant spends (NULL for a password).
  */
 static void
 issue(const struct app *app, const char *sub, const char *scope,
-    const struct client *cl, struct refresh *r, time_t now, struct resp *rs)
+    const struct client *cl, struct refresh *r, const char *oldtok,
+    time_t now, struct resp *rs)
 {
 	char		 tok[AG_TOKEN_MAX + 1], rtok[AG_REFRESH_LEN + 1];
 	char		 body[AG_TOKEN_MAX + AG_SCOPE_MAX + 256];
@@ -386,6 +391,7 @@ issue(const struct app *app, const char *sub, const char *scope,
 	struct jw	 w;
 	const char	*json;
 	size_t		 len;
+	bool		 refresh = app->conf.refresh_token_ttl > 0;
 	enum ag_err	 e;
 
 	rtok[0] = '\0';
@@ -401,14 +407,23 @@ issue(const struct app *app, const char *sub, const char *scope,
 		ep_server_error(rs);
 		goto out;
 	}
-	if (app->conf.refresh_token_ttl > 0) {
-		r->exp = (int64_t)now + app->conf.refresh_token_ttl;
-		if ((e = state_refresh_new(&app->conf, r, rtok)) != AG_OK) {
-			log_msg("token: user \"%s\": cannot store refresh "
-			    "token: %s", sub, ag_strerror(e));
-			ep_unavailable(rs);
-			goto out;
-		}
+	r->exp = (int64_t)now + app->conf.refresh_token_ttl;
+	if (oldtok != NULL)
+		e = state_refresh_rotate(&app->conf, oldtok, now, r, rtok);
+	else
+		e = state_login_ok(&app->conf, sub, refresh ? r : NULL, rtok);
+	if (e == AG_EDENIED || e == AG_ENOENT) {
+		/* lost a race: another use, a revocation, the account */
+		log_msg("token: refresh token of user \"%s\" refused at use: "
+		    "%s", sub, ag_strerror(e));
+		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+		goto out;
+	}
+	if (e != AG_OK) {
+		log_msg("token: user \"%s\": cannot store state: %s", sub,
+		    ag_strerror(e));
+		ep_unavailable(rs);
+		goto out;
 	}
 	jw_init(&w, body, sizeof(body));
 	jw_obj_open(&w, NULL);
@@ -439,51 +454,56 @@ bad_login(struct resp *rs)
 	resp_error(rs, 400, "invalid_grant", BAD_LOGIN);
 }
 
-/* Re-hash a password stored in another scheme or cost; not fatal. */
+/*
+ * Re-hash a password stored in another scheme or cost; not fatal.  Only
+ * the hash is replaced, and only if it is still the one just verified:
+ * an administrator's passwd, lock or del made meanwhile stands.
+ */
 static void
-rehash(const struct app *app, struct user *u, const char *pw, size_t pwlen,
-    time_t now)
+rehash(const struct app *app, const struct user *u, const char *pw,
+    size_t pwlen)
 {
 	char		 hash[AG_HASH_MAX + 1];
-	struct user	 nu;
 	enum ag_err	 e;
 
 	if (!pw_needs_rehash(u->hash, app->conf.password_hash))
 		return;
 	e = pw_hash(app->conf.password_hash, pw, pwlen, hash, sizeof(hash));
-	if (e != AG_OK) {
-		log_msg("token: user \"%s\": re-hash failed: %s", u->name,
-		    ag_strerror(e));
-		return;
-	}
-	nu = *u;
-	memcpy(nu.hash, hash, sizeof(nu.hash));
-	nu.changed = (int64_t)now;
-	if ((e = store_user_put(app->conf.user_db, &nu, false)) != AG_OK)
+	if (e == AG_OK)
+		e = store_user_rehash(app->conf.user_db, u->name, u->hash,
+		    hash);
+	if (e == AG_OK)
+		log_msg("token: user \"%s\": password re-hashed", u->name);
+	else if (e == AG_EDENIED || e == AG_ENOENT)
+		log_msg("token: user \"%s\": not re-hashed: changed by an "
+		    "administrator meanwhile", u->name);
+	else
 		log_msg("token: user \"%s\": cannot store re-hashed "
 		    "password: %s", u->name, ag_strerror(e));
-	else
-		log_msg("token: user \"%s\": password re-hashed", u->name);
 	OPENSSL_cleanse(hash, sizeof(hash));
-	OPENSSL_cleanse(&nu, sizeof(nu));
 }
 
+/*
+ * The password grant.  The attempt is counted before the password is
+ * checked (state_login_begin), under the state lock: however many
+ * requests arrive at once, at most lockout_threshold of them are
+ * checked before the lockout holds.  A success takes the count back
+ * in the transaction that stores the refresh token.
+ */
 static void
 grant_password(const struct app *app, const struct form *f,
     const struct client *cl, struct resp *rs)
 {
 	struct user	 u;
-	struct failinfo	 fi;
 	struct refresh	 r;
 	const char	*name, *pw, *want;
 	char		 scope[AG_SCOPE_MAX + 1];
 	size_t		 pwlen;
 	time_t		 now;
-	bool		 known = false, match, valid;
+	bool		 known = false, match, valid, locked_out = false;
 	enum ag_err	 e;
 
 	memset(&u, 0, sizeof(u));
-	memset(&fi, 0, sizeof(fi));
 	name = form_get(f, "username", NULL);
 	pw = form_get(f, "password", NULL);
 	want = form_get(f, "scope", NULL);
@@ -511,76 +531,65 @@ grant_password(const struct app *app, const struct form *f,
 			ep_unavailable(rs);
 			goto out;
 		}
-		if ((e = state_fail_get(&app->conf, name, &fi)) != AG_OK) {
-			log_msg("token: state_db unreadable: %s",
+		if ((e = state_login_begin(&app->conf, name, now,
+		    &locked_out)) != AG_OK) {
+			log_msg("token: cannot count the attempt: %s",
 			    ag_strerror(e));
 			ep_unavailable(rs);
 			goto out;
 		}
 	}
 	/* Hash even for locked users, so a lock does not answer faster. */
-	if (known)
-		match = pw_verify(u.hash, pw, pwlen);
-	else {
-		pw_dummy(app->conf.password_hash, pw, pwlen);
-		match = false;
-	}
-	if (!known || !match || u.locked || fi.locked_until > (int64_t)now) {
-		if (valid && (e = state_fail_add(&app->conf, name, now,
-		    &fi)) != AG_OK) {
-			log_msg("token: cannot count failure: %s",
-			    ag_strerror(e));
-			ep_unavailable(rs);
-			goto out;
-		}
+	match = pw_check(known ? u.hash : NULL, app->conf.password_hash, pw,
+	    pwlen);
+	if (!known || !match || u.locked || locked_out) {
 		log_msg("token: user \"%s\": login failed (%s)", name,
-		    !known ? "unknown" : !match ? "bad password" :
-		    u.locked ? "locked" : "locked out");
+		    !known ? "unknown" : locked_out ? "locked out" :
+		    u.locked ? "locked" : "bad password");
 		bad_login(rs);
 		goto out;
 	}
-	if (fi.failures > 0 || fi.locked_until != 0) {
-		if ((e = state_fail_clear(&app->conf, name)) != AG_OK) {
-			log_msg("token: cannot clear failures: %s",
-			    ag_strerror(e));
-			ep_unavailable(rs);
-			goto out;
-		}
-	}
-	rehash(app, &u, pw, pwlen, now);
-	if (!scope_grant(app, want, u.scope, scope, sizeof(scope), rs))
+	rehash(app, &u, pw, pwlen);
+	if (!scope_grant(app, want, u.scope, scope, sizeof(scope), rs)) {
+		/* the password was right: the attempt does not count */
+		if (state_fail_clear(&app->conf, name) != AG_OK)
+			log_msg("token: cannot clear failures");
 		goto out;
+	}
 	memset(&r, 0, sizeof(r));
 	memcpy(r.user, u.name, sizeof(r.user));
 	memcpy(r.client_id, cl->id, sizeof(r.client_id));
 	memcpy(r.scope, scope, sizeof(r.scope));
-	issue(app, u.name, scope, cl, &r, now, rs);
+	r.gen = u.gen;
+	issue(app, u.name, scope, cl, &r, NULL, now, rs);
 out:
 	OPENSSL_cleanse(&u, sizeof(u));
 }
 
 /*
- * The refresh grant.  The token is looked at first (peek) and used
+ * The refresh grant.  The token is looked at first (peek) and spent
  * (rotated) only once the request is known to be good, so a mistake in
  * the request, a narrower scope spelt wrong say, does not burn it.  A
- * token peek does not find (unknown, expired, used before) is still
- * handed to state_refresh_use(), which revokes the family of a reused
- * one (RFC 6819 5.2.2.3).
+ * token peek does not find (unknown, expired, used before) still goes
+ * to state_refresh_rotate(), which revokes the family of a reused one
+ * (RFC 6819 5.2.2.3).  The token belongs to the account, not the name:
+ * the user must exist, not be locked, and have the generation the
+ * token was issued under (user passwd, del and lock draw a new one).
  */
 static void
 grant_refresh(const struct app *app, const struct form *f,
     const struct client *cl, struct resp *rs)
 {
-	struct refresh	 r, used;
+	struct refresh	 r;
 	struct user	 u;
 	const char	*tok, *want;
 	char		 narrow[AG_SCOPE_MAX + 1], scope[AG_SCOPE_MAX + 1];
+	char		 rtok[AG_REFRESH_LEN + 1];
 	time_t		 now;
 	enum ag_err	 e;
 
 	memset(&u, 0, sizeof(u));
 	memset(&r, 0, sizeof(r));
-	memset(&used, 0, sizeof(used));
 	tok = form_get(f, "refresh_token", NULL);
 	want = form_get(f, "scope", NULL);
 	if (tok == NULL || tok[0] == '\0') {
@@ -594,16 +603,19 @@ grant_refresh(const struct app *app, const struct form *f,
 	}
 	now = time(NULL);
 	if ((e = state_refresh_peek(&app->conf, tok, now, &r)) == AG_OK) {
-		/* Peek found it; use will decide below. */
+		/* Peek found it; rotate will decide below. */
 	} else if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 		goto unavail;
 	else {
-		e = state_refresh_use(&app->conf, tok, now, &used);
+		/* A reused token revokes its family in rotate. */
+		memset(&r, 0, sizeof(r));
+		e = state_refresh_rotate(&app->conf, tok, now, &r, rtok);
+		OPENSSL_cleanse(rtok, sizeof(rtok));
 		if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 			goto unavail;
 		log_msg("token: refresh token refused: %s",
 		    e == AG_EDENIED ? "reused, family revoked" :
-		    e == AG_OK ? "inconsistent state" : ag_strerror(e));
+		    ag_strerror(e));
 		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
 		goto out;
 	}
@@ -614,24 +626,20 @@ grant_refresh(const struct app *app, const struct form *f,
 	if (strcmp(r.client_id, cl->id) != 0) {
 		log_msg("token: refresh token of client \"%s\" presented by "
 		    "\"%s\": family revoked", r.client_id, cl->id);
-		e = state_refresh_revoke(&app->conf, tok);
-		if (e != AG_OK && e != AG_ENOENT)
-			goto unavail;
-		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
-		goto out;
+		goto revoke;
 	}
 	/*
-	 * An administrator's lock ends refreshing; a lockout (failed
-	 * passwords, possibly someone else's) does not.
+	 * An administrator's lock, passwd or del ends refreshing; a
+	 * lockout (failed passwords, possibly someone else's) does not.
 	 */
 	e = store_user_get(app->conf.user_db, r.user, &u);
 	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 		goto unavail;
-	if (e != AG_OK || u.locked) {
+	if (e != AG_OK || u.locked || u.gen != r.gen) {
 		log_msg("token: refresh for user \"%s\" refused: %s", r.user,
-		    e != AG_OK ? "no such user" : "locked");
-		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
-		goto out;
+		    e != AG_OK ? "no such user" : u.locked ? "locked" :
+		    "password changed or account replaced");
+		goto revoke;
 	}
 	/* Narrow, never widen; and never past the user's scope now. */
 	if (want == NULL || want[0] == '\0')
@@ -644,25 +652,21 @@ grant_refresh(const struct app *app, const struct form *f,
 		ep_server_error(rs);
 		goto out;
 	}
-	/* Rotate.  Losing a race with another use is a reuse. */
-	e = state_refresh_use(&app->conf, tok, now, &used);
-	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
+	/* Rotate; the new refresh token keeps the grant's scope (RFC 6749
+	 * 6).  Losing a race with another use is a reuse. */
+	issue(app, u.name, scope, cl, &r, tok, now, rs);
+	goto out;
+revoke:
+	e = state_refresh_revoke(&app->conf, tok);
+	if (e != AG_OK && e != AG_ENOENT)
 		goto unavail;
-	if (e != AG_OK || strcmp(used.family, r.family) != 0) {
-		log_msg("token: refresh token of user \"%s\" refused at use: "
-		    "%s", r.user, ag_strerror(e));
-		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
-		goto out;
-	}
-	/* The new refresh token keeps the grant's scope (RFC 6749 6). */
-	issue(app, u.name, scope, cl, &used, now, rs);
+	resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
 	goto out;
 unavail:
 	log_msg("token: refresh: storage unavailable: %s", ag_strerror(e));
 	ep_unavailable(rs);
 out:
 	OPENSSL_cleanse(&r, sizeof(r));
-	OPENSSL_cleanse(&used, sizeof(used));
 	OPENSSL_cleanse(&u, sizeof(u));
 }
 

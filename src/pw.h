@@ -46,6 +46,15 @@ bool		 pw_verify(const char *hash, const char *password,
 /* Spend the time pw_verify spends on a hash of spec, for unknown users. */
 void		 pw_dummy(const char *spec, const char *password,
 		    size_t pwlen);
+/*
+ * pw_verify for a login, with its time made the same for every hash
+ * that is not of spec's scheme and cost: a hash NULL (no such user) or
+ * in a refused form costs one pw_dummy; a legacy hash that does not
+ * match is drawn out to what pw_dummy costs.  So neither an unknown
+ * name nor the age of a stored hash shows in how long a refusal takes.
+ */
+bool		 pw_check(const char *hash, const char *spec,
+		    const char *password, size_t pwlen);
 /* True if hash is not in the scheme and cost spec names. */
 bool		 pw_needs_rehash(const char *hash, const char *spec);
 /* True if pw_verify can check hashes of this form; else *why says why

@@ -426,49 +426,82 @@ state_fail_get(const struct conf *c, const char *user, struct failinfo *fi)
 	return st_close(c, dbf, lockfd, false, e);
 }
 
-enum ag_err
-state_fail_add(const struct conf *c, const char *user, time_t now,
-    struct failinfo *fi)
+/*
+ * Count one attempt of user at now with the write lock held; locks the
+ * user when lockout_threshold is reached.  *was_locked: a lockout was
+ * in force before this attempt.
+ */
+static enum ag_err
+fail_count(const struct conf *c, GDBM_FILE dbf, const char *key,
+    time_t now, struct failinfo *cur, bool *was_locked)
 {
-	struct failinfo	 cur;
-	char		 key[KEY_MAX], val[VAL_MAX];
-	GDBM_FILE	 dbf;
+	char		 val[VAL_MAX];
 	int64_t		 dur;
 	long		 t, k;
+	enum ag_err	 e;
+
+	if ((e = fail_read(dbf, key, cur)) != AG_OK)
+		return e;
+	*was_locked = cur->locked_until > (int64_t)now;
+	if (cur->failures < 1000000000L)
+		cur->failures++;
+	cur->last = now;
+	t = c->lockout_threshold;
+	if (t > 0 && cur->failures >= t && cur->failures % t == 0) {
+		/* the k-th lockout in a row lasts 2^(k-1) times as long */
+		dur = c->lockout_seconds;
+		for (k = cur->failures / t; k > 1 && dur < STATE_LOCKOUT_CAP;
+		    k--)
+			dur *= 2;
+		if (dur > STATE_LOCKOUT_CAP)
+			dur = STATE_LOCKOUT_CAP;
+		cur->locked_until = (int64_t)now + dur;
+	}
+	(void)snprintf(val, sizeof(val), "%ld %lld %lld", cur->failures,
+	    (long long)cur->last, (long long)cur->locked_until);
+	return put_str(c, dbf, key, val);
+}
+
+/* state_fail_add and state_login_begin. */
+static enum ag_err
+fail_add(const struct conf *c, const char *user, time_t now,
+    struct failinfo *fi, bool *was_locked)
+{
+	struct failinfo	 cur;
+	char		 key[KEY_MAX];
+	GDBM_FILE	 dbf;
 	int		 lockfd;
 	enum ag_err	 e;
 
+	*was_locked = false;
 	if (fi != NULL)
 		memset(fi, 0, sizeof(*fi));
 	if ((e = fail_key(user, key, sizeof(key))) != AG_OK)
 		return e;
 	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
 		return e;
-	if ((e = fail_read(dbf, key, &cur)) != AG_OK)
-		goto out;
-	if (cur.failures < 1000000000L)
-		cur.failures++;
-	cur.last = now;
-	t = c->lockout_threshold;
-	if (t > 0 && cur.failures >= t && cur.failures % t == 0) {
-		/* the k-th lockout in a row lasts 2^(k-1) times as long */
-		dur = c->lockout_seconds;
-		for (k = cur.failures / t; k > 1 && dur < STATE_LOCKOUT_CAP;
-		    k--)
-			dur *= 2;
-		if (dur > STATE_LOCKOUT_CAP)
-			dur = STATE_LOCKOUT_CAP;
-		cur.locked_until = (int64_t)now + dur;
-	}
-	(void)snprintf(val, sizeof(val), "%ld %lld %lld", cur.failures,
-	    (long long)cur.last, (long long)cur.locked_until);
-	if ((e = put_str(c, dbf, key, val)) == AG_OK && fi != NULL)
+	e = fail_count(c, dbf, key, now, &cur, was_locked);
+	if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK)
+		return e;
+	if (fi != NULL)
 		*fi = cur;
-out:
-	e = st_close(c, dbf, lockfd, true, e);
-	if (e != AG_OK && fi != NULL)
-		memset(fi, 0, sizeof(*fi));
-	return e;
+	return AG_OK;
+}
+
+enum ag_err
+state_fail_add(const struct conf *c, const char *user, time_t now,
+    struct failinfo *fi)
+{
+	bool	 was_locked;
+
+	return fail_add(c, user, now, fi, &was_locked);
+}
+
+enum ag_err
+state_login_begin(const struct conf *c, const char *user, time_t now,
+    bool *locked_out)
+{
+	return fail_add(c, user, now, NULL, locked_out);
 }
 
 enum ag_err
@@ -525,33 +558,40 @@ field_ok(const char *s, size_t max)
 	return len <= max && strpbrk(s, "\t\n") == NULL;
 }
 
-/* Split "user\tclient\tscope\tfamily\texp\tused". */
+/*
+ * Split "user\tclient\tscope\tfamily\texp\tused\tgen".  A record
+ * written before account generations has no gen: 0, which matches a
+ * user record without one.
+ */
 static enum ag_err
 rt_parse(char *val, struct refresh *r, bool *used)
 {
-	char		*f[6], *p = val;
-	int64_t		 n[2];
-	size_t		 i;
+	char		*f[7], *p = val;
+	int64_t		 n[3] = { 0, 0, 0 };
+	size_t		 nf;
 
 	memset(r, 0, sizeof(*r));
-	for (i = 0; i < 6; i++) {
-		f[i] = p;
-		if (i < 5) {
-			if ((p = strchr(p, '\t')) == NULL)
-				return AG_EUNAVAIL;
-			*p++ = '\0';
+	for (nf = 0; nf < 7; nf++) {
+		f[nf] = p;
+		if ((p = strchr(p, '\t')) == NULL) {
+			nf++;
+			break;
 		}
+		*p++ = '\0';
 	}
+	if ((nf != 6 && nf != 7) || p != NULL)
+		return AG_EUNAVAIL;
 	if (strlen(f[0]) > AG_NAME_MAX || strlen(f[1]) > AG_NAME_MAX ||
 	    strlen(f[2]) > AG_SCOPE_MAX || strlen(f[3]) > AG_REFRESH_LEN ||
 	    !parse_nums(f[4], &n[0], 1) || !parse_nums(f[5], &n[1], 1) ||
-	    n[1] > 1)
+	    n[1] > 1 || (nf == 7 && !parse_nums(f[6], &n[2], 1)))
 		return AG_EUNAVAIL;
 	memcpy(r->user, f[0], strlen(f[0]) + 1);
 	memcpy(r->client_id, f[1], strlen(f[1]) + 1);
 	memcpy(r->scope, f[2], strlen(f[2]) + 1);
 	memcpy(r->family, f[3], strlen(f[3]) + 1);
 	r->exp = n[0];
+	r->gen = n[2];
 	*used = n[1] == 1;
 	return AG_OK;
 }
@@ -561,9 +601,9 @@ rt_format(const struct refresh *r, bool used, char *val, size_t valsz)
 {
 	int	 n;
 
-	n = snprintf(val, valsz, "%s\t%s\t%s\t%s\t%lld\t%d", r->user,
+	n = snprintf(val, valsz, "%s\t%s\t%s\t%s\t%lld\t%d\t%lld", r->user,
 	    r->client_id, r->scope, r->family, (long long)r->exp,
-	    used ? 1 : 0);
+	    used ? 1 : 0, (long long)r->gen);
 	if (n < 0 || (size_t)n >= valsz)
 		return AG_ETOOBIG;
 	return AG_OK;
@@ -671,45 +711,39 @@ maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
 	return AG_OK;
 }
 
-enum ag_err
-state_refresh_new(const struct conf *c, struct refresh *r,
-    char tok[AG_REFRESH_LEN + 1])
+/*
+ * Make a new refresh token for r into tok and store it through dbf,
+ * with the write lock held (r->family "" starts a family).
+ */
+static enum ag_err
+rt_store_new(const struct conf *c, GDBM_FILE dbf, struct refresh *r,
+    time_t now, char tok[AG_REFRESH_LEN + 1])
 {
 	unsigned char	 raw[32];
 	char		 key[KEY_MAX], fam[FAMILY_LEN + 1], val[VAL_MAX];
-	GDBM_FILE	 dbf;
-	time_t		 now = time(NULL);
 	datum		 k, v;
-	int		 lockfd, rc;
+	int		 rc;
 	enum ag_err	 e;
 
 	tok[0] = '\0';
 	if (!field_ok(r->user, AG_NAME_MAX) || r->user[0] == '\0' ||
 	    !field_ok(r->client_id, AG_NAME_MAX) ||
 	    !field_ok(r->scope, AG_SCOPE_MAX) ||
-	    !field_ok(r->family, AG_REFRESH_LEN))
+	    !field_ok(r->family, AG_REFRESH_LEN) || r->gen < 0)
 		return AG_EINVAL;
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return AG_EUNAVAIL;
-	if (b64_encode(raw, sizeof(raw), tok, AG_REFRESH_LEN + 1) !=
-	    AG_REFRESH_LEN) {
-		OPENSSL_cleanse(raw, sizeof(raw));
-		tok[0] = '\0';
-		return AG_EINVAL;
-	}
+	e = b64_encode(raw, sizeof(raw), tok, AG_REFRESH_LEN + 1) ==
+	    AG_REFRESH_LEN && rt_key(tok, key, sizeof(key), fam, sizeof(fam)) ?
+	    AG_OK : AG_EINVAL;
 	OPENSSL_cleanse(raw, sizeof(raw));
-	if (!rt_key(tok, key, sizeof(key), fam, sizeof(fam))) {
-		OPENSSL_cleanse(tok, AG_REFRESH_LEN + 1);
-		tok[0] = '\0';
-		return AG_EINVAL;
-	}
+	if (e != AG_OK)
+		goto fail;
 	if (r->family[0] == '\0')
 		memcpy(r->family, fam, sizeof(fam));
 	if (r->exp == 0)
 		r->exp = (int64_t)now + c->refresh_token_ttl;
 	if ((e = rt_format(r, false, val, sizeof(val))) != AG_OK)
-		goto fail;
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
 		goto fail;
 	k.dptr = key;
 	k.dsize = (int)strlen(key);
@@ -719,16 +753,63 @@ state_refresh_new(const struct conf *c, struct refresh *r,
 		log_msg("state_db %s: store: %s", c->state_db,
 		    rc == 1 ? "token exists" : gdbm_db_strerror(dbf));
 		e = AG_EUNAVAIL;
-	}
-	if (e == AG_OK)
-		e = maybe_purge(c, dbf, now);
-	if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK)
 		goto fail;
-	return AG_OK;
+	}
+	return maybe_purge(c, dbf, now);
 fail:
 	OPENSSL_cleanse(tok, AG_REFRESH_LEN + 1);
 	tok[0] = '\0';
 	return e;
+}
+
+/* Close after storing a token: on failure the token is no more. */
+static enum ag_err
+rt_close(const struct conf *c, GDBM_FILE dbf, int lockfd, enum ag_err e,
+    char tok[AG_REFRESH_LEN + 1])
+{
+	if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK) {
+		OPENSSL_cleanse(tok, AG_REFRESH_LEN + 1);
+		tok[0] = '\0';
+	}
+	return e;
+}
+
+enum ag_err
+state_refresh_new(const struct conf *c, struct refresh *r,
+    char tok[AG_REFRESH_LEN + 1])
+{
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	enum ag_err	 e;
+
+	tok[0] = '\0';
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		return e;
+	e = rt_store_new(c, dbf, r, time(NULL), tok);
+	return rt_close(c, dbf, lockfd, e, tok);
+}
+
+enum ag_err
+state_login_ok(const struct conf *c, const char *user, struct refresh *r,
+    char tok[AG_REFRESH_LEN + 1])
+{
+	char		 key[KEY_MAX];
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	enum ag_err	 e;
+
+	if (tok != NULL)
+		tok[0] = '\0';
+	if ((e = fail_key(user, key, sizeof(key))) != AG_OK)
+		return e;
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		return e;
+	e = del_key(c, dbf, key);
+	if (e == AG_OK && r != NULL)
+		e = rt_store_new(c, dbf, r, time(NULL), tok);
+	if (r == NULL)
+		return st_close(c, dbf, lockfd, true, e);
+	return rt_close(c, dbf, lockfd, e, tok);
 }
 
 /* Look tok up under the open lock; see state_refresh_use for codes. */
@@ -791,30 +872,101 @@ state_refresh_use(const struct conf *c, const char *tok, time_t now,
 	return e;
 }
 
-enum ag_err
-state_refresh_peek(const struct conf *c, const char *tok, time_t now,
-    struct refresh *r)
+/* peek and find: a shared-locked look-up. */
+static enum ag_err
+rt_peek(const struct conf *c, const char *tok, time_t now,
+    struct refresh *r, bool *used)
 {
 	struct refresh	 cur;
 	char		 key[KEY_MAX];
 	GDBM_FILE	 dbf;
 	int		 lockfd;
-	bool		 used;
 	enum ag_err	 e;
 
 	memset(r, 0, sizeof(*r));
+	*used = false;
 	if ((e = st_open(c, false, &lockfd, &dbf)) != AG_OK)
 		return e;
 	if (dbf == NULL)
 		e = AG_ENOENT;
 	else
-		e = rt_lookup(dbf, tok, now, key, sizeof(key), &cur, &used);
-	if (e == AG_OK && used)
-		e = AG_EDENIED;
+		e = rt_lookup(dbf, tok, now, key, sizeof(key), &cur, used);
 	e = st_close(c, dbf, lockfd, false, e);
 	if (e == AG_OK)
 		*r = cur;
 	return e;
+}
+
+enum ag_err
+state_refresh_peek(const struct conf *c, const char *tok, time_t now,
+    struct refresh *r)
+{
+	bool		 used;
+	enum ag_err	 e;
+
+	if ((e = rt_peek(c, tok, now, r, &used)) == AG_OK && used) {
+		memset(r, 0, sizeof(*r));
+		e = AG_EDENIED;
+	}
+	return e;
+}
+
+enum ag_err
+state_refresh_find(const struct conf *c, const char *tok, time_t now,
+    struct refresh *r)
+{
+	bool	 used;
+
+	return rt_peek(c, tok, now, r, &used);
+}
+
+/*
+ * One transaction: the replacement is stored first and the old token
+ * marked used after, so a failure at either step leaves the old one
+ * usable and the new one never handed out (a replacement stored whose
+ * old token could not be marked is deleted again; if even that fails,
+ * it is a token nobody holds, purged when it expires).
+ */
+enum ag_err
+state_refresh_rotate(const struct conf *c, const char *oldtok, time_t now,
+    struct refresh *nr, char tok[AG_REFRESH_LEN + 1])
+{
+	struct refresh	 cur;
+	char		 key[KEY_MAX], nkey[KEY_MAX], fam[FAMILY_LEN + 1];
+	char		 val[VAL_MAX];
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	bool		 used;
+	enum ag_err	 e;
+
+	tok[0] = '\0';
+	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		return e;
+	e = rt_lookup(dbf, oldtok, now, key, sizeof(key), &cur, &used);
+	if (e == AG_OK && used) {
+		/* A replayed token: someone holds a copy.  Kill the family
+		 * so neither the thief nor the owner can go on. */
+		e = family_revoke(c, dbf, cur.family,
+		    (int64_t)now + c->refresh_token_ttl);
+		if (e == AG_OK)
+			log_msg("refresh token reused: family %.8s revoked, "
+			    "user \"%s\"", cur.family, cur.user);
+		/* the revocation must be stored even though the answer
+		 * is "no" */
+		if ((e = st_close(c, dbf, lockfd, true, e)) == AG_OK)
+			e = AG_EDENIED;
+		return e;
+	}
+	if (e == AG_OK && (strcmp(cur.family, nr->family) != 0 ||
+	    strcmp(cur.user, nr->user) != 0 || cur.gen != nr->gen))
+		e = AG_ENOENT;	/* not the grant the caller checked */
+	if (e == AG_OK)
+		e = rt_store_new(c, dbf, nr, now, tok);
+	if (e == AG_OK && (e = rt_format(&cur, true, val, sizeof(val))) ==
+	    AG_OK && (e = put_str(c, dbf, key, val)) != AG_OK &&
+	    rt_key(tok, nkey, sizeof(nkey), fam, sizeof(fam)))
+		(void)del_key(c, dbf, nkey);
+	return rt_close(c, dbf, lockfd, e, tok);
 }
 
 enum ag_err

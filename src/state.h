@@ -35,6 +35,7 @@ struct refresh {
 	char		 scope[AG_SCOPE_MAX + 1];
 	char		 family[AG_REFRESH_LEN + 1];
 	int64_t		 exp;
+	int64_t		 gen;		/* the account's (struct user) */
 };
 
 enum ag_err	 state_init(const struct conf *c);
@@ -46,6 +47,23 @@ enum ag_err	 state_fail_get(const struct conf *c, const char *user,
  * reached.  fi (may be NULL) receives the new counters. */
 enum ag_err	 state_fail_add(const struct conf *c, const char *user,
 		    time_t now, struct failinfo *fi);
+/*
+ * Before a password of user is checked: count the attempt now, under
+ * the lock, so that however many arrive at once, at most
+ * lockout_threshold are checked before the lockout holds.
+ * *locked_out: a lockout was in force before this attempt (its
+ * password must not be accepted).  A success undoes the count
+ * (state_login_ok).
+ */
+enum ag_err	 state_login_begin(const struct conf *c, const char *user,
+		    time_t now, bool *locked_out);
+/*
+ * A password login of user succeeded: forget its failures and, when r
+ * is not NULL, store a new refresh token for r into tok, in one
+ * transaction.
+ */
+enum ag_err	 state_login_ok(const struct conf *c, const char *user,
+		    struct refresh *r, char tok[AG_REFRESH_LEN + 1]);
 /* Forget the failures of user (successful login, or unlock). */
 enum ag_err	 state_fail_clear(const struct conf *c, const char *user);
 
@@ -60,9 +78,23 @@ enum ag_err	 state_refresh_new(const struct conf *c, struct refresh *r,
  */
 enum ag_err	 state_refresh_use(const struct conf *c, const char *tok,
 		    time_t now, struct refresh *r);
-/* Look up without using (introspection). */
+/* Look up without using (introspection): AG_EDENIED once used. */
 enum ag_err	 state_refresh_peek(const struct conf *c, const char *tok,
 		    time_t now, struct refresh *r);
+/* The same, but a token rotated out is found too (revocation: it
+ * takes its family with it). */
+enum ag_err	 state_refresh_find(const struct conf *c, const char *tok,
+		    time_t now, struct refresh *r);
+/*
+ * Rotate: spend oldtok and store its replacement for nr (the grant the
+ * caller checked: same family, user and gen as oldtok's, new scope and
+ * exp), in one transaction: both or neither.  A token used before
+ * revokes its family: AG_EDENIED; unknown, expired, revoked or not
+ * nr's grant: AG_ENOENT or AG_EDENIED.
+ */
+enum ag_err	 state_refresh_rotate(const struct conf *c,
+		    const char *oldtok, time_t now, struct refresh *nr,
+		    char tok[AG_REFRESH_LEN + 1]);
 /* Revoke the family of tok; AG_ENOENT if unknown. */
 enum ag_err	 state_refresh_revoke(const struct conf *c, const char *tok);
 

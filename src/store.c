@@ -37,6 +37,8 @@
 #include <unistd.h>
 
 #include <gdbm.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "log.h"
 #include "store.h"
@@ -44,18 +46,14 @@
 
 #define CLIENT_PREFIX		"client:"
 #define CLIENT_PREFIX_LEN	7
-#define LOCK_WAIT_MS		10000	/* writers wait at most 10 s */
+#define LOCK_WAIT_MS		10000	/* wait at most 10 s for a lock */
+#define LOCK_NAP_MIN_NS		20000L	/* first nap polling a flock */
+#define LOCK_NAP_MAX_NS		2000000L	/* longest, doubling up to it */
 #define REC_FIELDS_TAG		"ag1"
+#define STORE_GEN_MIN		100000000000000000LL	/* 18 digits */
+#define STORE_GEN_MAX		999999999999999999LL
 
 static pthread_mutex_t	 rd_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	GDBM_FILE	 dbf;
-	char		 path[PATH_MAX];
-	dev_t		 dev;
-	ino_t		 ino;
-	off_t		 size;
-	struct timespec	 mtim;
-} rd;
 /* the db last said to be missing or damaged: said once */
 static char		 rd_logged[PATH_MAX];
 
@@ -113,7 +111,7 @@ struct rec {
 	size_t		 hashlen, grplen, extlen;
 	bool		 ours;		/* ext starts with "ag1" */
 	bool		 locked, public_client;
-	int64_t		 created, changed;
+	int64_t		 created, changed, gen;
 };
 
 /* Split and check a stored value (untrusted bytes). */
@@ -179,6 +177,8 @@ rec_parse(const char *val, size_t len, struct rec *r)
 			r->created = v;
 		else if (klen == 7 && memcmp(tok, "changed", 7) == 0)
 			r->changed = v;
+		else if (klen == 3 && memcmp(tok, "gen", 3) == 0)
+			r->gen = v;
 		/* else: a key from a later version, ignored */
 	}
 check:
@@ -283,6 +283,7 @@ store_user_decode(const char *val, size_t len, struct user *u)
 	nu.locked = r.locked;
 	nu.created = r.created;
 	nu.changed = r.changed;
+	nu.gen = r.gen;
 	/* name is the key's business: keep the caller's */
 	memcpy(nu.name, u->name, sizeof(nu.name));
 	*u = nu;
@@ -300,13 +301,15 @@ store_user_encode(const struct user *u, char *out, size_t outsz,
 	if (outsz > 0)
 		out[0] = '\0';
 	*outlen = 0;
-	if (!hash_ok(u->hash) || u->created < 0 || u->changed < 0)
+	if (!hash_ok(u->hash) || u->created < 0 || u->changed < 0 ||
+	    u->gen < 0 || u->gen > STORE_GEN_MAX)
 		return AG_EINVAL;
 	if ((e = scope_to_grp(u->scope, grp, sizeof(grp))) != AG_OK)
 		return e;
 	n = snprintf(out, outsz, "%s:%s:" REC_FIELDS_TAG
-	    " locked=%d created=%lld changed=%lld", u->hash, grp,
-	    u->locked ? 1 : 0, (long long)u->created, (long long)u->changed);
+	    " locked=%d created=%lld changed=%lld gen=%lld", u->hash, grp,
+	    u->locked ? 1 : 0, (long long)u->created, (long long)u->changed,
+	    (long long)u->gen);
 	if (n < 0 || (size_t)n >= outsz) {
 		if (outsz > 0)
 			out[0] = '\0';
@@ -359,71 +362,90 @@ client_encode(const struct client *cl, char *out, size_t outsz,
 	return AG_OK;
 }
 
-/* With rd_mtx held. */
-static void
-rd_drop(void)
-{
-	if (rd.dbf != NULL)
-		(void)gdbm_close(rd.dbf);
-	rd.dbf = NULL;
-	rd.path[0] = '\0';
-}
-
 static void
 rd_complain(const char *db, const char *why)
 {
-	if (strcmp(rd_logged, db) == 0)
+	bool	 said;
+
+	if (pthread_mutex_lock(&rd_mtx) != 0)
 		return;
-	log_msg("user_db %s: %s", db, why);
-	(void)snprintf(rd_logged, sizeof(rd_logged), "%s", db);
+	said = strcmp(rd_logged, db) == 0;
+	if (!said)
+		(void)snprintf(rd_logged, sizeof(rd_logged), "%s", db);
+	(void)pthread_mutex_unlock(&rd_mtx);
+	if (!said)
+		log_msg("user_db %s: %s", db, why);
 }
 
-/* With rd_mtx held: make rd.dbf a current read handle on db. */
-static enum ag_err
-rd_open(const char *db)
+static void
+rd_recovered(const char *db)
 {
-	struct stat	 st;
+	if (pthread_mutex_lock(&rd_mtx) != 0)
+		return;
+	if (strcmp(rd_logged, db) == 0)
+		rd_logged[0] = '\0';
+	(void)pthread_mutex_unlock(&rd_mtx);
+}
+
+/*
+ * flock(2) fd, shared or exclusive, waiting at most LOCK_WAIT_MS.
+ * flock cannot time out, so it is polled with naps from LOCK_NAP_MIN_NS
+ * doubling to LOCK_NAP_MAX_NS: a lock held for a record's write (tens
+ * of microseconds) costs a waiter about that much.
+ */
+static bool
+flock_wait(int fd, int how)
+{
+	struct timespec	 nap = { 0, LOCK_NAP_MIN_NS };
+	long long	 waited = 0;
+
+	while (flock(fd, how | LOCK_NB) == -1) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) ||
+		    waited >= LOCK_WAIT_MS * 1000000LL)
+			return false;
+		(void)nanosleep(&nap, NULL);
+		waited += nap.tv_nsec;
+		if ((nap.tv_nsec *= 2) > LOCK_NAP_MAX_NS)
+			nap.tv_nsec = LOCK_NAP_MAX_NS;
+	}
+	return true;
+}
+
+/*
+ * Open db to read under a shared flock on the file itself, the lock
+ * GDBM's own readers and writers (htdbm, Apache's mod_authn_dbm) take:
+ * no writer changes the file until db_close().  A fresh handle for each
+ * lookup, because a GDBM handle caches the header, directory and
+ * buckets, and nothing tells a handle kept open that a writer changed
+ * them in place (the file's mtime is too coarse to tell two writes
+ * apart).  Opening costs a read of the header and the directory from
+ * the page cache (see bench/: tens of microseconds at a million users),
+ * little beside a password hash.
+ */
+static enum ag_err
+rd_open(const char *db, GDBM_FILE *dbfp)
+{
 	GDBM_FILE	 dbf;
 	int		 fd;
 
-	if (stat(db, &st) == -1) {
-		rd_complain(db, strerror(errno));
-		rd_drop();
-		return AG_EUNAVAIL;
-	}
-	if (rd.dbf != NULL && strcmp(rd.path, db) == 0 &&
-	    st.st_dev == rd.dev && st.st_ino == rd.ino &&
-	    st.st_size == rd.size && st.st_mtim.tv_sec == rd.mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == rd.mtim.tv_nsec)
-		return AG_OK;
-	rd_drop();
-	if (strlen(db) >= sizeof(rd.path))
-		return AG_EUNAVAIL;
-	/* fstat of the very file opened: a rename in between is seen
-	 * at the next call */
+	*dbfp = NULL;
 	if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1) {
 		rd_complain(db, strerror(errno));
 		return AG_EUNAVAIL;
 	}
-	if (fstat(fd, &st) == -1) {
-		rd_complain(db, strerror(errno));
+	if (!flock_wait(fd, LOCK_SH)) {
+		rd_complain(db, errno == EWOULDBLOCK ?
+		    "still locked by a writer after 10 s" : strerror(errno));
 		(void)close(fd);
 		return AG_EUNAVAIL;
 	}
 	dbf = gdbm_fd_open(fd, db, 0, GDBM_READER | GDBM_NOLOCK |
-	    GDBM_CLOERROR | GDBM_XVERIFY, NULL);
+	    GDBM_NOMMAP | GDBM_CLOERROR | GDBM_XVERIFY, NULL);
 	if (dbf == NULL) {
 		rd_complain(db, gdbm_strerror(gdbm_errno));
 		return AG_EUNAVAIL;
 	}
-	rd.dbf = dbf;
-	memcpy(rd.path, db, strlen(db) + 1);
-	rd.dev = st.st_dev;
-	rd.ino = st.st_ino;
-	rd.size = st.st_size;
-	rd.mtim = st.st_mtim;
-	if (strcmp(rd_logged, db) == 0)
-		rd_logged[0] = '\0';
+	*dbfp = dbf;
 	return AG_OK;
 }
 
@@ -432,30 +454,26 @@ static enum ag_err
 rd_fetch(const char *db, const char *key, size_t keylen, char *buf,
     size_t bufsz, size_t *len)
 {
+	GDBM_FILE	 dbf;
 	datum		 k, v;
 	enum ag_err	 e;
 
 	*len = 0;
 	if (keylen > INT_MAX)
 		return AG_EINVAL;
-	if (pthread_mutex_lock(&rd_mtx) != 0)
-		return AG_EUNAVAIL;
-	if ((e = rd_open(db)) != AG_OK)
-		goto out;
+	if ((e = rd_open(db, &dbf)) != AG_OK)
+		return e;
 	k.dptr = (char *)key;
 	k.dsize = (int)keylen;
-	v = gdbm_fetch(rd.dbf, k);
+	v = gdbm_fetch(dbf, k);
 	if (v.dptr == NULL) {
-		if (gdbm_last_errno(rd.dbf) == GDBM_ITEM_NOT_FOUND)
+		if (gdbm_last_errno(dbf) == GDBM_ITEM_NOT_FOUND)
 			e = AG_ENOENT;
 		else {
-			rd_complain(db, gdbm_db_strerror(rd.dbf));
-			rd_drop();
+			rd_complain(db, gdbm_db_strerror(dbf));
 			e = AG_EUNAVAIL;
 		}
-		goto out;
-	}
-	if (v.dsize < 0 || (size_t)v.dsize > bufsz) {
+	} else if (v.dsize < 0 || (size_t)v.dsize > bufsz) {
 		rd_complain(db, "record over the size limit");
 		e = AG_EUNAVAIL;
 	} else {
@@ -463,27 +481,29 @@ rd_fetch(const char *db, const char *key, size_t keylen, char *buf,
 		*len = (size_t)v.dsize;
 	}
 	free(v.dptr);
-out:
-	(void)pthread_mutex_unlock(&rd_mtx);
+	(void)gdbm_close(dbf);		/* releases the flock */
+	if (e != AG_EUNAVAIL)
+		rd_recovered(db);
 	return e;
 }
 
 void
 store_close(void)
 {
-	if (pthread_mutex_lock(&rd_mtx) != 0)
-		return;
-	rd_drop();
-	(void)pthread_mutex_unlock(&rd_mtx);
+	/* No handle is kept between lookups any more. */
 }
 
-/* Exclusive lock on "<db>.lock", waiting at most LOCK_WAIT_MS. */
+/*
+ * Exclusive lock on "<db>.lock", waiting at most LOCK_WAIT_MS: it makes
+ * authgate's writers (authgatectl, re-hash at login) take turns for the
+ * whole of a read-modify-write, which GDBM's own lock on the file could
+ * not do without also keeping every reader out for as long.
+ */
 static enum ag_err
 wlock(const char *db, int *fdp)
 {
 	char		 path[PATH_MAX];
-	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
-	int		 fd, n, waited = 0;
+	int		 fd, n;
 
 	*fdp = -1;
 	n = snprintf(path, sizeof(path), "%s.lock", db);
@@ -494,20 +514,11 @@ wlock(const char *db, int *fdp)
 		log_msg("%s: %s", path, strerror(errno));
 		return AG_EUNAVAIL;
 	}
-	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			log_msg("%s: flock: %s", path, strerror(errno));
-			(void)close(fd);
-			return AG_EUNAVAIL;
-		}
-		if (waited >= LOCK_WAIT_MS) {
-			log_msg("%s: still locked after %d s", path,
-			    LOCK_WAIT_MS / 1000);
-			(void)close(fd);
-			return AG_EUNAVAIL;
-		}
-		(void)nanosleep(&ts, NULL);
-		waited += 10;
+	if (!flock_wait(fd, LOCK_EX)) {
+		log_msg("%s: %s", path, errno == EWOULDBLOCK ?
+		    "still locked after 10 s" : strerror(errno));
+		(void)close(fd);
+		return AG_EUNAVAIL;
 	}
 	*fdp = fd;
 	return AG_OK;
@@ -551,7 +562,8 @@ typedef enum ag_err (*edit_fn)(GDBM_FILE, void *);
 /*
  * Copy db into a new file, let fn edit the copy, and rename it into
  * place, all under the writers' lock.  A missing db counts as empty.
- * On any error the database is left as it was.
+ * On any error the database is left as it was.  Only for making the
+ * file and for bulk import: it costs a pass over every record.
  */
 static enum ag_err
 db_rewrite(const char *db, edit_fn fn, void *arg)
@@ -568,8 +580,17 @@ db_rewrite(const char *db, edit_fn fn, void *arg)
 		return e;
 	e = AG_EUNAVAIL;
 	if (stat(db, &st) == 0) {
-		old = gdbm_open(db, 0, GDBM_READER | GDBM_NOLOCK |
-		    GDBM_CLOEXEC, 0, NULL);
+		/* Shared-locked like any reader: a foreign writer (htdbm)
+		 * cannot change what is being copied. */
+		if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    !flock_wait(fd, LOCK_SH)) {
+			log_msg("%s: %s", db, strerror(errno));
+			if (fd != -1)
+				(void)close(fd);
+			goto out;
+		}
+		old = gdbm_fd_open(fd, db, 0, GDBM_READER | GDBM_NOLOCK |
+		    GDBM_CLOERROR, NULL);
 		if (old == NULL) {
 			log_msg("%s: %s", db, gdbm_strerror(gdbm_errno));
 			goto out;
@@ -667,6 +688,67 @@ store_init(const char *db)
 	return db_rewrite(db, NULL, NULL);
 }
 
+/*
+ * Change db in place: fn reads, modifies and writes the records it
+ * needs through a writer's handle, under the writers' lock and an
+ * exclusive flock on the file.  Readers hold a shared flock only for
+ * one lookup, so the wait for them is short; Apache's readers, which
+ * do not wait for a lock, fail for as long as a record's write holds
+ * it, as they do while htdbm writes.  The flock is released before
+ * gdbm_close(): GDBM writes through (each gdbm_store() or
+ * gdbm_delete() ends by writing its buckets, directory and header), so
+ * every change is in the page cache before readers come back, and all
+ * gdbm_close() adds is the fsync(2), which need not keep them out.  A
+ * file in GDBM's numsync format bumps its header at sync: that sync
+ * is done under the lock.  A missing db is made first (store_init).
+ */
+static enum ag_err
+db_update(const char *db, edit_fn fn, void *arg)
+{
+	GDBM_FILE	 dbf;
+	int		 lockfd, fd, fmt = 0;
+	enum ag_err	 e;
+
+	if ((e = store_init(db)) != AG_OK)
+		return e;
+	if ((e = wlock(db, &lockfd)) != AG_OK)
+		return e;
+	if ((fd = open(db, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    !flock_wait(fd, LOCK_EX)) {
+		log_msg("user_db %s: %s", db, errno == EWOULDBLOCK ?
+		    "still locked by a reader after 10 s" : strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		wunlock(lockfd);
+		return AG_EUNAVAIL;
+	}
+	dbf = gdbm_fd_open(fd, db, 0, GDBM_WRITER | GDBM_NOLOCK |
+	    GDBM_NOMMAP | GDBM_CLOERROR, NULL);
+	if (dbf == NULL) {
+		log_msg("user_db %s: %s", db, gdbm_strerror(gdbm_errno));
+		wunlock(lockfd);
+		return AG_EUNAVAIL;
+	}
+	e = fn(dbf, arg);
+	if (gdbm_setopt(dbf, GDBM_GETDBFORMAT, &fmt, sizeof(fmt)) != 0 ||
+	    fmt != 0) {
+		if (gdbm_sync(dbf) != 0 && e == AG_OK) {
+			log_msg("user_db %s: sync: %s", db,
+			    gdbm_db_strerror(dbf));
+			e = AG_EUNAVAIL;
+		}
+	}
+	(void)flock(fd, LOCK_UN);
+	wunlock(lockfd);
+	if (gdbm_close(dbf) != 0 && e == AG_OK) {
+		log_msg("user_db %s: close: %s", db,
+		    gdbm_strerror(gdbm_errno));
+		e = AG_EUNAVAIL;
+	}
+	return e;
+}
+
+
 static enum ag_err
 put_rec(GDBM_FILE nw, const char *key, const char *val, size_t vallen,
     bool must_be_new)
@@ -741,7 +823,13 @@ put_users(GDBM_FILE nw, void *arg)
 			memcpy(u.scope, cur.scope, sizeof(u.scope));
 			u.locked = cur.locked;
 			u.created = cur.created;
+			/* a new password ends the account's refresh tokens */
+			u.gen = strcmp(u.hash, cur.hash) == 0 ? cur.gen :
+			    store_gen_new();
 		}
+		if (u.gen == 0)
+			u.gen = have && cur.gen != 0 ? cur.gen :
+			    store_gen_new();
 		if (u.created == 0)
 			u.created = have && cur.created != 0 ? cur.created :
 			    pa->now;
@@ -764,7 +852,7 @@ store_user_put(const char *db, const struct user *u, bool must_be_new)
 
 	if (!store_name_ok(u->name))
 		return AG_EINVAL;
-	return db_rewrite(db, put_users, &pa);
+	return db_update(db, put_users, &pa);
 }
 
 enum ag_err
@@ -829,7 +917,137 @@ store_user_del(const char *db, const char *name)
 {
 	if (!store_name_ok(name))
 		return AG_ENOENT;
-	return db_rewrite(db, del_key, (void *)name);
+	return db_update(db, del_key, (void *)name);
+}
+
+int64_t
+store_gen_new(void)
+{
+	uint64_t	 r = 0;
+
+	/* Without randomness, time and pid still tell accounts apart. */
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		r = (uint64_t)time(NULL) * 1000003u + (uint64_t)getpid();
+	return STORE_GEN_MIN +
+	    (int64_t)(r % (uint64_t)(STORE_GEN_MAX - STORE_GEN_MIN + 1));
+}
+
+/* Fetch key through a writer's handle; AG_ENOENT when absent. */
+static enum ag_err
+wr_fetch(GDBM_FILE dbf, const char *key, char *buf, size_t bufsz,
+    size_t *len)
+{
+	datum	 k, v;
+
+	*len = 0;
+	k.dptr = (char *)key;
+	k.dsize = (int)strlen(key);
+	v = gdbm_fetch(dbf, k);
+	if (v.dptr == NULL)
+		return gdbm_last_errno(dbf) == GDBM_ITEM_NOT_FOUND ?
+		    AG_ENOENT : AG_EUNAVAIL;
+	if (v.dsize < 0 || (size_t)v.dsize > bufsz) {
+		free(v.dptr);
+		return AG_EUNAVAIL;
+	}
+	memcpy(buf, v.dptr, (size_t)v.dsize);
+	*len = (size_t)v.dsize;
+	free(v.dptr);
+	return AG_OK;
+}
+
+struct upd_arg {
+	const char	 *name;
+	enum ag_err	(*fn)(struct user *, void *);
+	void		 *arg;
+};
+
+static enum ag_err
+update_user(GDBM_FILE dbf, void *arg)
+{
+	struct upd_arg	*ua = arg;
+	struct user	 u;
+	char		 buf[STORE_RECORD_MAX];
+	size_t		 len;
+	enum ag_err	 e;
+
+	memset(&u, 0, sizeof(u));
+	if ((e = wr_fetch(dbf, ua->name, buf, sizeof(buf), &len)) != AG_OK)
+		return e;
+	if ((e = store_user_decode(buf, len, &u)) != AG_OK) {
+		log_msg("user_db: user \"%s\": damaged record", ua->name);
+		e = AG_EUNAVAIL;
+		goto out;
+	}
+	memcpy(u.name, ua->name, strlen(ua->name) + 1);
+	if ((e = ua->fn(&u, ua->arg)) != AG_OK)
+		goto out;
+	if (u.gen == 0)
+		u.gen = store_gen_new();
+	if ((e = store_user_encode(&u, buf, sizeof(buf), &len)) == AG_OK)
+		e = put_rec(dbf, ua->name, buf, len, false);
+out:
+	OPENSSL_cleanse(&u, sizeof(u));
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return e;
+}
+
+enum ag_err
+store_user_update(const char *db, const char *name,
+    enum ag_err (*fn)(struct user *, void *), void *arg)
+{
+	struct upd_arg	 ua = { name, fn, arg };
+
+	if (!store_name_ok(name))
+		return AG_ENOENT;
+	return db_update(db, update_user, &ua);
+}
+
+struct rehash_arg {
+	const char	*name, *old_hash, *new_hash;
+};
+
+/* Splice the new hash in front of the first ':' of the stored value. */
+static enum ag_err
+rehash_user(GDBM_FILE dbf, void *arg)
+{
+	struct rehash_arg	*ra = arg;
+	char			 buf[STORE_RECORD_MAX];
+	char			 nbuf[STORE_RECORD_MAX + AG_HASH_MAX];
+	const char		*colon;
+	size_t			 len, hlen, oldlen, newlen;
+	enum ag_err		 e;
+
+	if ((e = wr_fetch(dbf, ra->name, buf, sizeof(buf), &len)) != AG_OK)
+		return e;
+	colon = memchr(buf, ':', len);
+	hlen = colon != NULL ? (size_t)(colon - buf) : len;
+	oldlen = strlen(ra->old_hash);
+	newlen = strlen(ra->new_hash);
+	if (hlen != oldlen || CRYPTO_memcmp(buf, ra->old_hash, hlen) != 0) {
+		e = AG_EDENIED;		/* changed while we hashed */
+		goto out;
+	}
+	memcpy(nbuf, ra->new_hash, newlen);
+	memcpy(nbuf + newlen, buf + hlen, len - hlen);
+	e = put_rec(dbf, ra->name, nbuf, newlen + len - hlen, false);
+out:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(nbuf, sizeof(nbuf));
+	return e;
+}
+
+enum ag_err
+store_user_rehash(const char *db, const char *name, const char *old_hash,
+    const char *new_hash)
+{
+	struct rehash_arg	 ra = { name, old_hash, new_hash };
+
+	if (!store_name_ok(name))
+		return AG_ENOENT;
+	if (!hash_ok(new_hash) || new_hash[0] == '\0')
+		return AG_EINVAL;
+	return db_update(db, rehash_user, &ra);
 }
 
 enum ag_err
@@ -922,7 +1140,7 @@ store_client_put(const char *db, const struct client *cl, bool must_be_new)
 
 	if (!store_name_ok(cl->id))
 		return AG_EINVAL;
-	return db_rewrite(db, put_client, &ca);
+	return db_update(db, put_client, &ca);
 }
 
 enum ag_err
@@ -933,7 +1151,7 @@ store_client_del(const char *db, const char *id)
 
 	if ((e = client_key(id, key, sizeof(key))) != AG_OK)
 		return e;
-	return db_rewrite(db, del_key, key);
+	return db_update(db, del_key, key);
 }
 
 /*
@@ -956,12 +1174,9 @@ walk(const char *db, bool clients,
 	bool		 isclient;
 	int		 stop = 0;
 
-	dbf = gdbm_open(db, 0, GDBM_READER | GDBM_NOLOCK | GDBM_CLOEXEC, 0,
-	    NULL);
-	if (dbf == NULL) {
-		log_msg("user_db %s: %s", db, gdbm_strerror(gdbm_errno));
-		return AG_EUNAVAIL;
-	}
+	/* shared-locked: writers wait until the walk is done */
+	if ((e = rd_open(db, &dbf)) != AG_OK)
+		return e;
 	for (k = gdbm_firstkey(dbf); k.dptr != NULL && stop == 0; k = nk) {
 		if (k.dsize <= 0 || (size_t)k.dsize >= sizeof(name) ||
 		    memchr(k.dptr, '\0', (size_t)k.dsize) != NULL)

@@ -5,9 +5,12 @@
  * the user's scopes.  Clients live in the same file under "client:ID"
  * keys (':' is never part of a user name, as in htpasswd files).
  *
- * Writers (authgatectl) copy the file, edit the copy and rename it into
- * place under an exclusive lock on "<db>.lock", so readers (authgate)
- * never wait and never see a half-written file.
+ * Writers change records in place, one read-modify-write at a time
+ * under an exclusive lock on "<db>.lock", and hold GDBM's own lock on
+ * the file (an exclusive flock) only while they write; readers hold a
+ * shared flock for one lookup.  So no reader sees a half-written record
+ * and a write costs the same at a million users as at a thousand.
+ * Bulk import alone copies the file (see store.c).
  */
 #ifndef STORE_H
 #define STORE_H
@@ -26,6 +29,15 @@ struct user {
 	char		 scope[AG_SCOPE_MAX + 1];	/* space-separated */
 	bool		 locked;			/* by an administrator */
 	int64_t		 created, changed;		/* Unix time; 0 unknown */
+	/*
+	 * The account's generation: a random number that user add,
+	 * passwd and lock draw anew (store_gen_new) and refresh tokens
+	 * are bound to, so that a token outlives neither a password nor
+	 * the account it was issued to (a name deleted and added again
+	 * gets another).  0: none yet (a record from htdbm, or from an
+	 * authgate before generations).
+	 */
+	int64_t		 gen;
 };
 
 struct client {
@@ -49,9 +61,29 @@ enum ag_err	 store_init(const char *db);
 /* Read one user.  AG_ENOENT if absent; AG_EUNAVAIL if db can't be read. */
 enum ag_err	 store_user_get(const char *db, const char *name,
 		    struct user *u);
-/* Add (must_be_new: AG_EEXIST if present) or replace a user. */
+/* A fresh account generation, never 0. */
+int64_t		 store_gen_new(void);
+/* Add (must_be_new: AG_EEXIST if present) or replace a user.  A gen of
+ * 0 keeps the stored one (or draws one for a new user). */
 enum ag_err	 store_user_put(const char *db, const struct user *u,
 		    bool must_be_new);
+/*
+ * Read-modify-write one user under the writers' lock: fn changes *u
+ * (read just now) and returns AG_OK to store it, anything else to
+ * leave the record alone and make that the result.  AG_ENOENT if the
+ * user is not there.
+ */
+enum ag_err	 store_user_update(const char *db, const char *name,
+		    enum ag_err (*fn)(struct user *u, void *arg), void *arg);
+/*
+ * Replace the hash of user name with new_hash, only if the stored hash
+ * is still old_hash (a re-hash at login must not undo an administrator's
+ * change made while the password was checked): AG_EDENIED if it is
+ * not, AG_ENOENT if the user is gone.  Nothing else of the record
+ * changes, byte for byte.
+ */
+enum ag_err	 store_user_rehash(const char *db, const char *name,
+		    const char *old_hash, const char *new_hash);
 /* Add or replace many users in one copy-and-rename (import).  In every
  * put, created and changed of 0 mean now (created: kept if present). */
 enum ag_err	 store_user_put_many(const char *db, const struct user *u,

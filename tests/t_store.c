@@ -170,10 +170,11 @@ test_decode(void)
 	u.locked = true;
 	u.created = 100;
 	u.changed = 200;
+	u.gen = 123456789012345678;
 	is_int(store_user_encode(&u, buf, sizeof(buf), &len), AG_OK,
 	    "encode");
 	is_str(buf, "$2b$04$xyz:read,write,admin:ag1 locked=1 created=100 "
-	    "changed=200", "encoded form");
+	    "changed=200 gen=123456789012345678", "encoded form");
 	is_int(len, strlen(buf), "encoded length");
 	mkuser(&u, "x", "a:b", "");
 	is_int(store_user_encode(&u, buf, sizeof(buf), &len), AG_EINVAL,
