@@ -812,7 +812,7 @@ state_login_ok(const struct conf *c, const char *user, struct refresh *r,
 	return rt_close(c, dbf, lockfd, e, tok);
 }
 
-/* Look tok up under the open lock; see state_refresh_use for codes. */
+/* Look tok up under the open lock; see state_refresh_rotate for codes. */
 static enum ag_err
 rt_lookup(GDBM_FILE dbf, const char *tok, time_t now, char *key,
     size_t keysz, struct refresh *r, bool *used)
@@ -832,44 +832,6 @@ rt_lookup(GDBM_FILE dbf, const char *tok, time_t now, char *key,
 	if (family_revoked(dbf, r->family, &e))
 		return e != AG_OK ? e : AG_EDENIED;
 	return AG_OK;
-}
-
-enum ag_err
-state_refresh_use(const struct conf *c, const char *tok, time_t now,
-    struct refresh *r)
-{
-	struct refresh	 cur;
-	char		 key[KEY_MAX], val[VAL_MAX];
-	GDBM_FILE	 dbf;
-	int		 lockfd;
-	bool		 used;
-	enum ag_err	 e, e2;
-
-	memset(r, 0, sizeof(*r));
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
-		return e;
-	e = rt_lookup(dbf, tok, now, key, sizeof(key), &cur, &used);
-	if (e == AG_OK && used) {
-		/* A replayed token: someone holds a copy.  Kill the family
-		 * so neither the thief nor the owner can go on. */
-		e = family_revoke(c, dbf, cur.family,
-		    (int64_t)now + c->refresh_token_ttl);
-		if (e == AG_OK) {
-			log_msg("refresh token reused: family %.8s revoked, "
-			    "user \"%s\"", cur.family, cur.user);
-			e = AG_EDENIED;
-		}
-	} else if (e == AG_OK) {
-		if ((e = rt_format(&cur, true, val, sizeof(val))) == AG_OK)
-			e = put_str(c, dbf, key, val);
-	}
-	/* the revocation must be stored even though the answer is "no" */
-	e2 = st_close(c, dbf, lockfd, true, e == AG_EDENIED ? AG_OK : e);
-	if (e == AG_OK || e == AG_EDENIED)
-		e = e2 != AG_OK ? e2 : e;
-	if (e == AG_OK)
-		*r = cur;
-	return e;
 }
 
 /* peek and find: a shared-locked look-up. */

@@ -71,13 +71,6 @@ enum ag_err	 state_fail_clear(const struct conf *c, const char *user);
  * token, AG_REFRESH_LEN characters, is written to tok. */
 enum ag_err	 state_refresh_new(const struct conf *c, struct refresh *r,
 		    char tok[AG_REFRESH_LEN + 1]);
-/*
- * Use a refresh token: on success r holds its grant and the token is
- * marked used (rotation).  A token used before revokes its family and
- * gives AG_EDENIED; unknown or expired gives AG_ENOENT.
- */
-enum ag_err	 state_refresh_use(const struct conf *c, const char *tok,
-		    time_t now, struct refresh *r);
 /* Look up without using (introspection): AG_EDENIED once used. */
 enum ag_err	 state_refresh_peek(const struct conf *c, const char *tok,
 		    time_t now, struct refresh *r);

@@ -37,6 +37,31 @@ mkrefresh(struct refresh *r, const char *user, const char *scope)
 	snprintf(r->scope, sizeof(r->scope), "%s", scope);
 }
 
+/*
+ * What the refresh grant does: peek, then rotate with the grant peek
+ * found (or, when it found none, an empty one, so rotate can tell a
+ * reuse).  got receives the grant; next (may be NULL) the successor.
+ */
+static enum ag_err
+use(const char *tok, time_t now, struct refresh *got, char *next)
+{
+	struct refresh	 nr;
+	char		 nt[AG_REFRESH_LEN + 1];
+	enum ag_err	 e;
+
+	memset(got, 0, sizeof(*got));
+	if (state_refresh_peek(&cf, tok, now, &nr) != AG_OK)
+		memset(&nr, 0, sizeof(nr));
+	*got = nr;
+	nr.exp = 0;
+	e = state_refresh_rotate(&cf, tok, now, &nr, nt);
+	if (e != AG_OK)
+		memset(got, 0, sizeof(*got));
+	if (next != NULL)
+		memcpy(next, nt, sizeof(nt));
+	return e;
+}
+
 static int
 count_prefix(const char *prefix)
 {
@@ -150,7 +175,7 @@ test_refresh(void)
 	snprintf(fam, sizeof(fam), "%s", r.family);
 
 	is_int(state_refresh_peek(&cf, a, now, &got), AG_OK, "peek");
-	is_int(state_refresh_use(&cf, a, now, &got), AG_OK, "use (peek "
+	is_int(use(a, now, &got, NULL), AG_OK, "use (peek "
 	    "did not use it)");
 	ok(strcmp(got.user, "alice") == 0 && strcmp(got.client_id, "app") ==
 	    0 && strcmp(got.scope, "read write") == 0 &&
@@ -164,15 +189,15 @@ test_refresh(void)
 	is_int(state_refresh_new(&cf, &r, b), AG_OK, "rotated token");
 	ok(strcmp(a, b) != 0, "a new value");
 	is_str(r.family, fam, "same family");
-	is_int(state_refresh_use(&cf, b, now, &got), AG_OK, "use successor");
+	is_int(use(b, now, &got, NULL), AG_OK, "use successor");
 	snprintf(r.family, sizeof(r.family), "%s", fam);
 	is_int(state_refresh_new(&cf, &r, c2), AG_OK, "third in family");
 
 	/* attack: the first token replayed by a thief */
-	is_int(state_refresh_use(&cf, a, now, &got), AG_EDENIED,
+	is_int(use(a, now, &got, NULL), AG_EDENIED,
 	    "reuse of a used token denied");
 	is_str(got.user, "", "  no grant returned");
-	is_int(state_refresh_use(&cf, c2, now, &got), AG_EDENIED,
+	is_int(use(c2, now, &got, NULL), AG_EDENIED,
 	    "reuse killed the whole family");
 	is_int(state_refresh_peek(&cf, c2, now, &got), AG_EDENIED,
 	    "  peek agrees");
@@ -181,7 +206,7 @@ test_refresh(void)
 	mkrefresh(&r, "bob", "");
 	is_int(state_refresh_new(&cf, &r, a), AG_OK, "bob's token");
 	is_int(state_refresh_revoke(&cf, a), AG_OK, "revoke it");
-	is_int(state_refresh_use(&cf, a, now, &got), AG_EDENIED,
+	is_int(use(a, now, &got, NULL), AG_EDENIED,
 	    "revoked token denied");
 	is_int(state_refresh_revoke(&cf,
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), AG_ENOENT,
@@ -191,27 +216,176 @@ test_refresh(void)
 	mkrefresh(&r, "carol", "");
 	r.exp = now + 10;
 	is_int(state_refresh_new(&cf, &r, a), AG_OK, "short-lived token");
-	is_int(state_refresh_use(&cf, a, now + 10, &got), AG_ENOENT,
+	is_int(use(a, now + 10, &got, NULL), AG_ENOENT,
 	    "expired at exp");
-	is_int(state_refresh_use(&cf, a, now + 9, &got), AG_OK,
+	is_int(use(a, now + 9, &got, NULL), AG_OK,
 	    "valid before exp");
 
-	is_int(state_refresh_use(&cf,
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now, &got),
+	is_int(use("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now, &got,
+	    NULL),
 	    AG_ENOENT, "unknown token");
-	is_int(state_refresh_use(&cf, "short", now, &got), AG_ENOENT,
+	is_int(use("short", now, &got, NULL), AG_ENOENT,
 	    "short token");
-	is_int(state_refresh_use(&cf,
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", now, &got),
+	is_int(use("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", now, &got,
+	    NULL),
 	    AG_ENOENT, "padded token");
-	is_int(state_refresh_use(&cf,
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB", now, &got),
+	is_int(use("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB", now, &got,
+	    NULL),
 	    AG_ENOENT, "non-canonical token");
-	is_int(state_refresh_use(&cf, NULL, now, &got), AG_ENOENT,
+	is_int(use(NULL, now, &got, NULL), AG_ENOENT,
 	    "NULL token");
 	mkrefresh(&r, "ev\til", "");
 	is_int(state_refresh_new(&cf, &r, a), AG_EINVAL, "tab in user");
 	is_str(a, "", "  no token");
+}
+
+
+/* Barrier for the racers below: each waits until the parent writes. */
+static int	 go_pipe[2];
+
+static void
+wait_go(void)
+{
+	char	 c;
+
+	(void)read(go_pipe[0], &c, 1);
+}
+
+/*
+ * Rotation in one transaction, the account generation, revocation of a
+ * token already rotated out, and N simultaneous uses of one token in N
+ * processes released at once: exactly one succeeds.
+ */
+static void
+test_rotate(void)
+{
+	struct refresh	 r, got, nr;
+	char		 a[AG_REFRESH_LEN + 1], b[AG_REFRESH_LEN + 1];
+	char		 c2[AG_REFRESH_LEN + 1];
+	time_t		 now = time(NULL);
+	pid_t		 pid[8];
+	int		 i, st, wins = 0, fd[2];
+	char		 res;
+
+	mkrefresh(&r, "erin", "read");
+	r.gen = 111111111111111111LL;
+	is_int(state_refresh_new(&cf, &r, a), AG_OK, "rotate: a token");
+	is_int(state_refresh_peek(&cf, a, now, &got), AG_OK, "  peek");
+	is_int(got.gen, 111111111111111111LL, "  bound to the generation");
+	nr = got;
+	nr.gen = 222222222222222222LL;	/* the account was replaced */
+	is_int(state_refresh_rotate(&cf, a, now, &nr, b), AG_ENOENT,
+	    "rotate: another generation refused");
+	is_str(b, "", "  no successor");
+	is_int(state_refresh_peek(&cf, a, now, &got), AG_OK,
+	    "  the old token is not spent by a refused rotation");
+	nr = got;
+	is_int(state_refresh_rotate(&cf, a, now, &nr, b), AG_OK,
+	    "rotate: the checked grant");
+	is_int(state_refresh_peek(&cf, b, now, &got), AG_OK,
+	    "  successor stored");
+	is_str(got.family, nr.family, "  in the same family");
+	is_int(state_refresh_peek(&cf, a, now, &got), AG_EDENIED,
+	    "  old token spent");
+	/* a client logs out with the token it had before a refresh */
+	is_int(state_refresh_find(&cf, a, now, &got), AG_OK,
+	    "find: a token rotated out is found");
+	is_int(state_refresh_revoke(&cf, a), AG_OK,
+	    "revoke the rotated-out token");
+	is_int(state_refresh_peek(&cf, b, now, &got), AG_EDENIED,
+	    "  its successor ends with it");
+
+	/* eight processes use one token at the same moment */
+	mkrefresh(&r, "frank", "read");
+	is_int(state_refresh_new(&cf, &r, c2), AG_OK, "race: a token");
+	if (pipe(go_pipe) == -1 || pipe(fd) == -1) {
+		ok(0, "pipe");
+		return;
+	}
+	for (i = 0; i < 8; i++) {
+		if ((pid[i] = fork()) == 0) {
+			close(go_pipe[1]);
+			wait_go();
+			res = use(c2, now, &got, NULL) == AG_OK ? 'y' : 'n';
+			(void)write(fd[1], &res, 1);
+			_exit(0);
+		}
+	}
+	close(go_pipe[0]);
+	close(go_pipe[1]);		/* EOF: every child goes at once */
+	for (i = 0; i < 8; i++)
+		waitpid(pid[i], &st, 0);
+	close(fd[1]);
+	while (read(fd[0], &res, 1) == 1)
+		wins += res == 'y';
+	close(fd[0]);
+	is_int(wins, 1, "race: 8 processes use one token at once: exactly "
+	    "one succeeds");
+	is_int(state_refresh_peek(&cf, c2, now, &got), AG_EDENIED,
+	    "race: the losers' reuse revoked the family");
+}
+
+static int	 begin_ok;
+static pthread_mutex_t begin_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_barrier_t begin_bar;
+
+static void *
+thr_begin(void *arg)
+{
+	bool	 locked_out = true;
+
+	(void)arg;
+	pthread_barrier_wait(&begin_bar);
+	if (state_login_begin(&cf, "gina", time(NULL), &locked_out) ==
+	    AG_OK && !locked_out) {
+		pthread_mutex_lock(&begin_mtx);
+		begin_ok++;
+		pthread_mutex_unlock(&begin_mtx);
+	}
+	return NULL;
+}
+
+/*
+ * The lockout is decided on a count taken before the password is
+ * checked: of 16 attempts released at once with threshold 5, exactly 5
+ * may go on to the password check.  A success takes the count back.
+ */
+static void
+test_login_begin(void)
+{
+	struct failinfo	 fi;
+	struct refresh	 r;
+	pthread_t	 t[16];
+	char		 tok[AG_REFRESH_LEN + 1];
+	bool		 locked_out;
+	int		 i;
+
+	cf.lockout_threshold = 5;
+	pthread_barrier_init(&begin_bar, NULL, 16);
+	for (i = 0; i < 16; i++)
+		pthread_create(&t[i], NULL, thr_begin, NULL);
+	for (i = 0; i < 16; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&begin_bar);
+	is_int(begin_ok, 5, "16 attempts at once, threshold 5: exactly 5 "
+	    "checked");
+	(void)state_fail_get(&cf, "gina", &fi);
+	is_int(fi.failures, 16, "  every attempt counted");
+	ok(fi.locked_until > time(NULL), "  locked out");
+
+	is_int(state_login_begin(&cf, "hank", time(NULL), &locked_out),
+	    AG_OK, "login_begin");
+	ok(!locked_out, "  not locked out");
+	mkrefresh(&r, "hank", "read");
+	is_int(state_login_ok(&cf, "hank", &r, tok), AG_OK,
+	    "login_ok: failures forgotten, refresh token stored");
+	(void)state_fail_get(&cf, "hank", &fi);
+	is_int(fi.failures, 0, "  the attempt is taken back");
+	is_int(strlen(tok), AG_REFRESH_LEN, "  a refresh token");
+	is_int(state_refresh_peek(&cf, tok, time(NULL), &r), AG_OK,
+	    "  stored");
+	is_int(state_login_ok(&cf, "hank", NULL, NULL), AG_OK,
+	    "login_ok without refresh tokens");
 }
 
 static void
@@ -308,9 +482,10 @@ test_unwritable(void)
 	is_int(state_refresh_new(&bad, &r, tok), AG_EUNAVAIL,
 	    "missing directory: refresh_new unavailable");
 	is_str(tok, "", "  no token handed out");
-	is_int(state_refresh_use(&bad,
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", time(NULL), &got),
-	    AG_EUNAVAIL, "missing directory: refresh_use unavailable");
+	memset(&got, 0, sizeof(got));
+	is_int(state_refresh_rotate(&bad,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", time(NULL), &got,
+	    tok), AG_EUNAVAIL, "missing directory: rotate unavailable");
 	is_int(state_deny_add(&bad, "j", 1), AG_EUNAVAIL,
 	    "missing directory: deny_add unavailable");
 	snprintf(bad.state_db, sizeof(bad.state_db), "/dev/null/state.db");
@@ -535,6 +710,8 @@ main(void)
 	    "state_db created, mode 0600");
 	test_fail();
 	test_refresh();
+	test_rotate();
+	test_login_begin();
 	test_deny();
 	test_purge();
 	test_lock();

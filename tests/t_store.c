@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gdbm.h>
+
 #include "../src/pw.h"
 #include "../src/store.h"
 #include "tap.h"
@@ -395,6 +397,141 @@ test_damaged(void)
 	    "good db still readable");
 }
 
+
+static enum ag_err
+bump_created(struct user *u, void *arg)
+{
+	(void)arg;
+	u->created++;
+	return AG_OK;
+}
+
+static enum ag_err
+set_locked(struct user *u, void *arg)
+{
+	(void)arg;
+	u->locked = true;
+	return AG_OK;
+}
+
+/* Put the raw value val under key, as a foreign tool would. */
+static int
+raw_put(const char *key, const char *val)
+{
+	GDBM_FILE	 dbf;
+	datum		 k, v;
+	int		 rc;
+
+	if ((dbf = gdbm_open(db, 0, GDBM_WRITER, 0, NULL)) == NULL)
+		return -1;
+	k.dptr = (char *)key;
+	k.dsize = (int)strlen(key);
+	v.dptr = (char *)val;
+	v.dsize = (int)strlen(val);
+	rc = gdbm_store(dbf, k, v, GDBM_REPLACE);
+	gdbm_close(dbf);
+	return rc;
+}
+
+static int
+raw_get(const char *key, char *out, size_t outsz)
+{
+	GDBM_FILE	 dbf;
+	datum		 k, v;
+
+	out[0] = '\0';
+	if ((dbf = gdbm_open(db, 0, GDBM_READER, 0, NULL)) == NULL)
+		return -1;
+	k.dptr = (char *)key;
+	k.dsize = (int)strlen(key);
+	v = gdbm_fetch(dbf, k);
+	gdbm_close(dbf);
+	if (v.dptr == NULL || (size_t)v.dsize >= outsz) {
+		free(v.dptr);
+		return -1;
+	}
+	memcpy(out, v.dptr, (size_t)v.dsize);
+	out[v.dsize] = '\0';
+	free(v.dptr);
+	return 0;
+}
+
+/*
+ * Writes in place: no copy of the file (same inode), a read-modify-
+ * write that loses no update when processes write at once, the re-hash
+ * that replaces the hash alone and only if unchanged, generations.
+ */
+static void
+test_inplace(void)
+{
+	struct user	 u;
+	struct client	 cl;
+	struct stat	 st0, st1;
+	char		 val[512];
+	pid_t		 pid[4];
+	int		 i, j, st, okc = 0;
+	int64_t		 gen;
+
+	ok(stat(db, &st0) == 0, "in place: stat");
+	mkuser(&u, "ivan", "$2y$04$aaaa", "read");
+	is_int(store_user_put(db, &u, true), AG_OK, "in place: add");
+	is_int(store_user_get(db, "ivan", &u), AG_OK, "  read back");
+	ok(u.gen != 0, "  a generation drawn for a new user");
+	gen = u.gen;
+	u.gen = 0;
+	snprintf(u.scope, sizeof(u.scope), "read write");
+	is_int(store_user_put(db, &u, false), AG_OK, "in place: replace");
+	is_int(store_user_get(db, "ivan", &u), AG_OK, "  read back");
+	is_int(u.gen, gen, "  gen 0 keeps the stored generation");
+	is_int(store_user_update(db, "ivan", set_locked, NULL), AG_OK,
+	    "in place: update");
+	is_int(store_user_update(db, "nobody", set_locked, NULL), AG_ENOENT,
+	    "  update of a missing user");
+	memset(&cl, 0, sizeof(cl));
+	snprintf(cl.id, sizeof(cl.id), "inplace");
+	cl.public_client = true;
+	is_int(store_client_put(db, &cl, true), AG_OK, "in place: client");
+	is_int(store_client_del(db, "inplace"), AG_OK, "  client del");
+	is_int(store_user_del(db, "ivan"), AG_OK, "in place: del");
+	ok(stat(db, &st1) == 0 && st1.st_ino == st0.st_ino,
+	    "in place: the file was never copied (same inode)");
+
+	/* re-hash: compare-and-swap of the hash, the rest kept as is */
+	is_int(raw_put("judy", "$2y$04$old:grp1,grp2:a foreign comment"), 0,
+	    "rehash: a record with a foreign third field");
+	is_int(store_user_rehash(db, "judy", "$2y$04$other", "$scrypt$new"),
+	    AG_EDENIED, "rehash: refused when the hash changed meanwhile");
+	is_int(store_user_rehash(db, "judy", "$2y$04$old", "$scrypt$new"),
+	    AG_OK, "rehash: the hash verified is still there");
+	is_int(raw_get("judy", val, sizeof(val)), 0, "  read raw");
+	is_str(val, "$scrypt$new:grp1,grp2:a foreign comment",
+	    "  only the hash replaced, byte for byte");
+	is_int(store_user_rehash(db, "nobody", "a", "b"), AG_ENOENT,
+	    "rehash: a deleted user stays deleted");
+	is_int(store_user_rehash(db, "judy", "$scrypt$new", "bad:hash"),
+	    AG_EINVAL, "rehash: a hash with ':' refused");
+
+	/* four processes, 50 read-modify-writes each, all at once */
+	mkuser(&u, "counter", "h", "");
+	u.created = 1;
+	is_int(store_user_put(db, &u, true), AG_OK, "rmw: a counter");
+	for (i = 0; i < 4; i++)
+		if ((pid[i] = fork()) == 0) {
+			for (j = 0; j < 50; j++)
+				if (store_user_update(db, "counter",
+				    bump_created, NULL) != AG_OK)
+					_exit(1);
+			_exit(0);
+		}
+	for (i = 0; i < 4; i++)
+		if (waitpid(pid[i], &st, 0) == pid[i] && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0)
+			okc++;
+	is_int(okc, 4, "rmw: 4 writers done");
+	is_int(store_user_get(db, "counter", &u), AG_OK, "rmw: read");
+	is_int(u.created, 201, "rmw: 4 x 50 updates at once, none lost");
+}
+
 static void
 test_concurrent(void)
 {
@@ -425,7 +562,7 @@ test_concurrent(void)
 		(void)waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "writer: 30 rewrites");
-	is_int(bad, 0, "reader never failed while the writer renamed");
+	is_int(bad, 0, "reader never failed while the writer wrote");
 	is_int(store_user_get(db, "writer", &u), AG_OK, "writer's user");
 	is_int(u.created, 30, "reader sees the last write");
 }
@@ -461,6 +598,7 @@ main(void)
 	test_htdbm();
 	test_python();
 	test_damaged();
+	test_inplace();
 	test_concurrent();
 	store_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
