@@ -5,6 +5,9 @@
 # (password_hash = scrypt, not the low cost of the other tests).  Through
 # lighttpd with the shipped etc/lighttpd/authgate.conf.
 #
+# A stored hash in a refused form ($apr1$) or a legacy one (another scheme
+# or cost, re-hashed at the next login) takes the same time too.
+#
 # Timing: ENUM_TRIES (default 30) alternating tries of each kind; fails
 # only on a large difference (medians differing by more than 25 % and
 # more than 20 ms), which a missing dummy hash would give (a scrypt of
@@ -21,6 +24,18 @@ ag_setup_conf password_hash=scrypt lockout_threshold=0
 ag_init
 ag_user alice alice-pw "read"
 ag_user locked locked-pw "read"
+# A legacy hash (bcrypt, cost 4: re-hashed at the next login, and far
+# cheaper than the dummy) and one in a refused form ($apr1$, as an old
+# htdbm file may hold), written as another tool would.
+htpasswd -nbB -C 4 legacy legacy-pw >"$AG_TMP/legacy.htpasswd"
+ag_ctl user import "$AG_TMP/legacy.htpasswd" >/dev/null 2>&1 ||
+    { echo "Bail out! user import failed"; exit 1; }
+"$AG_PY" - "$AG_TMP/users.db" <<'EOF' || { echo "Bail out! dbm.gnu"; exit 1; }
+import dbm.gnu, sys
+db = dbm.gnu.open(sys.argv[1], "w")
+db[b"refused"] = b"$apr1$jzHJtvU.$YCj.un5zPcWTJ08fWAtbg.:read"
+db.close()
+EOF
 ag_start_lighttpd "$top_srcdir/etc/lighttpd/authgate.conf"
 
 # answer USER PASSWORD FILE: the whole answer but Date, into FILE.
@@ -64,7 +79,8 @@ out=$("$AG_PY" - "$AG_PORT" "${ENUM_TRIES:-30}" <<'EOF' 2>"$AG_TMP/timing.err"
 import http.client, statistics, sys, time, urllib.parse
 port, n = int(sys.argv[1]), int(sys.argv[2])
 kinds = {"wrong": ("alice", "wrong-pw"), "unknown": ("nobody", "wrong-pw"),
-         "locked": ("locked", "locked-pw")}
+         "locked": ("locked", "locked-pw"), "legacy": ("legacy", "wrong-pw"),
+         "refused": ("refused", "wrong-pw")}
 times = {k: [] for k in kinds}
 deadline = time.time() + 120
 def one(user, pw):
@@ -96,7 +112,7 @@ rc=$?
 is "$rc" 0 "timing: every try answered 400" || diag "$(cat "$AG_TMP/timing.err")"
 diag "median ms (kind, median, tries):" "$out"
 w=$(printf '%s\n' "$out" | awk '$1 == "wrong" { print $2 }')
-for kind in unknown locked; do
+for kind in unknown locked legacy refused; do
 	m=$(printf '%s\n' "$out" | awk -v k="$kind" '$1 == k { print $2 }')
 	if [ -z "$w" ] || [ -z "$m" ]; then
 		fail "timing: $kind vs wrong password measured"
