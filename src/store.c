@@ -14,13 +14,15 @@
  * mod_authn_dbm cannot be made to accept "client:ID" as a Basic user,
  * since RFC 7617 user-ids never hold ':'.
  *
- * Readers keep one GDBM_READER handle per process, under a mutex, and
- * reopen it when the file's identity (device, inode, size, mtime)
- * changes.  Writers take an exclusive flock on "<db>.lock", copy every
- * record into a new file in the same directory, apply the change, sync,
- * and rename it over the database: readers never wait and never see a
- * half-written file.  GDBM is opened without a fatal function, so a
- * damaged file gives an error (AG_EUNAVAIL), never exit().
+ * The file itself (dbfile.c): readers open it for each lookup under a
+ * shared flock; writers change one record at a time, in a second copy
+ * whose name they then swap with the file's, and once more in the copy
+ * that is then the second, so readers (ours, Apache's mod_authn_dbm,
+ * htdbm) never wait and never see a half-written record, and a write
+ * costs the same at a million users as at a thousand.  Every change is
+ * a read-modify-write under the writers' lock.  GDBM is opened without
+ * a fatal function, so a damaged file gives an error (AG_EUNAVAIL),
+ * never exit().
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -40,15 +42,13 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "dbfile.h"
 #include "log.h"
 #include "store.h"
 #include "utf8.h"
 
 #define CLIENT_PREFIX		"client:"
 #define CLIENT_PREFIX_LEN	7
-#define LOCK_WAIT_MS		10000	/* wait at most 10 s for a lock */
-#define LOCK_NAP_MIN_NS		20000L	/* first nap polling a flock */
-#define LOCK_NAP_MAX_NS		2000000L	/* longest, doubling up to it */
 #define REC_FIELDS_TAG		"ag1"
 #define STORE_GEN_MIN		100000000000000000LL	/* 18 digits */
 #define STORE_GEN_MAX		999999999999999999LL
@@ -388,65 +388,22 @@ rd_recovered(const char *db)
 }
 
 /*
- * flock(2) fd, shared or exclusive, waiting at most LOCK_WAIT_MS.
- * flock cannot time out, so it is polled with naps from LOCK_NAP_MIN_NS
- * doubling to LOCK_NAP_MAX_NS: a lock held for a record's write (tens
- * of microseconds) costs a waiter about that much.
- */
-static bool
-flock_wait(int fd, int how)
-{
-	struct timespec	 nap = { 0, LOCK_NAP_MIN_NS };
-	long long	 waited = 0;
-
-	while (flock(fd, how | LOCK_NB) == -1) {
-		if ((errno != EWOULDBLOCK && errno != EINTR) ||
-		    waited >= LOCK_WAIT_MS * 1000000LL)
-			return false;
-		(void)nanosleep(&nap, NULL);
-		waited += nap.tv_nsec;
-		if ((nap.tv_nsec *= 2) > LOCK_NAP_MAX_NS)
-			nap.tv_nsec = LOCK_NAP_MAX_NS;
-	}
-	return true;
-}
-
-/*
- * Open db to read under a shared flock on the file itself, the lock
- * GDBM's own readers and writers (htdbm, Apache's mod_authn_dbm) take:
- * no writer changes the file until db_close().  A fresh handle for each
- * lookup, because a GDBM handle caches the header, directory and
- * buckets, and nothing tells a handle kept open that a writer changed
- * them in place (the file's mtime is too coarse to tell two writes
- * apart).  Opening costs a read of the header and the directory from
- * the page cache (see bench/: tens of microseconds at a million users),
- * little beside a password hash.
+ * Open db to read, for one lookup (see dbfile.c): a GDBM handle caches
+ * the header, directory and buckets, and nothing would tell a handle
+ * kept open that its file was replaced.  Opening costs a read of the
+ * header and the directory from the page cache, little beside a
+ * password hash.
  */
 static enum ag_err
 rd_open(const char *db, GDBM_FILE *dbfp)
 {
-	GDBM_FILE	 dbf;
-	int		 fd;
-
-	*dbfp = NULL;
-	if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1) {
-		rd_complain(db, strerror(errno));
-		return AG_EUNAVAIL;
-	}
-	if (!flock_wait(fd, LOCK_SH)) {
-		rd_complain(db, errno == EWOULDBLOCK ?
-		    "still locked by a writer after 10 s" : strerror(errno));
-		(void)close(fd);
-		return AG_EUNAVAIL;
-	}
-	dbf = gdbm_fd_open(fd, db, 0, GDBM_READER | GDBM_NOLOCK |
-	    GDBM_NOMMAP | GDBM_CLOERROR | GDBM_XVERIFY, NULL);
-	if (dbf == NULL) {
-		rd_complain(db, gdbm_strerror(gdbm_errno));
-		return AG_EUNAVAIL;
-	}
-	*dbfp = dbf;
-	return AG_OK;
+	if (dbfile_read_open(db, dbfp) == AG_OK)
+		return AG_OK;
+	rd_complain(db, errno == EWOULDBLOCK ?
+	    "still locked by another program after 10 s" :
+	    gdbm_errno != GDBM_NO_ERROR ? gdbm_strerror(gdbm_errno) :
+	    strerror(errno));
+	return AG_EUNAVAIL;
 }
 
 /* Fetch key's value into buf (STORE_RECORD_MAX bytes). */
@@ -493,296 +450,10 @@ store_close(void)
 	/* No handle is kept between lookups any more. */
 }
 
-/*
- * Exclusive lock on "<db>.lock", waiting at most LOCK_WAIT_MS: it makes
- * authgate's writers (authgatectl, re-hash at login) take turns for the
- * whole of a read-modify-write, which GDBM's own lock on the file could
- * not do without also keeping every reader out for as long.
- */
-static enum ag_err
-wlock(const char *db, int *fdp)
-{
-	char		 path[PATH_MAX];
-	int		 fd, n;
-
-	*fdp = -1;
-	n = snprintf(path, sizeof(path), "%s.lock", db);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return AG_EINVAL;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1) {
-		log_msg("%s: %s", path, strerror(errno));
-		return AG_EUNAVAIL;
-	}
-	if (!flock_wait(fd, LOCK_EX)) {
-		log_msg("%s: %s", path, errno == EWOULDBLOCK ?
-		    "still locked after 10 s" : strerror(errno));
-		(void)close(fd);
-		return AG_EUNAVAIL;
-	}
-	*fdp = fd;
-	return AG_OK;
-}
-
-static void
-wunlock(int fd)
-{
-	if (fd != -1)
-		(void)close(fd);	/* releases the flock */
-}
-
-static enum ag_err
-fsync_dir(const char *db)
-{
-	char	 dir[PATH_MAX];
-	char	*slash;
-	int	 fd, n;
-	enum ag_err e = AG_OK;
-
-	n = snprintf(dir, sizeof(dir), "%s", db);
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return AG_EINVAL;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		memcpy(dir, ".", 2);
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return AG_EUNAVAIL;
-	if (fsync(fd) == -1)
-		e = AG_EUNAVAIL;
-	if (close(fd) == -1)
-		e = AG_EUNAVAIL;
-	return e;
-}
-
-typedef enum ag_err (*edit_fn)(GDBM_FILE, void *);
-
-/*
- * Copy db into a new file, let fn edit the copy, and rename it into
- * place, all under the writers' lock.  A missing db counts as empty.
- * On any error the database is left as it was.  Only for making the
- * file and for bulk import: it costs a pass over every record.
- */
-static enum ag_err
-db_rewrite(const char *db, edit_fn fn, void *arg)
-{
-	char		 tmp[PATH_MAX];
-	GDBM_FILE	 old = NULL, nw = NULL;
-	datum		 k, nk, v;
-	struct stat	 st;
-	enum ag_err	 e;
-	int		 lockfd, fd, n, ge;
-	bool		 made = false;
-
-	if ((e = wlock(db, &lockfd)) != AG_OK)
-		return e;
-	e = AG_EUNAVAIL;
-	if (stat(db, &st) == 0) {
-		/* Shared-locked like any reader: a foreign writer (htdbm)
-		 * cannot change what is being copied. */
-		if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1 ||
-		    !flock_wait(fd, LOCK_SH)) {
-			log_msg("%s: %s", db, strerror(errno));
-			if (fd != -1)
-				(void)close(fd);
-			goto out;
-		}
-		old = gdbm_fd_open(fd, db, 0, GDBM_READER | GDBM_NOLOCK |
-		    GDBM_CLOERROR, NULL);
-		if (old == NULL) {
-			log_msg("%s: %s", db, gdbm_strerror(gdbm_errno));
-			goto out;
-		}
-	} else if (errno != ENOENT) {
-		log_msg("%s: %s", db, strerror(errno));
-		goto out;
-	}
-	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", db);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		e = AG_EINVAL;
-		goto out;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		log_msg("%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	made = true;
-	nw = gdbm_fd_open(fd, tmp, 0, GDBM_NEWDB | GDBM_NOLOCK |
-	    GDBM_CLOERROR, NULL);
-	if (nw == NULL) {
-		log_msg("%s: %s", tmp, gdbm_strerror(gdbm_errno));
-		goto out;
-	}
-	if (old != NULL) {
-		for (k = gdbm_firstkey(old); k.dptr != NULL; k = nk) {
-			v = gdbm_fetch(old, k);
-			if (v.dptr == NULL) {
-				free(k.dptr);
-				log_msg("%s: %s", db, gdbm_db_strerror(old));
-				goto out;
-			}
-			ge = gdbm_store(nw, k, v, GDBM_REPLACE);
-			free(v.dptr);
-			if (ge != 0) {
-				free(k.dptr);
-				log_msg("%s: %s", tmp, gdbm_db_strerror(nw));
-				goto out;
-			}
-			nk = gdbm_nextkey(old, k);
-			free(k.dptr);
-		}
-		if (gdbm_last_errno(old) != GDBM_ITEM_NOT_FOUND &&
-		    gdbm_last_errno(old) != GDBM_NO_ERROR) {
-			log_msg("%s: %s", db, gdbm_db_strerror(old));
-			goto out;
-		}
-		/* Same owner and mode as before (works as root, or when
-		 * they are ours already). */
-		if (gdbm_copy_meta(nw, old) != 0)
-			log_msg("%s: keeping owner and mode: %s", db,
-			    gdbm_db_strerror(nw));
-	}
-	if (fn != NULL && (e = fn(nw, arg)) != AG_OK)
-		goto out;
-	e = AG_EUNAVAIL;
-	if (gdbm_sync(nw) != 0) {
-		log_msg("%s: %s", tmp, gdbm_db_strerror(nw));
-		goto out;
-	}
-	ge = gdbm_close(nw);
-	nw = NULL;
-	if (ge != 0) {
-		log_msg("%s: %s", tmp, gdbm_strerror(gdbm_errno));
-		goto out;
-	}
-	if (rename(tmp, db) == -1) {
-		log_msg("%s: rename: %s", db, strerror(errno));
-		goto out;
-	}
-	made = false;
-	e = fsync_dir(db);
-out:
-	if (nw != NULL)
-		(void)gdbm_close(nw);
-	if (made)
-		(void)unlink(tmp);
-	if (old != NULL)
-		(void)gdbm_close(old);
-	wunlock(lockfd);
-	return e;
-}
-
 enum ag_err
 store_init(const char *db)
 {
-	struct stat	 st;
-
-	if (stat(db, &st) == 0)
-		return AG_OK;
-	if (errno != ENOENT) {
-		log_msg("%s: %s", db, strerror(errno));
-		return AG_EUNAVAIL;
-	}
-	return db_rewrite(db, NULL, NULL);
-}
-
-/*
- * Change db in place: fn reads, modifies and writes the records it
- * needs through a writer's handle, under the writers' lock and an
- * exclusive flock on the file.  Readers hold a shared flock only for
- * one lookup, so the wait for them is short; Apache's readers, which
- * do not wait for a lock, fail for as long as a record's write holds
- * it, as they do while htdbm writes.  The flock is released before
- * gdbm_close(): GDBM writes through (each gdbm_store() or
- * gdbm_delete() ends by writing its buckets, directory and header), so
- * every change is in the page cache before readers come back, and all
- * gdbm_close() adds is the fsync(2), which need not keep them out.  A
- * file in GDBM's numsync format bumps its header at sync: that sync
- * is done under the lock.  A missing db is made first (store_init).
- */
-static enum ag_err
-db_update(const char *db, edit_fn fn, void *arg)
-{
-	GDBM_FILE	 dbf;
-	int		 lockfd, fd, fmt = 0;
-	enum ag_err	 e;
-
-	if ((e = store_init(db)) != AG_OK)
-		return e;
-	if ((e = wlock(db, &lockfd)) != AG_OK)
-		return e;
-	if ((fd = open(db, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
-	    !flock_wait(fd, LOCK_EX)) {
-		log_msg("user_db %s: %s", db, errno == EWOULDBLOCK ?
-		    "still locked by a reader after 10 s" : strerror(errno));
-		if (fd != -1)
-			(void)close(fd);
-		wunlock(lockfd);
-		return AG_EUNAVAIL;
-	}
-	dbf = gdbm_fd_open(fd, db, 0, GDBM_WRITER | GDBM_NOLOCK |
-	    GDBM_NOMMAP | GDBM_CLOERROR, NULL);
-	if (dbf == NULL) {
-		log_msg("user_db %s: %s", db, gdbm_strerror(gdbm_errno));
-		wunlock(lockfd);
-		return AG_EUNAVAIL;
-	}
-	e = fn(dbf, arg);
-	if (gdbm_setopt(dbf, GDBM_GETDBFORMAT, &fmt, sizeof(fmt)) != 0 ||
-	    fmt != 0) {
-		if (gdbm_sync(dbf) != 0 && e == AG_OK) {
-			log_msg("user_db %s: sync: %s", db,
-			    gdbm_db_strerror(dbf));
-			e = AG_EUNAVAIL;
-		}
-	}
-	(void)flock(fd, LOCK_UN);
-	wunlock(lockfd);
-	if (gdbm_close(dbf) != 0 && e == AG_OK) {
-		log_msg("user_db %s: close: %s", db,
-		    gdbm_strerror(gdbm_errno));
-		e = AG_EUNAVAIL;
-	}
-	return e;
-}
-
-
-static enum ag_err
-put_rec(GDBM_FILE nw, const char *key, const char *val, size_t vallen,
-    bool must_be_new)
-{
-	datum	 k, v;
-	int	 rc;
-
-	k.dptr = (char *)key;
-	k.dsize = (int)strlen(key);
-	v.dptr = (char *)val;
-	v.dsize = (int)vallen;
-	rc = gdbm_store(nw, k, v, must_be_new ? GDBM_INSERT : GDBM_REPLACE);
-	if (rc == 1)
-		return AG_EEXIST;
-	if (rc != 0) {
-		log_msg("user_db: store: %s", gdbm_db_strerror(nw));
-		return AG_EUNAVAIL;
-	}
-	return AG_OK;
-}
-
-static enum ag_err
-del_rec(GDBM_FILE nw, const char *key)
-{
-	datum	 k;
-
-	k.dptr = (char *)key;
-	k.dsize = (int)strlen(key);
-	if (gdbm_delete(nw, k) == 0)
-		return AG_OK;
-	if (gdbm_last_errno(nw) == GDBM_ITEM_NOT_FOUND)
-		return AG_ENOENT;
-	log_msg("user_db: delete: %s", gdbm_db_strerror(nw));
-	return AG_EUNAVAIL;
+	return dbfile_init(db);
 }
 
 struct put_arg {
@@ -794,12 +465,11 @@ struct put_arg {
 };
 
 static enum ag_err
-put_users(GDBM_FILE nw, void *arg)
+put_users(struct dbtx *tx, void *arg)
 {
 	struct put_arg	*pa = arg;
 	struct user	 u, cur;
 	char		 buf[STORE_RECORD_MAX];
-	datum		 k, v;
 	size_t		 i, len;
 	enum ag_err	 e;
 	bool		 have;
@@ -808,17 +478,12 @@ put_users(GDBM_FILE nw, void *arg)
 		u = pa->u[i];
 		if (!store_name_ok(u.name))
 			return AG_EINVAL;
-		k.dptr = u.name;
-		k.dsize = (int)strlen(u.name);
-		v = gdbm_fetch(nw, k);
-		have = false;
-		if (v.dptr != NULL) {
-			memset(&cur, 0, sizeof(cur));
-			have = store_user_decode(v.dptr, (size_t)v.dsize,
-			    &cur) == AG_OK;
-			free(v.dptr);
-		} else if (gdbm_last_errno(nw) != GDBM_ITEM_NOT_FOUND)
-			return AG_EUNAVAIL;
+		e = dbtx_fetch(tx, u.name, buf, sizeof(buf), &len);
+		if (e != AG_OK && e != AG_ENOENT)
+			return e;
+		memset(&cur, 0, sizeof(cur));
+		have = e == AG_OK &&
+		    store_user_decode(buf, len, &cur) == AG_OK;
 		if (have && pa->merge) {
 			memcpy(u.scope, cur.scope, sizeof(u.scope));
 			u.locked = cur.locked;
@@ -838,7 +503,7 @@ put_users(GDBM_FILE nw, void *arg)
 		if ((e = store_user_encode(&u, buf, sizeof(buf), &len)) !=
 		    AG_OK)
 			return e;
-		if ((e = put_rec(nw, u.name, buf, len, pa->must_be_new)) !=
+		if ((e = dbtx_put(tx, u.name, buf, len, pa->must_be_new)) !=
 		    AG_OK)
 			return e;
 	}
@@ -852,7 +517,7 @@ store_user_put(const char *db, const struct user *u, bool must_be_new)
 
 	if (!store_name_ok(u->name))
 		return AG_EINVAL;
-	return db_update(db, put_users, &pa);
+	return dbfile_update(db, put_users, &pa);
 }
 
 enum ag_err
@@ -860,7 +525,7 @@ store_user_put_many(const char *db, const struct user *u, size_t n)
 {
 	struct put_arg	 pa = { u, n, false, false, time(NULL) };
 
-	return db_rewrite(db, put_users, &pa);
+	return dbfile_rewrite(db, put_users, &pa);
 }
 
 enum ag_err
@@ -868,7 +533,7 @@ store_user_merge_many(const char *db, const struct user *u, size_t n)
 {
 	struct put_arg	 pa = { u, n, false, true, time(NULL) };
 
-	return db_rewrite(db, put_users, &pa);
+	return dbfile_rewrite(db, put_users, &pa);
 }
 
 struct merge_arg {
@@ -878,7 +543,7 @@ struct merge_arg {
 };
 
 static enum ag_err
-merge_users(GDBM_FILE nw, void *arg)
+merge_users(struct dbtx *tx, void *arg)
 {
 	struct merge_arg	*ma = arg;
 	struct user		 u;
@@ -892,7 +557,7 @@ merge_users(GDBM_FILE nw, void *arg)
 			return AG_OK;
 		if (rc < 0)
 			return AG_EINVAL;
-		if ((e = put_users(nw, &pa)) != AG_OK)
+		if ((e = put_users(tx, &pa)) != AG_OK)
 			return e;
 	}
 }
@@ -903,13 +568,13 @@ store_user_merge_each(const char *db, int (*next)(struct user *, void *),
 {
 	struct merge_arg	 ma = { next, arg, time(NULL) };
 
-	return db_rewrite(db, merge_users, &ma);
+	return dbfile_rewrite(db, merge_users, &ma);
 }
 
 static enum ag_err
-del_key(GDBM_FILE nw, void *arg)
+del_key(struct dbtx *tx, void *arg)
 {
-	return del_rec(nw, arg);
+	return dbtx_del(tx, arg);
 }
 
 enum ag_err
@@ -917,7 +582,7 @@ store_user_del(const char *db, const char *name)
 {
 	if (!store_name_ok(name))
 		return AG_ENOENT;
-	return db_update(db, del_key, (void *)name);
+	return dbfile_update(db, del_key, (void *)name);
 }
 
 int64_t
@@ -932,30 +597,6 @@ store_gen_new(void)
 	    (int64_t)(r % (uint64_t)(STORE_GEN_MAX - STORE_GEN_MIN + 1));
 }
 
-/* Fetch key through a writer's handle; AG_ENOENT when absent. */
-static enum ag_err
-wr_fetch(GDBM_FILE dbf, const char *key, char *buf, size_t bufsz,
-    size_t *len)
-{
-	datum	 k, v;
-
-	*len = 0;
-	k.dptr = (char *)key;
-	k.dsize = (int)strlen(key);
-	v = gdbm_fetch(dbf, k);
-	if (v.dptr == NULL)
-		return gdbm_last_errno(dbf) == GDBM_ITEM_NOT_FOUND ?
-		    AG_ENOENT : AG_EUNAVAIL;
-	if (v.dsize < 0 || (size_t)v.dsize > bufsz) {
-		free(v.dptr);
-		return AG_EUNAVAIL;
-	}
-	memcpy(buf, v.dptr, (size_t)v.dsize);
-	*len = (size_t)v.dsize;
-	free(v.dptr);
-	return AG_OK;
-}
-
 struct upd_arg {
 	const char	 *name;
 	enum ag_err	(*fn)(struct user *, void *);
@@ -963,7 +604,7 @@ struct upd_arg {
 };
 
 static enum ag_err
-update_user(GDBM_FILE dbf, void *arg)
+update_user(struct dbtx *tx, void *arg)
 {
 	struct upd_arg	*ua = arg;
 	struct user	 u;
@@ -972,7 +613,7 @@ update_user(GDBM_FILE dbf, void *arg)
 	enum ag_err	 e;
 
 	memset(&u, 0, sizeof(u));
-	if ((e = wr_fetch(dbf, ua->name, buf, sizeof(buf), &len)) != AG_OK)
+	if ((e = dbtx_fetch(tx, ua->name, buf, sizeof(buf), &len)) != AG_OK)
 		return e;
 	if ((e = store_user_decode(buf, len, &u)) != AG_OK) {
 		log_msg("user_db: user \"%s\": damaged record", ua->name);
@@ -985,7 +626,7 @@ update_user(GDBM_FILE dbf, void *arg)
 	if (u.gen == 0)
 		u.gen = store_gen_new();
 	if ((e = store_user_encode(&u, buf, sizeof(buf), &len)) == AG_OK)
-		e = put_rec(dbf, ua->name, buf, len, false);
+		e = dbtx_put(tx, ua->name, buf, len, false);
 out:
 	OPENSSL_cleanse(&u, sizeof(u));
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -1000,7 +641,7 @@ store_user_update(const char *db, const char *name,
 
 	if (!store_name_ok(name))
 		return AG_ENOENT;
-	return db_update(db, update_user, &ua);
+	return dbfile_update(db, update_user, &ua);
 }
 
 struct rehash_arg {
@@ -1009,7 +650,7 @@ struct rehash_arg {
 
 /* Splice the new hash in front of the first ':' of the stored value. */
 static enum ag_err
-rehash_user(GDBM_FILE dbf, void *arg)
+rehash_user(struct dbtx *tx, void *arg)
 {
 	struct rehash_arg	*ra = arg;
 	char			 buf[STORE_RECORD_MAX];
@@ -1018,7 +659,7 @@ rehash_user(GDBM_FILE dbf, void *arg)
 	size_t			 len, hlen, oldlen, newlen;
 	enum ag_err		 e;
 
-	if ((e = wr_fetch(dbf, ra->name, buf, sizeof(buf), &len)) != AG_OK)
+	if ((e = dbtx_fetch(tx, ra->name, buf, sizeof(buf), &len)) != AG_OK)
 		return e;
 	colon = memchr(buf, ':', len);
 	hlen = colon != NULL ? (size_t)(colon - buf) : len;
@@ -1030,7 +671,7 @@ rehash_user(GDBM_FILE dbf, void *arg)
 	}
 	memcpy(nbuf, ra->new_hash, newlen);
 	memcpy(nbuf + newlen, buf + hlen, len - hlen);
-	e = put_rec(dbf, ra->name, nbuf, newlen + len - hlen, false);
+	e = dbtx_put(tx, ra->name, nbuf, newlen + len - hlen, false);
 out:
 	OPENSSL_cleanse(buf, sizeof(buf));
 	OPENSSL_cleanse(nbuf, sizeof(nbuf));
@@ -1047,7 +688,7 @@ store_user_rehash(const char *db, const char *name, const char *old_hash,
 		return AG_ENOENT;
 	if (!hash_ok(new_hash) || new_hash[0] == '\0')
 		return AG_EINVAL;
-	return db_update(db, rehash_user, &ra);
+	return dbfile_update(db, rehash_user, &ra);
 }
 
 enum ag_err
@@ -1116,7 +757,7 @@ struct cput_arg {
 };
 
 static enum ag_err
-put_client(GDBM_FILE nw, void *arg)
+put_client(struct dbtx *tx, void *arg)
 {
 	struct cput_arg	*ca = arg;
 	struct client	 cl = *ca->cl;
@@ -1130,7 +771,7 @@ put_client(GDBM_FILE nw, void *arg)
 	if ((e = client_key(cl.id, key, sizeof(key))) != AG_OK ||
 	    (e = client_encode(&cl, buf, sizeof(buf), &len)) != AG_OK)
 		return e == AG_ENOENT ? AG_EINVAL : e;
-	return put_rec(nw, key, buf, len, ca->must_be_new);
+	return dbtx_put(tx, key, buf, len, ca->must_be_new);
 }
 
 enum ag_err
@@ -1140,7 +781,7 @@ store_client_put(const char *db, const struct client *cl, bool must_be_new)
 
 	if (!store_name_ok(cl->id))
 		return AG_EINVAL;
-	return db_update(db, put_client, &ca);
+	return dbfile_update(db, put_client, &ca);
 }
 
 enum ag_err
@@ -1151,7 +792,7 @@ store_client_del(const char *db, const char *id)
 
 	if ((e = client_key(id, key, sizeof(key))) != AG_OK)
 		return e;
-	return db_update(db, del_key, key);
+	return dbfile_update(db, del_key, key);
 }
 
 /*

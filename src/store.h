@@ -5,12 +5,11 @@
  * the user's scopes.  Clients live in the same file under "client:ID"
  * keys (':' is never part of a user name, as in htpasswd files).
  *
- * Writers change records in place, one read-modify-write at a time
- * under an exclusive lock on "<db>.lock", and hold GDBM's own lock on
- * the file (an exclusive flock) only while they write; readers hold a
- * shared flock for one lookup.  So no reader sees a half-written record
- * and a write costs the same at a million users as at a thousand.
- * Bulk import alone copies the file (see store.c).
+ * Writers change a record at a time, each a read-modify-write under
+ * the writers' lock, through dbfile.c, which keeps readers (ours and
+ * Apache's) from ever waiting or seeing half a record; a write costs
+ * the same at a million users as at a thousand.  Bulk import alone
+ * copies the file.
  */
 #ifndef STORE_H
 #define STORE_H

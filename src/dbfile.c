@@ -1,0 +1,687 @@
+/*
+ * A GDBM file written record by record while others read it (see
+ * dbfile.h).
+ *
+ * The locks.  GDBM's readers (ours, Apache's mod_authn_dbm, htdbm -v)
+ * take a shared flock(2) on the file and fail at once if they cannot;
+ * GDBM's writers (htdbm) take an exclusive one, also without waiting.
+ * Our writers take turns on an exclusive flock of "<db>.lock", held
+ * for the whole of a read-modify-write.
+ *
+ * A write, with the turn held:
+ *  1. A shared flock on the live file L: no other program writes to it
+ *     until the names are swapped; readers go on.
+ *  2. The shadow S is checked against the stamps (inode, size, mtime,
+ *     ctime of each) the last write left in "<db>.lock"; if either file
+ *     changed since (another program wrote to L, a write was cut short,
+ *     a bulk import), S is made anew as a copy of L.
+ *  3. S is changed under an exclusive flock (nobody reads S by name;
+ *     readers who opened it when it was L, before the last swap, are
+ *     waited for), synced, and its flock turned shared.
+ *  4. renameat2(RENAME_EXCHANGE) swaps the names: readers who open L
+ *     from now on get the new file, whole, and those who opened the old
+ *     one read it whole.
+ *  5. The old file, now S, gets the same change, under an exclusive
+ *     flock that waits for its last readers.
+ *  6. After a clock tick (TICK_NS), the stamps of both are recorded, with
+ *     both flocks still held: a later change by anyone moves a time
+ *     stamp past the recorded one, however coarse the file system's
+ *     clock, so step 2 of the next write sees it.
+ * So no reader ever waits for a writer or sees a half-written record,
+ * and no write of another program is lost.  A file system that cannot
+ * exchange names gets the change in place in L instead (under an
+ * exclusive flock: readers may then fail for as long as a record's
+ * write), logged once.
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "dbfile.h"
+#include "log.h"
+
+#define LOCK_WAIT_MS		10000	/* wait at most 10 s for a lock */
+#define LOCK_NAP_MIN_NS		20000L	/* first nap polling a flock */
+#define LOCK_NAP_MAX_NS		2000000L	/* longest, doubling up to it */
+/* Longer than a kernel clock tick (10 ms at HZ=100), which is how
+ * coarse file times are. */
+#define TICK_NS			12000000L
+#define STAMP_TAG		"shadow1"
+
+struct stamp {
+	uintmax_t	 ino;
+	intmax_t	 size;
+	long long	 msec, mnsec, csec, cnsec;
+};
+
+bool
+dbfile_flock_wait(int fd, int how)
+{
+	struct timespec	 nap = { 0, LOCK_NAP_MIN_NS };
+	long long	 waited = 0;
+
+	while (flock(fd, how | LOCK_NB) == -1) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) ||
+		    waited >= LOCK_WAIT_MS * 1000000LL)
+			return false;
+		(void)nanosleep(&nap, NULL);
+		waited += nap.tv_nsec;
+		if ((nap.tv_nsec *= 2) > LOCK_NAP_MAX_NS)
+			nap.tv_nsec = LOCK_NAP_MAX_NS;
+	}
+	return true;
+}
+
+enum ag_err
+dbfile_read_open(const char *db, GDBM_FILE *dbfp)
+{
+	int	 fd;
+
+	*dbfp = NULL;
+	if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1)
+		return AG_EUNAVAIL;
+	if (!dbfile_flock_wait(fd, LOCK_SH)) {
+		(void)close(fd);
+		return AG_EUNAVAIL;
+	}
+	*dbfp = gdbm_fd_open(fd, db, 0, GDBM_READER | GDBM_NOLOCK |
+	    GDBM_NOMMAP | GDBM_CLOERROR | GDBM_XVERIFY, NULL);
+	return *dbfp != NULL ? AG_OK : AG_EUNAVAIL;
+}
+
+/* ---------------------------------------------------------- records */
+
+static datum
+key_datum(const char *key)
+{
+	datum	 k;
+
+	k.dptr = (char *)key;
+	k.dsize = (int)strlen(key);
+	return k;
+}
+
+enum ag_err
+dbtx_fetch(struct dbtx *tx, const char *key, char *buf, size_t bufsz,
+    size_t *len)
+{
+	datum	 v;
+
+	*len = 0;
+	v = gdbm_fetch(tx->dbf, key_datum(key));
+	if (v.dptr == NULL)
+		return gdbm_last_errno(tx->dbf) == GDBM_ITEM_NOT_FOUND ?
+		    AG_ENOENT : AG_EUNAVAIL;
+	if (v.dsize < 0 || (size_t)v.dsize > bufsz) {
+		free(v.dptr);
+		return AG_EUNAVAIL;
+	}
+	memcpy(buf, v.dptr, (size_t)v.dsize);
+	*len = (size_t)v.dsize;
+	free(v.dptr);
+	return AG_OK;
+}
+
+/* Note a change for the second copy. */
+static enum ag_err
+journal(struct dbtx *tx, const char *key, const char *val, size_t vallen,
+    bool del)
+{
+	struct dbtx_rec	*r;
+
+	if (!tx->journal)
+		return AG_OK;
+	if (tx->n >= DBFILE_TX_MAX || strlen(key) >= sizeof(r->key) ||
+	    vallen > sizeof(r->val))
+		return AG_ETOOBIG;
+	r = &tx->rec[tx->n++];
+	memcpy(r->key, key, strlen(key) + 1);
+	if (vallen > 0)
+		memcpy(r->val, val, vallen);
+	r->vallen = vallen;
+	r->del = del;
+	return AG_OK;
+}
+
+enum ag_err
+dbtx_put(struct dbtx *tx, const char *key, const char *val, size_t vallen,
+    bool must_be_new)
+{
+	datum		 v;
+	enum ag_err	 e;
+	int		 rc;
+
+	if (vallen > INT_MAX)
+		return AG_ETOOBIG;
+	/* journal first: a change that cannot be noted is not made */
+	if ((e = journal(tx, key, val, vallen, false)) != AG_OK)
+		return e;
+	v.dptr = (char *)val;
+	v.dsize = (int)vallen;
+	rc = gdbm_store(tx->dbf, key_datum(key), v,
+	    must_be_new ? GDBM_INSERT : GDBM_REPLACE);
+	if (rc == 0)
+		return AG_OK;
+	if (tx->journal)
+		tx->n--;
+	if (rc == 1)
+		return AG_EEXIST;
+	log_msg("user_db: store: %s", gdbm_db_strerror(tx->dbf));
+	return AG_EUNAVAIL;
+}
+
+enum ag_err
+dbtx_del(struct dbtx *tx, const char *key)
+{
+	enum ag_err	 e;
+
+	if ((e = journal(tx, key, NULL, 0, true)) != AG_OK)
+		return e;
+	if (gdbm_delete(tx->dbf, key_datum(key)) == 0)
+		return AG_OK;
+	if (tx->journal)
+		tx->n--;
+	if (gdbm_last_errno(tx->dbf) == GDBM_ITEM_NOT_FOUND)
+		return AG_ENOENT;
+	log_msg("user_db: delete: %s", gdbm_db_strerror(tx->dbf));
+	return AG_EUNAVAIL;
+}
+
+/* Make the changes noted in tx to dbf. */
+static enum ag_err
+replay(const struct dbtx *tx, GDBM_FILE dbf)
+{
+	const struct dbtx_rec	*r;
+	datum			 v;
+	size_t			 i;
+
+	for (i = 0; i < tx->n; i++) {
+		r = &tx->rec[i];
+		if (r->del) {
+			if (gdbm_delete(dbf, key_datum(r->key)) != 0 &&
+			    gdbm_last_errno(dbf) != GDBM_ITEM_NOT_FOUND)
+				return AG_EUNAVAIL;
+			continue;
+		}
+		v.dptr = (char *)r->val;
+		v.dsize = (int)r->vallen;
+		if (gdbm_store(dbf, key_datum(r->key), v, GDBM_REPLACE) != 0)
+			return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+/* ---------------------------------------------------------- files */
+
+static enum ag_err
+side_path(const char *db, const char *suffix, char *out, size_t outsz)
+{
+	int	 n;
+
+	n = snprintf(out, outsz, "%s%s", db, suffix);
+	return n < 0 || (size_t)n >= outsz ? AG_EINVAL : AG_OK;
+}
+
+static enum ag_err
+fsync_dir(const char *db)
+{
+	char	 dir[PATH_MAX];
+	char	*slash;
+	int	 fd;
+	enum ag_err e = AG_OK;
+
+	if (side_path(db, "", dir, sizeof(dir)) != AG_OK)
+		return AG_EINVAL;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		memcpy(dir, ".", 2);
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return AG_EUNAVAIL;
+	if (fsync(fd) == -1)
+		e = AG_EUNAVAIL;
+	if (close(fd) == -1)
+		e = AG_EUNAVAIL;
+	return e;
+}
+
+/* Our writers' turn: an exclusive flock on "<db>.lock". */
+static enum ag_err
+wlock(const char *db, int *fdp)
+{
+	char	 path[PATH_MAX];
+	int	 fd;
+
+	*fdp = -1;
+	if (side_path(db, ".lock", path, sizeof(path)) != AG_OK)
+		return AG_EINVAL;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		log_msg("%s: %s", path, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	if (!dbfile_flock_wait(fd, LOCK_EX)) {
+		log_msg("%s: %s", path, errno == EWOULDBLOCK ?
+		    "still locked after 10 s" : strerror(errno));
+		(void)close(fd);
+		return AG_EUNAVAIL;
+	}
+	*fdp = fd;
+	return AG_OK;
+}
+
+static void
+stamp_of(const struct stat *st, struct stamp *s)
+{
+	s->ino = (uintmax_t)st->st_ino;
+	s->size = (intmax_t)st->st_size;
+	s->msec = (long long)st->st_mtim.tv_sec;
+	s->mnsec = st->st_mtim.tv_nsec;
+	s->csec = (long long)st->st_ctim.tv_sec;
+	s->cnsec = st->st_ctim.tv_nsec;
+}
+
+static bool
+stamp_eq(const struct stamp *a, const struct stamp *b)
+{
+	return a->ino == b->ino && a->size == b->size &&
+	    a->msec == b->msec && a->mnsec == b->mnsec &&
+	    a->csec == b->csec && a->cnsec == b->cnsec;
+}
+
+/* The stamps of L and S the last write recorded; false if none. */
+static bool
+stamps_read(int lockfd, struct stamp *l, struct stamp *s)
+{
+	char		 buf[512];
+	ssize_t		 n;
+
+	if ((n = pread(lockfd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return false;
+	buf[n] = '\0';
+	return sscanf(buf, STAMP_TAG " %ju %jd %lld %lld %lld %lld"
+	    " %ju %jd %lld %lld %lld %lld", &l->ino, &l->size, &l->msec,
+	    &l->mnsec, &l->csec, &l->cnsec, &s->ino, &s->size, &s->msec,
+	    &s->mnsec, &s->csec, &s->cnsec) == 12;
+}
+
+static void
+stamps_write(int lockfd, int lfd, int sfd)
+{
+	struct stat	 lst, sst;
+	struct stamp	 l, s;
+	char		 buf[512];
+	int		 n;
+
+	if (fstat(lfd, &lst) == -1 || fstat(sfd, &sst) == -1)
+		n = 0;		/* no stamps: the next write copies */
+	else {
+		stamp_of(&lst, &l);
+		stamp_of(&sst, &s);
+		n = snprintf(buf, sizeof(buf), STAMP_TAG
+		    " %ju %jd %lld %lld %lld %lld %ju %jd %lld %lld %lld %lld\n",
+		    l.ino, l.size, l.msec, l.mnsec, l.csec, l.cnsec, s.ino,
+		    s.size, s.msec, s.mnsec, s.csec, s.cnsec);
+		if (n < 0 || (size_t)n >= sizeof(buf))
+			n = 0;
+	}
+	if (ftruncate(lockfd, 0) == -1 ||
+	    (n > 0 && pwrite(lockfd, buf, (size_t)n, 0) != n))
+		(void)ftruncate(lockfd, 0);
+}
+
+/*
+ * Copy every record of src (read under a shared flock) into a new file
+ * beside dst, let fn edit it (may be NULL), and rename it to dst.  A
+ * missing src counts as empty.  On error dst is left as it was.
+ */
+static enum ag_err
+copy_to(const char *src, const char *dst, dbfile_edit_fn fn, void *arg)
+{
+	char		 tmp[PATH_MAX];
+	struct dbtx	*tx = NULL;
+	GDBM_FILE	 old = NULL, nw = NULL;
+	datum		 k, nk, v;
+	enum ag_err	 e;
+	int		 fd, ge;
+	bool		 made = false;
+
+	if ((e = side_path(dst, ".XXXXXX", tmp, sizeof(tmp))) != AG_OK)
+		return e;
+	e = AG_EUNAVAIL;
+	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (!dbfile_flock_wait(fd, LOCK_SH)) {
+			(void)close(fd);
+			log_msg("%s: still locked after 10 s", src);
+			return AG_EUNAVAIL;
+		}
+		if ((old = gdbm_fd_open(fd, src, 0, GDBM_READER |
+		    GDBM_NOLOCK | GDBM_CLOERROR, NULL)) == NULL) {
+			log_msg("%s: %s", src, gdbm_strerror(gdbm_errno));
+			return AG_EUNAVAIL;
+		}
+	} else if (errno != ENOENT) {
+		log_msg("%s: %s", src, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		log_msg("%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	made = true;
+	nw = gdbm_fd_open(fd, tmp, 0, GDBM_NEWDB | GDBM_NOLOCK |
+	    GDBM_CLOERROR, NULL);
+	if (nw == NULL) {
+		log_msg("%s: %s", tmp, gdbm_strerror(gdbm_errno));
+		goto out;
+	}
+	if (old != NULL) {
+		for (k = gdbm_firstkey(old); k.dptr != NULL; k = nk) {
+			v = gdbm_fetch(old, k);
+			ge = v.dptr == NULL ? -1 :
+			    gdbm_store(nw, k, v, GDBM_REPLACE);
+			free(v.dptr);
+			if (ge != 0) {
+				free(k.dptr);
+				log_msg("%s: copy: %s", src,
+				    gdbm_db_strerror(v.dptr == NULL ? old :
+				    nw));
+				goto out;
+			}
+			nk = gdbm_nextkey(old, k);
+			free(k.dptr);
+		}
+		if (gdbm_last_errno(old) != GDBM_ITEM_NOT_FOUND &&
+		    gdbm_last_errno(old) != GDBM_NO_ERROR) {
+			log_msg("%s: %s", src, gdbm_db_strerror(old));
+			goto out;
+		}
+		/* Same owner and mode as before (works as root, or when
+		 * they are ours already). */
+		if (gdbm_copy_meta(nw, old) != 0)
+			log_msg("%s: keeping owner and mode: %s", src,
+			    gdbm_db_strerror(nw));
+	}
+	if (fn != NULL) {
+		if ((tx = calloc(1, sizeof(*tx))) == NULL) {
+			e = AG_ENOMEM;
+			goto out;
+		}
+		tx->dbf = nw;
+		if ((e = fn(tx, arg)) != AG_OK)
+			goto out;
+		e = AG_EUNAVAIL;
+	}
+	ge = gdbm_close(nw);	/* syncs */
+	nw = NULL;
+	if (ge != 0) {
+		log_msg("%s: %s", tmp, gdbm_strerror(gdbm_errno));
+		goto out;
+	}
+	if (rename(tmp, dst) == -1) {
+		log_msg("%s: rename: %s", dst, strerror(errno));
+		goto out;
+	}
+	made = false;
+	e = fsync_dir(dst);
+out:
+	free(tx);
+	if (nw != NULL)
+		(void)gdbm_close(nw);
+	if (made)
+		(void)unlink(tmp);
+	if (old != NULL)
+		(void)gdbm_close(old);
+	return e;
+}
+
+/* Sleep until TICK_NS after *since (CLOCK_MONOTONIC). */
+static void
+tick_after(const struct timespec *since)
+{
+	struct timespec	 now, nap;
+	long long	 left;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		now = *since;
+	left = TICK_NS - ((long long)(now.tv_sec - since->tv_sec) *
+	    1000000000LL + (now.tv_nsec - since->tv_nsec));
+	if (left <= 0)
+		return;
+	nap.tv_sec = 0;
+	nap.tv_nsec = (long)left;
+	while (nanosleep(&nap, &nap) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * With the turn held: open db and its shadow, the shadow in step with
+ * db (made anew when the stamps do not match), db under a shared flock
+ * (*lfd) and the shadow under an exclusive one (*sfd).
+ */
+static enum ag_err
+open_pair(const char *db, const char *shadow, int lockfd, int *lfd,
+    int *sfd, struct stamp *l)
+{
+	struct stat	 lst, sst;
+	struct stamp	 s, rl, rs;
+	enum ag_err	 e;
+
+	*sfd = -1;
+	if ((*lfd = open(db, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    !dbfile_flock_wait(*lfd, LOCK_SH) || fstat(*lfd, &lst) == -1) {
+		log_msg("user_db %s: %s", db, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	stamp_of(&lst, l);
+	if (stat(shadow, &sst) == -1 || (stamp_of(&sst, &s),
+	    !stamps_read(lockfd, &rl, &rs)) || !stamp_eq(l, &rl) ||
+	    !stamp_eq(&s, &rs)) {
+		if ((e = copy_to(db, shadow, NULL, NULL)) != AG_OK)
+			return e;
+	}
+	if ((*sfd = open(shadow, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    !dbfile_flock_wait(*sfd, LOCK_EX)) {
+		log_msg("user_db %s: %s", shadow, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+/* Open a writer's handle on the file fd is open on, fd kept open (and
+ * its flock held) after gdbm_close(). */
+static GDBM_FILE
+writer_on(int fd, const char *name)
+{
+	GDBM_FILE	 dbf;
+	int		 gfd;
+
+	if ((gfd = dup(fd)) == -1)
+		return NULL;
+	dbf = gdbm_fd_open(gfd, name, 0, GDBM_WRITER | GDBM_NOLOCK |
+	    GDBM_NOMMAP | GDBM_CLOERROR, NULL);
+	if (dbf == NULL)
+		log_msg("user_db %s: %s", name, gdbm_strerror(gdbm_errno));
+	return dbf;
+}
+
+/* Close a writer's handle (which syncs); AG_EUNAVAIL if that fails. */
+static enum ag_err
+writer_close(GDBM_FILE dbf, const char *name, enum ag_err e)
+{
+	if (gdbm_close(dbf) != 0 && e == AG_OK) {
+		log_msg("user_db %s: close: %s", name,
+		    gdbm_strerror(gdbm_errno));
+		e = AG_EUNAVAIL;
+	}
+	return e;
+}
+
+/*
+ * Make tx's changes to the file fd is open on, under an exclusive flock
+ * that fd held shared (flock(2) turns it by letting go first: another
+ * program's writer could slip in, and its change would be lost with
+ * this file, which was the live one when it opened it; was, the file's
+ * stamp when the turn began, tells).
+ */
+static enum ag_err
+second_copy(int fd, const char *name, const struct dbtx *tx,
+    const struct stamp *was)
+{
+	struct stat	 st;
+	struct stamp	 now;
+	GDBM_FILE	 dbf;
+
+	if (!dbfile_flock_wait(fd, LOCK_EX) || fstat(fd, &st) == -1)
+		return AG_EUNAVAIL;
+	stamp_of(&st, &now);
+	/* not ctime: the rename moved it */
+	if (now.ino != was->ino || now.size != was->size ||
+	    now.msec != was->msec || now.mnsec != was->mnsec) {
+		log_msg("user_db %s: changed by another program during a "
+		    "write: its change may be lost; check it", name);
+		return AG_EUNAVAIL;
+	}
+	if ((dbf = writer_on(fd, name)) == NULL)
+		return AG_EUNAVAIL;
+	return writer_close(dbf, name, replay(tx, dbf));
+}
+
+enum ag_err
+dbfile_update(const char *db, dbfile_edit_fn fn, void *arg)
+{
+	static bool	 said_noexchange;
+	char		 shadow[PATH_MAX];
+	struct timespec	 t;
+	struct stamp	 was;
+	struct dbtx	*tx;
+	GDBM_FILE	 dbf;
+	int		 lockfd, lfd = -1, sfd = -1;
+	bool		 swapped = false;
+	enum ag_err	 e;
+
+	if ((e = side_path(db, ".shadow", shadow, sizeof(shadow))) != AG_OK ||
+	    (e = dbfile_init(db)) != AG_OK)
+		return e;
+	if ((tx = calloc(1, sizeof(*tx))) == NULL)
+		return AG_ENOMEM;
+	if ((e = wlock(db, &lockfd)) != AG_OK)
+		goto out;
+	if ((e = open_pair(db, shadow, lockfd, &lfd, &sfd, &was)) != AG_OK)
+		goto unlock;
+	if ((dbf = writer_on(sfd, shadow)) == NULL) {
+		e = AG_EUNAVAIL;
+		goto unlock;
+	}
+	tx->dbf = dbf;
+	tx->journal = true;
+	e = writer_close(dbf, shadow, fn(tx, arg));
+	if (e != AG_OK || tx->n == 0) {
+		if (tx->n > 0)		/* half made: copy it anew next time */
+			(void)unlink(shadow);
+		goto unlock;
+	}
+	/* The new file is whole and synced: no other program can reach
+	 * it before the swap, so turning its flock shared is safe. */
+	(void)flock(sfd, LOCK_SH);
+	if (renameat2(AT_FDCWD, shadow, AT_FDCWD, db, RENAME_EXCHANGE) == 0) {
+		swapped = true;
+		if ((e = fsync_dir(db)) == AG_OK &&
+		    second_copy(lfd, shadow, tx, &was) != AG_OK) {
+			log_msg("user_db %s: cannot update the shadow copy: "
+			    "the next write copies the file", shadow);
+			(void)unlink(shadow);
+		}
+	} else {
+		if (!said_noexchange)
+			log_msg("user_db %s: cannot exchange names (%s): "
+			    "writing in place", db, strerror(errno));
+		said_noexchange = true;
+		e = second_copy(lfd, db, tx, &was);
+		/* the shadow (sfd) has the change too: still in step */
+	}
+	/* A tick after the last change, with both flocks held: see the
+	 * top of the file. */
+	if (clock_gettime(CLOCK_MONOTONIC, &t) == 0)
+		tick_after(&t);
+	if (e == AG_OK)
+		stamps_write(lockfd, swapped ? sfd : lfd, swapped ? lfd : sfd);
+unlock:
+	if (lfd != -1)
+		(void)close(lfd);
+	if (sfd != -1)
+		(void)close(sfd);
+	(void)close(lockfd);
+out:
+	OPENSSL_clear_free(tx, sizeof(*tx));
+	return e;
+}
+
+/* With the turn held: the shadow copied anew from db, and the stamps. */
+static enum ag_err
+shadow_anew(const char *db, int lockfd)
+{
+	char		 shadow[PATH_MAX];
+	struct timespec	 t;
+	enum ag_err	 e;
+	int		 lfd = -1, sfd = -1;
+
+	if ((e = side_path(db, ".shadow", shadow, sizeof(shadow))) != AG_OK)
+		return e;
+	(void)ftruncate(lockfd, 0);
+	if ((e = copy_to(db, shadow, NULL, NULL)) != AG_OK)
+		return e;
+	if (clock_gettime(CLOCK_MONOTONIC, &t) == 0)
+		tick_after(&t);
+	if ((lfd = open(db, O_RDONLY | O_CLOEXEC)) != -1 &&
+	    (sfd = open(shadow, O_RDONLY | O_CLOEXEC)) != -1 &&
+	    dbfile_flock_wait(lfd, LOCK_SH))
+		stamps_write(lockfd, lfd, sfd);
+	if (lfd != -1)
+		(void)close(lfd);
+	if (sfd != -1)
+		(void)close(sfd);
+	return AG_OK;
+}
+
+enum ag_err
+dbfile_rewrite(const char *db, dbfile_edit_fn fn, void *arg)
+{
+	int		 lockfd;
+	enum ag_err	 e;
+
+	if ((e = wlock(db, &lockfd)) != AG_OK)
+		return e;
+	if ((e = copy_to(db, db, fn, arg)) == AG_OK)
+		e = shadow_anew(db, lockfd);
+	(void)close(lockfd);
+	return e;
+}
+
+enum ag_err
+dbfile_init(const char *db)
+{
+	struct stat	 st;
+
+	if (stat(db, &st) == 0)
+		return AG_OK;
+	if (errno != ENOENT) {
+		log_msg("%s: %s", db, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	return dbfile_rewrite(db, NULL, NULL);
+}
