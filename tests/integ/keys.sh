@@ -94,7 +94,7 @@ K0=$(kid_of "$(ag_token alice alice-pw)")
 isnt "$K0" "" "a token, kid $K0"
 
 # ------------------------------------------------ root's files
-ag_ctl key rotate >"$AG_TMP/ctl.out" 2>&1
+ag_ctl key rotate >"$AG_TMP/ctl.log" 2>&1
 is "$?" 0 "key rotate as root"
 is "$(owner "$KD")" "nobody:$SVC_GROUP" \
     "key_dir root created belongs to the service's user"
@@ -109,14 +109,14 @@ K1=$KID_NOW
 isnt "$K1" "$K0" "new kid $K1"
 OTHER=$(sub_conf var2)
 chown "nobody:$SVC_GROUP" "$AG_TMP/var2"
-"$AG_CTL" -c "$OTHER" key generate >/dev/null 2>&1
+"$AG_CTL" -c "$OTHER" key generate >/dev/null 2>>"$AG_TMP/ctl-err.log"
 is "$(owner "$AG_TMP/var2/signing.key")" "nobody:$SVC_GROUP" \
     "key generate as root: a new key file gets its directory's owner"
 
 # ------------------------------------------------ a reload that fails
 # key_dir as an older authgatectl left it: root's, 0700.
 chown -R root:root "$KD"
-ag_ctl key rotate >"$AG_TMP/ctl.out" 2>&1
+ag_ctl key rotate >"$AG_TMP/ctl.log" 2>&1
 is "$?" 0 "key rotate with key_dir root's"
 K2=$(ag_ctl key list | awk '$3 == "signing" { print $1 }')
 sleep 2
@@ -142,18 +142,21 @@ ok "the reload is logged" grep -q 'keys reloaded' "$SVC_LOG"
 
 # ------------------------------------------------ the rotation limit
 LIM=$(sub_conf lim)
-"$AG_CTL" -c "$LIM" key generate >/dev/null 2>&1
+"$AG_CTL" -c "$LIM" key generate >/dev/null 2>>"$AG_TMP/ctl-err.log"
 i=1
 loads=0
 while [ $i -le 14 ]; do
-	"$AG_CTL" -c "$LIM" key rotate >/dev/null 2>&1 || break
-	"$AG_BIN" -c "$LIM" -t >/dev/null 2>&1 && loads=$((loads + 1))
+	"$AG_CTL" -c "$LIM" key rotate >/dev/null \
+	    2>>"$AG_TMP/ctl-err.log" || break
+	"$AG_BIN" -c "$LIM" -t >/dev/null 2>>"$AG_TMP/ctl-err.log" &&
+	    loads=$((loads + 1))
 	i=$((i + 1))
 done
 is "$loads" 14 "14 rotations in a row: authgate -t passes after each"
-"$AG_CTL" -c "$LIM" key rotate >"$AG_TMP/lim.out" 2>"$AG_TMP/lim.err"
+"$AG_CTL" -c "$LIM" key rotate >"$AG_TMP/lim-out.log" \
+    2>"$AG_TMP/lim-err.log"
 is "$?" 1 "the 15th rotation is refused"
-like "$(cat "$AG_TMP/lim.err")" \
+like "$(cat "$AG_TMP/lim-err.log")" \
     'rotation refused: the service loads at most 16 keys.*key retire' \
     "says why and names key retire"
 ok "authgate -t still passes" "$AG_BIN" -c "$LIM" -t
@@ -163,20 +166,22 @@ for k in $(ls "$AG_TMP/lim/keys" | grep -v next.key | head -3); do
 done
 is "$("$AG_CTL" -c "$LIM" key list | grep -c ' expired ')" 3 \
     "key list shows them expired"
-"$AG_CTL" -c "$LIM" key rotate >"$AG_TMP/lim.out" 2>"$AG_TMP/lim.err"
+"$AG_CTL" -c "$LIM" key rotate >"$AG_TMP/lim-out.log" \
+    2>"$AG_TMP/lim-err.log"
 is "$?" 0 "then a rotation passes"
-is "$(grep -c 'removed retired key' "$AG_TMP/lim.out")" 3 \
+is "$(grep -c 'removed retired key' "$AG_TMP/lim-out.log")" 3 \
     "dropping the three expired keys"
 ok "authgate -t passes" "$AG_BIN" -c "$LIM" -t
 
 # ------------------------------------------------ long offline tokens
 LONG=$(sub_conf long)
-"$AG_CTL" -c "$LONG" key generate >/dev/null 2>&1
-T=$("$AG_CTL" -c "$LONG" token issue alice --ttl 86400 2>"$AG_TMP/long.err")
+"$AG_CTL" -c "$LONG" key generate >/dev/null 2>>"$AG_TMP/ctl-err.log"
+T=$("$AG_CTL" -c "$LONG" token issue alice --ttl 86400 \
+    2>"$AG_TMP/long-err.log")
 isnt "$T" "" "token issue --ttl 86400"
 KL=$(kid_of "$T")
 ok "records when its key may go" test -f "$AG_TMP/long/keys/$KL.until"
-"$AG_CTL" -c "$LONG" key rotate >/dev/null 2>&1
+"$AG_CTL" -c "$LONG" key rotate >/dev/null 2>>"$AG_TMP/ctl-err.log"
 touch -d '-2 hours' "$AG_TMP/long/keys/$KL.key"
 ok "rotated out 2 hours ago, its day-long token still verifies" \
     "$AG_CTL" -c "$LONG" token verify "$T"
@@ -204,4 +209,5 @@ is "$AG_STATUS" 200 "JWK Set of 16 RSA-4096 keys: 200"
 is "$(printf '%s' "$AG_BODY" | "$AG_PY" -c 'import json, sys
 print(len(json.load(sys.stdin)["keys"]))' 2>/dev/null)" 16 "all 16 served"
 
+ag_no_sanitizer_reports
 ag_done
