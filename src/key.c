@@ -1790,6 +1790,39 @@ until_prune(const struct conf *c, time_t now)
 }
 
 /*
+ * Why a rotation is refused: the service would load total keys, live
+ * of them retired ones still verifying (r, n oldest first); name the
+ * kids whose removal makes room and when that happens by itself.
+ */
+static void
+refusal_why(const struct retired *r, size_t n, const char *kid,
+    size_t live, size_t total, time_t now, char *why, size_t whysz)
+{
+	struct tm	 tm;
+	char		 kids[AG_WHY_MAX * 4], t[32] = "?";
+	size_t		 i, need = total - KEYRING_MAX, off = 0;
+	int		 w;
+
+	kids[0] = '\0';
+	for (i = 0; i < n && need > 0; i++) {
+		if (r[i].end < now || (kid != NULL && streq(r[i].stem, kid)))
+			continue;
+		w = snprintf(kids + off, sizeof(kids) - off, " %s", r[i].stem);
+		if (w < 0 || (size_t)w >= sizeof(kids) - off)
+			break;
+		off += (size_t)w;
+		if (--need == 0 && gmtime_r(&r[i].end, &tm) != NULL)
+			(void)strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ",
+			    &tm);
+	}
+	why_set(why, whysz, "rotation refused: the service loads at most %d "
+	    "keys and would have %zu (%zu retired keys still verify tokens); "
+	    "rotate after %s, or first run authgatectl key retire KID (its "
+	    "tokens stop verifying) for:%s", KEYRING_MAX, total, live, t,
+	    kids);
+}
+
+/*
  * Before a rotation that retires the key kid (NULL: none): refuse when
  * the set would be more than the service loads, else remove the
  * retired keys whose tokens have all expired.
@@ -1800,12 +1833,10 @@ rotate_plan(const struct conf *c, const char *kid,
     size_t whysz)
 {
 	struct retired	*r;
-	struct tm	 tm;
-	char		 kids[AG_WHY_MAX * 4], t[32] = "", path[PATH_MAX];
-	size_t		 n, i, live = 0, need, off = 0;
+	char		 path[PATH_MAX];
+	size_t		 n, i, live = 0, total;
 	time_t		 now = time(NULL);
 	enum ag_err	 e;
-	int		 w;
 
 	if ((e = retired_scan(c, &r, &n, why, whysz)) != AG_OK)
 		return e;
@@ -1813,30 +1844,9 @@ rotate_plan(const struct conf *c, const char *kid,
 		if (r[i].end >= now && (kid == NULL || !streq(r[i].stem, kid)))
 			live++;
 	/* The new signing key, the new next key, the one retired now. */
-	need = live + 2 + (kid != NULL);
-	if (need > KEYRING_MAX) {
-		kids[0] = '\0';
-		need -= KEYRING_MAX;
-		for (i = 0; i < n && need > 0; i++) {
-			if (r[i].end < now || (kid != NULL &&
-			    streq(r[i].stem, kid)))
-				continue;
-			w = snprintf(kids + off, sizeof(kids) - off, " %s",
-			    r[i].stem);
-			if (w < 0 || (size_t)w >= sizeof(kids) - off)
-				break;
-			off += (size_t)w;
-			need--;
-			if (need == 0 && gmtime_r(&r[i].end, &tm) != NULL)
-				(void)strftime(t, sizeof(t),
-				    "%Y-%m-%dT%H:%M:%SZ", &tm);
-		}
-		why_set(why, whysz, "rotation refused: the service loads at "
-		    "most %d keys and would have %zu (%zu retired keys still "
-		    "verify tokens); rotate after %s, or first run "
-		    "authgatectl key retire KID (its tokens stop verifying) "
-		    "for:%s", KEYRING_MAX, live + 2 + (kid != NULL), live, t,
-		    kids);
+	total = live + 2 + (kid != NULL);
+	if (total > KEYRING_MAX) {
+		refusal_why(r, n, kid, live, total, now, why, whysz);
 		free(r);
 		return AG_ETOOBIG;
 	}
