@@ -69,11 +69,18 @@ key_gen(const struct conf *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+static void
+dropped_cb(const char *kid, void *arg)
+{
+	(void)arg;
+	printf("removed retired key %s: its tokens have all expired\n", kid);
+}
+
 static int
 key_rot(const struct conf *c, int argc, char **argv)
 {
 	const char	*algname = NULL;
-	char		*pos[1], why[AG_WHY_MAX];
+	char		*pos[1], why[AG_WHY_MAX * 8];
 	int		 npos;
 	enum ag_alg	 alg;
 	enum ag_err	 e;
@@ -87,7 +94,8 @@ key_rot(const struct conf *c, int argc, char **argv)
 	if (!pick_alg(c, algname, &alg))
 		return ctl_usage();
 	why[0] = '\0';
-	if ((e = key_rotate(c, alg, why, sizeof(why))) != AG_OK) {
+	if ((e = key_rotate(c, alg, dropped_cb, NULL, why, sizeof(why))) !=
+	    AG_OK) {
 		ctl_err("%s: %s", c->key_file, why[0] != '\0' ? why :
 		    ag_strerror(e));
 		return CTL_FAIL;

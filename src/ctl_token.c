@@ -88,8 +88,9 @@ tok_issue(const struct conf *c, int argc, char **argv)
 	struct user	 u;
 	const char	*scope = NULL, *ttlarg = NULL;
 	char		*pos[1], *end, granted[AG_SCOPE_MAX + 1];
-	char		 tok[AG_TOKEN_MAX + 1];
+	char		 tok[AG_TOKEN_MAX + 1], why[AG_WHY_MAX];
 	long		 ttl;
+	time_t		 now;
 	int		 npos, rc = CTL_FAIL;
 	enum ag_err	 e;
 	const struct ctl_opt opts[] = {
@@ -139,8 +140,17 @@ tok_issue(const struct conf *c, int argc, char **argv)
 		ctl_err("%s: no signing key", c->key_file);
 		goto out;
 	}
+	/* A token that outlives the rotation rule keeps its key. */
+	now = time(NULL);
+	why[0] = '\0';
+	if ((e = key_keep_until(c, keyring_signer(kr), now + ttl, why,
+	    sizeof(why))) != AG_OK) {
+		ctl_err("%s: %s", c->key_dir, why[0] != '\0' ? why :
+		    ag_strerror(e));
+		goto out;
+	}
 	if ((e = jwt_issue(c, kr, u.name, granted, CTL_CLIENT_ID, ttl,
-	    time(NULL), tok, sizeof(tok), NULL)) != AG_OK) {
+	    now, tok, sizeof(tok), NULL)) != AG_OK) {
 		ctl_err("user %s: cannot issue a token: %s", u.name,
 		    ag_strerror(e));
 		goto out;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "key.h"
 
 struct keyring;
 struct req;
@@ -20,7 +21,7 @@ struct client;
 struct app {
 	struct conf	 conf;
 	struct keyring	*keys;		/* NULL: the service is misconfigured */
-	char		 jwks[8192];	/* the JWK Set, formatted at load */
+	char		 jwks[KEYRING_JWKS_MAX];	/* the JWK Set, made at load */
 	size_t		 jwkslen;
 	uint64_t	 gen;		/* one number per app loaded, from 1 */
 };

@@ -159,6 +159,10 @@ ep_meta(const struct app *app, const struct req *r, struct resp *res)
 	resp_header(res, "Vary", "Host");
 }
 
+/* The largest JWK Set the keyring can make is served whole. */
+_Static_assert(KEYRING_JWKS_MAX <= RESP_BODY_MAX,
+    "a JWK Set of KEYRING_MAX RSA-4096 keys fits a response body");
+
 void
 ep_jwks(const struct app *app, const struct req *r, struct resp *res)
 {

@@ -37,6 +37,7 @@
 
 #include "b64.h"
 #include "conf.h"
+#include "fsutil.h"
 #include "hmac.h"
 #include "jw.h"
 #include "key.h"
@@ -49,6 +50,12 @@
 #define KEY_P256_LEN	32		/* bytes of a P-256 scalar */
 #define KEY_HS256_GEN	32		/* random bytes of a new secret */
 #define KEY_NEXT_NAME	"next.key"
+#define KEY_UNTIL_SUFFIX ".until"	/* key_dir/<kid>.until: see key.h */
+#define KEY_UNTIL_MAX	32		/* bytes of a .until file */
+/* Files of a kind key_dir may hold when loaded; key rotate, which
+ * removes the expired ones, reads up to KEY_DIR_SCAN_MAX. */
+#define KEY_DIR_LOAD_MAX (4 * KEYRING_MAX)
+#define KEY_DIR_SCAN_MAX 4096
 
 enum key_role_e {
 	ROLE_SIGNING,
@@ -298,6 +305,12 @@ key_new_pkey(EVP_PKEY *pk, bool priv, struct key **out, char *why,
 		    !bn_member(pk, OSSL_PKEY_PARAM_RSA_E, 0, k->m2,
 		    sizeof(k->m2)))
 			goto bad;
+		/* Bounds the JWK Set (KEY_JWK_MAX); FIPS 186-5 too. */
+		if (strlen(k->m2) > B64_ENCLEN(KEY_RSA_E_MAX)) {
+			why_set(why, whysz, "%s: RSA public exponent over %d "
+			    "bits", name, KEY_RSA_E_MAX * 8);
+			goto out;
+		}
 	} else if (EVP_PKEY_is_a(pk, "EC")) {
 		k->alg = AG_ES256;
 		if (EVP_PKEY_get_utf8_string_param(pk,
@@ -916,12 +929,12 @@ name_cmp(const void *a, const void *b)
 
 /*
  * The names in dir ending with suffix, sorted, into a NULL-terminated
- * array the caller frees with names_free().  A missing dir gives an
- * empty list.
+ * array the caller frees with names_free(); more than max is
+ * AG_ETOOBIG.  A missing dir gives an empty list.
  */
 static enum ag_err
-dir_names(const char *dir, const char *suffix, char ***namesp, size_t *np,
-    char *why, size_t whysz)
+dir_names(const char *dir, const char *suffix, size_t max, char ***namesp,
+    size_t *np, char *why, size_t whysz)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -940,7 +953,7 @@ dir_names(const char *dir, const char *suffix, char ***namesp, size_t *np,
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' || !has_suffix(de->d_name, suffix))
 			continue;
-		if (n >= 4 * KEYRING_MAX) {
+		if (n >= max) {
 			why_set(why, whysz, "%s: too many key files", dir);
 			e = AG_ETOOBIG;
 			break;
@@ -993,6 +1006,83 @@ path_join(char *dst, size_t dstsz, const char *dir, const char *name)
 	return n >= 0 && (size_t)n < dstsz;
 }
 
+/* dir/<stem><suffix> into dst. */
+static bool
+stem_path(char *dst, size_t dstsz, const char *dir, const char *stem,
+    const char *suffix)
+{
+	int	 n;
+
+	n = snprintf(dst, dstsz, "%s/%s%s", dir, stem, suffix);
+	return n >= 0 && (size_t)n < dstsz;
+}
+
+/*
+ * The time in key_dir/<kid>.until (decimal seconds since the epoch):
+ * the latest expiry of a token the key signed outside the rotation
+ * rule.  0 when there is none; a file that cannot be read or parsed is
+ * logged and counts as none.
+ */
+static time_t
+until_read(const char *dir, const char *kid)
+{
+	char		 path[PATH_MAX], buf[KEY_UNTIL_MAX + 1], *end;
+	long long	 v;
+	ssize_t		 r;
+	int		 fd;
+
+	if (!stem_path(path, sizeof(path), dir, kid, KEY_UNTIL_SUFFIX))
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		if (errno != ENOENT)
+			log_msg("%s: %s", path, strerror(errno));
+		return 0;
+	}
+	r = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (r <= 0) {
+		log_msg("%s: cannot be read", path);
+		return 0;
+	}
+	buf[r] = '\0';
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (end == buf || (*end != '\n' && *end != '\0') || errno != 0 ||
+	    v < 0) {
+		log_msg("%s: not a time", path);
+		return 0;
+	}
+	return (time_t)v;
+}
+
+/*
+ * When the retired key stem (key_dir/<stem>.key, rotated out at
+ * mtime) stops verifying: every token it signed has expired by then.
+ */
+static time_t
+retired_end(const struct conf *c, const char *stem, time_t mtime)
+{
+	time_t	 end, u;
+
+	end = mtime + c->access_token_ttl;
+	if ((u = until_read(c->key_dir, stem)) > end)
+		end = u;
+	return end + c->leeway;
+}
+
+/* "<stem>.key" without ".key" into stem; false if it does not fit. */
+static bool
+key_stem(const char *name, char *stem, size_t stemsz)
+{
+	size_t	 n = strlen(name), sl = sizeof(".key") - 1;
+
+	if (n <= sl || n - sl >= stemsz)
+		return false;
+	memcpy(stem, name, n - sl);
+	stem[n - sl] = '\0';
+	return true;
+}
+
 /* Verify-only: jwks_file, key_dir/<*.pub.pem>, an HS256 key_file. */
 static enum ag_err
 keyring_load_public(const struct conf *c, struct keyring *kr, char *why,
@@ -1035,8 +1125,8 @@ keyring_load_public(const struct conf *c, struct keyring *kr, char *why,
 	}
 	if (c->key_dir[0] == '\0')
 		return AG_OK;
-	if ((e = dir_names(c->key_dir, ".pub.pem", &names, &n, why,
-	    whysz)) != AG_OK)
+	if ((e = dir_names(c->key_dir, ".pub.pem", KEY_DIR_LOAD_MAX, &names,
+	    &n, why, whysz)) != AG_OK)
 		return e;
 	for (i = 0; i < n; i++) {
 		if (!path_join(path, sizeof(path), c->key_dir, names[i])) {
@@ -1059,9 +1149,9 @@ keyring_load_private(const struct conf *c, struct keyring *kr, char *why,
 {
 	struct stat	 st;
 	struct key	*k;
-	char		**names = NULL, path[PATH_MAX];
+	char		**names = NULL, path[PATH_MAX], stem[NAME_MAX + 1];
 	size_t		 n = 0, i;
-	time_t		 oldest;
+	time_t		 now;
 	enum ag_err	 e;
 
 	if ((e = key_load_file(c->key_file, true, &k, why, whysz)) != AG_OK)
@@ -1102,22 +1192,23 @@ keyring_load_private(const struct conf *c, struct keyring *kr, char *why,
 	} else if (e != AG_ENOENT)
 		return e;
 
-	if ((e = dir_names(c->key_dir, ".key", &names, &n, why, whysz)) !=
-	    AG_OK)
+	if ((e = dir_names(c->key_dir, ".key", KEY_DIR_LOAD_MAX, &names, &n,
+	    why, whysz)) != AG_OK)
 		return e;
-	oldest = time(NULL) - c->access_token_ttl - c->leeway;
+	now = time(NULL);
 	for (i = 0; i < n; i++) {
 		if (streq(names[i], KEY_NEXT_NAME))
 			continue;
-		if (!path_join(path, sizeof(path), c->key_dir, names[i])) {
+		if (!path_join(path, sizeof(path), c->key_dir, names[i]) ||
+		    !key_stem(names[i], stem, sizeof(stem))) {
 			why_set(why, whysz, "%s: path too long", c->key_dir);
 			e = AG_EINVAL;
 			break;
 		}
-		if (stat(path, &st) == 0 && st.st_mtime < oldest) {
-			log_msg("%s: retired before the longest token "
-			    "lifetime; skipped (authgatectl key retire removes "
-			    "it)", path);
+		if (stat(path, &st) == 0 &&
+		    retired_end(c, stem, st.st_mtime) < now) {
+			log_msg("%s: its tokens have all expired; skipped (the "
+			    "next key rotate removes it)", path);
 			continue;
 		}
 		if ((e = keyring_add_file(kr, path, true, ROLE_RETIRED, why,
@@ -1470,118 +1561,6 @@ key_verify(const struct key *k, const void *msg, size_t msglen,
 	return ok;
 }
 
-/* Write all of buf to fd. */
-static bool
-write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char	*p = buf;
-	ssize_t			 w;
-
-	while (len > 0) {
-		w = write(fd, p, len);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
-/* fsync the directory holding path, so a rename survives a crash. */
-static void
-sync_dir(const char *path)
-{
-	char		 dir[PATH_MAX];
-	const char	*slash;
-	size_t		 n;
-	int		 fd;
-
-	if ((slash = strrchr(path, '/')) == NULL)
-		n = 0;
-	else
-		n = (size_t)(slash - path);
-	if (n == 0 && slash != NULL)
-		n = 1;		/* "/" */
-	if (n >= sizeof(dir))
-		return;
-	if (n == 0)
-		dir[n++] = '.';
-	else
-		memcpy(dir, path, n);
-	dir[n] = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	/* Best effort: the file itself is already on disk. */
-	(void)fsync(fd);
-	(void)close(fd);
-}
-
-/*
- * Write len bytes to path, mode 0600, through a temporary file in the
- * same directory, fsync and rename (or link, which refuses to replace
- * an existing file, unless force).  When owner is not NULL and we are
- * root, the file gets owner's uid and gid, so authgate, running as its
- * own user, can read what root's authgatectl wrote.
- */
-static enum ag_err
-write_secret_file(const char *path, const void *data, size_t len,
-    bool force, const struct stat *owner, char *why, size_t whysz)
-{
-	char		 tmp[PATH_MAX];
-	int		 fd, n;
-	enum ag_err	 e = AG_EINVAL;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		why_set(why, whysz, "%s: path too long", path);
-		return AG_EINVAL;
-	}
-	if (!force && access(path, F_OK) == 0) {
-		why_set(why, whysz, "%s: exists; not overwritten (use "
-		    "--force)", path);
-		return AG_EEXIST;
-	}
-	/* mkostemp opens with O_CREAT|O_EXCL and mode 0600. */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		why_set(why, whysz, "%s: %s", tmp, strerror(errno));
-		return AG_EINVAL;
-	}
-	if (fchmod(fd, 0600) == -1 ||
-	    (owner != NULL && geteuid() == 0 &&
-	    fchown(fd, owner->st_uid, owner->st_gid) == -1) ||
-	    !write_all(fd, data, len) || fsync(fd) == -1) {
-		why_set(why, whysz, "%s: %s", tmp, strerror(errno));
-		(void)close(fd);
-		goto out;
-	}
-	if (close(fd) == -1) {
-		why_set(why, whysz, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (force) {
-		if (rename(tmp, path) == -1) {
-			why_set(why, whysz, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-	} else if (link(tmp, path) == -1) {
-		if (errno == EEXIST) {
-			why_set(why, whysz, "%s: exists; not overwritten (use "
-			    "--force)", path);
-			e = AG_EEXIST;
-		} else
-			why_set(why, whysz, "%s: %s", path, strerror(errno));
-		goto out;
-	} else
-		(void)unlink(tmp);
-	sync_dir(path);
-	return AG_OK;
-out:
-	(void)unlink(tmp);
-	return e;
-}
-
 /* A new key for alg as file content (PEM, or the HS256 secret line). */
 static enum ag_err
 key_material(enum ag_alg alg, unsigned char **bufp, size_t *lenp)
@@ -1650,9 +1629,14 @@ out:
 	return e;
 }
 
+/*
+ * A new key for alg written to path, mode 0600, atomically; as root it
+ * gets owner, or by default the replaced file's owner or the parent
+ * directory's (fsutil.h).
+ */
 static enum ag_err
 key_generate_owned(enum ag_alg alg, const char *path, bool force,
-    const struct stat *owner, char *why, size_t whysz)
+    const struct fsu_owner *owner, char *why, size_t whysz)
 {
 	unsigned char	*buf;
 	size_t		 len;
@@ -1672,7 +1656,7 @@ key_generate_owned(enum ag_alg alg, const char *path, bool force,
 		    ag_alg_name(alg));
 		return e;
 	}
-	e = write_secret_file(path, buf, len, force, owner, why, whysz);
+	e = fsu_write_atomic(path, buf, len, 0600, force, owner, why, whysz);
 	OPENSSL_clear_free(buf, len);
 	return e;
 }
@@ -1681,35 +1665,259 @@ enum ag_err
 key_generate(enum ag_alg alg, const char *path, bool force, char *why,
     size_t whysz)
 {
-	struct stat	 st;
-
-	/* Replacing a file keeps its owner. */
-	if (force && stat(path, &st) == 0)
-		return key_generate_owned(alg, path, force, &st, why, whysz);
 	return key_generate_owned(alg, path, force, NULL, why, whysz);
 }
 
+/*
+ * Create key_dir (0700) when missing.  As root it gets key_file's
+ * owner: the service reads both, and key_dir's parent (often /etc) is
+ * root's.  Without a key_file, its parent's owner.
+ */
 static enum ag_err
 key_dir_make(const struct conf *c, char *why, size_t whysz)
 {
+	struct stat	 st;
+	struct fsu_owner o;
+
 	if (c->key_dir[0] == '\0') {
 		why_set(why, whysz, "key_dir is not set");
 		return AG_EINVAL;
 	}
-	if (mkdir(c->key_dir, 0700) == -1 && errno != EEXIST) {
-		why_set(why, whysz, "%s: %s", c->key_dir, strerror(errno));
+	if (stat(c->key_file, &st) == 0) {
+		o.uid = st.st_uid;
+		o.gid = st.st_gid;
+		return fsu_mkdir(c->key_dir, 0700, &o, why, whysz);
+	}
+	return fsu_mkdir(c->key_dir, 0700, NULL, why, whysz);
+}
+
+/* A retired key of key_dir, as key rotate plans. */
+struct retired {
+	char	 stem[NAME_MAX + 1];	/* key_dir/<stem>.key: its kid */
+	time_t	 end;			/* when it stops verifying */
+};
+
+static int
+retired_cmp(const void *a, const void *b)
+{
+	const struct retired	*x = a, *y = b;
+
+	return (x->end > y->end) - (x->end < y->end);
+}
+
+/* The retired keys of key_dir, oldest end first, into *rp (freed by the
+ * caller), *np. */
+static enum ag_err
+retired_scan(const struct conf *c, struct retired **rp, size_t *np,
+    char *why, size_t whysz)
+{
+	struct stat	 st;
+	struct retired	*r;
+	char		**names = NULL, path[PATH_MAX];
+	size_t		 n = 0, i, nr = 0;
+	enum ag_err	 e;
+
+	*rp = NULL;
+	*np = 0;
+	if ((e = dir_names(c->key_dir, ".key", KEY_DIR_SCAN_MAX, &names, &n,
+	    why, whysz)) != AG_OK)
+		return e;
+	if ((r = calloc(n + 1, sizeof(*r))) == NULL) {
+		names_free(names, n);
+		return AG_ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (streq(names[i], KEY_NEXT_NAME) ||
+		    !key_stem(names[i], r[nr].stem, sizeof(r[nr].stem)) ||
+		    !path_join(path, sizeof(path), c->key_dir, names[i]) ||
+		    stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+			continue;
+		r[nr].end = retired_end(c, r[nr].stem, st.st_mtime);
+		nr++;
+	}
+	names_free(names, n);
+	qsort(r, nr, sizeof(*r), retired_cmp);
+	*rp = r;
+	*np = nr;
+	return AG_OK;
+}
+
+/* Remove key_dir/<stem>.key and its .until, if any. */
+static enum ag_err
+retired_remove(const struct conf *c, const char *stem, char *why,
+    size_t whysz)
+{
+	char	 path[PATH_MAX];
+
+	if (!stem_path(path, sizeof(path), c->key_dir, stem, ".key")) {
+		why_set(why, whysz, "%s: path too long", c->key_dir);
+		return AG_EINVAL;
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		why_set(why, whysz, "%s: %s", path, strerror(errno));
+		return AG_EINVAL;
+	}
+	if (stem_path(path, sizeof(path), c->key_dir, stem, KEY_UNTIL_SUFFIX)
+	    && unlink(path) == -1 && errno != ENOENT) {
+		why_set(why, whysz, "%s: %s", path, strerror(errno));
 		return AG_EINVAL;
 	}
 	return AG_OK;
 }
 
-enum ag_err
-key_rotate(const struct conf *c, enum ag_alg alg, char *why, size_t whysz)
+/* Remove the .until files whose time (and leeway) has passed. */
+static void
+until_prune(const struct conf *c, time_t now)
 {
-	struct stat	 st, *owner = NULL;
+	char		**names = NULL, path[PATH_MAX];
+	char		 stem[NAME_MAX + 1];
+	size_t		 n = 0, i, len;
+
+	if (dir_names(c->key_dir, KEY_UNTIL_SUFFIX, KEY_DIR_SCAN_MAX, &names,
+	    &n, NULL, 0) != AG_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		len = strlen(names[i]) - (sizeof(KEY_UNTIL_SUFFIX) - 1);
+		if (len >= sizeof(stem))
+			continue;
+		memcpy(stem, names[i], len);
+		stem[len] = '\0';
+		if (until_read(c->key_dir, stem) + c->leeway < now &&
+		    path_join(path, sizeof(path), c->key_dir, names[i]))
+			(void)unlink(path);
+	}
+	names_free(names, n);
+}
+
+/*
+ * Why a rotation is refused: the service would load total keys, live
+ * of them retired ones still verifying (r, n oldest first); name the
+ * kids whose removal makes room and when that happens by itself.
+ */
+static void
+refusal_why(const struct retired *r, size_t n, const char *kid,
+    size_t live, size_t total, time_t now, char *why, size_t whysz)
+{
+	struct tm	 tm;
+	char		 kids[AG_WHY_MAX * 4], t[32] = "?";
+	size_t		 i, need = total - KEYRING_MAX, off = 0;
+	int		 w;
+
+	kids[0] = '\0';
+	for (i = 0; i < n && need > 0; i++) {
+		if (r[i].end < now || (kid != NULL && streq(r[i].stem, kid)))
+			continue;
+		w = snprintf(kids + off, sizeof(kids) - off, " %s", r[i].stem);
+		if (w < 0 || (size_t)w >= sizeof(kids) - off)
+			break;
+		off += (size_t)w;
+		if (--need == 0 && gmtime_r(&r[i].end, &tm) != NULL)
+			(void)strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ",
+			    &tm);
+	}
+	why_set(why, whysz, "rotation refused: the service loads at most %d "
+	    "keys and would have %zu (%zu retired keys still verify tokens); "
+	    "rotate after %s, or first run authgatectl key retire KID (its "
+	    "tokens stop verifying) for:%s", KEYRING_MAX, total, live, t,
+	    kids);
+}
+
+/*
+ * Before a rotation that retires the key kid (NULL: none): refuse when
+ * the set would be more than the service loads, else remove the
+ * retired keys whose tokens have all expired.
+ */
+static enum ag_err
+rotate_plan(const struct conf *c, const char *kid,
+    void (*dropped)(const char *, void *), void *arg, char *why,
+    size_t whysz)
+{
+	struct retired	*r;
+	char		 path[PATH_MAX];
+	size_t		 n, i, live = 0, total;
+	time_t		 now = time(NULL);
+	enum ag_err	 e;
+
+	if ((e = retired_scan(c, &r, &n, why, whysz)) != AG_OK)
+		return e;
+	for (i = 0; i < n; i++)
+		if (r[i].end >= now && (kid == NULL || !streq(r[i].stem, kid)))
+			live++;
+	/* The new signing key, the new next key, the one retired now. */
+	total = live + 2 + (kid != NULL);
+	if (total > KEYRING_MAX) {
+		refusal_why(r, n, kid, live, total, now, why, whysz);
+		free(r);
+		return AG_ETOOBIG;
+	}
+	for (i = 0; i < n; i++) {
+		if (r[i].end >= now)
+			continue;
+		if ((e = retired_remove(c, r[i].stem, why, whysz)) != AG_OK)
+			break;
+		if (dropped != NULL)
+			dropped(r[i].stem, arg);
+	}
+	free(r);
+	if (e == AG_OK)
+		until_prune(c, now);
+	/* The directory the removals were in. */
+	if (path_join(path, sizeof(path), c->key_dir, KEY_NEXT_NAME))
+		(void)fsu_sync_dir(path);
+	return e;
+}
+
+/* next.key (of the new algorithm) becomes key_file, which keeps its
+ * owner kfo (as root). */
+static enum ag_err
+next_to_signing(const struct conf *c, const char *nextp,
+    const struct fsu_owner *kfo, char *why, size_t whysz)
+{
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
+	enum ag_err	 e;
+
+	if (rename(nextp, c->key_file) == 0) {
+		if (fsu_chown_root(c->key_file, kfo) == -1) {
+			why_set(why, whysz, "%s: %s", c->key_file,
+			    strerror(errno));
+			return AG_EINVAL;
+		}
+		(void)fsu_sync_dir(c->key_file);
+		(void)fsu_sync_dir(nextp);
+		return AG_OK;
+	}
+	if (errno != EXDEV) {
+		why_set(why, whysz, "%s: %s", c->key_file, strerror(errno));
+		return AG_EINVAL;
+	}
+	/* key_dir on another file system: copy, then drop. */
+	if ((e = read_file(nextp, true, &buf, &len, NULL, why, whysz)) !=
+	    AG_OK)
+		return e;
+	e = fsu_write_atomic(c->key_file, buf, len, 0600, true, kfo, why,
+	    whysz);
+	OPENSSL_clear_free(buf, KEY_FILE_MAX + 2);
+	if (e != AG_OK)
+		return e;
+	if (unlink(nextp) == -1) {
+		why_set(why, whysz, "%s: %s", nextp, strerror(errno));
+		return AG_EINVAL;
+	}
+	(void)fsu_sync_dir(nextp);
+	return AG_OK;
+}
+
+enum ag_err
+key_rotate(const struct conf *c, enum ag_alg alg,
+    void (*dropped)(const char *kid, void *arg), void *arg, char *why,
+    size_t whysz)
+{
+	struct stat	 st;
+	struct fsu_owner kfo;
 	struct key	*cur = NULL, *next = NULL;
 	unsigned char	*buf = NULL;
-	char		 nextp[PATH_MAX], retp[PATH_MAX], name[KEY_KID_MAX + 8];
+	char		 nextp[PATH_MAX], retp[PATH_MAX];
 	size_t		 len = 0;
 	enum ag_err	 e;
 
@@ -1723,52 +1931,41 @@ key_rotate(const struct conf *c, enum ag_alg alg, char *why, size_t whysz)
 		why_set(why, whysz, "%s: path too long", c->key_dir);
 		return AG_EINVAL;
 	}
+	/* key_file keeps its owner; a new one gets its directory's. */
+	if (stat(c->key_file, &st) == 0) {
+		kfo.uid = st.st_uid;
+		kfo.gid = st.st_gid;
+	} else if (!fsu_parent_owner(c->key_file, &kfo)) {
+		why_set(why, whysz, "%s: %s", c->key_file, strerror(errno));
+		return AG_EINVAL;
+	}
 	/* The current signing key, if any, is kept as a retired key. */
-	e = read_file(c->key_file, true, &buf, &len, &st, why, whysz);
+	e = read_file(c->key_file, true, &buf, &len, NULL, why, whysz);
 	if (e == AG_OK) {
-		owner = &st;
 		if ((e = key_load_file(c->key_file, true, &cur, why,
 		    whysz)) != AG_OK)
 			goto out;
-		(void)snprintf(name, sizeof(name), "%s.key", cur->kid);
-		if (!path_join(retp, sizeof(retp), c->key_dir, name)) {
+		if (!stem_path(retp, sizeof(retp), c->key_dir, cur->kid,
+		    ".key")) {
 			why_set(why, whysz, "%s: path too long", c->key_dir);
 			e = AG_EINVAL;
 			goto out;
 		}
-		/* A copy, so key_file never goes missing; mtime = now. */
-		if ((e = write_secret_file(retp, buf, len, true, owner, why,
-		    whysz)) != AG_OK)
-			goto out;
 	} else if (e != AG_ENOENT)
+		goto out;
+	if ((e = rotate_plan(c, cur != NULL ? cur->kid : NULL, dropped, arg,
+	    why, whysz)) != AG_OK)
+		goto out;
+	/* A copy, so key_file never goes missing; its mtime, now, is when
+	 * it was retired. */
+	if (cur != NULL && (e = fsu_write_atomic(retp, buf, len, 0600, true,
+	    NULL, why, whysz)) != AG_OK)
 		goto out;
 
 	e = key_load_file(nextp, true, &next, why, whysz);
 	if (e == AG_OK && next->alg == alg) {
-		if (rename(nextp, c->key_file) == 0)
-			sync_dir(c->key_file);
-		else if (errno != EXDEV) {
-			why_set(why, whysz, "%s: %s", c->key_file,
-			    strerror(errno));
-			e = AG_EINVAL;
+		if ((e = next_to_signing(c, nextp, &kfo, why, whysz)) != AG_OK)
 			goto out;
-		} else {
-			/* key_dir on another file system: copy, then drop. */
-			if (buf != NULL)
-				OPENSSL_clear_free(buf, KEY_FILE_MAX + 2);
-			buf = NULL;
-			if ((e = read_file(nextp, true, &buf, &len, NULL, why,
-			    whysz)) != AG_OK ||
-			    (e = write_secret_file(c->key_file, buf, len, true,
-			    owner, why, whysz)) != AG_OK)
-				goto out;
-			if (unlink(nextp) == -1) {
-				why_set(why, whysz, "%s: %s", nextp,
-				    strerror(errno));
-				e = AG_EINVAL;
-				goto out;
-			}
-		}
 	} else if (e == AG_OK || e == AG_ENOENT) {
 		/* No next key of alg: it never signed, so it can go. */
 		if (e == AG_OK && unlink(nextp) == -1) {
@@ -1776,12 +1973,12 @@ key_rotate(const struct conf *c, enum ag_alg alg, char *why, size_t whysz)
 			e = AG_EINVAL;
 			goto out;
 		}
-		if ((e = key_generate_owned(alg, c->key_file, true, owner, why,
+		if ((e = key_generate_owned(alg, c->key_file, true, &kfo, why,
 		    whysz)) != AG_OK)
 			goto out;
 	} else
 		goto out;
-	e = key_generate_owned(alg, nextp, true, owner, why, whysz);
+	e = key_generate_owned(alg, nextp, true, NULL, why, whysz);
 out:
 	if (buf != NULL)
 		OPENSSL_clear_free(buf, KEY_FILE_MAX + 2);
@@ -1790,6 +1987,32 @@ out:
 	return e;
 }
 
+enum ag_err
+key_keep_until(const struct conf *c, const struct key *k, time_t exp,
+    char *why, size_t whysz)
+{
+	char		 path[PATH_MAX], buf[KEY_UNTIL_MAX];
+	enum ag_err	 e;
+	int		 n;
+
+	/* A rotation comes later than now: mtime + ttl covers it. */
+	if (c->key_dir[0] == '\0' || exp <= time(NULL) + c->access_token_ttl)
+		return AG_OK;
+	if ((e = key_dir_make(c, why, whysz)) != AG_OK)
+		return e;
+	if (until_read(c->key_dir, k->kid) >= exp)
+		return AG_OK;
+	if (!stem_path(path, sizeof(path), c->key_dir, k->kid,
+	    KEY_UNTIL_SUFFIX)) {
+		why_set(why, whysz, "%s: path too long", c->key_dir);
+		return AG_EINVAL;
+	}
+	n = snprintf(buf, sizeof(buf), "%lld\n", (long long)exp);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return AG_EINVAL;
+	return fsu_write_atomic(path, buf, (size_t)n, 0600, true, NULL, why,
+	    whysz);
+}
 static bool
 kid_ok(const char *kid)
 {
@@ -1810,7 +2033,7 @@ enum ag_err
 key_retire(const struct conf *c, const char *kid, char *why, size_t whysz)
 {
 	struct key	*cur = NULL;
-	char		 path[PATH_MAX], name[KEY_KID_MAX + 8];
+	char		 path[PATH_MAX];
 	enum ag_err	 e;
 
 	if (!kid_ok(kid)) {
@@ -1827,9 +2050,8 @@ key_retire(const struct conf *c, const char *kid, char *why, size_t whysz)
 			return e;
 		}
 	}
-	(void)snprintf(name, sizeof(name), "%s.key", kid);
 	if (c->key_dir[0] == '\0' ||
-	    !path_join(path, sizeof(path), c->key_dir, name)) {
+	    !stem_path(path, sizeof(path), c->key_dir, kid, ".key")) {
 		why_set(why, whysz, "no retired key %s", kid);
 		return AG_ENOENT;
 	}
@@ -1837,7 +2059,10 @@ key_retire(const struct conf *c, const char *kid, char *why, size_t whysz)
 		why_set(why, whysz, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? AG_ENOENT : AG_EINVAL;
 	}
-	sync_dir(path);
+	/* Its long-lived tokens no longer verify either. */
+	if (stem_path(path, sizeof(path), c->key_dir, kid, KEY_UNTIL_SUFFIX))
+		(void)unlink(path);
+	(void)fsu_sync_dir(path);
 	return AG_OK;
 }
 
@@ -1848,7 +2073,10 @@ key_list(const struct conf *c,
 {
 	struct key	*k;
 	char		**names = NULL, path[PATH_MAX], msg[AG_WHY_MAX];
+	char		 stem[NAME_MAX + 1];
+	const char	*role;
 	size_t		 n = 0, i;
+	time_t		 now = time(NULL);
 	enum ag_err	 e;
 
 	if ((e = key_load_file(c->key_file, true, &k, msg, sizeof(msg))) ==
@@ -1859,8 +2087,8 @@ key_list(const struct conf *c,
 		log_msg("%s", msg);
 	if (c->key_dir[0] == '\0')
 		return AG_OK;
-	if ((e = dir_names(c->key_dir, ".key", &names, &n, why, whysz)) !=
-	    AG_OK)
+	if ((e = dir_names(c->key_dir, ".key", KEY_DIR_SCAN_MAX, &names, &n,
+	    why, whysz)) != AG_OK)
 		return e;
 	/* next.key first, then the retired keys in name order. */
 	for (i = 0; i <= n; i++) {
@@ -1877,8 +2105,12 @@ key_list(const struct conf *c,
 				log_msg("%s", msg);
 			continue;
 		}
-		cb(k->kid, k->alg, i == 0 ? "next" : "retired", k->mtime,
-		    arg);
+		role = "next";
+		if (i > 0)
+			role = key_stem(names[i - 1], stem, sizeof(stem)) &&
+			    retired_end(c, stem, k->mtime) < now ? "expired" :
+			    "retired";
+		cb(k->kid, k->alg, role, k->mtime, arg);
 		key_free(k);
 	}
 	names_free(names, n);

@@ -13,10 +13,21 @@
 #include <time.h>
 
 #include "authgate.h"
+#include "b64.h"
 
 #define KEY_KID_MAX	64	/* a thumbprint is 43 characters */
 #define KEYRING_MAX	16	/* keys loaded at most */
 #define KEY_SIG_MAX	512	/* RS256 at 4096 bits */
+#define KEY_RSA_E_MAX	32	/* bytes of an RSA exponent: e < 2^256 */
+/*
+ * The longest JWK keyring_jwks writes: an RSA-4096 key, its kid (from
+ * a JWK Set: printable ASCII, '"' and backslash escaped to two
+ * characters) and the fixed members, {"kty":"RSA","use":"sig","alg":"RS256",...} (62).
+ */
+#define KEY_JWK_MAX	(96 + 2 * KEY_KID_MAX + B64_ENCLEN(KEY_SIG_MAX) + \
+			    B64_ENCLEN(KEY_RSA_E_MAX))
+/* The longest JWK Set: KEYRING_MAX JWKs, commas, {"keys":[]} and NUL. */
+#define KEYRING_JWKS_MAX	(16 + KEYRING_MAX * (KEY_JWK_MAX + 1))
 #define KEY_FILE_MAX	65536	/* largest key or JWKS file read */
 #define KEY_HS256_MIN	32	/* shortest HMAC secret accepted, bytes */
 
@@ -38,8 +49,9 @@ const struct key *keyring_find(const struct keyring *kr, enum ag_alg alg,
 		    const char *kid, size_t kidlen);
 size_t		 keyring_count(const struct keyring *kr);
 const struct key *keyring_at(const struct keyring *kr, size_t i);
-/* RFC 7517 JWK Set of the public keys, into buf; 0 or -1 if too small.
- * HMAC secrets are never included. */
+/* RFC 7517 JWK Set of the public keys, into buf; 0 or -1 if too small
+ * (KEYRING_JWKS_MAX bytes are always enough).  HMAC secrets are never
+ * included. */
 int		 keyring_jwks(const struct keyring *kr, char *buf, size_t bufsz,
 		    size_t *len);
 
@@ -82,17 +94,34 @@ enum ag_err	 keyring_from_jwks(const char *json, size_t len,
  * its tokens expire), key_dir/next.key (when of alg) becomes key_file,
  * else a fresh key_file is made; then a new next.key is generated, so
  * the next signing key is always published one rotation ahead.
- * key_dir is created (0700) when missing.
+ * key_dir is created (0700) when missing; as root, with key_file's
+ * owner (the user the service reads it as).
+ *
+ * First the retired keys whose tokens have all expired are removed
+ * (dropped, when not NULL, is called with each kid).  When the keys
+ * left and the new ones would be more than KEYRING_MAX, nothing is
+ * changed: AG_ETOOBIG, and why names the kids to retire.
  */
-enum ag_err	 key_rotate(const struct conf *c, enum ag_alg alg, char *why,
-		    size_t whysz);
+enum ag_err	 key_rotate(const struct conf *c, enum ag_alg alg,
+		    void (*dropped)(const char *kid, void *arg), void *arg,
+		    char *why, size_t whysz);
+/*
+ * A retired key verifies until access_token_ttl + leeway after its
+ * rotation (its file's mtime), or, when key_dir/<kid>.until names a
+ * later time, until then + leeway.  Record there that the signing key
+ * signed a token valid until exp (authgatectl token issue --ttl);
+ * nothing is written when the rotation rule already covers exp.
+ */
+enum ag_err	 key_keep_until(const struct conf *c, const struct key *k,
+		    time_t exp, char *why, size_t whysz);
 /* Remove the retired key key_dir/<kid>.key; never the signing key. */
 enum ag_err	 key_retire(const struct conf *c, const char *kid, char *why,
 		    size_t whysz);
 /*
  * Call cb for the signing key, the next key and each retired key in
- * key_dir (expired ones too).  Files that do not load are logged and
- * skipped.
+ * key_dir: role "retired", or "expired" once its tokens have all
+ * expired (the service no longer loads it; the next rotation removes
+ * it).  Files that do not load are logged and skipped.
  */
 enum ag_err	 key_list(const struct conf *c,
 		    void (*cb)(const char *kid, enum ag_alg alg,

@@ -43,11 +43,15 @@ enum { ST_KEY, ST_DIR, ST_JWKS, ST__MAX };
 static pthread_rwlock_t	 app_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t	 reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct app	*app_cur;		/* never NULL after serve_init */
-static struct stamp	 stamps[ST__MAX];	/* of app_cur's key files */
+/* The key files at the last load tried (app_cur's, unless it failed). */
+static struct stamp	 stamps[ST__MAX];
 static char		 conf_file[PATH_MAX];
 static atomic_llong	 last_check;		/* time of the last check */
 static time_t		 last_retry;
-static int		 reload_failed;		/* logged already */
+/* The last reload failed: app_cur's keys are older than the files.
+ * Under reload_lock, with why it failed. */
+static bool		 reload_failed;
+static char		 reload_why[AG_WHY_MAX * 4];
 /* The process environment's required scope (lighttpd bin-environment),
  * read once: the environment does not change while we run. */
 static const char	*env_scope;
@@ -158,6 +162,34 @@ app_swap(struct app *a, const struct stamp st[ST__MAX])
 	memcpy(stamps, st, sizeof(stamps));
 	(void)pthread_rwlock_unlock(&app_lock);
 	app_free(old);
+	reload_failed = false;
+	reload_why[0] = '\0';
+}
+
+/* A reload failed: keep app_cur, say why, try again later. */
+static void
+reload_fail(const struct stamp st[ST__MAX], time_t now, const char *why)
+{
+	memcpy(stamps, st, sizeof(stamps));
+	last_retry = now;
+	reload_failed = true;
+	(void)snprintf(reload_why, sizeof(reload_why), "%s", why);
+	log_msg("key reload failed, keeping the old keys (tried again every "
+	    "%d s): %s", SERVE_RETRY_SECONDS, why);
+}
+
+bool
+serve_reload_failed(char *why, size_t whysz)
+{
+	bool	 failed;
+
+	if (pthread_mutex_lock(&reload_lock) != 0)
+		return true;
+	failed = reload_failed || (app_cur != NULL && app_cur->keys == NULL);
+	if (why != NULL && whysz > 0)
+		(void)snprintf(why, whysz, "%s", reload_why);
+	(void)pthread_mutex_unlock(&reload_lock);
+	return failed;
 }
 
 void
@@ -176,8 +208,10 @@ serve_init(const char *opt)
 		log_fatal("configuration path too long");
 	if ((a = app_load(st, why, sizeof(why))) == NULL)
 		log_fatal("out of memory");
-	if (a->keys == NULL)
+	if (a->keys == NULL) {
 		log_msg("%s; answering 503 until fixed", why);
+		(void)snprintf(reload_why, sizeof(reload_why), "%s", why);
+	}
 	a->gen = ++app_gens;
 	app_cur = a;
 	memcpy(stamps, st, sizeof(stamps));
@@ -205,7 +239,10 @@ serve_fini(void)
 /*
  * Called by every request: at most once a second (one thread at a
  * time) see whether the key files changed, and load them again if so;
- * a broken service retries everything every SERVE_RETRY_SECONDS.
+ * a broken service retries everything every SERVE_RETRY_SECONDS.  A
+ * reload that failed is tried again at the next change and at least
+ * every SERVE_RETRY_SECONDS (what fixes it, a chmod or a chown, changes
+ * no stamp), and logged each time it fails, until it succeeds.
  */
 static void
 maybe_reload(time_t now)
@@ -234,11 +271,13 @@ maybe_reload(time_t now)
 			goto out;
 		if (a->keys == NULL) {
 			app_free(a);
+			log_msg("still misconfigured, answering 503: %s", why);
+			(void)snprintf(reload_why, sizeof(reload_why), "%s",
+			    why);
 			goto out;
 		}
 		log_msg("configuration and keys loaded: serving");
 		app_swap(a, st);
-		reload_failed = 0;
 		goto out;
 	}
 
@@ -246,29 +285,25 @@ maybe_reload(time_t now)
 	for (i = 0; i < ST__MAX; i++)
 		if (!stamp_same(&st[i], &stamps[i]))
 			changed = true;
-	if (!changed)
+	if (!changed && (!reload_failed ||
+	    now - last_retry < SERVE_RETRY_SECONDS))
 		goto out;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		goto out;
 	a->conf = app_cur->conf;
 	if (keyring_load(&a->conf, &kr, why, sizeof(why)) != AG_OK) {
 		free(a);
-		/* Keep serving with the old keys; say so once per change. */
-		memcpy(stamps, st, sizeof(stamps));
-		log_msg("key reload failed, keeping the old keys: %s", why);
-		reload_failed = 1;
+		reload_fail(st, now, why);
 		goto out;
 	}
 	a->keys = kr;
 	if (!app_jwks(a, why, sizeof(why))) {
 		app_free(a);
-		memcpy(stamps, st, sizeof(stamps));
-		log_msg("key reload failed, keeping the old keys: %s", why);
+		reload_fail(st, now, why);
 		goto out;
 	}
 	log_msg("keys reloaded: %zu key(s)", keyring_count(kr));
 	app_swap(a, st);
-	reload_failed = 0;
 out:
 	(void)pthread_mutex_unlock(&reload_lock);
 }

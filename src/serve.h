@@ -31,6 +31,12 @@ struct serve_io {
  * until a later retry succeeds: never exits.
  */
 void		 serve_init(const char *opt);
+/*
+ * True when the keys in use are not the ones on disk: the last reload
+ * failed (it is retried), or nothing loaded at all (503).  why, when
+ * not NULL, receives the last failure.  For /health/ready.
+ */
+bool		 serve_reload_failed(char *why, size_t whysz);
 /* Worker threads the configuration asks for (at least 1). */
 long		 serve_threads(void);
 /* Answer one request. */

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "../src/b64.h"
 #include "../src/conf.h"
 #include "../src/key.h"
 #include "tap.h"
@@ -531,7 +532,7 @@ test_rotation(void)
 	(void)snprintf(kid0, sizeof(kid0), "%s", key_kid(k0));
 	is_int(keyring_count(kr0), 1, "no key_dir yet: one key");
 
-	e = key_rotate(&c, AG_ES256, why, sizeof(why));
+	e = key_rotate(&c, AG_ES256, NULL, NULL, why, sizeof(why));
 	is_int(e, AG_OK, "rotate 1");
 	ok(stat(kd, &st) == 0 && (st.st_mode & 0777) == 0700,
 	    "key_dir created 0700");
@@ -559,7 +560,7 @@ test_rotation(void)
 	    strstr(jwks, next1) != NULL && strstr(jwks, kid0) != NULL &&
 	    strstr(jwks, kid1) != NULL, "jwks publishes all three");
 
-	e = key_rotate(&c, AG_ES256, why, sizeof(why));
+	e = key_rotate(&c, AG_ES256, NULL, NULL, why, sizeof(why));
 	is_int(e, AG_OK, "rotate 2");
 	e = keyring_load(&c, &kr2, why, sizeof(why));
 	is_int(e, AG_OK, "load after rotate 2");
@@ -650,7 +651,7 @@ test_rotation(void)
 	keyring_free(kr2);
 
 	/* A rotation to another algorithm. */
-	e = key_rotate(&c, AG_EDDSA, why, sizeof(why));
+	e = key_rotate(&c, AG_EDDSA, NULL, NULL, why, sizeof(why));
 	is_int(e, AG_OK, "rotate to EdDSA");
 	conf_for(&c, kf, AG_EDDSA, kd);
 	e = keyring_load(&c, &kr2, why, sizeof(why));
@@ -660,6 +661,231 @@ test_rotation(void)
 	keyring_free(kr2);
 	keyring_free(kr0);
 	keyring_free(kr1);
+}
+
+/* Set the mtime of key_dir/<kid>.key to when. */
+static void
+age_key(const char *kd, const char *kid, time_t when)
+{
+	struct timeval	 tv[2];
+	char		 p[PATH_MAX];
+
+	if (snprintf(p, sizeof(p), "%s/%s.key", kd, kid) >= (int)sizeof(p))
+		exit(1);
+	memset(tv, 0, sizeof(tv));
+	tv[0].tv_sec = tv[1].tv_sec = when;
+	if (utimes(p, tv) == -1) {
+		perror(p);
+		exit(1);
+	}
+}
+
+static void
+count_dropped(const char *kid, void *arg)
+{
+	(void)kid;
+	(*(int *)arg)++;
+}
+
+/* The retired kids of key_dir (from key list), oldest name first. */
+struct kids {
+	char	 kid[4 * KEYRING_MAX][KEY_KID_MAX + 1];
+	int	 n, expired;
+};
+
+static void
+kids_cb(const char *kid, enum ag_alg alg, const char *role, time_t mtime,
+    void *arg)
+{
+	struct kids	*k = arg;
+
+	(void)alg;
+	(void)mtime;
+	if (strcmp(role, "expired") == 0)
+		k->expired++;
+	if (strcmp(role, "retired") != 0 || k->n >= 4 * KEYRING_MAX)
+		return;
+	(void)snprintf(k->kid[k->n++], KEY_KID_MAX + 1, "%s", kid);
+}
+
+/*
+ * Rotating again and again never leaves more keys than the service
+ * loads: a rotation that would is refused, naming key retire and the
+ * kids; retired keys whose tokens have expired are dropped.
+ */
+static void
+test_rotate_limit(void)
+{
+	struct conf	 c;
+	struct keyring	*kr = NULL;
+	struct kids	 k;
+	char		 kf[PATH_MAX], kd[PATH_MAX], p[PATH_MAX];
+	char		 msg[AG_WHY_MAX * 8];
+	int		 i, dropped = 0, loads = 0, named;
+	enum ag_err	 e = AG_OK;
+
+	path_in(kf, sizeof(kf), "lim.key");
+	path_in(kd, sizeof(kd), "limkeys");
+	conf_for(&c, kf, AG_ES256, kd);
+	if (key_generate(AG_ES256, kf, false, why, sizeof(why)) != AG_OK)
+		exit(1);
+	/* Signer and next: KEYRING_MAX - 2 retired keys fit. */
+	for (i = 0; i < KEYRING_MAX - 2; i++) {
+		if ((e = key_rotate(&c, AG_ES256, NULL, NULL, why,
+		    sizeof(why))) != AG_OK)
+			break;
+		if (keyring_load(&c, &kr, why, sizeof(why)) == AG_OK)
+			loads++;
+		keyring_free(kr);
+		kr = NULL;
+	}
+	is_int(e, AG_OK, "KEYRING_MAX - 2 rotations in a row");
+	is_int(loads, KEYRING_MAX - 2, "the service loads the set each time");
+	e = key_rotate(&c, AG_ES256, NULL, NULL, msg, sizeof(msg));
+	is_int(e, AG_ETOOBIG, "one more rotation refused");
+	memset(&k, 0, sizeof(k));
+	(void)key_list(&c, kids_cb, &k, NULL, 0);
+	for (i = 0, named = 0; i < k.n; i++)
+		if (strstr(msg, k.kid[i]) != NULL)
+			named++;
+	ok(strstr(msg, "key retire") != NULL && named == 1,
+	    "says key retire, names the one kid to retire");
+	printf("# %s\n", msg);
+	is_int(k.n, KEYRING_MAX - 2, "refused: nothing changed");
+	e = keyring_load(&c, &kr, why, sizeof(why));
+	is_int(e, AG_OK, "the set still loads");
+	keyring_free(kr);
+	kr = NULL;
+
+	/* Three retired keys whose tokens have all expired. */
+	for (i = 0; i < 3; i++)
+		age_key(kd, k.kid[i], time(NULL) - 900 - 30 - 1);
+	memset(&k, 0, sizeof(k));
+	(void)key_list(&c, kids_cb, &k, NULL, 0);
+	is_int(k.expired, 3, "key list: three expired");
+	e = key_rotate(&c, AG_ES256, count_dropped, &dropped, why,
+	    sizeof(why));
+	is_int(e, AG_OK, "rotation drops the expired keys");
+	is_int(dropped, 3, "three dropped");
+	memset(&k, 0, sizeof(k));
+	(void)key_list(&c, kids_cb, &k, NULL, 0);
+	is_int(k.n + k.expired, KEYRING_MAX - 4, "retired: 14 - 3 + 1");
+	e = keyring_load(&c, &kr, why, sizeof(why));
+	ok(e == AG_OK && keyring_count(kr) == KEYRING_MAX - 2,
+	    "the service loads signer, next and the live retired keys");
+	keyring_free(kr);
+	path_in(p, sizeof(p), "limkeys/next.key");
+	ok(access(p, F_OK) == 0, "next.key kept");
+}
+
+/*
+ * A token from token issue --ttl that outlives the rotation rule keeps
+ * its key verifying (key_dir/<kid>.until) until it expires.
+ */
+static void
+test_keep_until(void)
+{
+	struct conf	 c;
+	struct keyring	*kr = NULL;
+	char		 kf[PATH_MAX], kd[PATH_MAX], p[PATH_MAX];
+	char		 kid[KEY_KID_MAX + 1];
+	time_t		 now = time(NULL);
+	int		 dropped = 0;
+	enum ag_err	 e;
+
+	path_in(kf, sizeof(kf), "until.key");
+	path_in(kd, sizeof(kd), "untilkeys");
+	conf_for(&c, kf, AG_HS256, kd);
+	if (key_generate(AG_HS256, kf, false, why, sizeof(why)) != AG_OK ||
+	    keyring_load(&c, &kr, why, sizeof(why)) != AG_OK)
+		exit(1);
+	(void)snprintf(kid, sizeof(kid), "%s", key_kid(keyring_signer(kr)));
+	if (snprintf(p, sizeof(p), "%s/%s.until", kd, kid) >= (int)sizeof(p))
+		exit(1);
+	e = key_keep_until(&c, keyring_signer(kr), now + 600, why,
+	    sizeof(why));
+	ok(e == AG_OK && access(p, F_OK) == -1,
+	    "a token within access_token_ttl: nothing recorded");
+	e = key_keep_until(&c, keyring_signer(kr), now + 86400, why,
+	    sizeof(why));
+	ok(e == AG_OK && access(p, F_OK) == 0, "a day-long token: recorded");
+	e = key_keep_until(&c, keyring_signer(kr), now + 3600, why,
+	    sizeof(why));
+	is_int(e, AG_OK, "a shorter one after it");
+	keyring_free(kr);
+	kr = NULL;
+	e = key_rotate(&c, AG_HS256, NULL, NULL, why, sizeof(why));
+	is_int(e, AG_OK, "rotate");
+	/* Rotated out long ago by the rotation rule alone. */
+	age_key(kd, kid, now - 900 - 30 - 3600);
+	e = keyring_load(&c, &kr, why, sizeof(why));
+	ok(e == AG_OK && keyring_find(kr, AG_HS256, kid, strlen(kid)) !=
+	    NULL, "still verifies while the day-long token lives");
+	keyring_free(kr);
+	kr = NULL;
+	write_file(p, "1000\n", 5, 0600);
+	e = keyring_load(&c, &kr, why, sizeof(why));
+	ok(e == AG_OK && keyring_find(kr, AG_HS256, kid, strlen(kid)) ==
+	    NULL, "once that token expired: no longer loaded");
+	keyring_free(kr);
+	e = key_rotate(&c, AG_HS256, count_dropped, &dropped, why,
+	    sizeof(why));
+	ok(e == AG_OK && dropped == 1 && access(p, F_OK) == -1,
+	    "next rotation drops the key and its .until");
+}
+
+/*
+ * KEYRING_MAX RSA-4096 keys with the longest kids fit the JWK Set
+ * buffer (the endpoint's, KEYRING_JWKS_MAX); 8 KiB, as before, did not.
+ */
+static void
+test_jwks_size(void)
+{
+	EVP_PKEY	*pk;
+	BIGNUM		*n = NULL;
+	struct keyring	*kr = NULL;
+	unsigned char	 bin[KEY_SIG_MAX];
+	char		 nb64[B64_ENCLEN(KEY_SIG_MAX) + 1], *in, *out, *q;
+	size_t		 len, cap;
+	int		 i, j, nlen;
+	enum ag_err	 e;
+
+	if ((pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096)) ==
+	    NULL || EVP_PKEY_get_bn_param(pk, "n", &n) != 1 ||
+	    (nlen = BN_bn2bin(n, bin)) != KEY_SIG_MAX ||
+	    b64_encode(bin, (size_t)nlen, nb64, sizeof(nb64)) == 0)
+		exit(1);
+	BN_free(n);
+	EVP_PKEY_free(pk);
+	cap = KEYRING_MAX * (sizeof(nb64) + 2 * KEY_KID_MAX + 128) + 64;
+	if ((in = malloc(cap)) == NULL || (out = malloc(KEYRING_JWKS_MAX)) ==
+	    NULL)
+		exit(1);
+	q = in;
+	q += sprintf(q, "{\"keys\":[");
+	for (i = 0; i < KEYRING_MAX; i++) {
+		/* A kid of KEY_KID_MAX characters, each escaped on output. */
+		q += sprintf(q, "%s{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"%s\","
+		    "\"kid\":\"%c", i > 0 ? "," : "", nb64, 'a' + i);
+		for (j = 1; j < KEY_KID_MAX; j++)
+			q += sprintf(q, "\\\\");
+		q += sprintf(q, "\"}");
+	}
+	q += sprintf(q, "]}");
+	e = keyring_from_jwks(in, (size_t)(q - in), false, &kr, why,
+	    sizeof(why));
+	is_int(e, AG_OK, "KEYRING_MAX RSA-4096 JWKs with long kids load");
+	if (e != AG_OK) {
+		printf("# %s\n", why);
+		exit(1);
+	}
+	ok(keyring_jwks(kr, out, KEYRING_JWKS_MAX, &len) == 0,
+	    "their JWK Set fits KEYRING_JWKS_MAX");
+	printf("# %zu bytes of %d\n", len, KEYRING_JWKS_MAX);
+	ok(keyring_jwks(kr, out, 8192, &len) == -1, "not 8 KiB");
+	keyring_free(kr);
+	free(in);
+	free(out);
 }
 
 /* Several threads verifying with one key: read-only after load. */
@@ -744,6 +970,9 @@ main(void)
 	test_es256_forms();
 	test_jwks_input();
 	test_rotation();
+	test_rotate_limit();
+	test_keep_until();
+	test_jwks_size();
 	test_threads();
 	rm_rf(dir);
 	return done_testing();

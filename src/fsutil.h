@@ -1,0 +1,54 @@
+/*
+ * Files on disk: atomic writes (temporary file, fsync, rename),
+ * directory fsync, and the owner of what authgatectl makes as root.
+ *
+ * authgatectl is often run as root while authgate runs as a user of its
+ * own; a file or directory root creates there must not end up root's,
+ * or the service can no longer read it.  So when the effective uid is
+ * 0, whatever these functions create gets an owner: the one the caller
+ * names, else, for a file replaced, the owner it had, else the owner
+ * and group of its parent directory.  As any other user nothing is
+ * chowned.
+ */
+#ifndef FSUTIL_H
+#define FSUTIL_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "authgate.h"
+
+struct fsu_owner {
+	uid_t	 uid;
+	gid_t	 gid;
+};
+
+/* fsync the directory holding path, so a rename or unlink in it
+ * survives a crash.  0 or -1 (errno set). */
+int		 fsu_sync_dir(const char *path);
+/* Owner and group of path's parent directory; false if it cannot be
+ * read. */
+bool		 fsu_parent_owner(const char *path, struct fsu_owner *o);
+/*
+ * Write len bytes to path with mode through a temporary file in the
+ * same directory, fsync, then rename over an existing file when
+ * replace, else link (which refuses, AG_EEXIST, to replace one).  The
+ * owner as root: see above; owner NULL for the default.
+ */
+enum ag_err	 fsu_write_atomic(const char *path, const void *data,
+		    size_t len, mode_t mode, bool replace,
+		    const struct fsu_owner *owner, char *why, size_t whysz);
+/*
+ * mkdir path with mode; an existing directory is AG_OK and left as it
+ * is.  As root the new directory gets owner, or (owner NULL) the owner
+ * of its parent.
+ */
+enum ag_err	 fsu_mkdir(const char *path, mode_t mode,
+		    const struct fsu_owner *owner, char *why, size_t whysz);
+/* As root, chown path to o (a file another call created or renamed
+ * into place); nothing otherwise.  0 or -1. */
+int		 fsu_chown_root(const char *path, const struct fsu_owner *o);
+
+#endif
