@@ -50,6 +50,7 @@
 #include <openssl/crypto.h>
 
 #include "dbfile.h"
+#include "fsutil.h"
 #include "log.h"
 
 #define LOCK_WAIT_MS		10000	/* wait at most 10 s for a lock */
@@ -237,26 +238,7 @@ side_path(const char *db, const char *suffix, char *out, size_t outsz)
 static enum ag_err
 fsync_dir(const char *db)
 {
-	char	 dir[PATH_MAX];
-	char	*slash;
-	int	 fd;
-	enum ag_err e = AG_OK;
-
-	if (side_path(db, "", dir, sizeof(dir)) != AG_OK)
-		return AG_EINVAL;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		memcpy(dir, ".", 2);
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return AG_EUNAVAIL;
-	if (fsync(fd) == -1)
-		e = AG_EUNAVAIL;
-	if (close(fd) == -1)
-		e = AG_EUNAVAIL;
-	return e;
+	return fsu_sync_dir(db) == 0 ? AG_OK : AG_EUNAVAIL;
 }
 
 /* Our writers' turn: an exclusive flock on "<db>.lock". */
@@ -269,7 +251,8 @@ wlock(const char *db, int *fdp)
 	*fdp = -1;
 	if (side_path(db, ".lock", path, sizeof(path)) != AG_OK)
 		return AG_EINVAL;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	/* made as root, it is the service's, or its writes would fail */
+	if ((fd = fsu_open_new(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1) {
 		log_msg("%s: %s", path, strerror(errno));
 		return AG_EUNAVAIL;
@@ -415,7 +398,8 @@ copy_to(const char *src, const char *dst, dbfile_edit_fn fn, void *arg)
 		if (gdbm_copy_meta(nw, old) != 0)
 			log_msg("%s: keeping owner and mode: %s", src,
 			    gdbm_db_strerror(nw));
-	}
+	} else if (fsu_own_new(tmp) == -1)
+		log_msg("%s: chown: %s", tmp, strerror(errno));
 	if (fn != NULL) {
 		if ((tx = calloc(1, sizeof(*tx))) == NULL) {
 			e = AG_ENOMEM;

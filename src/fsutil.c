@@ -117,6 +117,30 @@ fsu_chown_root(const char *path, const struct fsu_owner *o)
 	return lchown(path, o->uid, o->gid);
 }
 
+int
+fsu_own_new(const char *path)
+{
+	struct fsu_owner	 o;
+
+	if (geteuid() != 0 || !fsu_parent_owner(path, &o))
+		return 0;
+	return lchown(path, o.uid, o.gid);
+}
+
+int
+fsu_open_new(const char *path, int flags, mode_t mode)
+{
+	int	 fd;
+
+	if ((fd = open(path, flags | O_CREAT | O_EXCL, mode)) != -1) {
+		(void)fsu_own_new(path);
+		return fd;
+	}
+	if (errno != EEXIST)
+		return -1;
+	return open(path, flags, mode);
+}
+
 static bool
 write_all(int fd, const void *buf, size_t len)
 {

@@ -51,4 +51,10 @@ enum ag_err	 fsu_mkdir(const char *path, mode_t mode,
  * into place); nothing otherwise.  0 or -1. */
 int		 fsu_chown_root(const char *path, const struct fsu_owner *o);
 
+/* As root, give path (just created) the owner of its parent directory;
+ * nothing otherwise.  0 or -1. */
+int		 fsu_own_new(const char *path);
+/* open(2) with O_CREAT, and fsu_own_new() when this call created it. */
+int		 fsu_open_new(const char *path, int flags, mode_t mode);
+
 #endif

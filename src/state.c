@@ -59,6 +59,7 @@
 
 #include "b64.h"
 #include "conf.h"
+#include "fsutil.h"
 #include "log.h"
 #include "state.h"
 
@@ -169,7 +170,7 @@ st_lock(const struct conf *c, bool excl, int *fdp)
 		    rc == ETIMEDOUT ? "timed out" : strerror(rc));
 		return AG_EUNAVAIL;
 	}
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	if ((fd = fsu_open_new(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1) {
 		log_msg("state_db %s: %s", path, strerror(errno));
 		(void)pthread_rwlock_unlock(&st_rw);
@@ -398,12 +399,19 @@ fail_read(GDBM_FILE dbf, const char *key, struct failinfo *fi)
 enum ag_err
 state_init(const struct conf *c)
 {
+	struct stat	 st;
 	GDBM_FILE	 dbf;
 	int		 lockfd;
+	bool		 made;
 	enum ag_err	 e;
 
+	made = stat(c->state_db, &st) == -1 && errno == ENOENT;
 	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
 		return e;
+	/* made as root (authgatectl init), it is the service's */
+	if (made && fsu_own_new(c->state_db) == -1)
+		log_msg("state_db %s: chown: %s", c->state_db,
+		    strerror(errno));
 	return st_close(c, dbf, lockfd, true, AG_OK);
 }
 

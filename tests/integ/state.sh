@@ -234,5 +234,26 @@ ok "  and authgatectl's user too" \
 login hugo hugo-pw
 is "$AG_STATUS" 200 "htdbm's user logs in"
 
+# authgatectl run as root under the service's tree: what it makes is
+# the service's (the owner of the directory), or every write of the
+# service would fail.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	svc=$AG_TMP/svc
+	mkdir "$svc"
+	chown nobody "$svc"
+	sed -e "s|^user_db = .*|user_db = $svc/users.db|" \
+	    -e "s|^state_db = .*|state_db = $svc/state.db|" \
+	    -e "s|^key_file = .*|key_file = $svc/signing.key|" \
+	    "$AG_CONF" >"$AG_TMP/svc.conf"
+	"$AG_CTL" -c "$AG_TMP/svc.conf" init >/dev/null 2>&1
+	printf 'pw\n' | "$AG_CTL" -c "$AG_TMP/svc.conf" user add lee \
+	    --password-stdin >/dev/null 2>&1
+	owners=$(cd "$svc" && stat -c '%n %U' users.db users.db.shadow \
+	    users.db.lock state.db state.db.lock 2>&1 | grep -v ' nobody$')
+	is "$owners" "" "authgatectl as root: user_db, its shadow and lock, state_db and its lock are the directory owner's"
+else
+	skip 1 "not root, or no user nobody"
+fi
+
 ag_no_sanitizer_reports
 ag_done
