@@ -23,10 +23,13 @@
  *     one read it whole.
  *  5. The old file, now S, gets the same change, under an exclusive
  *     flock that waits for its last readers.
- *  6. After a clock tick (TICK_NS), the stamps of both are recorded, with
- *     both flocks still held: a later change by anyone moves a time
- *     stamp past the recorded one, however coarse the file system's
- *     clock, so step 2 of the next write sees it.
+ *  6. Both files' mtimes are set to the precise time (futimens), and
+ *     their stamps recorded, with both flocks still held.  File times
+ *     come from a coarse clock (the last kernel tick), which a precise
+ *     time practically never equals: any later change, even within the
+ *     same tick, moves the mtime off the recorded one, so step 2 of the
+ *     next write sees it.  Where futimens is refused, a tick (TICK_NS)
+ *     is waited out instead.
  * So no reader ever waits for a writer or sees a half-written record,
  * and no write of another program is lost.  A file system that cannot
  * exchange names gets the change in place in L instead (under an
@@ -433,21 +436,26 @@ out:
 	return e;
 }
 
-/* Sleep until TICK_NS after *since (CLOCK_MONOTONIC). */
+/*
+ * Mark the files fds are open on so that any later change shows (see
+ * the top of the file): mtime the precise time now, or, where that is
+ * refused, a kernel tick waited out.
+ */
 static void
-tick_after(const struct timespec *since)
+mark(int fd1, int fd2)
 {
-	struct timespec	 now, nap;
-	long long	 left;
+	struct timespec	 ts[2], coarse, nap = { 0, TICK_NS };
 
-	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-		now = *since;
-	left = TICK_NS - ((long long)(now.tv_sec - since->tv_sec) *
-	    1000000000LL + (now.tv_nsec - since->tv_nsec));
-	if (left <= 0)
-		return;
-	nap.tv_sec = 0;
-	nap.tv_nsec = (long)left;
+	if (clock_gettime(CLOCK_REALTIME, &ts[1]) == 0 &&
+	    clock_gettime(CLOCK_REALTIME_COARSE, &coarse) == 0) {
+		/* never a value the coarse clock shows now */
+		if (ts[1].tv_nsec == coarse.tv_nsec)
+			ts[1].tv_nsec = (ts[1].tv_nsec + 1) % 1000000000L;
+		ts[0].tv_sec = 0;
+		ts[0].tv_nsec = UTIME_OMIT;
+		if (futimens(fd1, ts) == 0 && futimens(fd2, ts) == 0)
+			return;
+	}
 	while (nanosleep(&nap, &nap) == -1 && errno == EINTR)
 		;
 }
@@ -550,7 +558,6 @@ dbfile_update(const char *db, dbfile_edit_fn fn, void *arg)
 {
 	static bool	 said_noexchange;
 	char		 shadow[PATH_MAX];
-	struct timespec	 t;
 	struct stamp	 was;
 	struct dbtx	*tx;
 	GDBM_FILE	 dbf;
@@ -598,10 +605,8 @@ dbfile_update(const char *db, dbfile_edit_fn fn, void *arg)
 		e = second_copy(lfd, db, tx, &was);
 		/* the shadow (sfd) has the change too: still in step */
 	}
-	/* A tick after the last change, with both flocks held: see the
-	 * top of the file. */
-	if (clock_gettime(CLOCK_MONOTONIC, &t) == 0)
-		tick_after(&t);
+	/* with both flocks held: see the top of the file */
+	mark(lfd, sfd);
 	if (e == AG_OK)
 		stamps_write(lockfd, swapped ? sfd : lfd, swapped ? lfd : sfd);
 unlock:
@@ -620,7 +625,6 @@ static enum ag_err
 shadow_anew(const char *db, int lockfd)
 {
 	char		 shadow[PATH_MAX];
-	struct timespec	 t;
 	enum ag_err	 e;
 	int		 lfd = -1, sfd = -1;
 
@@ -629,12 +633,12 @@ shadow_anew(const char *db, int lockfd)
 	(void)ftruncate(lockfd, 0);
 	if ((e = copy_to(db, shadow, NULL, NULL)) != AG_OK)
 		return e;
-	if (clock_gettime(CLOCK_MONOTONIC, &t) == 0)
-		tick_after(&t);
 	if ((lfd = open(db, O_RDONLY | O_CLOEXEC)) != -1 &&
 	    (sfd = open(shadow, O_RDONLY | O_CLOEXEC)) != -1 &&
-	    dbfile_flock_wait(lfd, LOCK_SH))
+	    dbfile_flock_wait(lfd, LOCK_SH)) {
+		mark(lfd, sfd);
 		stamps_write(lockfd, lfd, sfd);
+	}
 	if (lfd != -1)
 		(void)close(lfd);
 	if (sfd != -1)
