@@ -63,6 +63,7 @@
  * coarse file times are. */
 #define TICK_NS			12000000L
 #define STAMP_TAG		"shadow1"
+#define RESERVE_BLOCKS		4	/* GDBM blocks reserved per update */
 
 struct stamp {
 	uintmax_t	 ino;
@@ -103,6 +104,31 @@ dbfile_read_open(const char *db, GDBM_FILE *dbfp)
 	*dbfp = gdbm_fd_open(fd, db, 0, GDBM_READER | GDBM_NOLOCK |
 	    GDBM_NOMMAP | GDBM_CLOERROR | GDBM_XVERIFY, NULL);
 	return *dbfp != NULL ? AG_OK : AG_EUNAVAIL;
+}
+
+enum ag_err
+dbfile_reserve(GDBM_FILE dbf, const char *name)
+{
+	struct stat	 st;
+	int		 depth = 0, block = 0, fd;
+	off_t		 want;
+
+	fd = gdbm_fdesc(dbf);
+	if (fstat(fd, &st) == -1 ||
+	    gdbm_setopt(dbf, GDBM_GETDIRDEPTH, &depth, sizeof(depth)) != 0 ||
+	    gdbm_setopt(dbf, GDBM_GETBLOCKSIZE, &block, sizeof(block)) != 0 ||
+	    depth < 0 || depth > 40 || block <= 0)
+		return AG_OK;	/* GDBM will say what is wrong */
+	/* a new directory twice the size, a few buckets and data blocks */
+	want = ((off_t)2 << depth) * (off_t)sizeof(off_t) +
+	    (off_t)block * RESERVE_BLOCKS;
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, want) == 0)
+		return AG_OK;
+	if (errno == EOPNOTSUPP || errno == ENOSYS)
+		return AG_OK;
+	log_msg("%s: cannot reserve %lld bytes: %s", name, (long long)want,
+	    strerror(errno));
+	return AG_EUNAVAIL;
 }
 
 /* ---------------------------------------------------------- records */
@@ -470,7 +496,7 @@ open_pair(const char *db, const char *shadow, int lockfd, int *lfd,
     int *sfd, struct stamp *l)
 {
 	struct stat	 lst, sst;
-	struct stamp	 s, rl, rs;
+	struct stamp	 s = { 0 }, rl = { 0 }, rs = { 0 };
 	enum ag_err	 e;
 
 	*sfd = -1;
@@ -550,7 +576,8 @@ second_copy(int fd, const char *name, const struct dbtx *tx,
 	}
 	if ((dbf = writer_on(fd, name)) == NULL)
 		return AG_EUNAVAIL;
-	return writer_close(dbf, name, replay(tx, dbf));
+	return writer_close(dbf, name, dbfile_reserve(dbf, name) == AG_OK ?
+	    replay(tx, dbf) : AG_EUNAVAIL);
 }
 
 enum ag_err
@@ -578,12 +605,21 @@ dbfile_update(const char *db, dbfile_edit_fn fn, void *arg)
 		e = AG_EUNAVAIL;
 		goto unlock;
 	}
+	if ((e = dbfile_reserve(dbf, shadow)) != AG_OK) {
+		(void)gdbm_close(dbf);
+		goto unlock;
+	}
 	tx->dbf = dbf;
 	tx->journal = true;
 	e = writer_close(dbf, shadow, fn(tx, arg));
-	if (e != AG_OK || tx->n == 0) {
-		if (tx->n > 0)		/* half made: copy it anew next time */
-			(void)unlink(shadow);
+	if (e != AG_OK && tx->n > 0) {
+		(void)unlink(shadow);	/* half made: copied anew next time */
+		goto unlock;
+	}
+	if (tx->n == 0) {
+		/* nothing written, but the reserve moved the shadow's times */
+		mark(lfd, sfd);
+		stamps_write(lockfd, lfd, sfd);
 		goto unlock;
 	}
 	/* The new file is whole and synced: no other program can reach

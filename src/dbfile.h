@@ -53,6 +53,16 @@ enum ag_err	 dbtx_put(struct dbtx *tx, const char *key, const char *val,
 		    size_t vallen, bool must_be_new);
 enum ag_err	 dbtx_del(struct dbtx *tx, const char *key);
 
+/*
+ * Before writing through a writer's handle: disk space for what one
+ * update may add to the file (a bucket split, a directory doubling),
+ * allocated past its end without changing its size.  GDBM is not safe
+ * against a write that fails half done (ENOSPC): a bucket written and
+ * its header not leaves a file that no longer reads.  With the space
+ * reserved, a full disk fails here, before anything is written
+ * (AG_EUNAVAIL).  AG_OK where the file system cannot reserve.
+ */
+enum ag_err	 dbfile_reserve(GDBM_FILE dbf, const char *name);
 /* flock(2) fd (LOCK_SH or LOCK_EX), waiting at most 10 s. */
 bool		 dbfile_flock_wait(int fd, int how);
 /* Open db to read under a shared flock, released by gdbm_close(). */

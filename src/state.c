@@ -59,6 +59,7 @@
 
 #include "b64.h"
 #include "conf.h"
+#include "dbfile.h"
 #include "fsutil.h"
 #include "log.h"
 #include "state.h"
@@ -225,9 +226,19 @@ st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
 	 * (a TLB shootdown on every CPU) and msync()ing all of it cost
 	 * more than the reads and writes themselves, under the lock.
 	 */
-	if (write)
+	if (write) {
 		*dbf = gdbm_open(c->state_db, 0, GDBM_WRCREAT | GDBM_NOLOCK |
 		    GDBM_NOMMAP | GDBM_CLOEXEC, 0600, NULL);
+		/* no write that fails half done: see dbfile_reserve */
+		if (*dbf != NULL && dbfile_reserve(*dbf, c->state_db) !=
+		    AG_OK) {
+			(void)gdbm_close(*dbf);
+			st_unlock(*lockfd);
+			*lockfd = -1;
+			*dbf = NULL;
+			return AG_EUNAVAIL;
+		}
+	}
 	else {
 		*dbf = gdbm_open(c->state_db, 0, GDBM_READER | GDBM_NOLOCK |
 		    GDBM_NOMMAP | GDBM_CLOEXEC, 0, NULL);

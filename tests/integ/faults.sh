@@ -317,6 +317,29 @@ rm -f "$AG_TMP/full/filler"
 login alice alice-pw
 is "$AG_STATUS" 200 "state_db: room again, a login works"
 
+# A refresh whose replacement cannot be stored leaves the old token
+# usable (SPEC: spent only together with storing its replacement): the
+# client's retry is not taken for a reuse.  Logins fill state_db until
+# one cannot be stored; the last token handed out is refreshed then,
+# and again once there is room.
+dd if=/dev/zero of="$AG_TMP/full/filler" bs=1k count=128 >/dev/null 2>&1
+rt=
+i=0
+while [ $i -lt 400 ]; do
+	login alice alice-pw
+	[ "$AG_STATUS" = 200 ] || break
+	rt=$(ag_json refresh_token)
+	i=$((i + 1))
+done
+is "$AG_STATUS" 503 "state_db filled by $i logins: then 503"
+ag_http POST /token --data-urlencode grant_type=refresh_token \
+    --data-urlencode "refresh_token=$rt"
+is "$AG_STATUS" 503 "full state_db: a refresh that cannot store its replacement is a 503"
+rm -f "$AG_TMP/full/filler"
+ag_http POST /token --data-urlencode grant_type=refresh_token \
+    --data-urlencode "refresh_token=$rt"
+is "$AG_STATUS" 200 "room again: the same refresh token still works (not taken for a reuse)"
+
 ag_stop "$AG_LIGHTTPD_PID"
 umount "$AG_TMP/full" 2>/dev/null
 ag_no_sanitizer_reports
