@@ -1003,7 +1003,8 @@ compact(const struct conf *c, time_t now, const struct deny_ent *extra)
 	    extra->exp))
 		e = AG_ENOMEM;
 	if (e == AG_OK) {
-		qsort(vv.v, vv.n, sizeof(vv.v[0]), ent_cmp);
+		if (vv.n > 1)
+			qsort(vv.v, vv.n, sizeof(vv.v[0]), ent_cmp);
 		e = write_list(c, path, recs, recs != NULL ? h.n : 0, &vv,
 		    now);
 	}
