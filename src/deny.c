@@ -8,7 +8,7 @@
  *    the jti padded with spaces to AG_JTI_MAX, a space, the expiry in
  *    DENY_EXP_DIGITS digits, a newline;
  *  - the tail: lines "JTI EXP" appended since.  A file without the
- *    header, as versions before 1.x wrote it, is all tail.
+ *    header (as earlier versions wrote it) is all tail.
  * Writers hold the state_db lock (state_lock.h); every change ends by
  * incrementing "<state_db>.revoked.gen".
  *
