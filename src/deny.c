@@ -134,23 +134,31 @@ deny_jti_ok(const char *jti)
 	return true;
 }
 
-/* Digits s[0..len) as a non-negative int64; false if not one. */
+/*
+ * Digits s[0..len) as a non-negative int64; false if not one.  Up to
+ * 19 significant digits fit a uint64_t, so the only check is at the
+ * end (no division per digit: a CGI process parses the whole tail).
+ */
 static bool
 parse_digits(const char *s, size_t len, int64_t *v)
 {
-	int64_t	 n = 0;
-	size_t	 i;
+	uint64_t	 n = 0;
+	size_t		 i;
 
 	if (len == 0)
 		return false;
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len && s[i] == '0'; i++)
+		;
+	if (len - i > 19)
+		return false;
+	for (; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return false;
-		if (n > (INT64_MAX - (s[i] - '0')) / 10)
-			return false;
-		n = n * 10 + (s[i] - '0');
+		n = n * 10 + (uint64_t)(s[i] - '0');
 	}
-	*v = n;
+	if (n > INT64_MAX)
+		return false;
+	*v = (int64_t)n;
 	return true;
 }
 
@@ -273,7 +281,7 @@ static bool
 vec_add(struct deny_vec *vv, const char *jti, int64_t exp)
 {
 	struct deny_ent	*nv;
-	size_t		 cap;
+	size_t		 cap, len;
 
 	if (vv->n == vv->cap) {
 		cap = vv->cap ? vv->cap * 2 : 64;
@@ -282,7 +290,9 @@ vec_add(struct deny_vec *vv, const char *jti, int64_t exp)
 		vv->v = nv;
 		vv->cap = cap;
 	}
-	(void)snprintf(vv->v[vv->n].jti, sizeof(vv->v[0].jti), "%s", jti);
+	len = strnlen(jti, AG_JTI_MAX);
+	memcpy(vv->v[vv->n].jti, jti, len);
+	vv->v[vv->n].jti[len] = '\0';
 	vv->v[vv->n].exp = exp;
 	if (vv->n == 0 || exp < vv->min_exp)
 		vv->min_exp = exp;

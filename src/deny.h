@@ -21,7 +21,7 @@ struct conf;
 #define DENY_REC_LEN	(AG_JTI_MAX + 1 + DENY_EXP_DIGITS + 1)
 /* Lines appended since the last compaction before the next add
  * compacts: a reader parses them all once per change. */
-#define DENY_TAIL_MAX	1024
+#define DENY_TAIL_MAX	512
 /* Sampled expiries that pace the pruning (see deny.c). */
 #define DENY_PRUNE_SAMPLES 256
 
