@@ -199,5 +199,24 @@ is "$?" 2 "a token and --jti: usage (exit 2)"
 ag_ctl token revoke "not.a.token" >/dev/null 2>&1
 is "$?" 1 "an invalid token: refused (exit 1)"
 
+# -- run as root, authgatectl keeps the owner of the state directory on
+# the files it makes (authgate, running as its own user, rewrites them)
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	mkdir -p "$AG_TMP/own"
+	chown nobody "$AG_TMP/own"
+	OWNCONF=$AG_TMP/own.conf
+	sed "s|^state_db = .*|state_db = $AG_TMP/own/state.db|" "$AG_CONF" \
+	    >"$OWNCONF"
+	for i in $(seq 520); do
+		"$AG_CTL" -c "$OWNCONF" token revoke --jti "own-$i" --ttl 60 \
+		    >/dev/null 2>&1 || break
+	done
+	is "$(stat -c %U "$AG_TMP/own/state.db.revoked" \
+	    "$AG_TMP/own/state.db.revoked.gen" | sort -u)" nobody \
+	    "as root: the list, rewritten, and its counter keep the owner"
+else
+	skip 1 "not root"
+fi
+
 ag_no_sanitizer_reports
 ag_done
