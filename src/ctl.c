@@ -43,6 +43,8 @@ static const char *const usage_lines[] = {
 	"[-c file] client list",
 	"[-c file] token issue NAME [--scope \"S1 S2\"] [--ttl SECONDS]",
 	"[-c file] token verify [TOKEN]",
+	"[-c file] token revoke [TOKEN | --jti JTI [--until EPOCH | --ttl "
+	    "SECONDS]]",
 };
 
 int

@@ -1,7 +1,8 @@
 /*
- * authgatectl token issue|verify: offline access tokens, signed and
- * checked with the same keyring and rules as authgate itself.  Tokens
- * issued here carry client_id "authgatectl".
+ * authgatectl token issue|verify|revoke: offline access tokens, signed
+ * and checked with the same keyring and rules as authgate itself, and
+ * revoked on the same deny list.  Tokens issued here carry client_id
+ * "authgatectl".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,11 +14,11 @@
 #include <openssl/crypto.h>
 
 #include "conf.h"
+#include "deny.h"
 #include "ctl.h"
 #include "jw.h"
 #include "jwt.h"
 #include "key.h"
-#include "state.h"
 #include "store.h"
 
 #define CTL_CLIENT_ID	"authgatectl"
@@ -163,49 +164,76 @@ out:
 	return rc;
 }
 
+/*
+ * The token: arg, or when NULL one line of standard input, into buf
+ * (AG_TOKEN_MAX + 2 bytes); false after saying why.
+ */
+static bool
+read_token(const char *arg, char *buf, size_t bufsz, size_t *len)
+{
+	enum ag_err	 e;
+
+	*len = 0;
+	if (arg != NULL) {
+		*len = strlen(arg);
+		if (*len > AG_TOKEN_MAX) {
+			ctl_err("token: longer than %d bytes", AG_TOKEN_MAX);
+			return false;
+		}
+		memcpy(buf, arg, *len + 1);
+		return true;
+	}
+	e = ctl_readline(STDIN_FILENO, buf, bufsz, len);
+	if (e == AG_OK && *len > 0 && buf[*len - 1] == '\r')
+		buf[--*len] = '\0';
+	if (e == AG_ETOOBIG || *len > AG_TOKEN_MAX) {
+		ctl_err("token: longer than %d bytes", AG_TOKEN_MAX);
+		return false;
+	}
+	if (e != AG_OK || *len == 0) {
+		ctl_err("no token on the command line or standard input");
+		return false;
+	}
+	return true;
+}
+
+/* Verify the token in buf with the keyring, as authgate would. */
+static bool
+check_token(const struct conf *c, const char *buf, size_t len,
+    struct claims *cl)
+{
+	struct keyring	*kr = NULL;
+	const char	*why = NULL;
+	enum ag_err	 e;
+
+	if (!load_keys(c, &kr))
+		return false;
+	e = jwt_verify(c, kr, buf, len, time(NULL), cl, &why);
+	keyring_free(kr);
+	if (e != AG_OK) {
+		ctl_err("token invalid: %s", why != NULL ? why :
+		    ag_strerror(e));
+		return false;
+	}
+	return true;
+}
+
 static int
 tok_verify(const struct conf *c, int argc, char **argv)
 {
-	struct keyring	*kr = NULL;
 	struct claims	 cl;
 	struct jw	 w;
-	const char	*why = NULL, *json;
+	const char	*json;
 	char		*pos[1], buf[AG_TOKEN_MAX + 2], out[4096];
 	size_t		 len = 0, jlen;
 	int		 npos, rc = CTL_FAIL;
-	enum ag_err	 e;
 
 	if (!ctl_args(argc, argv, NULL, pos, 1, &npos))
 		return ctl_usage();
-	if (npos == 1) {
-		len = strlen(pos[0]);
-		if (len > AG_TOKEN_MAX) {
-			ctl_err("token: longer than %d bytes", AG_TOKEN_MAX);
-			return CTL_FAIL;
-		}
-		memcpy(buf, pos[0], len + 1);
-	} else {
-		e = ctl_readline(STDIN_FILENO, buf, sizeof(buf), &len);
-		if (e == AG_OK && len > 0 && buf[len - 1] == '\r')
-			buf[--len] = '\0';
-		if (e == AG_ETOOBIG || len > AG_TOKEN_MAX) {
-			ctl_err("token: longer than %d bytes", AG_TOKEN_MAX);
-			return CTL_FAIL;
-		}
-		if (e != AG_OK || len == 0) {
-			ctl_err("no token on the command line or standard "
-			    "input");
-			return CTL_FAIL;
-		}
-	}
-	if (!load_keys(c, &kr))
+	if (!read_token(npos == 1 ? pos[0] : NULL, buf, sizeof(buf), &len))
+		return CTL_FAIL;
+	if (!check_token(c, buf, len, &cl))
 		goto out;
-	if ((e = jwt_verify(c, kr, buf, len, time(NULL), &cl, &why)) !=
-	    AG_OK) {
-		ctl_err("token invalid: %s", why != NULL ? why :
-		    ag_strerror(e));
-		goto out;
-	}
 	if (!c->verify_only && state_deny_check(c, cl.jti)) {
 		ctl_err("token invalid: revoked (jti %s)", cl.jti);
 		goto out;
@@ -231,7 +259,106 @@ tok_verify(const struct conf *c, int argc, char **argv)
 	rc = CTL_OK;
 out:
 	OPENSSL_cleanse(buf, sizeof(buf));
-	keyring_free(kr);
+	return rc;
+}
+
+/*
+ * The expiry of a revocation by --jti: --until EPOCH, --ttl SECONDS
+ * from now, or else the longest a token can live (CONF_TTL_MAX) from
+ * now, so that any token of that jti is covered.  The leeway is added
+ * to what the token would be accepted for.
+ */
+static bool
+jti_until(const struct conf *c, const char *until, const char *ttl,
+    int64_t *exp)
+{
+	long long	 v;
+	char		*end;
+	time_t		 now = time(NULL);
+
+	if (until != NULL && ttl != NULL) {
+		ctl_err("--until and --ttl: one or the other");
+		return false;
+	}
+	if (until == NULL && ttl == NULL) {
+		*exp = (int64_t)now + CONF_TTL_MAX + c->leeway;
+		return true;
+	}
+	errno = 0;
+	v = strtoll(until != NULL ? until : ttl, &end, 10);
+	if ((until != NULL ? until : ttl)[0] < '0' ||
+	    (until != NULL ? until : ttl)[0] > '9' || *end != '\0' ||
+	    errno != 0 || (ttl != NULL && (v < 1 || v > CONF_TTL_MAX)) ||
+	    (until != NULL && v > (long long)now + 10 * CONF_TTL_MAX)) {
+		if (ttl != NULL)
+			ctl_err("--ttl %s: not a number of seconds from 1 to "
+			    "%ld", ttl, CONF_TTL_MAX);
+		else
+			ctl_err("--until %s: not a time in seconds since the "
+			    "epoch, within ten years", until);
+		return false;
+	}
+	*exp = (ttl != NULL ? (int64_t)now + v : (int64_t)v) + c->leeway;
+	return true;
+}
+
+static int
+tok_revoke(const struct conf *c, int argc, char **argv)
+{
+	struct claims	 cl;
+	const char	*jti = NULL, *until = NULL, *ttl = NULL;
+	char		*pos[1], buf[AG_TOKEN_MAX + 2];
+	size_t		 len = 0;
+	int64_t		 exp;
+	int		 npos, rc = CTL_FAIL;
+	enum ag_err	 e;
+	const struct ctl_opt opts[] = {
+		{ "jti", &jti, NULL },
+		{ "until", &until, NULL },
+		{ "ttl", &ttl, NULL },
+		{ NULL, NULL, NULL }
+	};
+
+	if (!ctl_args(argc, argv, opts, pos, 1, &npos) ||
+	    (jti != NULL && npos != 0) ||
+	    (jti == NULL && (until != NULL || ttl != NULL)))
+		return ctl_usage();
+	if (c->verify_only) {
+		ctl_err("verify_only = yes: no state_db, no deny list");
+		return CTL_FAIL;
+	}
+	memset(&cl, 0, sizeof(cl));
+	if (jti != NULL) {
+		if (!deny_jti_ok(jti)) {
+			ctl_err("--jti: not a jti (1 to %d printable bytes, "
+			    "no space, not starting with '#')", AG_JTI_MAX);
+			return CTL_FAIL;
+		}
+		if (!jti_until(c, until, ttl, &exp))
+			return ctl_usage();
+		(void)snprintf(cl.jti, sizeof(cl.jti), "%s", jti);
+	} else {
+		if (!read_token(npos == 1 ? pos[0] : NULL, buf, sizeof(buf),
+		    &len))
+			return CTL_FAIL;
+		if (!check_token(c, buf, len, &cl))
+			goto out;
+		if (!deny_jti_ok(cl.jti)) {
+			ctl_err("token: no jti, cannot be revoked");
+			goto out;
+		}
+		/* Accepted until exp + leeway: denied that long. */
+		exp = cl.exp + c->leeway;
+	}
+	if ((e = state_deny_add(c, cl.jti, exp)) != AG_OK) {
+		ctl_err("%s: cannot revoke: %s", c->state_db,
+		    ag_strerror(e));
+		goto out;
+	}
+	printf("revoked jti %s until %lld\n", cl.jti, (long long)exp);
+	rc = CTL_OK;
+out:
+	OPENSSL_cleanse(buf, sizeof(buf));
 	return rc;
 }
 
@@ -244,6 +371,8 @@ ctl_token(const struct conf *c, int argc, char **argv)
 		return tok_issue(c, argc - 1, argv + 1);
 	if (strcmp(argv[0], "verify") == 0)
 		return tok_verify(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "revoke") == 0)
+		return tok_revoke(c, argc - 1, argv + 1);
 	ctl_err("unknown command \"token %s\"", argv[0]);
 	return ctl_usage();
 }

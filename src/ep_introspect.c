@@ -14,6 +14,7 @@
 
 #include "authgate.h"
 #include "conf.h"
+#include "deny.h"
 #include "ep.h"
 #include "ep_oauth.h"
 #include "form.h"

@@ -21,12 +21,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "deny.h"
 #include "ep.h"
 #include "jw.h"
 #include "jwt.h"
 #include "req.h"
 #include "resp.h"
-#include "state.h"
 #include "vcache.h"
 
 #define CHALLENGE_MAX	RESP_HEADERS_MAX

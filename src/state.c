@@ -30,16 +30,11 @@
  * a success in between) doubles the time, up to STATE_LOCKOUT_CAP (a
  * day): an attacker guessing slowly gets slower and slower.
  *
- * Deny-list: "<state_db>.revoked", lines "JTI EXP", appended under the
- * lock.  Readers keep a sorted copy in memory and stat(2) the file on
- * each check, re-reading it only when it changed: a revocation holds at
- * once in every process for the price of one system call.  A list that
- * exists but cannot be read denies every token (fail closed) and is
- * logged.
+ * The deny list of revoked access tokens is deny.c's; its writers take
+ * the same lock (st_lock, state_lock.h), and state_purge() prunes it.
  */
 #include <sys/types.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -60,9 +55,11 @@
 #include "b64.h"
 #include "conf.h"
 #include "dbfile.h"
+#include "deny.h"
 #include "fsutil.h"
 #include "log.h"
 #include "state.h"
+#include "state_lock.h"
 
 #define LOCK_WAIT_MS	10000
 #define LOCK_NAP_MIN_NS	50000L		/* first wait for the flock */
@@ -72,30 +69,6 @@
 #define KEY_MAX		(AG_NAME_MAX + 16)
 #define FAMILY_LEN	32
 #define DAY		86400
-
-struct deny {
-	char	 jti[AG_JTI_MAX + 1];
-	int64_t	 exp;
-};
-
-static pthread_mutex_t	 deny_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	char		 path[PATH_MAX];	/* the state_db of the list */
-	char		 file[PATH_MAX];	/* its ".revoked" file */
-	char		 genfile[PATH_MAX];	/* its ".revoked.gen" */
-	bool		 file_ok;		/* both fit PATH_MAX */
-	const volatile uint64_t *gen;		/* genfile mapped, or NULL */
-	uint64_t	 gen_seen;		/* *gen when the list was read */
-	time_t		 stat_at;		/* the last stat(2) of file */
-	time_t		 map_at;		/* the last try to map genfile */
-	bool		 loaded, broken, exists;
-	dev_t		 dev;
-	ino_t		 ino;
-	off_t		 size;
-	struct timespec	 mtim;
-	struct deny	*v;
-	size_t		 n;
-} dl;
 
 static enum ag_err
 side_path(const struct conf *c, const char *suffix, char *p, size_t psz)
@@ -151,7 +124,7 @@ st_rw_lock(bool excl)
  * about that much, one held for long costs no more than 200 polls a
  * second.  Release with st_unlock().
  */
-static enum ag_err
+enum ag_err
 st_lock(const struct conf *c, bool excl, int *fdp)
 {
 	char		 path[PATH_MAX];
@@ -199,7 +172,7 @@ st_lock(const struct conf *c, bool excl, int *fdp)
 }
 
 /* Release what st_lock() took; fd -1 (nothing taken) is a no-op. */
-static void
+void
 st_unlock(int fd)
 {
 	if (fd != -1) {
@@ -971,380 +944,6 @@ state_refresh_revoke(const struct conf *c, const char *tok)
 	return st_close(c, dbf, lockfd, true, e);
 }
 
-static bool
-jti_ok(const char *jti)
-{
-	size_t	 i, len;
-
-	if (jti == NULL)
-		return false;
-	len = strnlen(jti, AG_JTI_MAX + 1);
-	if (len == 0 || len > AG_JTI_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)jti[i] <= 0x20 ||
-		    (unsigned char)jti[i] >= 0x7f)
-			return false;
-	return true;
-}
-
-/*
- * The deny list's change counter, "<state_db>.revoked.gen": eight bytes
- * that every revocation increments after appending to the list, and
- * that each process maps read-only, so that a request learns whether
- * the list changed from one load instead of a stat(2).  The file is
- * made whole before it appears (written aside, then linked into
- * place), never truncated, and only rewritten in place.
- */
-static enum ag_err
-gen_create(const char *path)
-{
-	char		 tmp[PATH_MAX];
-	uint64_t	 zero = 0;
-	int		 fd, n;
-	enum ag_err	 e = AG_OK;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return AG_EUNAVAIL;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1)
-		return AG_EUNAVAIL;
-	if (write(fd, &zero, sizeof(zero)) != (ssize_t)sizeof(zero))
-		e = AG_EUNAVAIL;
-	if (close(fd) == -1)
-		e = AG_EUNAVAIL;
-	/* Whoever links first wins; the others find it there. */
-	if (e == AG_OK && link(tmp, path) == -1 && errno != EEXIST)
-		e = AG_EUNAVAIL;
-	(void)unlink(tmp);
-	return e;
-}
-
-/* Map the counter, making it first if need be; NULL if that fails. */
-static const volatile uint64_t *
-gen_map(const char *path)
-{
-	struct stat	 st;
-	void		*p;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno != ENOENT || gen_create(path) != AG_OK ||
-		    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-			return NULL;
-	}
-	/* Reading a mapped page past the end of a file is SIGBUS. */
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size < (off_t)sizeof(uint64_t)) {
-		(void)close(fd);
-		return NULL;
-	}
-	p = mmap(NULL, sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
-	(void)close(fd);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* Increment the counter, with the state lock held. */
-static enum ag_err
-gen_bump(const char *path)
-{
-	uint64_t	 v = 0;
-	int		 fd;
-	enum ag_err	 e = AG_OK;
-
-	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 &&
-	    (errno != ENOENT || gen_create(path) != AG_OK ||
-	    (fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1))
-		return AG_EUNAVAIL;
-	if (pread(fd, &v, sizeof(v), 0) != (ssize_t)sizeof(v))
-		v = 0;
-	v++;
-	if (pwrite(fd, &v, sizeof(v), 0) != (ssize_t)sizeof(v))
-		e = AG_EUNAVAIL;
-	if (close(fd) == -1)
-		e = AG_EUNAVAIL;
-	return e;
-}
-
-enum ag_err
-state_deny_add(const struct conf *c, const char *jti, int64_t exp)
-{
-	char		 path[PATH_MAX], line[AG_JTI_MAX + 32];
-	int		 lockfd, fd, n;
-	enum ag_err	 e = AG_OK;
-
-	if (!jti_ok(jti) || exp < 0)
-		return AG_EINVAL;
-	if (side_path(c, ".revoked", path, sizeof(path)) != AG_OK)
-		return AG_EUNAVAIL;
-	n = snprintf(line, sizeof(line), "%s %lld\n", jti, (long long)exp);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return AG_EINVAL;
-	if ((e = st_lock(c, true, &lockfd)) != AG_OK)
-		return e;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1) {
-		log_msg("%s: %s", path, strerror(errno));
-		st_unlock(lockfd);
-		return AG_EUNAVAIL;
-	}
-	if (write(fd, line, (size_t)n) != n || fsync(fd) == -1) {
-		log_msg("%s: write: %s", path, strerror(errno));
-		e = AG_EUNAVAIL;
-	}
-	if (close(fd) == -1 && e == AG_OK)
-		e = AG_EUNAVAIL;
-	/* After the line is in the list: a process that sees the new
-	 * count reads the list with it. */
-	if (e == AG_OK && (side_path(c, ".revoked.gen", path,
-	    sizeof(path)) != AG_OK || gen_bump(path) != AG_OK)) {
-		log_msg("%s: cannot count the change", path);
-		e = AG_EUNAVAIL;
-	}
-	st_unlock(lockfd);
-	return e;
-}
-
-static int
-deny_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct deny *)a)->jti,
-	    ((const struct deny *)b)->jti);
-}
-
-/* Parse the deny file's text into a new sorted array. */
-static enum ag_err
-deny_parse(char *buf, size_t len, struct deny **vp, size_t *np)
-{
-	struct deny	*v = NULL, *nv;
-	size_t		 n = 0, cap = 0;
-	char		*line, *end, *sp;
-	int64_t		 exp;
-
-	*vp = NULL;
-	*np = 0;
-	buf[len] = '\0';
-	for (line = buf; line < buf + len; line = end + 1) {
-		if ((end = strchr(line, '\n')) == NULL)
-			break;	/* a line being appended: skip it */
-		*end = '\0';
-		if ((sp = strchr(line, ' ')) == NULL)
-			continue;
-		*sp = '\0';
-		if (!jti_ok(line) || !parse_nums(sp + 1, &exp, 1))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				free(v);
-				return AG_ENOMEM;
-			}
-			v = nv;
-		}
-		memcpy(v[n].jti, line, strlen(line) + 1);
-		v[n].exp = exp;
-		n++;
-	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), deny_cmp);
-	*vp = v;
-	*np = n;
-	return AG_OK;
-}
-
-/* With deny_mtx held: reload the list if its file changed. */
-static void
-deny_refresh(const char *path)
-{
-	struct stat	 st;
-	struct deny	*v;
-	char		*buf;
-	ssize_t		 r;
-	size_t		 n, got = 0;
-	int		 fd;
-
-	if (stat(path, &st) == -1) {
-		if (errno == ENOENT) {
-			free(dl.v);
-			dl.v = NULL;
-			dl.n = 0;
-			dl.exists = false;
-			dl.broken = false;
-			dl.loaded = true;
-			return;
-		}
-		goto broken;
-	}
-	if (dl.loaded && dl.exists && !dl.broken && st.st_dev == dl.dev &&
-	    st.st_ino == dl.ino && st.st_size == dl.size &&
-	    st.st_mtim.tv_sec == dl.mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == dl.mtim.tv_nsec)
-		return;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		goto broken;
-	if (fstat(fd, &st) == -1 || st.st_size > STATE_DENY_FILE_MAX ||
-	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		(void)close(fd);
-		goto broken;
-	}
-	while (got < (size_t)st.st_size &&
-	    (r = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)r;
-	(void)close(fd);
-	if (deny_parse(buf, got, &v, &n) != AG_OK) {
-		free(buf);
-		goto broken;
-	}
-	free(buf);
-	free(dl.v);
-	dl.v = v;
-	dl.n = n;
-	dl.dev = st.st_dev;
-	dl.ino = st.st_ino;
-	dl.size = (off_t)got;
-	dl.mtim = st.st_mtim;
-	dl.exists = true;
-	dl.broken = false;
-	dl.loaded = true;
-	return;
-broken:
-	if (!dl.broken)
-		log_msg("%s: cannot read the deny-list (%s): refusing every "
-		    "token", path, strerror(errno));
-	dl.broken = true;
-	dl.loaded = true;
-}
-
-/*
- * With deny_mtx held: make the list current.  A revocation takes
- * effect at once in every process: when the change counter moved, or
- * cannot be mapped, the file is looked at (stat, and read if it
- * changed); otherwise only once a second, for a list replaced by hand.
- */
-static void
-deny_sync(void)
-{
-	uint64_t	 g = 0;
-	time_t		 now = time(NULL);
-
-	/* From the second check on: a CGI process, which makes one,
-	 * is better served by one stat(2) than by open and mmap.  A
-	 * counter that cannot be mapped (a read-only directory) is
-	 * tried again once a second, not on every request. */
-	if (dl.gen == NULL && dl.loaded && dl.map_at != now) {
-		dl.map_at = now;
-		dl.gen = gen_map(dl.genfile);
-	}
-	if (dl.gen != NULL) {
-		g = *dl.gen;
-		if (dl.loaded && g == dl.gen_seen && now == dl.stat_at)
-			return;
-	}
-	/* The count is read before the list: a change after it moves
-	 * the count again, and the next request reads the list again. */
-	deny_refresh(dl.file);
-	dl.gen_seen = g;
-	dl.stat_at = now;
-}
-
-bool
-state_deny_check(const struct conf *c, const char *jti)
-{
-	struct deny	 key;
-	bool		 denied;
-
-	if (!jti_ok(jti))
-		return false;	/* no such jti was ever added */
-	if (pthread_mutex_lock(&deny_mtx) != 0)
-		return true;
-	if (strncmp(dl.path, c->state_db, sizeof(dl.path)) != 0) {
-		/* Another state_db than before (static dl starts zeroed). */
-		if (dl.path[0] != '\0') {
-			free(dl.v);
-			if (dl.gen != NULL)
-				(void)munmap((void *)dl.gen, sizeof(uint64_t));
-			memset(&dl, 0, sizeof(dl));
-		}
-		(void)snprintf(dl.path, sizeof(dl.path), "%s", c->state_db);
-		dl.file_ok = side_path(c, ".revoked", dl.file,
-		    sizeof(dl.file)) == AG_OK && side_path(c, ".revoked.gen",
-		    dl.genfile, sizeof(dl.genfile)) == AG_OK;
-	}
-	if (dl.file_ok)
-		deny_sync();
-	else
-		dl.broken = true;
-	if (dl.broken)
-		denied = true;
-	else if (dl.n == 0)
-		denied = false;
-	else {
-		memcpy(key.jti, jti, strlen(jti) + 1);
-		denied = bsearch(&key, dl.v, dl.n, sizeof(dl.v[0]),
-		    deny_cmp) != NULL;
-	}
-	(void)pthread_mutex_unlock(&deny_mtx);
-	return denied;
-}
-
-/* Rewrite the deny file without lines expired before now. */
-static enum ag_err
-deny_purge(const struct conf *c, time_t now)
-{
-	char		 path[PATH_MAX], tmp[PATH_MAX];
-	struct stat	 st;
-	struct deny	*v;
-	char		*buf;
-	FILE		*f;
-	size_t		 n, i, got;
-	ssize_t		 r;
-	int		 fd;
-	enum ag_err	 e;
-
-	if (side_path(c, ".revoked", path, sizeof(path)) != AG_OK ||
-	    side_path(c, ".revoked.tmp", tmp, sizeof(tmp)) != AG_OK)
-		return AG_EUNAVAIL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? AG_OK : AG_EUNAVAIL;
-	if (fstat(fd, &st) == -1 || st.st_size > STATE_DENY_FILE_MAX ||
-	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		(void)close(fd);
-		return AG_EUNAVAIL;
-	}
-	got = 0;
-	while (got < (size_t)st.st_size &&
-	    (r = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)r;
-	(void)close(fd);
-	e = deny_parse(buf, got, &v, &n);
-	free(buf);
-	if (e != AG_OK)
-		return e;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		if (fd != -1)
-			(void)close(fd);
-		free(v);
-		return AG_EUNAVAIL;
-	}
-	for (i = 0; i < n; i++)
-		if (v[i].exp >= (int64_t)now)
-			(void)fprintf(f, "%s %lld\n", v[i].jti,
-			    (long long)v[i].exp);
-	free(v);
-	e = AG_OK;
-	if (fflush(f) != 0 || fsync(fileno(f)) == -1)
-		e = AG_EUNAVAIL;
-	if (fclose(f) != 0)
-		e = AG_EUNAVAIL;
-	if (e == AG_OK && rename(tmp, path) == -1)
-		e = AG_EUNAVAIL;
-	if (e != AG_OK)
-		(void)unlink(tmp);
-	return e;
-}
-
 /* With the write lock held; *kept receives the records left. */
 static enum ag_err
 purge_locked(const struct conf *c, GDBM_FILE dbf, time_t now,
@@ -1409,8 +1008,10 @@ purge_locked(const struct conf *c, GDBM_FILE dbf, time_t now,
 		free(dead[i]);
 	}
 	free(dead);
+	/* The deny list too; a failure there is logged and stops
+	 * nothing (deny.c). */
 	if (e == AG_OK)
-		e = deny_purge(c, now);
+		state_deny_prune_locked(c, now);
 	return e;
 }
 
@@ -1431,9 +1032,5 @@ state_purge(const struct conf *c, time_t now)
 void
 state_close(void)
 {
-	if (pthread_mutex_lock(&deny_mtx) != 0)
-		return;
-	free(dl.v);
-	memset(&dl, 0, sizeof(dl));
-	(void)pthread_mutex_unlock(&deny_mtx);
+	state_deny_close();
 }

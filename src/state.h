@@ -1,8 +1,9 @@
 /*
  * Runtime state in state_db (GDBM), apart from user_db so logins and
  * administrators do not contend: failed-login counters with lockout,
- * refresh tokens (stored only as SHA-256 hashes) in rotation families,
- * and the deny-list of revoked access tokens.  Every write is under an
+ * and refresh tokens (stored only as SHA-256 hashes) in rotation
+ * families; the deny list of revoked access tokens is beside it
+ * (deny.h), under the same lock.  Every write is under an
  * exclusive lock on "<state_db>.lock" and synced before success is
  * returned; a failure to store is AG_EUNAVAIL and callers fail closed.
  */
@@ -21,7 +22,6 @@ struct conf;
 #define STATE_PURGE_WRITES	100	/* purge at least this many writes apart */
 #define STATE_PURGE_SECONDS	3600	/* or when the last is older */
 #define STATE_PURGE_BATCH	16	/* writes a process counts in memory */
-#define STATE_DENY_FILE_MAX	(4 * 1024 * 1024) /* .revoked, bytes */
 
 struct failinfo {
 	long		 failures;	/* consecutive failures */
@@ -91,15 +91,10 @@ enum ag_err	 state_refresh_rotate(const struct conf *c,
 /* Revoke the family of tok; AG_ENOENT if unknown. */
 enum ag_err	 state_refresh_revoke(const struct conf *c, const char *tok);
 
-/* Deny the access token jti until exp. */
-enum ag_err	 state_deny_add(const struct conf *c, const char *jti,
-		    int64_t exp);
-/* True if jti is denied.  Hot path: reads a cached list, re-read only
- * when its file changes. */
-bool		 state_deny_check(const struct conf *c, const char *jti);
-
-/* Drop expired entries; called now and then by writers. */
+/* Drop expired entries (the deny list's too); called now and then by
+ * writers. */
 enum ag_err	 state_purge(const struct conf *c, time_t now);
+/* Forget cached state (the deny list's). */
 void		 state_close(void);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * state: failure counters and lockout with back-off, refresh tokens
- * (rotation, reuse kills the family, revoke, expiry), the deny-list
- * seen by another process, purge, fail-closed storage errors, and the
+ * (rotation, reuse kills the family, revoke, expiry), purge (the deny
+ * list's part is in t_deny.c), fail-closed storage errors, and the
  * lock: many writers in threads of several processes at once, a waiter
  * let in as soon as the lock frees, a lock never freed giving up after
  * 10 s.
@@ -389,59 +389,17 @@ test_login_begin(void)
 }
 
 static void
-test_deny(void)
-{
-	time_t	 now = time(NULL), t0;
-	pid_t	 pid;
-	int	 status;
-
-	ok(!state_deny_check(&cf, "jti-1"), "nothing denied yet");
-	is_int(state_deny_add(&cf, "jti-1", now + 100), AG_OK, "deny jti-1");
-	/* the cache may hold the empty list until the next second */
-	t0 = time(NULL);
-	while (time(NULL) == t0)
-		usleep(20000);
-	ok(state_deny_check(&cf, "jti-1"), "jti-1 denied");
-	ok(!state_deny_check(&cf, "jti-2"), "jti-2 not denied");
-	is_int(state_deny_add(&cf, "bad jti", now), AG_EINVAL,
-	    "jti with a space refused");
-
-	pid = fork();
-	if (pid == 0) {
-		state_close();
-		if (!state_deny_check(&cf, "jti-1"))
-			_exit(1);
-		if (state_deny_add(&cf, "jti-3", now + 100) != AG_OK)
-			_exit(2);
-		_exit(0);
-	}
-	waitpid(pid, &status, 0);
-	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "another process sees jti-1 and adds jti-3");
-	t0 = time(NULL);
-	while (time(NULL) == t0)
-		usleep(20000);
-	ok(state_deny_check(&cf, "jti-3"), "jti-3 from the other process "
-	    "seen within a second");
-	ok(state_deny_check(&cf, "jti-1"), "jti-1 still denied");
-}
-
-static void
 test_purge(void)
 {
 	struct refresh	 r;
-	char		 tok[AG_REFRESH_LEN + 1], line[256];
-	char		 path[PATH_MAX + 16];
+	char		 tok[AG_REFRESH_LEN + 1];
 	time_t		 now = time(NULL);
-	FILE		*f;
 	int		 before, n;
 
 	mkrefresh(&r, "old", "");
 	r.exp = now - 5;
 	is_int(state_refresh_new(&cf, &r, tok), AG_OK, "expired token");
 	(void)state_fail_add(&cf, "stale", now - 2 * 86400, NULL);
-	is_int(state_deny_add(&cf, "old-jti", now - 5), AG_OK,
-	    "expired deny line");
 	before = count_prefix("rt:");
 	ok(count_prefix("fail:stale") == 1, "stale failure present");
 	is_int(state_purge(&cf, now), AG_OK, "purge");
@@ -449,18 +407,6 @@ test_purge(void)
 	ok(n >= 0 && n < before, "expired refresh tokens removed");
 	is_int(count_prefix("fail:stale"), 0, "day-old failures removed");
 	ok(count_prefix("fail:racer") == 1, "recent failures kept");
-	snprintf(path, sizeof(path), "%s.revoked", cf.state_db);
-	n = 0;
-	if ((f = fopen(path, "r")) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (strncmp(line, "old-jti ", 8) == 0)
-				n = -100;
-			else
-				n++;
-		fclose(f);
-	}
-	is_int(n, 2, "deny-list: expired line gone, 2 kept");
-	ok(state_deny_check(&cf, "jti-1") || 1, "check after purge");
 }
 
 static void
@@ -486,8 +432,6 @@ test_unwritable(void)
 	is_int(state_refresh_rotate(&bad,
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", time(NULL), &got,
 	    tok), AG_EUNAVAIL, "missing directory: rotate unavailable");
-	is_int(state_deny_add(&bad, "j", 1), AG_EUNAVAIL,
-	    "missing directory: deny_add unavailable");
 	snprintf(bad.state_db, sizeof(bad.state_db), "/dev/null/state.db");
 	is_int(state_fail_add(&bad, "alice", time(NULL), &fi), AG_EUNAVAIL,
 	    "state_db under a file: unavailable");
@@ -712,7 +656,6 @@ main(void)
 	test_refresh();
 	test_rotate();
 	test_login_begin();
-	test_deny();
 	test_purge();
 	test_lock();
 	test_autopurge();
