@@ -57,37 +57,12 @@
 #include "log.h"
 
 #define LOCK_WAIT_MS		10000	/* wait at most 10 s for a lock */
-#define LOCK_NAP_MIN_NS		20000L	/* first nap polling a flock */
-#define LOCK_NAP_MAX_NS		2000000L	/* longest, doubling up to it */
 /* Longer than a kernel clock tick (10 ms at HZ=100), which is how
  * coarse file times are. */
 #define TICK_NS			12000000L
 #define STAMP_TAG		"shadow1"
 #define RESERVE_BLOCKS		4	/* GDBM blocks reserved per update */
 
-struct stamp {
-	uintmax_t	 ino;
-	intmax_t	 size;
-	long long	 msec, mnsec, csec, cnsec;
-};
-
-bool
-dbfile_flock_wait(int fd, int how)
-{
-	struct timespec	 nap = { 0, LOCK_NAP_MIN_NS };
-	long long	 waited = 0;
-
-	while (flock(fd, how | LOCK_NB) == -1) {
-		if ((errno != EWOULDBLOCK && errno != EINTR) ||
-		    waited >= LOCK_WAIT_MS * 1000000LL)
-			return false;
-		(void)nanosleep(&nap, NULL);
-		waited += nap.tv_nsec;
-		if ((nap.tv_nsec *= 2) > LOCK_NAP_MAX_NS)
-			nap.tv_nsec = LOCK_NAP_MAX_NS;
-	}
-	return true;
-}
 
 enum ag_err
 dbfile_read_open(const char *db, GDBM_FILE *dbfp)
@@ -97,7 +72,7 @@ dbfile_read_open(const char *db, GDBM_FILE *dbfp)
 	*dbfp = NULL;
 	if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1)
 		return AG_EUNAVAIL;
-	if (!dbfile_flock_wait(fd, LOCK_SH)) {
+	if (!fsu_flock_wait(fd, LOCK_SH, LOCK_WAIT_MS)) {
 		(void)close(fd);
 		return AG_EUNAVAIL;
 	}
@@ -286,7 +261,7 @@ wlock(const char *db, int *fdp)
 		log_msg("%s: %s", path, strerror(errno));
 		return AG_EUNAVAIL;
 	}
-	if (!dbfile_flock_wait(fd, LOCK_EX)) {
+	if (!fsu_flock_wait(fd, LOCK_EX, LOCK_WAIT_MS)) {
 		log_msg("%s: %s", path, errno == EWOULDBLOCK ?
 		    "still locked after 10 s" : strerror(errno));
 		(void)close(fd);
@@ -296,63 +271,66 @@ wlock(const char *db, int *fdp)
 	return AG_OK;
 }
 
-static void
-stamp_of(const struct stat *st, struct stamp *s)
-{
-	s->ino = (uintmax_t)st->st_ino;
-	s->size = (intmax_t)st->st_size;
-	s->msec = (long long)st->st_mtim.tv_sec;
-	s->mnsec = st->st_mtim.tv_nsec;
-	s->csec = (long long)st->st_ctim.tv_sec;
-	s->cnsec = st->st_ctim.tv_nsec;
-}
-
-static bool
-stamp_eq(const struct stamp *a, const struct stamp *b)
-{
-	return a->ino == b->ino && a->size == b->size &&
-	    a->msec == b->msec && a->mnsec == b->mnsec &&
-	    a->csec == b->csec && a->cnsec == b->cnsec;
-}
-
 /* The stamps of L and S the last write recorded; false if none. */
 static bool
-stamps_read(int lockfd, struct stamp *l, struct stamp *s)
+stamps_read(int lockfd, struct fsu_stamp *l, struct fsu_stamp *s)
 {
-	char		 buf[512];
-	ssize_t		 n;
+	struct fsu_stamp	*st[2] = { l, s };
+	char			 buf[512], *p = buf;
+	uintmax_t		 v[7];
+	ssize_t			 n;
+	size_t			 i;
+	int			 used;
 
 	if ((n = pread(lockfd, buf, sizeof(buf) - 1, 0)) <= 0)
 		return false;
 	buf[n] = '\0';
-	return sscanf(buf, STAMP_TAG " %ju %jd %lld %lld %lld %lld"
-	    " %ju %jd %lld %lld %lld %lld", &l->ino, &l->size, &l->msec,
-	    &l->mnsec, &l->csec, &l->cnsec, &s->ino, &s->size, &s->msec,
-	    &s->mnsec, &s->csec, &s->cnsec) == 12;
+	if (strncmp(p, STAMP_TAG, strlen(STAMP_TAG)) != 0)
+		return false;
+	p += strlen(STAMP_TAG);
+	for (i = 0; i < 2; i++) {
+		if (sscanf(p, " %ju %ju %ju %ju %ju %ju %ju%n", &v[0], &v[1],
+		    &v[2], &v[3], &v[4], &v[5], &v[6], &used) != 7)
+			return false;
+		p += used;
+		memset(st[i], 0, sizeof(*st[i]));
+		st[i]->exists = 1;
+		st[i]->dev = (dev_t)v[0];
+		st[i]->ino = (ino_t)v[1];
+		st[i]->size = (off_t)v[2];
+		st[i]->mtim.tv_sec = (time_t)v[3];
+		st[i]->mtim.tv_nsec = (long)v[4];
+		st[i]->ctim.tv_sec = (time_t)v[5];
+		st[i]->ctim.tv_nsec = (long)v[6];
+	}
+	return true;
 }
 
 static void
 stamps_write(int lockfd, int lfd, int sfd)
 {
-	struct stat	 lst, sst;
-	struct stamp	 l, s;
-	char		 buf[512];
-	int		 n;
+	struct fsu_stamp	 st[2];
+	char			 buf[512];
+	size_t			 i;
+	int			 n, len = 0;
 
-	if (fstat(lfd, &lst) == -1 || fstat(sfd, &sst) == -1)
-		n = 0;		/* no stamps: the next write copies */
-	else {
-		stamp_of(&lst, &l);
-		stamp_of(&sst, &s);
-		n = snprintf(buf, sizeof(buf), STAMP_TAG
-		    " %ju %jd %lld %lld %lld %lld %ju %jd %lld %lld %lld %lld\n",
-		    l.ino, l.size, l.msec, l.mnsec, l.csec, l.cnsec, s.ino,
-		    s.size, s.msec, s.mnsec, s.csec, s.cnsec);
-		if (n < 0 || (size_t)n >= sizeof(buf))
-			n = 0;
+	fsu_stamp_fd(lfd, &st[0]);
+	fsu_stamp_fd(sfd, &st[1]);
+	len = snprintf(buf, sizeof(buf), "%s", STAMP_TAG);
+	for (i = 0; i < 2 && len > 0; i++) {
+		n = snprintf(buf + len, sizeof(buf) - (size_t)len,
+		    " %ju %ju %ju %ju %ju %ju %ju", (uintmax_t)st[i].dev,
+		    (uintmax_t)st[i].ino, (uintmax_t)st[i].size,
+		    (uintmax_t)st[i].mtim.tv_sec,
+		    (uintmax_t)st[i].mtim.tv_nsec,
+		    (uintmax_t)st[i].ctim.tv_sec,
+		    (uintmax_t)st[i].ctim.tv_nsec);
+		len = n < 0 || (size_t)n >= sizeof(buf) - (size_t)len ||
+		    !st[i].exists ? 0 : len + n;
 	}
+	/* no stamps (0 bytes): the next write copies the shadow anew */
 	if (ftruncate(lockfd, 0) == -1 ||
-	    (n > 0 && pwrite(lockfd, buf, (size_t)n, 0) != n))
+	    (len > 0 && pwrite(lockfd, buf, (size_t)len, 0) != len))
 		(void)ftruncate(lockfd, 0);
 }
 
@@ -376,7 +354,7 @@ copy_to(const char *src, const char *dst, dbfile_edit_fn fn, void *arg)
 		return e;
 	e = AG_EUNAVAIL;
 	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) != -1) {
-		if (!dbfile_flock_wait(fd, LOCK_SH)) {
+		if (!fsu_flock_wait(fd, LOCK_SH, LOCK_WAIT_MS)) {
 			(void)close(fd);
 			log_msg("%s: still locked after 10 s", src);
 			return AG_EUNAVAIL;
@@ -493,27 +471,26 @@ mark(int fd1, int fd2)
  */
 static enum ag_err
 open_pair(const char *db, const char *shadow, int lockfd, int *lfd,
-    int *sfd, struct stamp *l)
+    int *sfd, struct fsu_stamp *l)
 {
-	struct stat	 lst, sst;
-	struct stamp	 s = { 0 }, rl = { 0 }, rs = { 0 };
-	enum ag_err	 e;
+	struct fsu_stamp	 s, rl, rs;
+	enum ag_err		 e;
 
 	*sfd = -1;
 	if ((*lfd = open(db, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
-	    !dbfile_flock_wait(*lfd, LOCK_SH) || fstat(*lfd, &lst) == -1) {
+	    !fsu_flock_wait(*lfd, LOCK_SH, LOCK_WAIT_MS)) {
 		log_msg("user_db %s: %s", db, strerror(errno));
 		return AG_EUNAVAIL;
 	}
-	stamp_of(&lst, l);
-	if (stat(shadow, &sst) == -1 || (stamp_of(&sst, &s),
-	    !stamps_read(lockfd, &rl, &rs)) || !stamp_eq(l, &rl) ||
-	    !stamp_eq(&s, &rs)) {
+	fsu_stamp_fd(*lfd, l);
+	fsu_stamp_path(shadow, &s);
+	if (!l->exists || !s.exists || !stamps_read(lockfd, &rl, &rs) ||
+	    !fsu_stamp_eq(l, &rl, true) || !fsu_stamp_eq(&s, &rs, true)) {
 		if ((e = copy_to(db, shadow, NULL, NULL)) != AG_OK)
 			return e;
 	}
 	if ((*sfd = open(shadow, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
-	    !dbfile_flock_wait(*sfd, LOCK_EX)) {
+	    !fsu_flock_wait(*sfd, LOCK_EX, LOCK_WAIT_MS)) {
 		log_msg("user_db %s: %s", shadow, strerror(errno));
 		return AG_EUNAVAIL;
 	}
@@ -558,18 +535,16 @@ writer_close(GDBM_FILE dbf, const char *name, enum ag_err e)
  */
 static enum ag_err
 second_copy(int fd, const char *name, const struct dbtx *tx,
-    const struct stamp *was)
+    const struct fsu_stamp *was)
 {
-	struct stat	 st;
-	struct stamp	 now;
-	GDBM_FILE	 dbf;
+	struct fsu_stamp	 now;
+	GDBM_FILE		 dbf;
 
-	if (!dbfile_flock_wait(fd, LOCK_EX) || fstat(fd, &st) == -1)
+	if (!fsu_flock_wait(fd, LOCK_EX, LOCK_WAIT_MS))
 		return AG_EUNAVAIL;
-	stamp_of(&st, &now);
+	fsu_stamp_fd(fd, &now);
 	/* not ctime: the rename moved it */
-	if (now.ino != was->ino || now.size != was->size ||
-	    now.msec != was->msec || now.mnsec != was->mnsec) {
+	if (!fsu_stamp_eq(&now, was, false)) {
 		log_msg("user_db %s: changed by another program during a "
 		    "write: its change may be lost; check it", name);
 		return AG_EUNAVAIL;
@@ -585,7 +560,7 @@ dbfile_update(const char *db, dbfile_edit_fn fn, void *arg)
 {
 	static bool	 said_noexchange;
 	char		 shadow[PATH_MAX];
-	struct stamp	 was;
+	struct fsu_stamp was;
 	struct dbtx	*tx;
 	GDBM_FILE	 dbf;
 	int		 lockfd, lfd = -1, sfd = -1;
@@ -671,7 +646,7 @@ shadow_anew(const char *db, int lockfd)
 		return e;
 	if ((lfd = open(db, O_RDONLY | O_CLOEXEC)) != -1 &&
 	    (sfd = open(shadow, O_RDONLY | O_CLOEXEC)) != -1 &&
-	    dbfile_flock_wait(lfd, LOCK_SH)) {
+	    fsu_flock_wait(lfd, LOCK_SH, LOCK_WAIT_MS)) {
 		mark(lfd, sfd);
 		stamps_write(lockfd, lfd, sfd);
 	}

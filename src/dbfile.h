@@ -63,8 +63,6 @@ enum ag_err	 dbtx_del(struct dbtx *tx, const char *key);
  * (AG_EUNAVAIL).  AG_OK where the file system cannot reserve.
  */
 enum ag_err	 dbfile_reserve(GDBM_FILE dbf, const char *name);
-/* flock(2) fd (LOCK_SH or LOCK_EX), waiting at most 10 s. */
-bool		 dbfile_flock_wait(int fd, int how);
 /* Open db to read under a shared flock, released by gdbm_close(). */
 enum ag_err	 dbfile_read_open(const char *db, GDBM_FILE *dbf);
 /* Make db (empty) and its shadow if missing, mode 0600. */

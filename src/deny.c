@@ -9,7 +9,7 @@
  *    DENY_EXP_DIGITS digits, a newline;
  *  - the tail: lines "JTI EXP" appended since.  A file without the
  *    header (as earlier versions wrote it) is all tail.
- * Writers hold the state_db lock (state_lock.h); every change ends by
+ * Writers hold the state_db lock (state_db.h); every change ends by
  * incrementing "<state_db>.revoked.gen".
  *
  * A reader maps the header and the records and binary-searches them: a
@@ -66,7 +66,7 @@
 #include "conf.h"
 #include "deny.h"
 #include "log.h"
-#include "state_lock.h"
+#include "state_db.h"
 
 #define DENY_MAGIC	"#authgate-revoked 1 "
 #define DENY_CHUNK	65536		/* bytes read at once from the tail */

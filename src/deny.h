@@ -1,7 +1,7 @@
 /*
  * The deny list: access tokens revoked before they expire, by jti, in
  * "<state_db>.revoked", shared by every process of a host.  See deny.c
- * for the format.  Writers hold the state_db lock (state_lock.h);
+ * for the format.  Writers hold the state_db lock (state_db.h);
  * readers take no lock and, when nothing changed, make no system call.
  */
 #ifndef DENY_H

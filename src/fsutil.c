@@ -2,6 +2,7 @@
  * Files on disk: atomic writes, directory fsync, and the owner of what
  * root creates under the service's tree.  See fsutil.h.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -115,6 +117,70 @@ fsu_chown_root(const char *path, const struct fsu_owner *o)
 	if (geteuid() != 0 || o == NULL)
 		return 0;
 	return lchown(path, o->uid, o->gid);
+}
+
+static void
+stamp_of(const struct stat *st, struct fsu_stamp *s)
+{
+	s->exists = 1;
+	s->dev = st->st_dev;
+	s->ino = st->st_ino;
+	s->size = st->st_size;
+	s->mtim = st->st_mtim;
+	s->ctim = st->st_ctim;
+}
+
+void
+fsu_stamp_path(const char *path, struct fsu_stamp *s)
+{
+	struct stat	 st;
+
+	memset(s, 0, sizeof(*s));
+	if (path[0] != '\0' && stat(path, &st) == 0)
+		stamp_of(&st, s);
+}
+
+void
+fsu_stamp_fd(int fd, struct fsu_stamp *s)
+{
+	struct stat	 st;
+
+	memset(s, 0, sizeof(*s));
+	if (fstat(fd, &st) == 0)
+		stamp_of(&st, s);
+}
+
+bool
+fsu_stamp_eq(const struct fsu_stamp *a, const struct fsu_stamp *b,
+    bool with_ctime)
+{
+	return a->exists == b->exists && a->dev == b->dev &&
+	    a->ino == b->ino && a->size == b->size &&
+	    a->mtim.tv_sec == b->mtim.tv_sec &&
+	    a->mtim.tv_nsec == b->mtim.tv_nsec && (!with_ctime ||
+	    (a->ctim.tv_sec == b->ctim.tv_sec &&
+	    a->ctim.tv_nsec == b->ctim.tv_nsec));
+}
+
+bool
+fsu_flock_wait(int fd, int how, long timeout_ms)
+{
+	struct timespec	 nap = { 0, 20000L };
+	long long	 waited = 0;
+
+	while (flock(fd, how | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return false;
+		if (waited >= timeout_ms * 1000000LL) {
+			errno = EWOULDBLOCK;
+			return false;
+		}
+		(void)nanosleep(&nap, NULL);
+		waited += nap.tv_nsec;
+		if ((nap.tv_nsec *= 2) > 2000000L)
+			nap.tv_nsec = 2000000L;
+	}
+	return true;
 }
 
 int

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "authgate.h"
 
@@ -51,6 +52,33 @@ enum ag_err	 fsu_mkdir(const char *path, mode_t mode,
  * into place); nothing otherwise.  0 or -1. */
 int		 fsu_chown_root(const char *path, const struct fsu_owner *o);
 
+/*
+ * What a file looked like: enough to tell that it was replaced or
+ * changed (a change moves mtime or ctime; file systems with a coarse
+ * clock need more, see dbfile.c).  exists 0: it was not there.
+ */
+struct fsu_stamp {
+	int		 exists;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtim, ctim;
+};
+
+/* The stamp of path (stat(2)), or of fd. */
+void		 fsu_stamp_path(const char *path, struct fsu_stamp *s);
+void		 fsu_stamp_fd(int fd, struct fsu_stamp *s);
+/* Same file, same size and times (with_ctime: ctime too). */
+bool		 fsu_stamp_eq(const struct fsu_stamp *a,
+		    const struct fsu_stamp *b, bool with_ctime);
+/*
+ * flock(2) fd (LOCK_SH or LOCK_EX), waiting at most timeout_ms.  flock
+ * cannot time out, so it is polled, with naps from 20 us doubling to
+ * 2 ms: a lock held for tens of microseconds (a login's write) costs a
+ * waiter about that much, one held long no more than 500 polls a
+ * second.  False with errno EWOULDBLOCK when the time ran out.
+ */
+bool		 fsu_flock_wait(int fd, int how, long timeout_ms);
 /* As root, give path (just created) the owner of its parent directory;
  * nothing otherwise.  0 or -1. */
 int		 fsu_own_new(const char *path);

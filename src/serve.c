@@ -25,18 +25,10 @@
 #include "log.h"
 #include "req.h"
 #include "resp.h"
+#include "fsutil.h"
 #include "serve.h"
 #include "state.h"
 #include "store.h"
-
-/* What a key file looked like when it was loaded. */
-struct stamp {
-	int		 exists;
-	dev_t		 dev;
-	ino_t		 ino;
-	off_t		 size;
-	struct timespec	 mtime;
-};
 
 enum { ST_KEY, ST_DIR, ST_JWKS, ST__MAX };
 
@@ -44,7 +36,7 @@ static pthread_rwlock_t	 app_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t	 reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct app	*app_cur;		/* never NULL after serve_init */
 /* The key files at the last load tried (app_cur's, unless it failed). */
-static struct stamp	 stamps[ST__MAX];
+static struct fsu_stamp	 stamps[ST__MAX];
 static char		 conf_file[PATH_MAX];
 static atomic_llong	 last_check;		/* time of the last check */
 static time_t		 last_retry;
@@ -60,35 +52,11 @@ static const char	*env_scope;
 static uint64_t		 app_gens;
 
 static void
-stamp_take(const char *path, struct stamp *s)
+stamps_take(const struct conf *c, struct fsu_stamp st[ST__MAX])
 {
-	struct stat	 st;
-
-	memset(s, 0, sizeof(*s));
-	if (path[0] == '\0' || stat(path, &st) == -1)
-		return;
-	s->exists = 1;
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	s->size = st.st_size;
-	s->mtime = st.st_mtim;
-}
-
-static bool
-stamp_same(const struct stamp *a, const struct stamp *b)
-{
-	return a->exists == b->exists && a->dev == b->dev &&
-	    a->ino == b->ino && a->size == b->size &&
-	    a->mtime.tv_sec == b->mtime.tv_sec &&
-	    a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-static void
-stamps_take(const struct conf *c, struct stamp st[ST__MAX])
-{
-	stamp_take(c->key_file, &st[ST_KEY]);
-	stamp_take(c->key_dir, &st[ST_DIR]);
-	stamp_take(c->jwks_file, &st[ST_JWKS]);
+	fsu_stamp_path(c->key_file, &st[ST_KEY]);
+	fsu_stamp_path(c->key_dir, &st[ST_DIR]);
+	fsu_stamp_path(c->jwks_file, &st[ST_JWKS]);
 }
 
 /* Fill a's JWK Set text from its keyring. */
@@ -121,7 +89,7 @@ app_free(struct app *a)
  * memory.
  */
 static struct app *
-app_load(struct stamp st[ST__MAX], char *why, size_t whysz)
+app_load(struct fsu_stamp st[ST__MAX], char *why, size_t whysz)
 {
 	struct app	*a;
 	struct keyring	*kr = NULL;
@@ -147,7 +115,7 @@ app_load(struct stamp st[ST__MAX], char *why, size_t whysz)
 }
 
 static void
-app_swap(struct app *a, const struct stamp st[ST__MAX])
+app_swap(struct app *a, const struct fsu_stamp st[ST__MAX])
 {
 	struct app	*old;
 
@@ -168,7 +136,7 @@ app_swap(struct app *a, const struct stamp st[ST__MAX])
 
 /* A reload failed: keep app_cur, say why, try again later. */
 static void
-reload_fail(const struct stamp st[ST__MAX], time_t now, const char *why)
+reload_fail(const struct fsu_stamp st[ST__MAX], time_t now, const char *why)
 {
 	memcpy(stamps, st, sizeof(stamps));
 	last_retry = now;
@@ -195,7 +163,7 @@ serve_reload_failed(char *why, size_t whysz)
 void
 serve_init(const char *opt)
 {
-	struct stamp	 st[ST__MAX];
+	struct fsu_stamp	 st[ST__MAX];
 	char		 why[AG_WHY_MAX * 4];
 	struct app	*a;
 	int		 n;
@@ -247,7 +215,7 @@ serve_fini(void)
 static void
 maybe_reload(time_t now)
 {
-	struct stamp	 st[ST__MAX];
+	struct fsu_stamp	 st[ST__MAX];
 	struct keyring	*kr;
 	struct app	*a;
 	char		 why[AG_WHY_MAX * 4];
@@ -283,7 +251,7 @@ maybe_reload(time_t now)
 
 	stamps_take(&app_cur->conf, st);
 	for (i = 0; i < ST__MAX; i++)
-		if (!stamp_same(&st[i], &stamps[i]))
+		if (!fsu_stamp_eq(&st[i], &stamps[i], true))
 			changed = true;
 	if (!changed && (!reload_failed ||
 	    now - last_retry < SERVE_RETRY_SECONDS))
