@@ -46,5 +46,8 @@ const char	*ag_alg_name(enum ag_alg alg);
 int		 ag_alg_parse(const char *name, enum ag_alg *alg);
 /* A short English phrase for e ("out of memory"). */
 const char	*ag_strerror(enum ag_err e);
+/* Say why something failed into why (whysz bytes; why may be NULL). */
+void		 ag_why(char *why, size_t whysz, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 #endif

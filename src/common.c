@@ -1,6 +1,9 @@
 /*
- * Small helpers every program links: names of errors and algorithms.
+ * Small helpers every program links: names of errors and algorithms,
+ * and the "why" message of a failure.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "authgate.h"
@@ -52,4 +55,17 @@ ag_strerror(enum ag_err e)
 		return "access denied";
 	}
 	return "unknown error";
+}
+
+void
+ag_why(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (why == NULL || whysz == 0)
+		return;
+	va_start(ap, fmt);
+	/* A truncated message is still a message. */
+	(void)vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
 }

@@ -18,21 +18,6 @@
 
 #include "fsutil.h"
 
-static void	 why_set(char *why, size_t whysz, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-why_set(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
-
 /* The directory part of path into dir ("." for a bare name). */
 static bool
 parent_of(const char *path, char *dir, size_t dirsz)
@@ -238,43 +223,43 @@ fsu_write_atomic(const char *path, const void *data, size_t len,
 
 	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		why_set(why, whysz, "%s: path too long", path);
+		ag_why(why, whysz, "%s: path too long", path);
 		return AG_EINVAL;
 	}
 	if (!replace && access(path, F_OK) == 0) {
-		why_set(why, whysz, "%s: exists; not overwritten (use "
+		ag_why(why, whysz, "%s: exists; not overwritten (use "
 		    "--force)", path);
 		return AG_EEXIST;
 	}
 	chown_it = owner_for(path, owner, replace, &o);
 	/* mkostemp opens with O_CREAT|O_EXCL and mode 0600. */
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		why_set(why, whysz, "%s: %s", tmp, strerror(errno));
+		ag_why(why, whysz, "%s: %s", tmp, strerror(errno));
 		return AG_EINVAL;
 	}
 	if ((chown_it && fchown(fd, o.uid, o.gid) == -1) ||
 	    fchmod(fd, mode) == -1 || !write_all(fd, data, len) ||
 	    fsync(fd) == -1) {
-		why_set(why, whysz, "%s: %s", tmp, strerror(errno));
+		ag_why(why, whysz, "%s: %s", tmp, strerror(errno));
 		(void)close(fd);
 		goto out;
 	}
 	if (close(fd) == -1) {
-		why_set(why, whysz, "%s: %s", tmp, strerror(errno));
+		ag_why(why, whysz, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (replace) {
 		if (rename(tmp, path) == -1) {
-			why_set(why, whysz, "%s: %s", path, strerror(errno));
+			ag_why(why, whysz, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 	} else if (link(tmp, path) == -1) {
 		if (errno == EEXIST) {
-			why_set(why, whysz, "%s: exists; not overwritten (use "
+			ag_why(why, whysz, "%s: exists; not overwritten (use "
 			    "--force)", path);
 			e = AG_EEXIST;
 		} else
-			why_set(why, whysz, "%s: %s", path, strerror(errno));
+			ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		goto out;
 	} else
 		(void)unlink(tmp);
@@ -301,13 +286,13 @@ fsu_mkdir(const char *path, mode_t mode, const struct fsu_owner *owner,
 			return AG_OK;
 		if (errno == EEXIST)
 			errno = ENOTDIR;
-		why_set(why, whysz, "%s: %s", path, strerror(errno));
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		return AG_EINVAL;
 	}
 	/* mkdir applies the umask; the mode asked for is the mode. */
 	if ((chown_it && lchown(path, o.uid, o.gid) == -1) ||
 	    chmod(path, mode) == -1) {
-		why_set(why, whysz, "%s: %s", path, strerror(errno));
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		return AG_EINVAL;
 	}
 	(void)fsu_sync_dir(path);

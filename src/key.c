@@ -97,22 +97,6 @@ static const char *const jwk_private[] = {
 	"d", "p", "q", "dp", "dq", "qi", "oth"
 };
 
-static void	 why_set(char *why, size_t whysz, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-why_set(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	/* A truncated message is still a message. */
-	(void)vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
-
 /* String equality without strcmp (banned here); nothing secret. */
 static bool
 streq(const char *a, const char *b)
@@ -214,7 +198,7 @@ key_new_secret(const unsigned char *secret, size_t len, struct key **out,
 
 	*out = NULL;
 	if (len < KEY_HS256_MIN) {
-		why_set(why, whysz, "%s: HS256 secret is %zu bytes, at least "
+		ag_why(why, whysz, "%s: HS256 secret is %zu bytes, at least "
 		    "%d are needed", name, len, KEY_HS256_MIN);
 		return AG_EINVAL;
 	}
@@ -225,13 +209,13 @@ key_new_secret(const unsigned char *secret, size_t len, struct key **out,
 	}
 	k->alg = AG_HS256;
 	if ((k->mac = hmac_key_new(secret, len)) == NULL) {
-		why_set(why, whysz, "%s: cannot set up HMAC-SHA256", name);
+		ag_why(why, whysz, "%s: cannot set up HMAC-SHA256", name);
 		ERR_clear_error();
 		goto out;
 	}
 	if (b64_encode(secret, len, b64, b64sz) == 0 ||
 	    (e = key_thumbprint(k, b64)) != AG_OK) {
-		why_set(why, whysz, "%s: cannot compute the kid", name);
+		ag_why(why, whysz, "%s: cannot compute the kid", name);
 		goto out;
 	}
 	*out = k;
@@ -295,7 +279,7 @@ key_new_pkey(EVP_PKEY *pk, bool priv, struct key **out, char *why,
 		k->alg = AG_RS256;
 		bits = EVP_PKEY_get_bits(pk);
 		if (bits < KEY_RSA_MIN || bits > KEY_RSA_MAX) {
-			why_set(why, whysz, "%s: RSA key of %d bits; %d to %d "
+			ag_why(why, whysz, "%s: RSA key of %d bits; %d to %d "
 			    "are accepted", name, bits, KEY_RSA_MIN,
 			    KEY_RSA_MAX);
 			goto out;
@@ -307,7 +291,7 @@ key_new_pkey(EVP_PKEY *pk, bool priv, struct key **out, char *why,
 			goto bad;
 		/* Bounds the JWK Set (KEY_JWK_MAX); FIPS 186-5 too. */
 		if (strlen(k->m2) > B64_ENCLEN(KEY_RSA_E_MAX)) {
-			why_set(why, whysz, "%s: RSA public exponent over %d "
+			ag_why(why, whysz, "%s: RSA public exponent over %d "
 			    "bits", name, KEY_RSA_E_MAX * 8);
 			goto out;
 		}
@@ -317,7 +301,7 @@ key_new_pkey(EVP_PKEY *pk, bool priv, struct key **out, char *why,
 		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
 		    &glen) != 1 ||
 		    (!streq(group, "prime256v1") && !streq(group, "P-256"))) {
-			why_set(why, whysz, "%s: EC key not on curve P-256",
+			ag_why(why, whysz, "%s: EC key not on curve P-256",
 			    name);
 			goto out;
 		}
@@ -333,7 +317,7 @@ key_new_pkey(EVP_PKEY *pk, bool priv, struct key **out, char *why,
 		    b64_encode(raw, rawlen, k->m1, sizeof(k->m1)) == 0)
 			goto bad;
 	} else {
-		why_set(why, whysz, "%s: unsupported key type %s (RSA, EC "
+		ag_why(why, whysz, "%s: unsupported key type %s (RSA, EC "
 		    "P-256 or Ed25519 expected)", name,
 		    EVP_PKEY_get0_type_name(pk) != NULL ?
 		    EVP_PKEY_get0_type_name(pk) : "?");
@@ -349,7 +333,7 @@ key_new_pkey(EVP_PKEY *pk, bool priv, struct key **out, char *why,
 	e = AG_OK;
 	goto out;
 bad:
-	why_set(why, whysz, "%s: cannot read the key's public parts", name);
+	ag_why(why, whysz, "%s: cannot read the key's public parts", name);
 	e = AG_EINVAL;
 out:
 	ERR_clear_error();
@@ -398,13 +382,13 @@ key_from_pem(const unsigned char *buf, size_t len, bool priv,
 	if ((pk = pem_read(buf, len, priv)) == NULL) {
 		if ((other = pem_read(buf, len, !priv)) != NULL) {
 			EVP_PKEY_free(other);
-			why_set(why, whysz, priv ?
+			ag_why(why, whysz, priv ?
 			    "%s: public key given where a private key is "
 			    "expected" :
 			    "%s: private key given where a public key is "
 			    "expected", name);
 		} else
-			why_set(why, whysz, "%s: not a PEM %s key (or an "
+			ag_why(why, whysz, "%s: not a PEM %s key (or an "
 			    "encrypted one)", name, priv ? "private" :
 			    "public");
 		return AG_EINVAL;
@@ -431,25 +415,25 @@ read_file(const char *path, bool secret, unsigned char **bufp,
 	*bufp = NULL;
 	*lenp = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		why_set(why, whysz, "%s: %s", path, strerror(errno));
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? AG_ENOENT : AG_EINVAL;
 	}
 	if (fstat(fd, &st) == -1) {
-		why_set(why, whysz, "%s: %s", path, strerror(errno));
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		why_set(why, whysz, "%s: not a regular file", path);
+		ag_why(why, whysz, "%s: not a regular file", path);
 		goto out;
 	}
 	if (secret && (st.st_mode & 077) != 0) {
-		why_set(why, whysz, "%s: key file is accessible by group or "
+		ag_why(why, whysz, "%s: key file is accessible by group or "
 		    "others (mode %04o); chmod 600 it", path,
 		    (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	if (st.st_size > KEY_FILE_MAX) {
-		why_set(why, whysz, "%s: larger than %d bytes", path,
+		ag_why(why, whysz, "%s: larger than %d bytes", path,
 		    KEY_FILE_MAX);
 		e = AG_ETOOBIG;
 		goto out;
@@ -464,14 +448,14 @@ read_file(const char *path, bool secret, unsigned char **bufp,
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			why_set(why, whysz, "%s: %s", path, strerror(errno));
+			ag_why(why, whysz, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
 		if (len > KEY_FILE_MAX) {
-			why_set(why, whysz, "%s: larger than %d bytes", path,
+			ag_why(why, whysz, "%s: larger than %d bytes", path,
 			    KEY_FILE_MAX);
 			e = AG_ETOOBIG;
 			goto out;
@@ -488,7 +472,7 @@ out:
 	if (buf != NULL)
 		OPENSSL_clear_free(buf, KEY_FILE_MAX + 2);
 	if (close(fd) == -1 && e == AG_OK) {
-		why_set(why, whysz, "%s: %s", path, strerror(errno));
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		OPENSSL_clear_free(*bufp, KEY_FILE_MAX + 2);
 		*bufp = NULL;
 		*lenp = 0;
@@ -530,7 +514,7 @@ key_load_file(const char *path, bool priv, struct key **out, char *why,
 	if (looks_pem(buf, len))
 		e = key_from_pem(buf, len, priv, out, why, whysz, path);
 	else if (!priv) {
-		why_set(why, whysz, "%s: not a PEM public key", path);
+		ag_why(why, whysz, "%s: not a PEM public key", path);
 		e = AG_EINVAL;
 	} else {
 		klen = len;
@@ -552,12 +536,12 @@ keyring_add(struct keyring *kr, struct key *k, char *why, size_t whysz)
 
 	for (i = 0; i < kr->n; i++)
 		if (streq(kr->keys[i]->kid, k->kid)) {
-			why_set(why, whysz, "duplicate kid %s", k->kid);
+			ag_why(why, whysz, "duplicate kid %s", k->kid);
 			key_free(k);
 			return AG_EEXIST;
 		}
 	if (kr->n >= KEYRING_MAX) {
-		why_set(why, whysz, "more than %d keys", KEYRING_MAX);
+		ag_why(why, whysz, "more than %d keys", KEYRING_MAX);
 		key_free(k);
 		return AG_ETOOBIG;
 	}
@@ -742,19 +726,19 @@ jwk_parse(struct json_object *jwk, size_t i, bool allow_secret,
 	*out = NULL;
 	(void)snprintf(name, sizeof(name), "JWK %zu", i);
 	if (!json_object_is_type(jwk, json_type_object)) {
-		why_set(why, whysz, "%s: not an object", name);
+		ag_why(why, whysz, "%s: not an object", name);
 		return AG_EINVAL;
 	}
 	for (j = 0; j < sizeof(jwk_private) / sizeof(jwk_private[0]); j++)
 		if (json_object_object_get_ex(jwk, jwk_private[j], &v)) {
-			why_set(why, whysz, "%s: private key given where a "
+			ag_why(why, whysz, "%s: private key given where a "
 			    "public key is expected", name);
 			return AG_EINVAL;
 		}
 	if (!jwk_str(jwk, "kty", &kty) || kty == NULL ||
 	    !jwk_str(jwk, "crv", &crv) || !jwk_str(jwk, "use", &use) ||
 	    !jwk_str(jwk, "alg", &alg) || !jwk_str(jwk, "kid", &kid)) {
-		why_set(why, whysz, "%s: kty missing, or a member of the "
+		ag_why(why, whysz, "%s: kty missing, or a member of the "
 		    "wrong type", name);
 		return AG_EINVAL;
 	}
@@ -763,18 +747,18 @@ jwk_parse(struct json_object *jwk, size_t i, bool allow_secret,
 		if (klen == 0 || klen > KEY_KID_MAX ||
 		    klen != (size_t)json_object_get_string_len(
 		    json_object_object_get(jwk, "kid"))) {
-			why_set(why, whysz, "%s: bad kid", name);
+			ag_why(why, whysz, "%s: bad kid", name);
 			return AG_EINVAL;
 		}
 		for (j = 0; j < klen; j++)
 			if (kid[j] <= 0x20 || kid[j] >= 0x7f) {
-				why_set(why, whysz, "%s: bad kid", name);
+				ag_why(why, whysz, "%s: bad kid", name);
 				return AG_EINVAL;
 			}
 	}
 	if (streq(kty, "oct")) {
 		if (!allow_secret) {
-			why_set(why, whysz, "%s: symmetric (oct) key in a "
+			ag_why(why, whysz, "%s: symmetric (oct) key in a "
 			    "JWK Set of public keys", name);
 			return AG_EINVAL;
 		}
@@ -797,7 +781,7 @@ jwk_parse(struct json_object *jwk, size_t i, bool allow_secret,
 			return AG_ENOMEM;
 		if (!jwk_bytes(jwk, "k", secret, KEY_FILE_MAX, &klen)) {
 			OPENSSL_clear_free(secret, KEY_FILE_MAX);
-			why_set(why, whysz, "%s: bad k", name);
+			ag_why(why, whysz, "%s: bad k", name);
 			return AG_EINVAL;
 		}
 		e = key_new_secret(secret, klen, out, why, whysz, name);
@@ -812,7 +796,7 @@ jwk_parse(struct json_object *jwk, size_t i, bool allow_secret,
 		if (pk == NULL || !pkey_check(pk)) {
 			ERR_clear_error();
 			EVP_PKEY_free(pk);
-			why_set(why, whysz, "%s: invalid %s public key", name,
+			ag_why(why, whysz, "%s: invalid %s public key", name,
 			    kty);
 			return AG_EINVAL;
 		}
@@ -838,7 +822,7 @@ jwks_parse(struct keyring *kr, const char *json, size_t len,
 	enum ag_err		 e = AG_EINVAL;
 
 	if (len > KEY_FILE_MAX) {
-		why_set(why, whysz, "JWK Set larger than %d bytes",
+		ag_why(why, whysz, "JWK Set larger than %d bytes",
 		    KEY_FILE_MAX);
 		return AG_ETOOBIG;
 	}
@@ -848,26 +832,26 @@ jwks_parse(struct keyring *kr, const char *json, size_t len,
 	root = json_tokener_parse_ex(tok, json, (int)len);
 	if (root == NULL ||
 	    json_tokener_get_error(tok) != json_tokener_success) {
-		why_set(why, whysz, "JWK Set: not a JSON document");
+		ag_why(why, whysz, "JWK Set: not a JSON document");
 		goto out;
 	}
 	/* Trailing white space only (a file's final newline). */
 	for (end = json_tokener_get_parse_end(tok); end < len; end++)
 		if (json[end] != ' ' && json[end] != '\t' &&
 		    json[end] != '\n' && json[end] != '\r') {
-			why_set(why, whysz, "JWK Set: bytes after the JSON "
+			ag_why(why, whysz, "JWK Set: bytes after the JSON "
 			    "document");
 			goto out;
 		}
 	if (!json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "keys", &keys) ||
 	    !json_object_is_type(keys, json_type_array)) {
-		why_set(why, whysz, "JWK Set: no \"keys\" array");
+		ag_why(why, whysz, "JWK Set: no \"keys\" array");
 		goto out;
 	}
 	n = json_object_array_length(keys);
 	if (n > KEYRING_MAX) {
-		why_set(why, whysz, "JWK Set: more than %d keys",
+		ag_why(why, whysz, "JWK Set: more than %d keys",
 		    KEYRING_MAX);
 		e = AG_ETOOBIG;
 		goto out;
@@ -902,7 +886,7 @@ keyring_from_jwks(const char *json, size_t len, bool allow_secret,
 		return AG_ENOMEM;
 	if ((e = jwks_parse(kr, json, len, allow_secret, why, whysz)) ==
 	    AG_OK && kr->n == 0) {
-		why_set(why, whysz, "JWK Set: no usable key");
+		ag_why(why, whysz, "JWK Set: no usable key");
 		e = AG_ENOENT;
 	}
 	if (e != AG_OK) {
@@ -947,14 +931,14 @@ dir_names(const char *dir, const char *suffix, size_t max, char ***namesp,
 	if ((d = opendir(dir)) == NULL) {
 		if (errno == ENOENT)
 			return AG_OK;
-		why_set(why, whysz, "%s: %s", dir, strerror(errno));
+		ag_why(why, whysz, "%s: %s", dir, strerror(errno));
 		return AG_EINVAL;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' || !has_suffix(de->d_name, suffix))
 			continue;
 		if (n >= max) {
-			why_set(why, whysz, "%s: too many key files", dir);
+			ag_why(why, whysz, "%s: too many key files", dir);
 			e = AG_ETOOBIG;
 			break;
 		}
@@ -1106,7 +1090,7 @@ keyring_load_public(const struct conf *c, struct keyring *kr, char *why,
 
 			if (why != NULL && whysz > 0) {
 				(void)snprintf(tmp, sizeof(tmp), "%s", why);
-				why_set(why, whysz, "%s: %s", c->jwks_file,
+				ag_why(why, whysz, "%s: %s", c->jwks_file,
 				    tmp);
 			}
 			return e;
@@ -1130,7 +1114,7 @@ keyring_load_public(const struct conf *c, struct keyring *kr, char *why,
 		return e;
 	for (i = 0; i < n; i++) {
 		if (!path_join(path, sizeof(path), c->key_dir, names[i])) {
-			why_set(why, whysz, "%s: path too long", c->key_dir);
+			ag_why(why, whysz, "%s: path too long", c->key_dir);
 			e = AG_EINVAL;
 			break;
 		}
@@ -1157,7 +1141,7 @@ keyring_load_private(const struct conf *c, struct keyring *kr, char *why,
 	if ((e = key_load_file(c->key_file, true, &k, why, whysz)) != AG_OK)
 		return e;
 	if (k->alg != c->algorithm) {
-		why_set(why, whysz, "%s: holds an %s key but algorithm is %s",
+		ag_why(why, whysz, "%s: holds an %s key but algorithm is %s",
 		    c->key_file, ag_alg_name(k->alg),
 		    ag_alg_name(c->algorithm));
 		key_free(k);
@@ -1171,13 +1155,13 @@ keyring_load_private(const struct conf *c, struct keyring *kr, char *why,
 		return AG_OK;
 
 	if (!path_join(path, sizeof(path), c->key_dir, KEY_NEXT_NAME)) {
-		why_set(why, whysz, "%s: path too long", c->key_dir);
+		ag_why(why, whysz, "%s: path too long", c->key_dir);
 		return AG_EINVAL;
 	}
 	e = key_load_file(path, true, &k, why, whysz);
 	if (e == AG_OK) {
 		if (k->alg != c->algorithm) {
-			why_set(why, whysz, "%s: holds an %s key but "
+			ag_why(why, whysz, "%s: holds an %s key but "
 			    "algorithm is %s", path, ag_alg_name(k->alg),
 			    ag_alg_name(c->algorithm));
 			key_free(k);
@@ -1201,7 +1185,7 @@ keyring_load_private(const struct conf *c, struct keyring *kr, char *why,
 			continue;
 		if (!path_join(path, sizeof(path), c->key_dir, names[i]) ||
 		    !key_stem(names[i], stem, sizeof(stem))) {
-			why_set(why, whysz, "%s: path too long", c->key_dir);
+			ag_why(why, whysz, "%s: path too long", c->key_dir);
 			e = AG_EINVAL;
 			break;
 		}
@@ -1232,7 +1216,7 @@ keyring_load(const struct conf *c, struct keyring **out, char *why,
 	if (c->verify_only) {
 		e = keyring_load_public(c, kr, why, whysz);
 		if (e == AG_OK && kr->n == 0) {
-			why_set(why, whysz, "verify-only: no public key (set "
+			ag_why(why, whysz, "verify-only: no public key (set "
 			    "jwks_file, or put *.pub.pem files in key_dir)");
 			e = AG_ENOENT;
 		}
@@ -1643,16 +1627,16 @@ key_generate_owned(enum ag_alg alg, const char *path, bool force,
 	enum ag_err	 e;
 
 	if (ag_alg_name(alg) == NULL) {
-		why_set(why, whysz, "unknown algorithm");
+		ag_why(why, whysz, "unknown algorithm");
 		return AG_EINVAL;
 	}
 	if (!force && access(path, F_OK) == 0) {
-		why_set(why, whysz, "%s: exists; not overwritten (use "
+		ag_why(why, whysz, "%s: exists; not overwritten (use "
 		    "--force)", path);
 		return AG_EEXIST;
 	}
 	if ((e = key_material(alg, &buf, &len)) != AG_OK) {
-		why_set(why, whysz, "%s: cannot generate an %s key", path,
+		ag_why(why, whysz, "%s: cannot generate an %s key", path,
 		    ag_alg_name(alg));
 		return e;
 	}
@@ -1680,7 +1664,7 @@ key_dir_make(const struct conf *c, char *why, size_t whysz)
 	struct fsu_owner o;
 
 	if (c->key_dir[0] == '\0') {
-		why_set(why, whysz, "key_dir is not set");
+		ag_why(why, whysz, "key_dir is not set");
 		return AG_EINVAL;
 	}
 	if (stat(c->key_file, &st) == 0) {
@@ -1750,16 +1734,16 @@ retired_remove(const struct conf *c, const char *stem, char *why,
 	char	 path[PATH_MAX];
 
 	if (!stem_path(path, sizeof(path), c->key_dir, stem, ".key")) {
-		why_set(why, whysz, "%s: path too long", c->key_dir);
+		ag_why(why, whysz, "%s: path too long", c->key_dir);
 		return AG_EINVAL;
 	}
 	if (unlink(path) == -1 && errno != ENOENT) {
-		why_set(why, whysz, "%s: %s", path, strerror(errno));
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		return AG_EINVAL;
 	}
 	if (stem_path(path, sizeof(path), c->key_dir, stem, KEY_UNTIL_SUFFIX)
 	    && unlink(path) == -1 && errno != ENOENT) {
-		why_set(why, whysz, "%s: %s", path, strerror(errno));
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		return AG_EINVAL;
 	}
 	return AG_OK;
@@ -1815,7 +1799,7 @@ refusal_why(const struct retired *r, size_t n, const char *kid,
 			(void)strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ",
 			    &tm);
 	}
-	why_set(why, whysz, "rotation refused: the service loads at most %d "
+	ag_why(why, whysz, "rotation refused: the service loads at most %d "
 	    "keys and would have %zu (%zu retired keys still verify tokens); "
 	    "rotate after %s, or first run authgatectl key retire KID (its "
 	    "tokens stop verifying) for:%s", KEYRING_MAX, total, live, t,
@@ -1879,7 +1863,7 @@ next_to_signing(const struct conf *c, const char *nextp,
 
 	if (rename(nextp, c->key_file) == 0) {
 		if (fsu_chown_root(c->key_file, kfo) == -1) {
-			why_set(why, whysz, "%s: %s", c->key_file,
+			ag_why(why, whysz, "%s: %s", c->key_file,
 			    strerror(errno));
 			return AG_EINVAL;
 		}
@@ -1888,7 +1872,7 @@ next_to_signing(const struct conf *c, const char *nextp,
 		return AG_OK;
 	}
 	if (errno != EXDEV) {
-		why_set(why, whysz, "%s: %s", c->key_file, strerror(errno));
+		ag_why(why, whysz, "%s: %s", c->key_file, strerror(errno));
 		return AG_EINVAL;
 	}
 	/* key_dir on another file system: copy, then drop. */
@@ -1901,7 +1885,7 @@ next_to_signing(const struct conf *c, const char *nextp,
 	if (e != AG_OK)
 		return e;
 	if (unlink(nextp) == -1) {
-		why_set(why, whysz, "%s: %s", nextp, strerror(errno));
+		ag_why(why, whysz, "%s: %s", nextp, strerror(errno));
 		return AG_EINVAL;
 	}
 	(void)fsu_sync_dir(nextp);
@@ -1922,13 +1906,13 @@ key_rotate(const struct conf *c, enum ag_alg alg,
 	enum ag_err	 e;
 
 	if (ag_alg_name(alg) == NULL) {
-		why_set(why, whysz, "unknown algorithm");
+		ag_why(why, whysz, "unknown algorithm");
 		return AG_EINVAL;
 	}
 	if ((e = key_dir_make(c, why, whysz)) != AG_OK)
 		return e;
 	if (!path_join(nextp, sizeof(nextp), c->key_dir, KEY_NEXT_NAME)) {
-		why_set(why, whysz, "%s: path too long", c->key_dir);
+		ag_why(why, whysz, "%s: path too long", c->key_dir);
 		return AG_EINVAL;
 	}
 	/* key_file keeps its owner; a new one gets its directory's. */
@@ -1936,7 +1920,7 @@ key_rotate(const struct conf *c, enum ag_alg alg,
 		kfo.uid = st.st_uid;
 		kfo.gid = st.st_gid;
 	} else if (!fsu_parent_owner(c->key_file, &kfo)) {
-		why_set(why, whysz, "%s: %s", c->key_file, strerror(errno));
+		ag_why(why, whysz, "%s: %s", c->key_file, strerror(errno));
 		return AG_EINVAL;
 	}
 	/* The current signing key, if any, is kept as a retired key. */
@@ -1947,7 +1931,7 @@ key_rotate(const struct conf *c, enum ag_alg alg,
 			goto out;
 		if (!stem_path(retp, sizeof(retp), c->key_dir, cur->kid,
 		    ".key")) {
-			why_set(why, whysz, "%s: path too long", c->key_dir);
+			ag_why(why, whysz, "%s: path too long", c->key_dir);
 			e = AG_EINVAL;
 			goto out;
 		}
@@ -1969,7 +1953,7 @@ key_rotate(const struct conf *c, enum ag_alg alg,
 	} else if (e == AG_OK || e == AG_ENOENT) {
 		/* No next key of alg: it never signed, so it can go. */
 		if (e == AG_OK && unlink(nextp) == -1) {
-			why_set(why, whysz, "%s: %s", nextp, strerror(errno));
+			ag_why(why, whysz, "%s: %s", nextp, strerror(errno));
 			e = AG_EINVAL;
 			goto out;
 		}
@@ -2004,7 +1988,7 @@ key_keep_until(const struct conf *c, const struct key *k, time_t exp,
 		return AG_OK;
 	if (!stem_path(path, sizeof(path), c->key_dir, k->kid,
 	    KEY_UNTIL_SUFFIX)) {
-		why_set(why, whysz, "%s: path too long", c->key_dir);
+		ag_why(why, whysz, "%s: path too long", c->key_dir);
 		return AG_EINVAL;
 	}
 	n = snprintf(buf, sizeof(buf), "%lld\n", (long long)exp);
@@ -2037,7 +2021,7 @@ key_retire(const struct conf *c, const char *kid, char *why, size_t whysz)
 	enum ag_err	 e;
 
 	if (!kid_ok(kid)) {
-		why_set(why, whysz, "not a kid: the base64url thumbprint "
+		ag_why(why, whysz, "not a kid: the base64url thumbprint "
 		    "authgatectl key list shows");
 		return AG_EINVAL;
 	}
@@ -2045,18 +2029,18 @@ key_retire(const struct conf *c, const char *kid, char *why, size_t whysz)
 		e = streq(cur->kid, kid) ? AG_EINVAL : AG_OK;
 		key_free(cur);
 		if (e != AG_OK) {
-			why_set(why, whysz, "%s is the signing key; rotate "
+			ag_why(why, whysz, "%s is the signing key; rotate "
 			    "first", kid);
 			return e;
 		}
 	}
 	if (c->key_dir[0] == '\0' ||
 	    !stem_path(path, sizeof(path), c->key_dir, kid, ".key")) {
-		why_set(why, whysz, "no retired key %s", kid);
+		ag_why(why, whysz, "no retired key %s", kid);
 		return AG_ENOENT;
 	}
 	if (unlink(path) == -1) {
-		why_set(why, whysz, "%s: %s", path, strerror(errno));
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? AG_ENOENT : AG_EINVAL;
 	}
 	/* Its long-lived tokens no longer verify either. */
