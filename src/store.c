@@ -43,6 +43,7 @@
 #include <openssl/rand.h>
 
 #include "dbfile.h"
+#include "fsutil.h"
 #include "log.h"
 #include "store.h"
 #include "utf8.h"
@@ -53,7 +54,24 @@
 #define STORE_GEN_MIN		100000000000000000LL	/* 18 digits */
 #define STORE_GEN_MAX		999999999999999999LL
 
+/*
+ * One read handle per process, kept between lookups under rd_mtx: an
+ * open reads the header and the directory (128 KiB at a million users),
+ * more than the lookup itself.  It is checked at each lookup, under the
+ * shared flock, against the file's stamp when it was opened and the
+ * file the name now leads to: authgatectl's writes replace the file
+ * under the name and mark both copies with a precise mtime (dbfile.c),
+ * so any change of ours shows; so does another program's, but for one
+ * made within the same clock tick as the change before it, which a
+ * coarse file clock cannot tell apart.
+ */
 static pthread_mutex_t	 rd_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	GDBM_FILE	 dbf;
+	char		 path[PATH_MAX];
+	struct fsu_stamp st;		/* the file's when opened */
+} rd;
+static pthread_mutex_t	 rd_log_mtx = PTHREAD_MUTEX_INITIALIZER;
 /* the db last said to be missing or damaged: said once */
 static char		 rd_logged[PATH_MAX];
 
@@ -367,12 +385,12 @@ rd_complain(const char *db, const char *why)
 {
 	bool	 said;
 
-	if (pthread_mutex_lock(&rd_mtx) != 0)
+	if (pthread_mutex_lock(&rd_log_mtx) != 0)
 		return;
 	said = strcmp(rd_logged, db) == 0;
 	if (!said)
 		(void)snprintf(rd_logged, sizeof(rd_logged), "%s", db);
-	(void)pthread_mutex_unlock(&rd_mtx);
+	(void)pthread_mutex_unlock(&rd_log_mtx);
 	if (!said)
 		log_msg("user_db %s: %s", db, why);
 }
@@ -380,20 +398,14 @@ rd_complain(const char *db, const char *why)
 static void
 rd_recovered(const char *db)
 {
-	if (pthread_mutex_lock(&rd_mtx) != 0)
+	if (pthread_mutex_lock(&rd_log_mtx) != 0)
 		return;
 	if (strcmp(rd_logged, db) == 0)
 		rd_logged[0] = '\0';
-	(void)pthread_mutex_unlock(&rd_mtx);
+	(void)pthread_mutex_unlock(&rd_log_mtx);
 }
 
-/*
- * Open db to read, for one lookup (see dbfile.c): a GDBM handle caches
- * the header, directory and buckets, and nothing would tell a handle
- * kept open that its file was replaced.  Opening costs a read of the
- * header and the directory from the page cache, little beside a
- * password hash.
- */
+/* Open db to read, under a shared flock (see dbfile.c). */
 static enum ag_err
 rd_open(const char *db, GDBM_FILE *dbfp)
 {
@@ -406,28 +418,78 @@ rd_open(const char *db, GDBM_FILE *dbfp)
 	return AG_EUNAVAIL;
 }
 
+/* With rd_mtx held. */
+static void
+rd_drop(void)
+{
+	if (rd.dbf != NULL)
+		(void)gdbm_close(rd.dbf);
+	rd.dbf = NULL;
+	rd.path[0] = '\0';
+}
+
+/*
+ * With rd_mtx held: rd.dbf a handle on what db names now, its shared
+ * flock taken (release with flock(LOCK_UN) on gdbm_fdesc(rd.dbf)).
+ */
+static enum ag_err
+rd_current(const char *db)
+{
+	struct fsu_stamp	 now, named;
+	int			 tries, fd;
+	enum ag_err		 e;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (rd.dbf == NULL || strcmp(rd.path, db) != 0) {
+			rd_drop();
+			if (strlen(db) >= sizeof(rd.path))
+				return AG_EINVAL;
+			if ((e = rd_open(db, &rd.dbf)) != AG_OK)
+				return e;	/* rd_open flocked it */
+			memcpy(rd.path, db, strlen(db) + 1);
+			fsu_stamp_fd(gdbm_fdesc(rd.dbf), &rd.st);
+			return AG_OK;
+		}
+		fd = gdbm_fdesc(rd.dbf);
+		if (!fsu_flock_wait(fd, LOCK_SH, 10000)) {
+			rd_complain(db, "still locked by another program after "
+			    "10 s");
+			return AG_EUNAVAIL;
+		}
+		fsu_stamp_fd(fd, &now);
+		fsu_stamp_path(db, &named);
+		if (fsu_stamp_eq(&now, &rd.st, true) && named.exists &&
+		    named.dev == now.dev && named.ino == now.ino)
+			return AG_OK;
+		rd_drop();		/* changed or replaced: open anew */
+	}
+	rd_complain(db, "changing too fast to read");
+	return AG_EUNAVAIL;
+}
+
 /* Fetch key's value into buf (STORE_RECORD_MAX bytes). */
 static enum ag_err
 rd_fetch(const char *db, const char *key, size_t keylen, char *buf,
     size_t bufsz, size_t *len)
 {
-	GDBM_FILE	 dbf;
 	datum		 k, v;
 	enum ag_err	 e;
 
 	*len = 0;
 	if (keylen > INT_MAX)
 		return AG_EINVAL;
-	if ((e = rd_open(db, &dbf)) != AG_OK)
-		return e;
+	if (pthread_mutex_lock(&rd_mtx) != 0)
+		return AG_EUNAVAIL;
+	if ((e = rd_current(db)) != AG_OK)
+		goto out;
 	k.dptr = (char *)key;
 	k.dsize = (int)keylen;
-	v = gdbm_fetch(dbf, k);
+	v = gdbm_fetch(rd.dbf, k);
 	if (v.dptr == NULL) {
-		if (gdbm_last_errno(dbf) == GDBM_ITEM_NOT_FOUND)
+		if (gdbm_last_errno(rd.dbf) == GDBM_ITEM_NOT_FOUND)
 			e = AG_ENOENT;
 		else {
-			rd_complain(db, gdbm_db_strerror(dbf));
+			rd_complain(db, gdbm_db_strerror(rd.dbf));
 			e = AG_EUNAVAIL;
 		}
 	} else if (v.dsize < 0 || (size_t)v.dsize > bufsz) {
@@ -438,16 +500,23 @@ rd_fetch(const char *db, const char *key, size_t keylen, char *buf,
 		*len = (size_t)v.dsize;
 	}
 	free(v.dptr);
-	(void)gdbm_close(dbf);		/* releases the flock */
-	if (e != AG_EUNAVAIL)
+	(void)flock(gdbm_fdesc(rd.dbf), LOCK_UN);
+	if (e == AG_EUNAVAIL)
+		rd_drop();
+	else
 		rd_recovered(db);
+out:
+	(void)pthread_mutex_unlock(&rd_mtx);
 	return e;
 }
 
 void
 store_close(void)
 {
-	/* No handle is kept between lookups any more. */
+	if (pthread_mutex_lock(&rd_mtx) != 0)
+		return;
+	rd_drop();
+	(void)pthread_mutex_unlock(&rd_mtx);
 }
 
 enum ag_err

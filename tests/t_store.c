@@ -517,6 +517,19 @@ test_inplace(void)
 	is_int(store_user_rehash(db, "judy", "$scrypt$new", "bad:hash"),
 	    AG_EINVAL, "rehash: a hash with ':' refused");
 
+	/* the read handle kept between lookups sees another program's
+	 * change (a clock tick later: see store.c) */
+	is_int(store_user_get(db, "judy", &u), AG_OK, "cached read: judy");
+	usleep(20000);
+	is_int(raw_put("judy", "$2y$04$x:grp9"), 0, "  changed by htdbm");
+	is_int(store_user_get(db, "judy", &u), AG_OK, "  read again");
+	is_str(u.scope, "grp9", "  the change is seen");
+	/* and authgatectl's at once */
+	mkuser(&u, "judy", "$2y$04$y", "grp10");
+	is_int(store_user_put(db, &u, false), AG_OK, "  replaced by us");
+	is_int(store_user_get(db, "judy", &u), AG_OK, "  read again");
+	is_str(u.scope, "grp10", "  our change is seen at once");
+
 	/* four processes, 50 read-modify-writes each, all at once */
 	mkuser(&u, "counter", "h", "");
 	u.created = 1;
