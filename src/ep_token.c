@@ -378,12 +378,13 @@ scope_grant(const struct app *app, const char *want, const char *allowed,
  * refresh token), and write the 200 of RFC 6749 5.1.  Signing comes
  * first so that nothing is stored, no refresh token spent, for an
  * answer that then fails.  r describes the refresh token to make;
- * oldtok is the one a refresh grant spends (NULL for a password).
+ * oldtok is the one a refresh grant spends (NULL for a password, whose
+ * failures stored are forgotten when forget).
  */
 static void
 issue(const struct app *app, const char *sub, const char *scope,
     const struct client *cl, struct refresh *r, const char *oldtok,
-    time_t now, struct resp *rs)
+    bool forget, time_t now, struct resp *rs)
 {
 	char		 tok[AG_TOKEN_MAX + 1], rtok[AG_REFRESH_LEN + 1];
 	char		 body[AG_TOKEN_MAX + AG_SCOPE_MAX + 256];
@@ -411,7 +412,8 @@ issue(const struct app *app, const char *sub, const char *scope,
 	if (oldtok != NULL)
 		e = state_refresh_rotate(&app->conf, oldtok, now, r, rtok);
 	else
-		e = state_login_ok(&app->conf, sub, refresh ? r : NULL, rtok);
+		e = state_login_ok(&app->conf, sub, forget,
+		    refresh ? r : NULL, rtok);
 	if (e == AG_EDENIED || e == AG_ENOENT) {
 		/* lost a race: another use, a revocation, the account */
 		log_msg("token: refresh token of user \"%s\" refused at use: "
@@ -484,26 +486,30 @@ rehash(const struct app *app, const struct user *u, const char *pw,
 }
 
 /*
- * The password grant.  The attempt is counted before the password is
- * checked (state_login_begin), under the state lock: however many
- * requests arrive at once, at most lockout_threshold of them are
- * checked before the lockout holds.  A success takes the count back
- * in the transaction that stores the refresh token.
+ * The password grant.  The attempt is counted in flight before the
+ * password is checked (state_login_begin): however many requests
+ * arrive at once, at most lockout_threshold of them are checked before
+ * the lockout holds.  Its outcome is stored before it stops counting
+ * (state_login_end): a failure, or, with the refresh token, that the
+ * failures are forgotten.
  */
 static void
 grant_password(const struct app *app, const struct form *f,
     const struct client *cl, struct resp *rs)
 {
 	struct user	 u;
+	struct failinfo	 fi;
 	struct refresh	 r;
 	const char	*name, *pw, *want;
 	char		 scope[AG_SCOPE_MAX + 1];
 	size_t		 pwlen;
 	time_t		 now;
 	bool		 known = false, match, valid, locked_out = false;
+	int		 slot = -1;
 	enum ag_err	 e;
 
 	memset(&u, 0, sizeof(u));
+	memset(&fi, 0, sizeof(fi));
 	name = form_get(f, "username", NULL);
 	pw = form_get(f, "password", NULL);
 	want = form_get(f, "scope", NULL);
@@ -531,9 +537,9 @@ grant_password(const struct app *app, const struct form *f,
 			ep_unavailable(rs);
 			goto out;
 		}
-		if ((e = state_login_begin(&app->conf, name, now,
-		    &locked_out)) != AG_OK) {
-			log_msg("token: cannot count the attempt: %s",
+		if ((e = state_login_begin(&app->conf, name, now, &fi,
+		    &locked_out, &slot)) != AG_OK) {
+			log_msg("token: state_db unreadable: %s",
 			    ag_strerror(e));
 			ep_unavailable(rs);
 			goto out;
@@ -543,6 +549,13 @@ grant_password(const struct app *app, const struct form *f,
 	match = pw_check(known ? u.hash : NULL, app->conf.password_hash, pw,
 	    pwlen);
 	if (!known || !match || u.locked || locked_out) {
+		if (valid && (e = state_fail_add(&app->conf, name, now,
+		    NULL)) != AG_OK) {
+			log_msg("token: cannot count failure: %s",
+			    ag_strerror(e));
+			ep_unavailable(rs);
+			goto out;
+		}
 		log_msg("token: user \"%s\": login failed (%s)", name,
 		    !known ? "unknown" : locked_out ? "locked out" :
 		    u.locked ? "locked" : "bad password");
@@ -551,8 +564,9 @@ grant_password(const struct app *app, const struct form *f,
 	}
 	rehash(app, &u, pw, pwlen);
 	if (!scope_grant(app, want, u.scope, scope, sizeof(scope), rs)) {
-		/* the password was right: the attempt does not count */
-		if (state_fail_clear(&app->conf, name) != AG_OK)
+		/* the password was right: the failures are forgotten */
+		if ((fi.failures > 0 || fi.locked_until != 0) &&
+		    state_fail_clear(&app->conf, name) != AG_OK)
 			log_msg("token: cannot clear failures");
 		goto out;
 	}
@@ -561,8 +575,10 @@ grant_password(const struct app *app, const struct form *f,
 	memcpy(r.client_id, cl->id, sizeof(r.client_id));
 	memcpy(r.scope, scope, sizeof(r.scope));
 	r.gen = u.gen;
-	issue(app, u.name, scope, cl, &r, NULL, now, rs);
+	issue(app, u.name, scope, cl, &r, NULL,
+	    fi.failures > 0 || fi.locked_until != 0, now, rs);
 out:
+	state_login_end(&app->conf, slot);
 	OPENSSL_cleanse(&u, sizeof(u));
 }
 
@@ -654,7 +670,7 @@ grant_refresh(const struct app *app, const struct form *f,
 	}
 	/* Rotate; the new refresh token keeps the grant's scope (RFC 6749
 	 * 6).  Losing a race with another use is a reuse. */
-	issue(app, u.name, scope, cl, &r, tok, now, rs);
+	issue(app, u.name, scope, cl, &r, tok, false, now, rs);
 	goto out;
 revoke:
 	e = state_refresh_revoke(&app->conf, tok);

@@ -224,8 +224,8 @@ state_refresh_new(const struct conf *c, struct refresh *r,
 }
 
 enum ag_err
-state_login_ok(const struct conf *c, const char *user, struct refresh *r,
-    char tok[AG_REFRESH_LEN + 1])
+state_login_ok(const struct conf *c, const char *user, bool forget,
+    struct refresh *r, char tok[AG_REFRESH_LEN + 1])
 {
 	GDBM_FILE	 dbf;
 	int		 lockfd;
@@ -233,9 +233,11 @@ state_login_ok(const struct conf *c, const char *user, struct refresh *r,
 
 	if (tok != NULL)
 		tok[0] = '\0';
+	if (!forget && r == NULL)
+		return AG_OK;
 	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
 		return e;
-	e = lockout_forget(c, dbf, user);
+	e = forget ? lockout_forget(c, dbf, user) : AG_OK;
 	if (e == AG_OK && r != NULL)
 		e = rt_store_new(c, dbf, r, time(NULL), tok);
 	if (r == NULL)

@@ -48,22 +48,28 @@ enum ag_err	 state_fail_get(const struct conf *c, const char *user,
 enum ag_err	 state_fail_add(const struct conf *c, const char *user,
 		    time_t now, struct failinfo *fi);
 /*
- * Before a password of user is checked: count the attempt now, under
- * the lock, so that however many arrive at once, at most
- * lockout_threshold are checked before the lockout holds.
- * *locked_out: a lockout was in force before this attempt (its
- * password must not be accepted).  A success undoes the count
- * (state_login_ok).
+ * Before a password of user is checked: enter the attempt in the table
+ * of attempts in flight (its entry into *slot) and read the failures
+ * stored into fi.  *locked_out: the password
+ * must not be checked (a lockout in force, or the failures and the
+ * attempts in flight reach lockout_threshold: at most that many
+ * passwords are checked, however many requests arrive at once).  Once
+ * the outcome is stored (state_fail_add, state_login_ok), call
+ * state_login_end.
  */
 enum ag_err	 state_login_begin(const struct conf *c, const char *user,
-		    time_t now, bool *locked_out);
+		    time_t now, struct failinfo *fi, bool *locked_out,
+		    int *slot);
+/* The attempt of state_login_begin's *slot is no longer in flight. */
+void		 state_login_end(const struct conf *c, int slot);
 /*
- * A password login of user succeeded: forget its failures and, when r
- * is not NULL, store a new refresh token for r into tok, in one
- * transaction.
+ * A password login of user succeeded: forget its failures (forget) and,
+ * when r is not NULL, store a new refresh token for r into tok, in one
+ * transaction; none when there is nothing to do.
  */
 enum ag_err	 state_login_ok(const struct conf *c, const char *user,
-		    struct refresh *r, char tok[AG_REFRESH_LEN + 1]);
+		    bool forget, struct refresh *r,
+		    char tok[AG_REFRESH_LEN + 1]);
 /* Forget the failures of user (successful login, or unlock). */
 enum ag_err	 state_fail_clear(const struct conf *c, const char *user);
 

@@ -4,7 +4,7 @@
 #  - user_db missing, a directory, truncated, garbage, emptied in place:
 #    /token answers a JSON 503 (or 500) with a log line, /protected
 #    still works, no process crashes; back to normal once restored;
-#  - state_db on a full file system (a 64 KiB tmpfs; skipped when mount
+#  - state_db on a full file system (a 256 KiB tmpfs; skipped when mount
 #    is not permitted): logins fail closed with 503;
 #  - the signing key removed and the responders restarted: JSON 503
 #    "misconfigured" answers, not a crash loop; serving again once the
@@ -265,7 +265,7 @@ is "$AG_STATUS" 200 "after the kills: alice logs in"
 ag_stop "$AG_LIGHTTPD_PID"
 _ag_logs_shown=0
 mkdir -p "$AG_TMP/full"
-if ! mount -t tmpfs -o size=64k tmpfs "$AG_TMP/full" 2>"$AG_TMP/mount.err"
+if ! mount -t tmpfs -o size=256k tmpfs "$AG_TMP/full" 2>"$AG_TMP/mount.err"
 then
 	skip 5 "cannot mount a tmpfs: $(head -n 1 "$AG_TMP/mount.err")"
 	ag_no_sanitizer_reports
@@ -278,7 +278,7 @@ ag_setup_conf lockout_threshold=3 "state_db=$AG_TMP/full/state.db"
 AG_PORT=
 ag_start_lighttpd "$top_srcdir/etc/lighttpd/authgate.conf"
 # Fill it; no state_db there yet.
-dd if=/dev/zero of="$AG_TMP/full/filler" bs=1k count=128 >/dev/null 2>&1
+dd if=/dev/zero of="$AG_TMP/full/filler" bs=1k count=512 >/dev/null 2>&1
 df -k "$AG_TMP/full" | tail -n 1 | sed 's/^/# /'
 login alice alice-pw
 unavailable "state_db on a full file system: a correct login"
@@ -290,7 +290,7 @@ unavailable "state_db on a full file system: a failed login (not counted)"
 rm -f "$AG_TMP/full/filler" "$AG_TMP/full/state.db"
 login alice wrong
 is "$AG_STATUS" 400 "state_db with room: a failure is counted (400)"
-dd if=/dev/zero of="$AG_TMP/full/filler" bs=1k count=128 >/dev/null 2>&1
+dd if=/dev/zero of="$AG_TMP/full/filler" bs=1k count=512 >/dev/null 2>&1
 res=$("$AG_PY" - "$AG_URL" <<'EOF'
 import sys, time, urllib.parse, urllib.request
 url = sys.argv[1]
@@ -322,7 +322,7 @@ is "$AG_STATUS" 200 "state_db: room again, a login works"
 # client's retry is not taken for a reuse.  Logins fill state_db until
 # one cannot be stored; the last token handed out is refreshed then,
 # and again once there is room.
-dd if=/dev/zero of="$AG_TMP/full/filler" bs=1k count=128 >/dev/null 2>&1
+dd if=/dev/zero of="$AG_TMP/full/filler" bs=1k count=512 >/dev/null 2>&1
 rt=
 i=0
 while [ $i -lt 400 ]; do
