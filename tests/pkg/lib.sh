@@ -11,6 +11,8 @@
 set -u
 PKG_CACHE=${PKG_CACHE:-/var/tmp/authgate-pkgcache}
 R=
+PK_REFRESH=
+PK_TOKEN=
 _pk_n=0
 _pk_fail=0
 

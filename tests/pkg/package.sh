@@ -23,9 +23,11 @@ pk_ok "README's build dependencies install" \
     cr "apt-get install -y -q $deps >/root/deps.log 2>&1"
 build() {
 	cr "cd /root/src/authgate && dpkg-buildpackage -us -uc -b \
-	    >/root/build.log 2>&1"
+	    >/root/build.log 2>&1" && return 0
+	pk_log "$(tail -n 25 "$R/root/build.log")"
+	return 1
 }
-pk_ok "dpkg-buildpackage -us -uc -b" build
+pk_ok "dpkg-buildpackage -us -uc -b" build || pk_bail "the package does not build"
 pk_ok "apt-get install ./authgate_*.deb" \
     cr "cd /root/src && apt-get install -y -q ./authgate_*.deb >/root/inst.log 2>&1"
 pk_is "$(cr 'stat -c %U:%a /etc/authgate/signing.key')" "_authgate:600" \
