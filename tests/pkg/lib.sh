@@ -26,6 +26,7 @@ pk_ok() {	# pk_ok DESC COMMAND...
 	else
 		_pk_fail=$((_pk_fail + 1))
 		echo "not ok $_pk_n - $_d"
+		return 1
 	fi
 }
 pk_is() {	# pk_is GOT WANT DESC
@@ -36,6 +37,7 @@ pk_is() {	# pk_is GOT WANT DESC
 		_pk_fail=$((_pk_fail + 1))
 		echo "not ok $_pk_n - $3"
 		printf '#   got: %s\n#   want: %s\n' "$1" "$2"
+		return 1
 	fi
 }
 pk_done() {
