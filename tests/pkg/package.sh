@@ -17,7 +17,7 @@ mkdir -p "$R/root/src"
 
 # -- README: the build dependencies, then the build
 deps=$(sed -n '/^## Install from the package/,/^## /p' "$top/README.md" |
-    sed -n '/apt-get install dpkg-dev/,/[^\\]$/p' | tr -d '\\\n' |
+    sed -n '/^    apt-get install/,/[^\\]$/{p; /[^\\]$/q; }' | tr -d '\\\n' |
     sed 's/apt-get install//')
 pk_ok "README's build dependencies install" \
     cr "apt-get install -y -q $deps >/root/deps.log 2>&1"
