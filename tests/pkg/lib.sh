@@ -2,8 +2,8 @@
 #
 # pk_chroot makes $R, a fresh `debootstrap --variant=minbase bookworm`
 # (from a cached tarball in $PKG_CACHE after the first time), mounts
-# only /proc in it (the devices are debootstrap's own nodes, nothing of
-# the host is bind-mounted), forbids packages to start services
+# only /proc and a devpts instance of its own in it (the devices are
+# debootstrap's own nodes, nothing of the host is bind-mounted), forbids packages to start services
 # (policy-rc.d), and at exit kills what runs in it, unmounts and removes
 # it.  Servers in it share the host's network: they listen on 127.0.0.1
 # with 18xxx ports only.  The mirror is the first of the host's apt
@@ -83,6 +83,12 @@ pk_chroot() {
 		tar -C "$R" -xf "$_tar" || pk_bail "cannot unpack $_tar"
 	fi
 	mount -t proc proc "$R/proc" || pk_bail "cannot mount /proc"
+	# Terminals (authgatectl asks passwords on one; ctl.sh tests it):
+	# a devpts instance of the chroot's own, not the host's.
+	mkdir -p "$R/dev/pts"
+	mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts \
+	    "$R/dev/pts" || pk_bail "cannot mount devpts"
+	rm -f "$R/dev/ptmx" && ln -s pts/ptmx "$R/dev/ptmx"
 	cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null
 	printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
 	chmod 755 "$R/usr/sbin/policy-rc.d"
@@ -107,6 +113,7 @@ pk_cleanup() {
 		_pids=$(pk_pids)
 		[ -n "$_pids" ] && kill -s $_sig $_pids 2>/dev/null && sleep 1
 	done
+	umount "$R/dev/pts" 2>/dev/null || umount -l "$R/dev/pts" 2>/dev/null
 	umount "$R/proc" 2>/dev/null || umount -l "$R/proc" 2>/dev/null
 	if grep -q " $R/" /proc/mounts; then
 		echo "# still mounted below $R: not removed" >&2

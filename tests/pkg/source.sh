@@ -36,8 +36,10 @@ while IFS= read -r line; do
 	}
 	pk_ok "README: $cmd" ok_line || {
 		pk_log "$(tail -n 15 "$R/root/readme-$i.log")"
-		pk_log "$(grep -h -E '^(FAIL|ERROR)' "$R"/root/src/authgate/tests/*.log \
-		    "$R"/root/src/authgate/tests/*/*.log 2>/dev/null | head -n 20)"
+		pk_log "$(grep -E '^(FAIL|ERROR):' \
+		    "$R/root/src/authgate/test-suite.log" 2>/dev/null)"
+		cp "$R/root/src/authgate/test-suite.log" \
+		    "$PKG_CACHE/source-test-suite.log" 2>/dev/null
 	}
 done <"$R/root/readme-install.txt"
 pk_ok "make check: no FAIL, no ERROR" \
