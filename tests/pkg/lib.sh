@@ -70,6 +70,8 @@ pk_chroot() {
 	command -v debootstrap >/dev/null || pk_skip "debootstrap not installed"
 	mkdir -p "$PKG_CACHE" || pk_skip "cannot make $PKG_CACHE"
 	R=$(mktemp -d /var/tmp/authgate-pkg.XXXXXX) || pk_skip "mktemp failed"
+	# The root directory of the chroot: every user enters it.
+	chmod 755 "$R"
 	trap pk_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
 	_tar=$PKG_CACHE/bookworm-minbase.tar
