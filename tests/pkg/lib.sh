@@ -70,8 +70,6 @@ pk_chroot() {
 	command -v debootstrap >/dev/null || pk_skip "debootstrap not installed"
 	mkdir -p "$PKG_CACHE" || pk_skip "cannot make $PKG_CACHE"
 	R=$(mktemp -d /var/tmp/authgate-pkg.XXXXXX) || pk_skip "mktemp failed"
-	# The root directory of the chroot: every user enters it.
-	chmod 755 "$R"
 	trap pk_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
 	_tar=$PKG_CACHE/bookworm-minbase.tar
@@ -84,6 +82,9 @@ pk_chroot() {
 	else
 		tar -C "$R" -xf "$_tar" || pk_bail "cannot unpack $_tar"
 	fi
+	# The root directory of the chroot: every user enters it (mktemp
+	# made it 0700, and the tarball's "." carries that mode).
+	chmod 755 "$R"
 	mount -t proc proc "$R/proc" || pk_bail "cannot mount /proc"
 	# Terminals (authgatectl asks passwords on one; ctl.sh tests it):
 	# a devpts instance of the chroot's own, not the host's.
