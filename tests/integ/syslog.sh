@@ -10,6 +10,10 @@
 ag_require_bins
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (unshare -m, mount)"
 ag_require_cmd unshare mknod
+# (Not in a chroot, where / is no mount point: unshare cannot make the
+# mounts private.)
+unshare -m sh -c 'mount -t tmpfs tmpfs /dev' >/dev/null 2>&1 ||
+    skip_all "cannot mount a private /dev (unshare -m; a chroot?)"
 ag_tmpdir
 
 cat >"$AG_TMP/listen.py" <<'PY'
