@@ -129,11 +129,13 @@ pk_cleanup() {
 }
 
 # pk_token PORT PREFIX: an access token from http://127.0.0.1:PORT/PREFIX/token
-# for alice (empty on failure); the refresh token in $PK_REFRESH.
+# for alice (empty on failure); the refresh token in $R/root/refresh.
 pk_token() {
 	_out=$(cr "curl -s -m 10 -d grant_type=password -d username=alice \
 	    -d password=alice-pw http://127.0.0.1:$1$2/token")
-	PK_REFRESH=$(printf '%s' "$_out" | sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p')
+	# Called in $(...): the refresh token goes through a file.
+	printf '%s' "$_out" | sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p' \
+	    >"$R/root/refresh"
 	printf '%s' "$_out" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
 }
 
@@ -169,6 +171,7 @@ pk_service() {
 # PREFIX/protected; refused without it.
 pk_flow() {
 	_t=$(pk_token "$1" "$2")
+	PK_REFRESH=$(cat "$R/root/refresh")
 	pk_ok "$3: a token from $2/token" test -n "$_t"
 	pk_is "$(pk_status "$1" "$2/protected" "$_t")" 200 \
 	    "$3: $2/protected with the token: 200"
