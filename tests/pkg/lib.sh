@@ -188,16 +188,18 @@ pk_lighttpd() {
 	    chown www-data:www-data /run/lighttpd && \
 	    sed -i '/use-ipv6.pl/d' /etc/lighttpd/lighttpd.conf && \
 	    lighttpd -tt -f /etc/lighttpd/lighttpd.conf && \
-	    lighttpd -f /etc/lighttpd/lighttpd.conf" && pk_wait "$1"
+	    lighttpd -f /etc/lighttpd/lighttpd.conf" >"$R/root/lighttpd.log" 2>&1 &&
+	    pk_wait "$1"
 }
 pk_apache() {
 	cr "sed -i 's/^Listen 80\$/Listen 127.0.0.1:$1/; s/^\\(\\s*Listen 443\\)/#\\1/' \
-	    /etc/apache2/ports.conf && apache2ctl configtest && apache2ctl start" &&
-	    pk_wait "$1"
+	    /etc/apache2/ports.conf && apache2ctl configtest && apache2ctl start" \
+	    >"$R/root/apache.log" 2>&1 && pk_wait "$1"
 }
 pk_nginx() {
 	cr "sed -i 's/listen 80 default_server;/listen 127.0.0.1:$1 default_server;/; \
 	    s/listen \\[::\\]:80 default_server;//; \
 	    s|^\\(\\s*server_name _;\\)|\\1\\n\\tinclude snippets/authgate.conf;|' \
-	    /etc/nginx/sites-available/default && nginx -t && nginx" && pk_wait "$1"
+	    /etc/nginx/sites-available/default && nginx -t && nginx" \
+	    >"$R/root/nginx.log" 2>&1 && pk_wait "$1"
 }

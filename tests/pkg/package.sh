@@ -61,7 +61,7 @@ REFRESH=$PK_REFRESH
 
 # -- Apache: the token service, then the guard
 pk_ok "a2enmod proxy_fcgi && a2enconf authgate" \
-    cr "a2enmod -q proxy_fcgi && a2enconf -q authgate"
+    cr "a2enmod -q proxy_fcgi && a2enconf -q authgate >/dev/null"
 # authgate-guard.service's command, on a port of the tests.
 pk_ok "the guard's authgate -s 127.0.0.1:18090 as _authgate" \
     cr "setpriv --reuid=_authgate --regid=_authgate --init-groups \
@@ -71,7 +71,7 @@ pk_ok "a2enmod authnz_fcgi authz_user && a2enconf authgate-guard" \
     cr "echo 'Define AUTHGATE_GUARD_ADDR 127.0.0.1:18090' \
     >/etc/apache2/conf-enabled/00-authgate-port.conf && \
     mkdir -p /var/www/private && echo secret >/var/www/private/hello.txt && \
-    a2enmod -q authnz_fcgi authz_user && a2enconf -q authgate-guard"
+    a2enmod -q authnz_fcgi authz_user && a2enconf -q authgate-guard >/dev/null"
 pk_ok "Apache starts on 127.0.0.1:18082" pk_apache 18082
 pk_flow 18082 /oauth Apache
 pk_is "$(pk_status 18082 /private/hello.txt "$PK_TOKEN")" 200 \

@@ -62,12 +62,45 @@ pk_flow 18084 /oauth lighttpd
 pk_ok "Apache: authgate-proxy.conf as conf-available/authgate.conf, a2enmod proxy_fcgi, a2enconf authgate" \
     cr "cp /etc/authgate/apache2/authgate-proxy.conf \
     /etc/apache2/conf-available/authgate.conf && a2enmod -q proxy_fcgi && \
-    a2enconf -q authgate"
+    a2enconf -q authgate >/dev/null"
+# The guard: authgate-guard.service's command (deploy.md), on a port of
+# the tests, and authgate-guard.conf.
+pk_ok "Apache guard: authgate -s 127.0.0.1:18091 as _authgate" \
+    cr "setpriv --reuid=_authgate --regid=_authgate --init-groups \
+    env AUTHGATE_CONF=/etc/authgate/authgate.conf \
+    /usr/bin/authgate -s 127.0.0.1:18091 </dev/null >/root/guard.log 2>&1 &"
+pk_ok "Apache guard: cp authgate-guard.conf, a2enmod authnz_fcgi authz_user, a2enconf authgate-guard" \
+    cr "cp /etc/authgate/apache2/authgate-guard.conf /etc/apache2/conf-available/ && \
+    echo 'Define AUTHGATE_GUARD_ADDR 127.0.0.1:18091' \
+    >/etc/apache2/conf-enabled/00-authgate-port.conf && \
+    mkdir -p /var/www/private && echo secret >/var/www/private/hello.txt && \
+    a2enmod -q authnz_fcgi authz_user && a2enconf -q authgate-guard >/dev/null"
 pk_ok "Apache starts on 127.0.0.1:18085" pk_apache 18085
 pk_flow 18085 /oauth Apache
+pk_is "$(pk_status 18085 /private/hello.txt "$PK_TOKEN")" 200 \
+    "Apache guard: /private/hello.txt with the token: 200"
+pk_is "$(pk_status 18085 /private/hello.txt)" 401 \
+    "Apache guard: /private/hello.txt without a token: 401"
 
 pk_ok "nginx: cp snippets/authgate.conf, include it in the default server" \
     cr "cp /etc/authgate/nginx/snippets/authgate.conf /etc/nginx/snippets/"
 pk_ok "nginx starts on 127.0.0.1:18086" pk_nginx 18086
 pk_flow 18086 /oauth nginx
+
+# The nginx site with the auth_request-guarded /private/ (deploy.md's
+# sed, port 127.0.0.1:18087).
+pk_ok "nginx site: sed the placeholders, link it in sites-enabled" \
+    cr "sed -e 's|@PORT@|127.0.0.1:18087|' \
+    -e 's|@SOCKET@|/run/authgate/authgate.sock|' \
+    -e 's|@DOCROOT@|/var/www/html|' /etc/authgate/nginx/authgate.conf \
+    >/etc/nginx/sites-available/authgate && \
+    ln -s ../sites-available/authgate /etc/nginx/sites-enabled/ && \
+    mkdir -p /var/www/html/private && \
+    echo secret >/var/www/html/private/hello.txt && nginx -t 2>/dev/null && \
+    nginx -s reload" && sleep 1
+pk_flow 18087 /oauth "nginx site"
+pk_is "$(pk_status 18087 /private/hello.txt "$PK_TOKEN")" 200 \
+    "nginx guard: /private/hello.txt with the token: 200"
+pk_is "$(pk_status 18087 /private/hello.txt)" 401 \
+    "nginx guard: /private/hello.txt without a token: 401"
 pk_done
