@@ -180,6 +180,17 @@ pk_flow() {
 	PK_TOKEN=$_t
 }
 
+# pk_lighttpd_guard: uncomment the authorizer block of
+# conf-available/10-authgate.conf, as its comment says, with a file to
+# guard in Debian's document root.
+pk_lighttpd_guard() {
+	cr "sed -i '/^#\\\$HTTP\\[\"url\"\\] =~ \"\\^\\/private\\/\"/,/^#}/s/^#//' \
+	    /etc/lighttpd/conf-available/10-authgate.conf && \
+	    grep -q '^\\\$HTTP' /etc/lighttpd/conf-available/10-authgate.conf && \
+	    mkdir -p /var/www/html/private && \
+	    echo secret >/var/www/html/private/hello.txt"
+}
+
 # pk_lighttpd PORT / pk_apache PORT / pk_nginx PORT: the server as
 # Debian installs it, on 127.0.0.1:PORT instead of port 80.
 pk_lighttpd() {

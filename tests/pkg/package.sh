@@ -54,8 +54,14 @@ pk_ok "authgate started as the units would (spawn-fcgi as _authgate)" pk_service
 
 # -- lighttpd
 pk_ok "lighty-enable-mod authgate" cr "lighty-enable-mod authgate >/dev/null"
+pk_ok "lighttpd guard: the authorizer block of 10-authgate.conf uncommented" \
+    pk_lighttpd_guard
 pk_ok "lighttpd starts on 127.0.0.1:18081" pk_lighttpd 18081
 pk_flow 18081 /oauth lighttpd
+pk_is "$(pk_status 18081 /private/hello.txt "$PK_TOKEN")" 200 \
+    "lighttpd guard: /private/hello.txt with the token: 200"
+pk_is "$(pk_status 18081 /private/hello.txt)" 401 \
+    "lighttpd guard: /private/hello.txt without a token: 401"
 T_LIGHTTPD=$PK_TOKEN
 REFRESH=$PK_REFRESH
 

@@ -56,8 +56,14 @@ pk_ok "deploy.md without systemd: spawn-fcgi as _authgate" pk_service
 pk_ok "lighttpd: cp 10-authgate.conf conf-available/ && lighty-enable-mod authgate" \
     cr "cp /etc/authgate/lighttpd/10-authgate.conf /etc/lighttpd/conf-available/ && \
     lighty-enable-mod authgate >/dev/null"
+pk_ok "lighttpd guard: the authorizer block of 10-authgate.conf uncommented" \
+    pk_lighttpd_guard
 pk_ok "lighttpd starts on 127.0.0.1:18084" pk_lighttpd 18084
 pk_flow 18084 /oauth lighttpd
+pk_is "$(pk_status 18084 /private/hello.txt "$PK_TOKEN")" 200 \
+    "lighttpd guard: /private/hello.txt with the token: 200"
+pk_is "$(pk_status 18084 /private/hello.txt)" 401 \
+    "lighttpd guard: /private/hello.txt without a token: 401"
 
 pk_ok "Apache: authgate-proxy.conf as conf-available/authgate.conf, a2enmod proxy_fcgi, a2enconf authgate" \
     cr "cp /etc/authgate/apache2/authgate-proxy.conf \
