@@ -586,7 +586,7 @@ owner_give_dbdir(const struct owner *o, const struct conf *c,
     const char *db)
 {
 	char		 dir[PATH_MAX], ub[PATH_MAX], sb[PATH_MAX];
-	char		 path[PATH_MAX], *bu, *bs;
+	char		 path[PATH_MAX], *bu, *bs, *dn;
 	struct stat	 st;
 	struct dirent	*de;
 	DIR		*d;
@@ -600,8 +600,10 @@ owner_give_dbdir(const struct owner *o, const struct conf *c,
 	memcpy(sb, c->state_db, strlen(c->state_db) + 1);
 	bu = basename(ub);
 	bs = basename(sb);
-	if ((d = opendir(dirname(dir))) == NULL) {
-		ctl_err("%s: %s", dir, strerror(errno));
+	/* dirname(3) may return a string of its own ("." for "f"). */
+	dn = dirname(dir);
+	if ((d = opendir(dn)) == NULL) {
+		ctl_err("%s: %s", dn, strerror(errno));
 		return false;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -613,18 +615,18 @@ owner_give_dbdir(const struct owner *o, const struct conf *c,
 			ours = false;
 			continue;
 		}
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		if (snprintf(path, sizeof(path), "%s/%s", dn, de->d_name) >=
 		    (int)sizeof(path) || !owner_give(o, path))
 			good = false;
 	}
 	closedir(d);
-	if (stat(dir, &st) == -1 || (st.st_mode & S_ISVTX) || !ours) {
+	if (stat(dn, &st) == -1 || (st.st_mode & S_ISVTX) || !ours) {
 		if (good)
 			printf("%s: holds other files; not handed over, give "
-			    "the user write access to it yourself\n", dir);
+			    "the user write access to it yourself\n", dn);
 		return good;
 	}
-	return owner_give(o, dir) && good;
+	return owner_give(o, dn) && good;
 }
 
 /* --owner: the databases, their directory, the key and key_dir. */
