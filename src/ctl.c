@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libgen.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -574,72 +573,115 @@ owner_give(const struct owner *o, const char *path)
 	return true;
 }
 
+/* The last component of path, copied into buf. */
+static const char *
+base_of(const char *path, char *buf, size_t size)
+{
+	const char	*slash = strrchr(path, '/');
+	const char	*b = slash != NULL ? slash + 1 : path;
+
+	if (strlen(b) >= size)
+		return NULL;
+	memcpy(buf, b, strlen(b) + 1);
+	return buf;
+}
+
+/* The directory of path (path itself when it has no slash: "."). */
+static bool
+dir_of(const char *path, char *buf, size_t size)
+{
+	const char	*slash = strrchr(path, '/');
+	size_t		 n;
+
+	if (slash == NULL) {
+		if (size < 2)
+			return false;
+		memcpy(buf, ".", 2);
+		return true;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= size)
+		return false;
+	memcpy(buf, path, n);
+	buf[n] = '\0';
+	return true;
+}
+
 /*
- * The directory of a database, and every file in it named after one of
- * the databases (GDBM files and their side files: .lock, .revoked...,
- * which authgate replaces by rename(2), so it must own the directory).
- * A directory that holds anything else, or is sticky like /tmp, is
- * shared: its files are handed over, it is left as it is.
+ * A file of authgate's: named after a database (the GDBM file and its
+ * side files: .lock, .revoked...), the key or key_dir.
+ */
+static bool
+is_authgate_file(const struct conf *c, const char *name)
+{
+	const char	*paths[] = { c->user_db, c->state_db, c->key_file,
+			    c->key_dir };
+	char		 b[PATH_MAX];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (base_of(paths[i], b, sizeof(b)) != NULL && b[0] != '\0' &&
+		    strncmp(name, b, strlen(b)) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A directory of the databases: every file of authgate's in it, then
+ * the directory itself (authgate replaces side files by rename(2), so
+ * it must own it).  A directory that also holds other files, or is
+ * sticky like /tmp, is shared: it keeps its owner.
  */
 static bool
 owner_give_dbdir(const struct owner *o, const struct conf *c,
-    const char *db)
+    const char *dir)
 {
-	char		 dir[PATH_MAX], ub[PATH_MAX], sb[PATH_MAX];
-	char		 path[PATH_MAX], *bu, *bs, *dn;
+	char		 path[PATH_MAX];
 	struct stat	 st;
 	struct dirent	*de;
 	DIR		*d;
 	bool		 ours = true, good = true;
 
-	if (strlen(db) >= sizeof(dir) || strlen(c->user_db) >= sizeof(ub) ||
-	    strlen(c->state_db) >= sizeof(sb))
-		return false;
-	memcpy(dir, db, strlen(db) + 1);
-	memcpy(ub, c->user_db, strlen(c->user_db) + 1);
-	memcpy(sb, c->state_db, strlen(c->state_db) + 1);
-	bu = basename(ub);
-	bs = basename(sb);
-	/* dirname(3) may return a string of its own ("." for "f"). */
-	dn = dirname(dir);
-	if ((d = opendir(dn)) == NULL) {
-		ctl_err("%s: %s", dn, strerror(errno));
+	if ((d = opendir(dir)) == NULL) {
+		ctl_err("%s: %s", dir, strerror(errno));
 		return false;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (strncmp(de->d_name, bu, strlen(bu)) != 0 &&
-		    strncmp(de->d_name, bs, strlen(bs)) != 0) {
+		if (!is_authgate_file(c, de->d_name)) {
 			ours = false;
 			continue;
 		}
-		if (snprintf(path, sizeof(path), "%s/%s", dn, de->d_name) >=
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
 		    (int)sizeof(path) || !owner_give(o, path))
 			good = false;
 	}
 	closedir(d);
-	if (stat(dn, &st) == -1 || (st.st_mode & S_ISVTX) || !ours) {
+	if (stat(dir, &st) == -1 || (st.st_mode & S_ISVTX) || !ours) {
 		if (good)
 			printf("%s: holds other files; not handed over, give "
-			    "the user write access to it yourself\n", dn);
+			    "the user write access to it yourself\n", dir);
 		return good;
 	}
-	return owner_give(o, dn) && good;
+	return owner_give(o, dir) && good;
 }
 
 /* --owner: the databases, their directory, the key and key_dir. */
 static bool
 owner_give_all(const struct owner *o, const struct conf *c)
 {
-	char		 path[PATH_MAX];
+	char		 path[PATH_MAX], udir[PATH_MAX], sdir[PATH_MAX];
 	struct dirent	*de;
 	DIR		*d;
 	bool		 good = true;
 
-	if (!owner_give_dbdir(o, c, c->user_db) ||
-	    !owner_give_dbdir(o, c, c->state_db) ||
+	if (!dir_of(c->user_db, udir, sizeof(udir)) ||
+	    !dir_of(c->state_db, sdir, sizeof(sdir)))
+		return false;
+	if (!owner_give_dbdir(o, c, udir) ||
+	    (strcmp(udir, sdir) != 0 && !owner_give_dbdir(o, c, sdir)) ||
 	    !owner_give(o, c->key_file))
 		return false;
 	if ((d = opendir(c->key_dir)) == NULL)
