@@ -44,6 +44,8 @@ pk_ok "authgate-guard.service not enabled" \
     cr "! ls /etc/systemd/system/*.wants/authgate-guard.service 2>/dev/null"
 pk_ok "authgatectl user add alice (README)" \
     cr "echo alice-pw | authgatectl user add alice --scope 'read write' --password-stdin >/dev/null"
+pk_ok "authgatectl client add app --public" \
+    cr "authgatectl client add app --public >/dev/null"
 pk_ok "authgate -t -u _authgate: configuration ok" \
     cr "authgate -t -u _authgate 2>&1 | grep -qx 'configuration ok'"
 
@@ -105,6 +107,8 @@ out=$(cr "curl -s -m 10 -d grant_type=refresh_token -d refresh_token=$REFRESH \
 pk_ok "upgrade: the refresh token from before still works" \
     sh -c "printf '%s' '$out' | grep -q access_token"
 pk_ok "upgrade: alice still logs in" test -n "$(pk_token 18081 /oauth)"
+pk_ok "upgrade: the client app is still there" \
+    cr "authgatectl client list | grep -qw app"
 
 # -- remove, then purge
 for p in $(pk_pids); do
