@@ -27,7 +27,8 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: authgate [-tV] [-c file] [-s address] [-u user]\n");
+	fprintf(stderr, "usage: authgate [-tV] [-c file] [-s address] "
+	    "[-u user]\n");
 	exit(2);
 }
 
@@ -85,10 +86,10 @@ test_config(const char *opt)
 		return 1;
 	}
 	if (geteuid() == 0)
-		fprintf(stderr, "authgate: warning: checking as root, who reads every "
-		    "file; check as the user authgate runs as: authgate -t "
-		    "-u USER (_authgate with the systemd units, www-data "
-		    "when the web server spawns it)\n");
+		fprintf(stderr, "authgate: warning: checking as root, who "
+		    "reads every file; check as the user authgate runs as: "
+		    "authgate -t -u USER (_authgate with the systemd units, "
+		    "www-data when the web server spawns it)\n");
 	if (keyring_load(&c, &kr, why, sizeof(why)) != AG_OK) {
 		fprintf(stderr, "%s\n", why);
 		if (!c.verify_only && stat(c.key_file, &st) == -1 &&
