@@ -6,9 +6,13 @@
  * standard input or the terminal, scope lists, and "init".
  */
 #include <sys/stat.h>
+#include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +32,7 @@
 #include "store.h"
 
 static const char *const usage_lines[] = {
-	"[-c file] init",
+	"[-c file] init [--owner user[:group]]",
 	"[-c file] key generate [--alg HS256|RS256|ES256|EdDSA] [--force]",
 	"[-c file] key rotate [--alg HS256|RS256|ES256|EdDSA]",
 	"[-c file] key list",
@@ -510,20 +514,215 @@ exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* The user and group of "init --owner". */
+struct owner {
+	uid_t	 uid;
+	gid_t	 gid;
+	bool	 set;
+};
+
+#define OWNER_SPEC_MAX	256	/* "user:group" */
+
+/* USER[:GROUP]; the group defaults to the user's own. */
+static bool
+owner_parse(const char *spec, struct owner *o)
+{
+	char		 buf[OWNER_SPEC_MAX], *grname;
+	struct passwd	*pw;
+	struct group	*gr;
+
+	if (strlen(spec) >= sizeof(buf) || spec[0] == '\0') {
+		ctl_err("--owner: expected USER or USER:GROUP");
+		return false;
+	}
+	memcpy(buf, spec, strlen(spec) + 1);
+	if ((grname = strchr(buf, ':')) != NULL)
+		*grname++ = '\0';
+	if ((pw = getpwnam(buf)) == NULL) {
+		ctl_err("--owner: no user \"%s\" (create it first, e.g. "
+		    "useradd --system --user-group %s)", buf, buf);
+		return false;
+	}
+	o->uid = pw->pw_uid;
+	o->gid = pw->pw_gid;
+	if (grname != NULL && grname[0] != '\0') {
+		if ((gr = getgrnam(grname)) == NULL) {
+			ctl_err("--owner: no group \"%s\"", grname);
+			return false;
+		}
+		o->gid = gr->gr_gid;
+	}
+	o->set = true;
+	return true;
+}
+
+/* Hand path to the owner; a path that does not exist is skipped. */
+static bool
+owner_give(const struct owner *o, const char *path)
+{
+	struct stat	 st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT;
+	if (st.st_uid == o->uid && st.st_gid == o->gid)
+		return true;
+	if (lchown(path, o->uid, o->gid) == -1) {
+		ctl_err("%s: chown: %s", path, strerror(errno));
+		return false;
+	}
+	printf("owner of %s: uid %lu gid %lu\n", path, (unsigned long)o->uid,
+	    (unsigned long)o->gid);
+	return true;
+}
+
+/* The last component of path, copied into buf. */
+static const char *
+base_of(const char *path, char *buf, size_t size)
+{
+	const char	*slash = strrchr(path, '/');
+	const char	*b = slash != NULL ? slash + 1 : path;
+
+	if (strlen(b) >= size)
+		return NULL;
+	memcpy(buf, b, strlen(b) + 1);
+	return buf;
+}
+
+/* The directory of path (path itself when it has no slash: "."). */
+static bool
+dir_of(const char *path, char *buf, size_t size)
+{
+	const char	*slash = strrchr(path, '/');
+	size_t		 n;
+
+	if (slash == NULL) {
+		if (size < 2)
+			return false;
+		memcpy(buf, ".", 2);
+		return true;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= size)
+		return false;
+	memcpy(buf, path, n);
+	buf[n] = '\0';
+	return true;
+}
+
+/*
+ * A file of authgate's: named after a database (the GDBM file and its
+ * side files: .lock, .revoked...), the key or key_dir.
+ */
+static bool
+is_authgate_file(const struct conf *c, const char *name)
+{
+	const char	*paths[] = { c->user_db, c->state_db, c->key_file,
+			    c->key_dir };
+	char		 b[PATH_MAX];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (base_of(paths[i], b, sizeof(b)) != NULL && b[0] != '\0' &&
+		    strncmp(name, b, strlen(b)) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A directory of the databases: every file of authgate's in it, then
+ * the directory itself (authgate replaces side files by rename(2), so
+ * it must own it).  A directory that also holds other files, or is
+ * sticky like /tmp, is shared: it keeps its owner.
+ */
+static bool
+owner_give_dbdir(const struct owner *o, const struct conf *c,
+    const char *dir)
+{
+	char		 path[PATH_MAX];
+	struct stat	 st;
+	struct dirent	*de;
+	DIR		*d;
+	bool		 ours = true, good = true;
+
+	if ((d = opendir(dir)) == NULL) {
+		ctl_err("%s: %s", dir, strerror(errno));
+		return false;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (!is_authgate_file(c, de->d_name)) {
+			ours = false;
+			continue;
+		}
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path) || !owner_give(o, path))
+			good = false;
+	}
+	closedir(d);
+	if (stat(dir, &st) == -1 || (st.st_mode & S_ISVTX) || !ours) {
+		if (good)
+			printf("%s: holds other files; not handed over, give "
+			    "the user write access to it yourself\n", dir);
+		return good;
+	}
+	return owner_give(o, dir) && good;
+}
+
+/* --owner: the databases, their directory, the key and key_dir. */
+static bool
+owner_give_all(const struct owner *o, const struct conf *c)
+{
+	char		 path[PATH_MAX], udir[PATH_MAX], sdir[PATH_MAX];
+	struct dirent	*de;
+	DIR		*d;
+	bool		 good = true;
+
+	if (!dir_of(c->user_db, udir, sizeof(udir)) ||
+	    !dir_of(c->state_db, sdir, sizeof(sdir)))
+		return false;
+	if (!owner_give_dbdir(o, c, udir) ||
+	    (strcmp(udir, sdir) != 0 && !owner_give_dbdir(o, c, sdir)) ||
+	    !owner_give(o, c->key_file))
+		return false;
+	if ((d = opendir(c->key_dir)) == NULL)
+		return errno == ENOENT;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", c->key_dir,
+		    de->d_name) >= (int)sizeof(path) || !owner_give(o, path))
+			good = false;
+	}
+	closedir(d);
+	return owner_give(o, c->key_dir) && good;
+}
+
 /*
  * init: the directories, user_db, state_db and a signing key of the
  * configured algorithm, each only where missing.  key_dir is left to
- * "key rotate", which makes it (0700) when it first needs it.
+ * "key rotate", which makes it (0700) when it first needs it.  With
+ * --owner, the files (new or not) then belong to the user authgate runs
+ * as, since a root-owned 0600 key locks that user out.
  */
 int
 ctl_init(const struct conf *c, int argc, char **argv)
 {
 	char		*pos[1], why[AG_WHY_MAX];
+	const char	*ownerspec = NULL;
 	int		 npos, made = 0;
+	struct owner	 owner = { 0, 0, false };
 	enum ag_err	 e;
+	const struct ctl_opt opts[] = {
+		{ "owner", &ownerspec, NULL },
+		{ NULL, NULL, NULL }
+	};
 
-	if (!ctl_args(argc, argv, NULL, pos, 0, &npos))
+	if (!ctl_args(argc, argv, opts, pos, 0, &npos))
 		return ctl_usage();
+	if (ownerspec != NULL && !owner_parse(ownerspec, &owner))
+		return CTL_FAIL;
 
 	if (!c->verify_only) {
 		if (!mkdirs(c->user_db, false, 0750))
@@ -561,6 +760,8 @@ ctl_init(const struct conf *c, int argc, char **argv)
 			    ag_alg_name(c->algorithm));
 			made++;
 		}
+		if (owner.set && !owner_give_all(&owner, c))
+			return CTL_FAIL;
 	}
 	if (made == 0)
 		printf("nothing to do: every file exists\n");
@@ -614,6 +815,11 @@ main(int argc, char *argv[])
 	conf_defaults(&c);
 	if ((e = conf_load(&c, path, why, sizeof(why))) != AG_OK) {
 		ctl_err("%s", why);
+		if (e == AG_ENOENT)
+			ctl_err("%s: no configuration file: copy the commented "
+			    "sample there (etc/authgate.conf of the source; "
+			    "`make install' installs it where none exists), or "
+			    "name another with -c FILE or AUTHGATE_CONF", path);
 		return CTL_FAIL;
 	}
 	rc = cmds[i].fn(&c, argc - 1, argv + 1);

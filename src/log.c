@@ -1,11 +1,18 @@
 /*
  * One-line logging to standard error.  The message is formatted into a
  * bounded buffer, then every byte outside printable ASCII is written as
- * \xHH, so a user name or header cannot start a new log line.
+ * \xHH, so a user name or header cannot start a new log line.  When
+ * standard error goes nowhere (closed, or /dev/null as spawn-fcgi and
+ * Debian's lighttpd without server.breakagelog give it), the lines go to
+ * syslog (facility daemon) instead, so that they are not lost.
  */
+#include <sys/stat.h>
+
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -13,11 +20,29 @@
 #define LOG_LINE_MAX	1024
 
 static const char *log_prog = "authgate";
+static bool log_to_syslog;
+
+/* Standard error closed, or the null device. */
+static bool
+stderr_lost(void)
+{
+	struct stat	 err, null;
+
+	if (fstat(STDERR_FILENO, &err) == -1)
+		return true;
+	if (!S_ISCHR(err.st_mode) || stat("/dev/null", &null) == -1)
+		return false;
+	return err.st_rdev == null.st_rdev;
+}
 
 void
 log_init(const char *prog)
 {
 	log_prog = prog;
+	if (stderr_lost()) {
+		openlog(prog, LOG_PID, LOG_DAEMON);
+		log_to_syslog = true;
+	}
 }
 
 static void
@@ -41,6 +66,11 @@ log_vmsg(const char *fmt, va_list ap)
 			line[n++] = (char)c;
 		else
 			n += (size_t)snprintf(line + n, 5, "\\x%02x", c);
+	}
+	if (log_to_syslog) {
+		line[n] = '\0';
+		syslog(LOG_ERR, "%s", line + len);
+		return;
 	}
 	line[n++] = '\n';
 	/* One write(2), so lines of concurrent processes do not mix. */

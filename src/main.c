@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,7 +27,8 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: authgate [-tV] [-c file] [-s address]\n");
+	fprintf(stderr, "usage: authgate [-tV] [-c file] [-s address] "
+	    "[-u user]\n");
 	exit(2);
 }
 
@@ -75,8 +78,18 @@ test_config(const char *opt)
 	conf_defaults(&c);
 	if (conf_load(&c, path, why, sizeof(why)) != AG_OK) {
 		fprintf(stderr, "%s\n", why);
+		if (access(path, F_OK) == -1 && errno == ENOENT)
+			fprintf(stderr, "%s: no configuration file: copy the "
+			    "commented sample there (etc/authgate.conf of the "
+			    "source), or name another with -c or "
+			    "AUTHGATE_CONF\n", path);
 		return 1;
 	}
+	if (geteuid() == 0)
+		fprintf(stderr, "authgate: warning: checking as root, who "
+		    "reads every file; check as the user authgate runs as: "
+		    "authgate -t -u USER (_authgate with the systemd units, "
+		    "www-data when the web server spawns it)\n");
 	if (keyring_load(&c, &kr, why, sizeof(why)) != AG_OK) {
 		fprintf(stderr, "%s\n", why);
 		if (!c.verify_only && stat(c.key_file, &st) == -1 &&
@@ -105,6 +118,27 @@ test_config(const char *opt)
 	return 0;
 }
 
+/*
+ * -t -u USER: become USER (and its groups) before the test, so that
+ * the test reads the files as the service will.  Only root can.
+ */
+static void
+become(const char *user)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL) {
+		fprintf(stderr, "authgate: -u: no user \"%s\"\n", user);
+		exit(1);
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+		fprintf(stderr, "authgate: -u %s: %s (only root can check as "
+		    "another user)\n", user, strerror(errno));
+		exit(1);
+	}
+}
+
 static long
 cgi_read(void *arg, char *buf, size_t n)
 {
@@ -130,7 +164,7 @@ int
 main(int argc, char *argv[])
 {
 	struct serve_io	 io;
-	const char	*copt = NULL, *saddr = NULL;
+	const char	*copt = NULL, *saddr = NULL, *uopt = NULL;
 	bool		 tflag = false;
 	int		 ch, rc;
 
@@ -146,7 +180,7 @@ main(int argc, char *argv[])
 	/* But each thread keeps one such block for its next login. */
 	if (!osslmem_init())
 		log_msg("cannot set OpenSSL's memory functions");
-	while ((ch = getopt(argc, argv, "c:s:tV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:s:tu:V")) != -1) {
 		switch (ch) {
 		case 'c':
 			copt = optarg;
@@ -157,6 +191,9 @@ main(int argc, char *argv[])
 		case 't':
 			tflag = true;
 			break;
+		case 'u':
+			uopt = optarg;
+			break;
 		case 'V':
 			printf("authgate %s\n", PACKAGE_VERSION);
 			return 0;
@@ -164,8 +201,10 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (uopt != NULL && !tflag))
 		usage();
+	if (uopt != NULL)
+		become(uopt);
 	if (tflag)
 		return test_config(copt);
 

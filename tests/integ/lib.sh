@@ -232,11 +232,15 @@ ag_add_log()
 # ---------------------------------------------------------------- setup
 
 # ag_require_bins: skip the script when authgate or authgatectl is not
-# built (or is still a placeholder that does nothing).
+# built (or is still a placeholder that does nothing), or when
+# /usr/bin/python3, which the helpers use, is missing.
 ag_require_bins()
 {
 	[ -x "$AG_BIN" ] || skip_all "authgate not built"
 	[ -x "$AG_CTL" ] || skip_all "authgatectl not built"
+	# The helpers below (free ports, JSON) run Debian's python3.
+	[ -x "$AG_PY" ] ||
+	    skip_all "$AG_PY not installed (apt-get install python3)"
 }
 
 # ag_require_cmd PROGRAM...: skip the script when one is missing.

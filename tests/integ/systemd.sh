@@ -36,18 +36,25 @@ unit_has() {	# unit_has FILE LINE...
 ok "authgate.socket: ListenStream=/run/authgate/authgate.sock, Accept=no" \
     unit_has authgate.socket ListenStream=/run/authgate/authgate.sock \
     Accept=no
-ok "authgate.service: StandardInput=socket, output not on it, User=authgate" \
+ok "authgate.service: StandardInput=socket, output not on it, User=_authgate" \
     unit_has authgate.service StandardInput=socket StandardOutput=journal \
-    User=authgate
+    User=_authgate
+ok "authgate-guard.service: keeps authgate -s 127.0.0.1:9010 running as _authgate" \
+    unit_has authgate-guard.service \
+    'ExecStart=/usr/bin/authgate -s 127.0.0.1:9010' Restart=always \
+    User=_authgate
 
 if command -v systemd-analyze >/dev/null; then
 	mkdir "$tmp/units"
 	cp "$UNITS/authgate.socket" "$tmp/units/"
 	sed "s|^ExecStart=.*|ExecStart=$AG_BIN|" "$UNITS/authgate.service" \
 	    >"$tmp/units/authgate.service"
+	sed "s|^ExecStart=[^ ]*|ExecStart=$AG_BIN|" \
+	    "$UNITS/authgate-guard.service" >"$tmp/units/authgate-guard.service"
 	verify() {
 		(cd "$tmp/units" && systemd-analyze verify --man=no \
-		    ./authgate.socket ./authgate.service) >"$tmp/verify.log" 2>&1
+		    ./authgate.socket ./authgate.service \
+		    ./authgate-guard.service) >"$tmp/verify.log" 2>&1
 	}
 	ag_add_log "$tmp/verify.log"
 	ok "systemd-analyze verify of the shipped units" verify

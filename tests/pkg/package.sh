@@ -1,0 +1,134 @@
+#!/bin/sh
+# The Debian package, as README "Install from the package" says, in a
+# clean Debian 12 chroot: build it (dpkg-buildpackage -us -uc -b),
+# apt-get install ./authgate_*.deb, enable it for lighttpd, Apache (and
+# the guard) and nginx, a token from /oauth/token used on
+# /oauth/protected; upgrade to a rebuilt higher version (users, key,
+# refresh token kept); remove (configuration and data kept); purge
+# (nothing of authgate left).  Run as root by `make pkgcheck`.
+top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/pkg/lib.sh"
+
+pk_chroot
+# The source as a clone has it (committed files only).
+mkdir -p "$R/root/src"
+(cd "$top" && git archive --prefix=authgate/ HEAD) | tar -x -C "$R/root/src" ||
+    pk_bail "cannot copy the source"
+
+# -- README: the build dependencies, then the build
+deps=$(sed -n '/^## Install from the package/,/^## /p' "$top/README.md" |
+    sed -n '/^    apt-get install/,/[^\\]$/{p; /[^\\]$/q; }' | tr -d '\\\n' |
+    sed 's/apt-get install//')
+pk_ok "README's build dependencies install" \
+    cr "apt-get install -y -q $deps >/root/deps.log 2>&1"
+build() {
+	cr "cd /root/src/authgate && dpkg-buildpackage -us -uc -b \
+	    >/root/build.log 2>&1" && return 0
+	pk_log "$(tail -n 25 "$R/root/build.log")"
+	return 1
+}
+pk_ok "dpkg-buildpackage -us -uc -b" build || pk_bail "the package does not build"
+pk_ok "apt-get install ./authgate_*.deb" \
+    cr "cd /root/src && apt-get install -y -q ./authgate_*.deb >/root/inst.log 2>&1"
+pk_is "$(cr 'stat -c %U:%a /etc/authgate/signing.key')" "_authgate:600" \
+    "signing key made at install, readable by _authgate alone"
+pk_is "$(cr 'stat -c %U /var/lib/authgate /var/lib/authgate/users.db /var/lib/authgate/state.db | sort -u')" \
+    _authgate "/var/lib/authgate and the databases belong to _authgate"
+pk_ok "the key is not in the .deb" \
+    cr "! dpkg -c /root/src/authgate_*.deb | grep -q signing.key"
+pk_ok "authgate.conf is a conffile" \
+    cr "dpkg-query -W -f='\${Conffiles}' authgate | grep -q /etc/authgate/authgate.conf"
+pk_ok "authgate.socket enabled (sockets.target.wants)" \
+    cr "test -L /etc/systemd/system/sockets.target.wants/authgate.socket"
+pk_ok "authgate-guard.service not enabled" \
+    cr "! ls /etc/systemd/system/*.wants/authgate-guard.service 2>/dev/null"
+pk_ok "authgatectl user add alice (README)" \
+    cr "echo alice-pw | authgatectl user add alice --scope 'read write' --password-stdin >/dev/null"
+pk_ok "authgatectl client add app --public" \
+    cr "authgatectl client add app --public >/dev/null"
+pk_ok "authgate -t -u _authgate: configuration ok" \
+    cr "authgate -t -u _authgate 2>&1 | grep -qx 'configuration ok'"
+
+# authgate.socket + authgate.service, without a running systemd.
+pk_ok "servers install" cr "apt-get install -y -q lighttpd apache2 nginx-light \
+    curl spawn-fcgi >/root/servers.log 2>&1"
+pk_ok "authgate started as the units would (spawn-fcgi as _authgate)" pk_service
+
+# -- lighttpd
+pk_ok "lighty-enable-mod authgate" cr "lighty-enable-mod authgate >/dev/null"
+pk_ok "lighttpd guard: the authorizer block of 10-authgate.conf uncommented" \
+    pk_lighttpd_guard
+pk_ok "lighttpd starts on 127.0.0.1:18081" pk_lighttpd 18081
+pk_flow 18081 /oauth lighttpd
+pk_is "$(pk_status 18081 /private/hello.txt "$PK_TOKEN")" 200 \
+    "lighttpd guard: /private/hello.txt with the token: 200"
+pk_is "$(pk_status 18081 /private/hello.txt)" 401 \
+    "lighttpd guard: /private/hello.txt without a token: 401"
+T_LIGHTTPD=$PK_TOKEN
+REFRESH=$PK_REFRESH
+
+# -- Apache: the token service, then the guard
+pk_ok "a2enmod proxy_fcgi && a2enconf authgate" \
+    cr "a2enmod -q proxy_fcgi && a2enconf -q authgate >/dev/null"
+# authgate-guard.service's command, on a port of the tests.
+pk_ok "the guard's authgate -s 127.0.0.1:18090 as _authgate" \
+    cr "setpriv --reuid=_authgate --regid=_authgate --init-groups \
+    env AUTHGATE_CONF=/etc/authgate/authgate.conf \
+    /usr/bin/authgate -s 127.0.0.1:18090 </dev/null >/root/guard.log 2>&1 &"
+pk_ok "a2enmod authnz_fcgi authz_user && a2enconf authgate-guard" \
+    cr "echo 'Define AUTHGATE_GUARD_ADDR 127.0.0.1:18090' \
+    >/etc/apache2/conf-enabled/00-authgate-port.conf && \
+    mkdir -p /var/www/private && echo secret >/var/www/private/hello.txt && \
+    a2enmod -q authnz_fcgi authz_user && a2enconf -q authgate-guard >/dev/null"
+pk_ok "Apache starts on 127.0.0.1:18082" pk_apache 18082
+pk_flow 18082 /oauth Apache
+pk_is "$(pk_status 18082 /private/hello.txt "$PK_TOKEN")" 200 \
+    "Apache guard: /private/hello.txt with the token: 200"
+pk_is "$(pk_status 18082 /private/hello.txt)" 401 \
+    "Apache guard: /private/hello.txt without a token: 401"
+
+# -- nginx: the snippet in the default server
+pk_ok "nginx with include snippets/authgate.conf on 127.0.0.1:18083" \
+    pk_nginx 18083
+pk_flow 18083 /oauth nginx
+
+# -- upgrade to a rebuilt higher version
+KEYSUM=$(cr "sha256sum /etc/authgate/signing.key")
+cr "cd /root/src/authgate && sed -i '1s/(0.1.0)/(0.1.0+1)/' debian/changelog"
+pk_ok "rebuild as 0.1.0+1" build
+pk_ok "upgrade: apt-get install ./authgate_0.1.0+1_*.deb" \
+    cr "cd /root/src && apt-get install -y -q ./authgate_0.1.0+1_*.deb >/root/up.log 2>&1"
+pk_is "$(cr "dpkg-query -W -f='\${Version}' authgate")" 0.1.0+1 "0.1.0+1 installed"
+pk_is "$(cr "sha256sum /etc/authgate/signing.key")" "$KEYSUM" "upgrade: same key"
+pk_is "$(pk_status 18081 /oauth/protected "$T_LIGHTTPD")" 200 \
+    "upgrade: a token from before still verifies"
+out=$(cr "curl -s -m 10 -d grant_type=refresh_token -d refresh_token=$REFRESH \
+    http://127.0.0.1:18081/oauth/token")
+pk_ok "upgrade: the refresh token from before still works" \
+    sh -c "printf '%s' '$out' | grep -q access_token"
+pk_ok "upgrade: alice still logs in" test -n "$(pk_token 18081 /oauth)"
+pk_ok "upgrade: the client app is still there" \
+    cr "authgatectl client list | grep -qw app"
+
+# -- remove, then purge
+for p in $(pk_pids); do
+	case $(readlink "/proc/$p/exe" 2>/dev/null) in
+	*/authgate*) kill "$p" 2>/dev/null ;;
+	esac
+done
+pk_ok "apt-get remove authgate" cr "apt-get remove -y -q authgate >/root/rm.log 2>&1"
+pk_ok "remove keeps configuration, key and databases" \
+    cr "test -f /etc/authgate/authgate.conf -a -f /etc/authgate/signing.key \
+    -a -f /var/lib/authgate/users.db"
+pk_ok "apt-get purge authgate" cr "apt-get purge -y -q authgate >/root/purge.log 2>&1"
+left=$(cr "ls -d /etc/authgate /var/lib/authgate /usr/bin/authgate* \
+    /etc/lighttpd/conf-*/*authgate* /etc/apache2/conf-*/authgate* \
+    /etc/nginx/snippets/authgate.conf /lib/systemd/system/authgate* \
+    /etc/systemd/system/*/authgate* 2>/dev/null; getent passwd _authgate; \
+    getent group _authgate; dpkg -l authgate 2>/dev/null | grep '^.[^n]'")
+pk_is "$left" "" "purge: nothing of authgate left (files, links, user, group)"
+pk_ok "purge: lighttpd configuration still valid" \
+    cr "lighttpd -tt -f /etc/lighttpd/lighttpd.conf"
+pk_ok "purge: Apache configuration still valid (after removing our port file)" \
+    cr "rm -f /etc/apache2/conf-enabled/00-authgate-port.conf && apache2ctl configtest 2>/dev/null"
+pk_done
