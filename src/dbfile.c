@@ -97,7 +97,12 @@ dbfile_reserve(GDBM_FILE dbf, const char *name)
 	/* a new directory twice the size, a few buckets and data blocks */
 	want = ((off_t)2 << depth) * (off_t)sizeof(off_t) +
 	    (off_t)block * RESERVE_BLOCKS;
-	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, want) == 0)
+	/* already there (an earlier write reserved it): no system call;
+	 * else twice as much, so that the next writes need none */
+	if ((off_t)st.st_blocks * 512 >= st.st_size + want)
+		return AG_OK;
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, 2 * want) == 0 ||
+	    fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, want) == 0)
 		return AG_OK;
 	if (errno == EOPNOTSUPP || errno == ENOSYS)
 		return AG_OK;

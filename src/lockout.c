@@ -258,8 +258,8 @@ inflight_enter(const struct conf *c, const char *user, time_t now,
 	__atomic_store_n(&t[*slot].hash, h, __ATOMIC_SEQ_CST);
 	for (i = 0; i < INFLIGHT_SLOTS; i++) {
 		hh = __atomic_load_n(&t[i].hash, __ATOMIC_SEQ_CST);
-		if (hh == h && !inflight_dead(&t[i], h,
-		    __atomic_load_n(&t[i].who, __ATOMIC_SEQ_CST), now))
+		if (hh == h && (i == *slot || !inflight_dead(&t[i], h,
+		    __atomic_load_n(&t[i].who, __ATOMIC_SEQ_CST), now)))
 			(*n)++;
 	}
 	return AG_OK;
