@@ -116,8 +116,12 @@ pk_cleanup() {
 		_pids=$(pk_pids)
 		[ -n "$_pids" ] && kill -s $_sig $_pids 2>/dev/null && sleep 1
 	done
-	umount "$R/dev/pts" 2>/dev/null || umount -l "$R/dev/pts" 2>/dev/null
-	umount "$R/proc" 2>/dev/null || umount -l "$R/proc" 2>/dev/null
+	# Whatever the tests mounted in it too (a tmpfs of faults.sh, the
+	# /run/netns of `ip netns`), deepest first.
+	for _m in $(awk -v r="$R/" 'index($2, r) == 1 { print $2 }' \
+	    /proc/mounts | sort -r); do
+		umount "$_m" 2>/dev/null || umount -l "$_m" 2>/dev/null
+	done
 	if grep -q " $R/" /proc/mounts; then
 		echo "# still mounted below $R: not removed" >&2
 	elif [ -n "${PKG_KEEP:-}" ]; then
