@@ -28,6 +28,16 @@ build() {
 	return 1
 }
 pk_ok "dpkg-buildpackage -us -uc -b" build || pk_bail "the package does not build"
+# lintian as Debian runs it on uploads, plus pedantic: no error, no
+# warning; every override carries its reason (debian/*.lintian-overrides).
+cr "apt-get install -y -q lintian >/root/lintian-inst.log 2>&1"
+cr "cd /root/src && lintian --pedantic --display-info --show-overrides \
+    authgate_*.deb authgate_*.buildinfo authgate_*.changes" \
+    >"$R/root/lintian.log" 2>&1
+pk_log "lintian: $(wc -l <"$R/root/lintian.log") lines:"
+while IFS= read -r l; do pk_log "  $l"; done <"$R/root/lintian.log"
+pk_ok "lintian: no error, no warning" \
+    sh -c '! grep -Eq "^[EW]: " "$0"' "$R/root/lintian.log"
 pk_ok "apt-get install ./authgate_*.deb" \
     cr "cd /root/src && apt-get install -y -q ./authgate_*.deb >/root/inst.log 2>&1"
 pk_is "$(cr 'stat -c %U:%a /etc/authgate/signing.key')" "_authgate:600" \
