@@ -31,7 +31,11 @@
  *     next write sees it.  Where futimens is refused, a tick (TICK_NS)
  *     is waited out instead.
  * So no reader ever waits for a writer or sees a half-written record,
- * and no write of another program is lost.  A file system that cannot
+ * and no write of another program is lost.  One race is left: a GDBM
+ * reader of another program that opened the file by name just before a
+ * swap, and is held up for longer than STALE_GRACE_NS before it takes
+ * its lock, finds the old file locked by step 5 and fails, as it would
+ * against htdbm writing (tests/integ/state.sh counts such refusals).  A file system that cannot
  * exchange names gets the change in place in L instead (under an
  * exclusive flock: readers may then fail for as long as a record's
  * write), logged once.
@@ -61,6 +65,7 @@
  * coarse file times are. */
 #define TICK_NS			12000000L
 #define STAMP_TAG		"shadow1"
+#define STALE_GRACE_NS		2000000L	/* see second_copy */
 #define RESERVE_BLOCKS		4	/* GDBM blocks reserved per update */
 
 
@@ -543,8 +548,14 @@ second_copy(int fd, const char *name, const struct dbtx *tx,
     const struct fsu_stamp *was)
 {
 	struct fsu_stamp	 now;
+	struct timespec		 grace = { 0, STALE_GRACE_NS };
 	GDBM_FILE		 dbf;
 
+	/* A reader that opened this file by name just before the swap
+	 * takes its shared flock a moment later; taken first, our
+	 * exclusive one would make it fail (GDBM readers do not wait).
+	 * Give it that moment: then we wait for it instead. */
+	(void)nanosleep(&grace, NULL);
 	if (!fsu_flock_wait(fd, LOCK_EX, LOCK_WAIT_MS))
 		return AG_EUNAVAIL;
 	fsu_stamp_fd(fd, &now);
