@@ -42,7 +42,7 @@ rt_key(const char *tok, char *key, size_t keysz, char *fam, size_t famsz)
 	if (tok == NULL || strnlen(tok, AG_REFRESH_LEN + 1) != AG_REFRESH_LEN ||
 	    keysz < 3 + 2 * sizeof(md) + 1 || famsz < FAMILY_LEN + 1)
 		return false;
-	/* canonical base64url of 32 bytes, as state_refresh_new makes */
+	/* canonical base64url of 32 bytes, as rt_store_new makes */
 	if (b64_decode(tok, AG_REFRESH_LEN, raw, sizeof(raw), &rawlen) != 0 ||
 	    rawlen != sizeof(raw))
 		return false;
@@ -206,21 +206,6 @@ rt_close(const struct conf *c, GDBM_FILE dbf, int lockfd, enum ag_err e,
 		tok[0] = '\0';
 	}
 	return e;
-}
-
-enum ag_err
-state_refresh_new(const struct conf *c, struct refresh *r,
-    char tok[AG_REFRESH_LEN + 1])
-{
-	GDBM_FILE	 dbf;
-	int		 lockfd;
-	enum ag_err	 e;
-
-	tok[0] = '\0';
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
-		return e;
-	e = rt_store_new(c, dbf, r, time(NULL), tok);
-	return rt_close(c, dbf, lockfd, e, tok);
 }
 
 enum ag_err

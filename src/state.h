@@ -64,7 +64,8 @@ enum ag_err	 state_login_begin(const struct conf *c, const char *user,
 void		 state_login_end(const struct conf *c, int slot);
 /*
  * A password login of user succeeded: forget its failures (forget) and,
- * when r is not NULL, store a new refresh token for r into tok, in one
+ * when r is not NULL, store a new refresh token for r into tok
+ * (AG_REFRESH_LEN characters; r->family "" starts a family), in one
  * transaction; none when there is nothing to do.
  */
 enum ag_err	 state_login_ok(const struct conf *c, const char *user,
@@ -73,10 +74,6 @@ enum ag_err	 state_login_ok(const struct conf *c, const char *user,
 /* Forget the failures of user (successful login, or unlock). */
 enum ag_err	 state_fail_clear(const struct conf *c, const char *user);
 
-/* Store a new refresh token for r (r->family "" starts a family); the
- * token, AG_REFRESH_LEN characters, is written to tok. */
-enum ag_err	 state_refresh_new(const struct conf *c, struct refresh *r,
-		    char tok[AG_REFRESH_LEN + 1]);
 /* Look up without using (introspection): AG_EDENIED once used. */
 enum ag_err	 state_refresh_peek(const struct conf *c, const char *tok,
 		    time_t now, struct refresh *r);

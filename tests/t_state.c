@@ -166,7 +166,7 @@ test_refresh(void)
 	time_t		 now = time(NULL);
 
 	mkrefresh(&r, "alice", "read write");
-	is_int(state_refresh_new(&cf, &r, a), AG_OK, "new refresh token");
+	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_OK, "new refresh token");
 	is_int(strlen(a), AG_REFRESH_LEN, "43 characters");
 	ok(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-_") == AG_REFRESH_LEN, "base64url alphabet");
@@ -186,12 +186,12 @@ test_refresh(void)
 	/* rotation: the successor lives in the same family */
 	mkrefresh(&r, "alice", "read write");
 	snprintf(r.family, sizeof(r.family), "%s", fam);
-	is_int(state_refresh_new(&cf, &r, b), AG_OK, "rotated token");
+	is_int(state_login_ok(&cf, r.user, false, &r, b), AG_OK, "rotated token");
 	ok(strcmp(a, b) != 0, "a new value");
 	is_str(r.family, fam, "same family");
 	is_int(use(b, now, &got, NULL), AG_OK, "use successor");
 	snprintf(r.family, sizeof(r.family), "%s", fam);
-	is_int(state_refresh_new(&cf, &r, c2), AG_OK, "third in family");
+	is_int(state_login_ok(&cf, r.user, false, &r, c2), AG_OK, "third in family");
 
 	/* attack: the first token replayed by a thief */
 	is_int(use(a, now, &got, NULL), AG_EDENIED,
@@ -204,7 +204,7 @@ test_refresh(void)
 
 	/* revoke */
 	mkrefresh(&r, "bob", "");
-	is_int(state_refresh_new(&cf, &r, a), AG_OK, "bob's token");
+	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_OK, "bob's token");
 	is_int(state_refresh_revoke(&cf, a), AG_OK, "revoke it");
 	is_int(use(a, now, &got, NULL), AG_EDENIED,
 	    "revoked token denied");
@@ -215,7 +215,7 @@ test_refresh(void)
 	/* expiry */
 	mkrefresh(&r, "carol", "");
 	r.exp = now + 10;
-	is_int(state_refresh_new(&cf, &r, a), AG_OK, "short-lived token");
+	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_OK, "short-lived token");
 	is_int(use(a, now + 10, &got, NULL), AG_ENOENT,
 	    "expired at exp");
 	is_int(use(a, now + 9, &got, NULL), AG_OK,
@@ -235,7 +235,7 @@ test_refresh(void)
 	is_int(use(NULL, now, &got, NULL), AG_ENOENT,
 	    "NULL token");
 	mkrefresh(&r, "ev\til", "");
-	is_int(state_refresh_new(&cf, &r, a), AG_EINVAL, "tab in user");
+	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_EINVAL, "tab in user");
 	is_str(a, "", "  no token");
 }
 
@@ -269,7 +269,7 @@ test_rotate(void)
 
 	mkrefresh(&r, "erin", "read");
 	r.gen = 111111111111111111LL;
-	is_int(state_refresh_new(&cf, &r, a), AG_OK, "rotate: a token");
+	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_OK, "rotate: a token");
 	is_int(state_refresh_peek(&cf, a, now, &got), AG_OK, "  peek");
 	is_int(got.gen, 111111111111111111LL, "  bound to the generation");
 	nr = got;
@@ -297,7 +297,7 @@ test_rotate(void)
 
 	/* eight processes use one token at the same moment */
 	mkrefresh(&r, "frank", "read");
-	is_int(state_refresh_new(&cf, &r, c2), AG_OK, "race: a token");
+	is_int(state_login_ok(&cf, r.user, false, &r, c2), AG_OK, "race: a token");
 	if (pipe(go_pipe) == -1 || pipe(fd) == -1) {
 		ok(0, "pipe");
 		return;
@@ -446,7 +446,7 @@ test_purge(void)
 
 	mkrefresh(&r, "old", "");
 	r.exp = now - 5;
-	is_int(state_refresh_new(&cf, &r, tok), AG_OK, "expired token");
+	is_int(state_login_ok(&cf, r.user, false, &r, tok), AG_OK, "expired token");
 	(void)state_fail_add(&cf, "stale", now - 2 * 86400, NULL);
 	before = count_prefix("rt:");
 	ok(count_prefix("fail:stale") == 1, "stale failure present");
@@ -473,7 +473,7 @@ test_unwritable(void)
 	is_int(state_fail_get(&bad, "alice", &fi), AG_EUNAVAIL,
 	    "missing directory: fail_get unavailable");
 	mkrefresh(&r, "alice", "");
-	is_int(state_refresh_new(&bad, &r, tok), AG_EUNAVAIL,
+	is_int(state_login_ok(&bad, r.user, false, &r, tok), AG_EUNAVAIL,
 	    "missing directory: refresh_new unavailable");
 	is_str(tok, "", "  no token handed out");
 	memset(&got, 0, sizeof(got));
@@ -517,7 +517,7 @@ thr_refresh(void *arg)
 
 	for (i = 0; i < RACE_TOKENS; i++) {
 		mkrefresh(&r, "racer", "read");
-		if (state_refresh_new(&cf, &r, rc->tok[i]) != AG_OK)
+		if (state_login_ok(&cf, r.user, false, &r, rc->tok[i]) != AG_OK)
 			break;
 		rc->stored++;
 	}
@@ -664,13 +664,13 @@ test_autopurge(void)
 
 	mkrefresh(&r, "expired", "");
 	r.exp = time(NULL) - 5;
-	is_int(state_refresh_new(&cf, &r, tok), AG_OK, "autopurge: an "
+	is_int(state_login_ok(&cf, r.user, false, &r, tok), AG_OK, "autopurge: an "
 	    "expired token");
 	is_int(count_user("expired"), 1, "  stored");
 	max = count_prefix("") + STATE_PURGE_WRITES + 2 * STATE_PURGE_BATCH;
 	for (i = 0; i < max; i++) {
 		mkrefresh(&r, "filler", "");
-		if (state_refresh_new(&cf, &r, tok) != AG_OK)
+		if (state_login_ok(&cf, r.user, false, &r, tok) != AG_OK)
 			break;
 		if ((left = count_user("expired")) != 1)
 			break;
