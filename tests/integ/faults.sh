@@ -127,6 +127,15 @@ unavailable "key removed: /token"
 like "$AG_BODY" 'misconfigured' "key removed: says misconfigured"
 ag_http GET /protected -H "Authorization: Bearer $TOKEN"
 unavailable "key removed: /protected"
+# lighttpd spawns the pool's processes one by one (slowly under the
+# sanitizers): let it fill, then watch the pids over as many requests.
+i=0
+while [ $i -lt 10 ]; do
+	ag_http GET /protected -H "Authorization: Bearer $TOKEN"
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 1
 P1=$(authgate_pids)
 isnt "$P1" "" "key removed: responders running: $P1"
 i=0
