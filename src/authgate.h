@@ -18,7 +18,7 @@
 #define AG_PASSWORD_MAX	1024	/* password or client secret, bytes */
 #define AG_HASH_MAX	256	/* a stored password hash string */
 #define AG_JTI_MAX	64	/* jti claim */
-#define AG_REFRESH_LEN	43	/* base64url of 32 random bytes */
+#define AG_REFRESH_MAX	1804	/* a sealed refresh token (rtseal.c) */
 #define AG_WHY_MAX	256	/* an error message for a log or a user */
 
 enum ag_err {

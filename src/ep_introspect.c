@@ -100,7 +100,7 @@ ep_introspect(const struct app *app, const struct req *rq, struct resp *rs)
 		answer(&w, rs);
 		goto out;
 	}
-	if (len == AG_REFRESH_LEN) {
+	if (len <= AG_REFRESH_MAX) {
 		e = state_refresh_peek(&app->conf, tok, now, &r);
 		if (e == AG_EUNAVAIL || e == AG_ENOMEM) {
 			log_msg("introspect: state_db: %s", ag_strerror(e));

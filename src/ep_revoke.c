@@ -37,7 +37,7 @@ revoke_refresh(const struct app *app, const char *tok,
 	enum ag_err	 e;
 
 	*found = false;
-	if (strlen(tok) != AG_REFRESH_LEN)
+	if (strlen(tok) > AG_REFRESH_MAX)
 		return AG_OK;
 	/* find, not peek: a token already rotated out still names its
 	 * family, which must end with it (a client logging out while a

@@ -386,8 +386,9 @@ issue(const struct app *app, const char *sub, const char *scope,
     const struct client *cl, struct refresh *r, const char *oldtok,
     bool forget, time_t now, struct resp *rs)
 {
-	char		 tok[AG_TOKEN_MAX + 1], rtok[AG_REFRESH_LEN + 1];
-	char		 body[AG_TOKEN_MAX + AG_SCOPE_MAX + 256];
+	char		 tok[AG_TOKEN_MAX + 1], rtok[AG_REFRESH_MAX + 1];
+	char		 body[AG_TOKEN_MAX + AG_REFRESH_MAX + AG_SCOPE_MAX +
+			    256];
 	struct claims	 claims;
 	struct jw	 w;
 	const char	*json;
@@ -600,7 +601,7 @@ grant_refresh(const struct app *app, const struct form *f,
 	struct user	 u;
 	const char	*tok, *want;
 	char		 narrow[AG_SCOPE_MAX + 1], scope[AG_SCOPE_MAX + 1];
-	char		 rtok[AG_REFRESH_LEN + 1];
+	char		 rtok[AG_REFRESH_MAX + 1];
 	time_t		 now;
 	enum ag_err	 e;
 
@@ -613,7 +614,7 @@ grant_refresh(const struct app *app, const struct form *f,
 		    "refresh_token is required");
 		return;
 	}
-	if (strlen(tok) != AG_REFRESH_LEN) {
+	if (strlen(tok) > AG_REFRESH_MAX) {
 		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
 		return;
 	}

@@ -1,16 +1,22 @@
 /*
- * Refresh tokens in state_db (see state.h).
+ * Refresh-token families in state_db (see state.h).
  *
- * Records:
- *	"rt:HEX"	"USER\tCLIENT\tSCOPE\tFAMILY\tEXP\tUSED\tGEN", HEX
- *			being the SHA-256 of the token: the token itself
- *			is never stored, and lookup by hash leaks no
- *			timing; GEN the account's generation (store.h)
- *	"fam:FAMILY"	"EXP": the family is revoked until EXP
- *			(after which its tokens have expired anyway)
- * A family is named by the first 32 hex digits of its first token's
- * hash.  A token rotated out stays, marked used, until it expires: its
- * reuse, or its revocation, ends the family.
+ * A refresh token is sealed (rtseal.h): it carries its grant, its
+ * family and its place in the family (SEQ, 0 for the login's), so a
+ * login stores nothing.  state_db keeps a record for a family only
+ * once something happened to it:
+ *	"rf:FAMILY"	"SEQ EXP REVOKED": the token of place SEQ is the
+ *			family's live one (every earlier one is spent);
+ *			REVOKED 1 ends the family; EXP is the latest
+ *			expiry of any of its tokens, after which the
+ *			record goes (purge)
+ * No record: only place 0 is live.  A rotation is one record written,
+ * so spending the old token and making its replacement live happen
+ * together or not at all; a token of an earlier place presented again
+ * is a reuse, which revokes the family (RFC 6819 5.2.2.3).
+ *
+ * Records of the tokens of before (hashes "rt:HEX", revoked families
+ * "fam:FAMILY") name tokens no longer accepted: the purge drops them.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,368 +26,249 @@
 #include <gdbm.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
-#include "b64.h"
 #include "conf.h"
 #include "log.h"
+#include "rtseal.h"
 #include "state.h"
 #include "state_db.h"
 
-#define FAMILY_LEN	32
+struct family {
+	bool		 present;	/* a record exists */
+	int64_t		 seq;		/* live place (0 without a record) */
+	int64_t		 exp;
+	bool		 revoked;
+};
 
-/* "rt:" + hex SHA-256 of tok; false for anything not a token. */
-static bool
-rt_key(const char *tok, char *key, size_t keysz, char *fam, size_t famsz)
+static void
+family_key(const char *family, char *key, size_t keysz)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 md[SHA256_DIGEST_LENGTH];
-	unsigned char		 raw[32];
-	size_t			 i, rawlen;
-
-	if (tok == NULL || strnlen(tok, AG_REFRESH_LEN + 1) != AG_REFRESH_LEN ||
-	    keysz < 3 + 2 * sizeof(md) + 1 || famsz < FAMILY_LEN + 1)
-		return false;
-	/* canonical base64url of 32 bytes, as rt_store_new makes */
-	if (b64_decode(tok, AG_REFRESH_LEN, raw, sizeof(raw), &rawlen) != 0 ||
-	    rawlen != sizeof(raw))
-		return false;
-	OPENSSL_cleanse(raw, sizeof(raw));
-	SHA256((const unsigned char *)tok, AG_REFRESH_LEN, md);
-	memcpy(key, "rt:", 3);
-	for (i = 0; i < sizeof(md); i++) {
-		key[3 + 2 * i] = hex[md[i] >> 4];
-		key[3 + 2 * i + 1] = hex[md[i] & 15];
-	}
-	key[3 + 2 * sizeof(md)] = '\0';
-	memcpy(fam, key + 3, FAMILY_LEN);
-	fam[FAMILY_LEN] = '\0';
-	return true;
+	(void)snprintf(key, keysz, "rf:%s", family);
 }
 
-static bool
-field_ok(const char *s, size_t max)
-{
-	size_t	 len;
-
-	len = strnlen(s, max + 1);
-	return len <= max && strpbrk(s, "\t\n") == NULL;
-}
-
-/*
- * Split "user\tclient\tscope\tfamily\texp\tused\tgen".  A record
- * written before account generations has no gen: 0, which matches a
- * user record without one.
- */
+/* Read the family's record; fail closed on one that does not parse. */
 static enum ag_err
-rt_parse(char *val, struct refresh *r, bool *used)
+family_get(GDBM_FILE dbf, const char *family, struct family *f)
 {
-	char		*f[7], *p = val;
-	int64_t		 n[3] = { 0, 0, 0 };
-	size_t		 nf;
+	char		 key[ST_KEY_MAX], val[64];
+	int64_t		 v[3];
+	enum ag_err	 e;
 
-	memset(r, 0, sizeof(*r));
-	for (nf = 0; nf < 7; nf++) {
-		f[nf] = p;
-		if ((p = strchr(p, '\t')) == NULL) {
-			nf++;
-			break;
-		}
-		*p++ = '\0';
-	}
-	if ((nf != 6 && nf != 7) || p != NULL)
+	memset(f, 0, sizeof(*f));
+	if (dbf == NULL)
+		return AG_OK;
+	family_key(family, key, sizeof(key));
+	if ((e = st_get(dbf, key, val, sizeof(val))) == AG_ENOENT)
+		return AG_OK;
+	if (e != AG_OK)
+		return e;
+	if (!st_parse_nums(val, v, 3) || v[2] > 1)
 		return AG_EUNAVAIL;
-	if (strlen(f[0]) > AG_NAME_MAX || strlen(f[1]) > AG_NAME_MAX ||
-	    strlen(f[2]) > AG_SCOPE_MAX || strlen(f[3]) > AG_REFRESH_LEN ||
-	    !st_parse_nums(f[4], &n[0], 1) || !st_parse_nums(f[5], &n[1], 1) ||
-	    n[1] > 1 || (nf == 7 && !st_parse_nums(f[6], &n[2], 1)))
-		return AG_EUNAVAIL;
-	memcpy(r->user, f[0], strlen(f[0]) + 1);
-	memcpy(r->client_id, f[1], strlen(f[1]) + 1);
-	memcpy(r->scope, f[2], strlen(f[2]) + 1);
-	memcpy(r->family, f[3], strlen(f[3]) + 1);
-	r->exp = n[0];
-	r->gen = n[2];
-	*used = n[1] == 1;
+	f->present = true;
+	f->seq = v[0];
+	f->exp = v[1];
+	f->revoked = v[2] == 1;
 	return AG_OK;
 }
 
 static enum ag_err
-rt_format(const struct refresh *r, bool used, char *val, size_t valsz)
-{
-	int	 n;
-
-	n = snprintf(val, valsz, "%s\t%s\t%s\t%s\t%lld\t%d\t%lld", r->user,
-	    r->client_id, r->scope, r->family, (long long)r->exp,
-	    used ? 1 : 0, (long long)r->gen);
-	if (n < 0 || (size_t)n >= valsz)
-		return AG_ETOOBIG;
-	return AG_OK;
-}
-
-static bool
-family_revoked(GDBM_FILE dbf, const char *family, enum ag_err *e)
+family_put(const struct conf *c, GDBM_FILE dbf, const char *family,
+    const struct family *f)
 {
 	char	 key[ST_KEY_MAX], val[64];
 
-	*e = AG_OK;
-	(void)snprintf(key, sizeof(key), "fam:%s", family);
-	*e = st_get(dbf, key, val, sizeof(val));
-	if (*e == AG_ENOENT) {
-		*e = AG_OK;
-		return false;
-	}
-	return true;	/* present, or unreadable: fail closed */
-}
-
-static enum ag_err
-family_revoke(const struct conf *c, GDBM_FILE dbf, const char *family,
-    int64_t until)
-{
-	char	 key[ST_KEY_MAX], val[32];
-
-	(void)snprintf(key, sizeof(key), "fam:%s", family);
-	(void)snprintf(val, sizeof(val), "%lld", (long long)until);
+	family_key(family, key, sizeof(key));
+	(void)snprintf(val, sizeof(val), "%lld %lld %d", (long long)f->seq,
+	    (long long)f->exp, f->revoked ? 1 : 0);
 	return st_put(c, dbf, key, val);
 }
 
-/*
- * Make a new refresh token for r into tok and store it through dbf,
- * with the write lock held (r->family "" starts a family).
- */
+/* End the family of r, keeping its record until its last token has
+ * expired. */
 static enum ag_err
-rt_store_new(const struct conf *c, GDBM_FILE dbf, struct refresh *r,
-    time_t now, char tok[AG_REFRESH_LEN + 1])
+family_revoke(const struct conf *c, GDBM_FILE dbf, const struct refresh *r,
+    struct family *f)
 {
-	unsigned char	 raw[32];
-	char		 key[ST_KEY_MAX], fam[FAMILY_LEN + 1], val[ST_VAL_MAX];
-	datum		 k, v;
-	int		 rc;
-	enum ag_err	 e;
-
-	tok[0] = '\0';
-	if (!field_ok(r->user, AG_NAME_MAX) || r->user[0] == '\0' ||
-	    !field_ok(r->client_id, AG_NAME_MAX) ||
-	    !field_ok(r->scope, AG_SCOPE_MAX) ||
-	    !field_ok(r->family, AG_REFRESH_LEN) || r->gen < 0)
-		return AG_EINVAL;
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		return AG_EUNAVAIL;
-	e = b64_encode(raw, sizeof(raw), tok, AG_REFRESH_LEN + 1) ==
-	    AG_REFRESH_LEN && rt_key(tok, key, sizeof(key), fam, sizeof(fam)) ?
-	    AG_OK : AG_EINVAL;
-	OPENSSL_cleanse(raw, sizeof(raw));
-	if (e != AG_OK)
-		goto fail;
-	if (r->family[0] == '\0')
-		memcpy(r->family, fam, sizeof(fam));
-	if (r->exp == 0)
-		r->exp = (int64_t)now + c->refresh_token_ttl;
-	if ((e = rt_format(r, false, val, sizeof(val))) != AG_OK)
-		goto fail;
-	k.dptr = key;
-	k.dsize = (int)strlen(key);
-	v.dptr = val;
-	v.dsize = (int)strlen(val);
-	if ((rc = gdbm_store(dbf, k, v, GDBM_INSERT)) != 0) {
-		log_msg("state_db %s: store: %s", c->state_db,
-		    rc == 1 ? "token exists" : gdbm_db_strerror(dbf));
-		e = AG_EUNAVAIL;
-		goto fail;
-	}
-	return st_maybe_purge(c, dbf, now);
-fail:
-	OPENSSL_cleanse(tok, AG_REFRESH_LEN + 1);
-	tok[0] = '\0';
-	return e;
+	if (f->revoked)
+		return AG_OK;
+	f->revoked = true;
+	if (f->exp < r->exp)
+		f->exp = r->exp;
+	return family_put(c, dbf, r->family, f);
 }
 
-/* Close after storing a token: on failure the token is no more. */
+/* Where tok stands in f: AG_OK live, AG_EDENIED spent or revoked. */
 static enum ag_err
-rt_close(const struct conf *c, GDBM_FILE dbf, int lockfd, enum ag_err e,
-    char tok[AG_REFRESH_LEN + 1])
+standing(const struct refresh *r, const struct family *f)
 {
-	if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK) {
-		OPENSSL_cleanse(tok, AG_REFRESH_LEN + 1);
-		tok[0] = '\0';
-	}
+	if (f->revoked || (int64_t)r->seq < f->seq)
+		return AG_EDENIED;
+	return (int64_t)r->seq == f->seq ? AG_OK : AG_ENOENT;
+}
+
+/* Open tok and check its expiry: AG_ENOENT when it is no token. */
+static enum ag_err
+rt_open(const struct conf *c, const char *tok, time_t now,
+    struct refresh *r)
+{
+	enum ag_err	 e;
+
+	if (tok == NULL)
+		return AG_ENOENT;
+	if ((e = rtseal_open(c, tok, r)) == AG_OK && r->exp <= (int64_t)now)
+		e = AG_ENOENT;
+	if (e != AG_OK)
+		memset(r, 0, sizeof(*r));
 	return e;
 }
 
 enum ag_err
 state_login_ok(const struct conf *c, const char *user, bool forget,
-    struct refresh *r, char tok[AG_REFRESH_LEN + 1])
+    struct refresh *r, char tok[AG_REFRESH_MAX + 1])
 {
+	unsigned char	 fam[RT_FAMILY_BYTES];
 	GDBM_FILE	 dbf;
+	size_t		 i;
 	int		 lockfd;
-	enum ag_err	 e;
+	enum ag_err	 e = AG_OK;
 
 	if (tok != NULL)
 		tok[0] = '\0';
-	if (!forget && r == NULL)
-		return AG_OK;
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
-		return e;
-	e = forget ? lockout_forget(c, dbf, user) : AG_OK;
-	if (e == AG_OK && r != NULL)
-		e = rt_store_new(c, dbf, r, time(NULL), tok);
-	if (r == NULL)
-		return st_close(c, dbf, lockfd, true, e);
-	return rt_close(c, dbf, lockfd, e, tok);
-}
-
-/* Look tok up under the open lock; see state_refresh_rotate for codes. */
-static enum ag_err
-rt_lookup(GDBM_FILE dbf, const char *tok, time_t now, char *key,
-    size_t keysz, struct refresh *r, bool *used)
-{
-	char		 fam[FAMILY_LEN + 1], val[ST_VAL_MAX];
-	enum ag_err	 e;
-
-	*used = false;
-	if (!rt_key(tok, key, keysz, fam, sizeof(fam)))
-		return AG_ENOENT;
-	if ((e = st_get(dbf, key, val, sizeof(val))) != AG_OK)
-		return e;
-	if ((e = rt_parse(val, r, used)) != AG_OK)
-		return e;
-	if (r->exp <= (int64_t)now)
-		return AG_ENOENT;
-	if (family_revoked(dbf, r->family, &e))
-		return e != AG_OK ? e : AG_EDENIED;
-	return AG_OK;
-}
-
-/* peek and find: a shared-locked look-up. */
-static enum ag_err
-rt_peek(const struct conf *c, const char *tok, time_t now,
-    struct refresh *r, bool *used)
-{
-	struct refresh	 cur;
-	char		 key[ST_KEY_MAX];
-	GDBM_FILE	 dbf;
-	int		 lockfd;
-	enum ag_err	 e;
-
-	memset(r, 0, sizeof(*r));
-	*used = false;
-	if ((e = st_open(c, false, &lockfd, &dbf)) != AG_OK)
-		return e;
-	if (dbf == NULL)
-		e = AG_ENOENT;
-	else
-		e = rt_lookup(dbf, tok, now, key, sizeof(key), &cur, used);
-	e = st_close(c, dbf, lockfd, false, e);
-	if (e == AG_OK)
-		*r = cur;
-	return e;
-}
-
-enum ag_err
-state_refresh_peek(const struct conf *c, const char *tok, time_t now,
-    struct refresh *r)
-{
-	bool		 used;
-	enum ag_err	 e;
-
-	if ((e = rt_peek(c, tok, now, r, &used)) == AG_OK && used) {
-		memset(r, 0, sizeof(*r));
-		e = AG_EDENIED;
+	if (forget) {
+		if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+			return e;
+		e = lockout_forget(c, dbf, user);
+		if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK)
+			return e;
 	}
-	return e;
+	if (r == NULL)
+		return AG_OK;
+	if (RAND_bytes(fam, sizeof(fam)) != 1)
+		return AG_EUNAVAIL;
+	if (r->exp == 0)
+		r->exp = (int64_t)time(NULL) + c->refresh_token_ttl;
+	for (i = 0; i < sizeof(fam); i++)
+		(void)snprintf(r->family + 2 * i, 3, "%02x", fam[i]);
+	r->seq = 0;
+	return rtseal_make(c, r, tok, AG_REFRESH_MAX + 1);
 }
 
 enum ag_err
 state_refresh_find(const struct conf *c, const char *tok, time_t now,
     struct refresh *r)
 {
-	bool	 used;
+	return rt_open(c, tok, now, r);
+}
 
-	return rt_peek(c, tok, now, r, &used);
+enum ag_err
+state_refresh_peek(const struct conf *c, const char *tok, time_t now,
+    struct refresh *r)
+{
+	struct family	 f;
+	GDBM_FILE	 dbf;
+	int		 lockfd;
+	enum ag_err	 e;
+
+	if ((e = rt_open(c, tok, now, r)) != AG_OK)
+		return e;
+	if ((e = st_open(c, false, &lockfd, &dbf)) != AG_OK)
+		goto out;
+	if ((e = family_get(dbf, r->family, &f)) == AG_OK)
+		e = standing(r, &f);
+	e = st_close(c, dbf, lockfd, false, e);
+out:
+	if (e != AG_OK)
+		memset(r, 0, sizeof(*r));
+	return e;
 }
 
 /*
- * One transaction: the replacement is stored first and the old token
- * marked used after, so a failure at either step leaves the old one
- * usable and the new one never handed out (a replacement stored whose
- * old token could not be marked is deleted again; if even that fails,
- * it is a token nobody holds, purged when it expires).
+ * Rotate under the write lock: one record written makes the new token
+ * live and spends the old.  The new token is sealed before that write,
+ * so a failure to seal spends nothing; a failure to write hands out
+ * nothing.
  */
 enum ag_err
 state_refresh_rotate(const struct conf *c, const char *oldtok, time_t now,
-    struct refresh *nr, char tok[AG_REFRESH_LEN + 1])
+    struct refresh *nr, char tok[AG_REFRESH_MAX + 1])
 {
 	struct refresh	 cur;
-	char		 key[ST_KEY_MAX], nkey[ST_KEY_MAX], fam[FAMILY_LEN + 1];
-	char		 val[ST_VAL_MAX];
+	struct family	 f;
 	GDBM_FILE	 dbf;
 	int		 lockfd;
-	bool		 used;
 	enum ag_err	 e;
 
 	tok[0] = '\0';
+	if ((e = rt_open(c, oldtok, now, &cur)) != AG_OK)
+		return e;
 	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
 		return e;
-	e = rt_lookup(dbf, oldtok, now, key, sizeof(key), &cur, &used);
-	if (e == AG_OK && used) {
-		/* A replayed token: someone holds a copy.  Kill the family
-		 * so neither the thief nor the owner can go on. */
-		e = family_revoke(c, dbf, cur.family,
-		    (int64_t)now + c->refresh_token_ttl);
-		if (e == AG_OK)
+	if ((e = family_get(dbf, cur.family, &f)) != AG_OK)
+		goto out;
+	if ((e = standing(&cur, &f)) == AG_EDENIED && !f.revoked) {
+		/* A replayed token: someone holds a copy.  End the family
+		 * so neither the thief nor the owner can go on; that must
+		 * be stored although the answer is "no". */
+		if ((e = family_revoke(c, dbf, &cur, &f)) == AG_OK) {
 			log_msg("refresh token reused: family %.8s revoked, "
 			    "user \"%s\"", cur.family, cur.user);
-		/* the revocation must be stored even though the answer
-		 * is "no" */
-		if ((e = st_close(c, dbf, lockfd, true, e)) == AG_OK)
 			e = AG_EDENIED;
-		return e;
+		}
+		goto out;
 	}
-	if (e == AG_OK && (strcmp(cur.family, nr->family) != 0 ||
-	    strcmp(cur.user, nr->user) != 0 || cur.gen != nr->gen))
+	if (e != AG_OK)
+		goto out;
+	if (strcmp(cur.family, nr->family) != 0 ||
+	    strcmp(cur.user, nr->user) != 0 || cur.gen != nr->gen ||
+	    cur.seq != nr->seq || cur.seq == UINT32_MAX) {
 		e = AG_ENOENT;	/* not the grant the caller checked */
-	if (e == AG_OK)
-		e = rt_store_new(c, dbf, nr, now, tok);
-	if (e == AG_OK && (e = rt_format(&cur, true, val, sizeof(val))) ==
-	    AG_OK && (e = st_put(c, dbf, key, val)) != AG_OK &&
-	    rt_key(tok, nkey, sizeof(nkey), fam, sizeof(fam)))
-		(void)st_del(c, dbf, nkey);
-	return rt_close(c, dbf, lockfd, e, tok);
+		goto out;
+	}
+	nr->seq = cur.seq + 1;
+	if (nr->exp == 0)
+		nr->exp = (int64_t)now + c->refresh_token_ttl;
+	f.seq = nr->seq;
+	if (f.exp < nr->exp)
+		f.exp = nr->exp;
+	if ((e = rtseal_make(c, nr, tok, AG_REFRESH_MAX + 1)) == AG_OK)
+		e = family_put(c, dbf, nr->family, &f);
+out:
+	OPENSSL_cleanse(&cur, sizeof(cur));
+	if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK) {
+		OPENSSL_cleanse(tok, AG_REFRESH_MAX + 1);
+		tok[0] = '\0';
+	}
+	return e;
 }
 
 enum ag_err
 state_refresh_revoke(const struct conf *c, const char *tok)
 {
-	struct refresh	 cur;
-	char		 key[ST_KEY_MAX], fam[FAMILY_LEN + 1], val[ST_VAL_MAX];
+	struct refresh	 r;
+	struct family	 f;
 	GDBM_FILE	 dbf;
-	bool		 used;
 	int		 lockfd;
 	enum ag_err	 e;
 
-	if (!rt_key(tok, key, sizeof(key), fam, sizeof(fam)))
-		return AG_ENOENT;
+	if ((e = rt_open(c, tok, time(NULL), &r)) != AG_OK)
+		return e;
 	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
 		return e;
-	if ((e = st_get(dbf, key, val, sizeof(val))) == AG_OK &&
-	    (e = rt_parse(val, &cur, &used)) == AG_OK)
-		e = family_revoke(c, dbf, cur.family,
-		    (int64_t)time(NULL) + c->refresh_token_ttl);
+	if ((e = family_get(dbf, r.family, &f)) == AG_OK)
+		e = family_revoke(c, dbf, &r, &f);
+	OPENSSL_cleanse(&r, sizeof(r));
 	return st_close(c, dbf, lockfd, true, e);
 }
 
 bool
 refresh_stale(const char *key, const char *val, time_t now)
 {
-	char		 buf[ST_VAL_MAX];
-	struct refresh	 r;
-	int64_t		 v;
-	bool		 used;
+	int64_t	 v[3];
 
-	if (strncmp(key, "fam:", 4) == 0)
-		return !st_parse_nums(val, &v, 1) || v < (int64_t)now;
-	if (strncmp(key, "rt:", 3) != 0 || strlen(val) >= sizeof(buf))
+	/* the records of the unsealed tokens of before */
+	if (strncmp(key, "rt:", 3) == 0 || strncmp(key, "fam:", 4) == 0)
+		return true;
+	if (strncmp(key, "rf:", 3) != 0)
 		return false;
-	memcpy(buf, val, strlen(val) + 1);
-	return rt_parse(buf, &r, &used) != AG_OK || r.exp < (int64_t)now;
+	return !st_parse_nums(val, v, 3) || v[1] < (int64_t)now;
 }

@@ -204,6 +204,13 @@ enum ag_err
 st_close(const struct conf *c, GDBM_FILE dbf, int lockfd, bool write,
     enum ag_err e)
 {
+	enum ag_err	 pe;
+
+	/* the purge paces itself; its failure undoes no write */
+	if (write && dbf != NULL && e == AG_OK &&
+	    (pe = st_maybe_purge(c, dbf, time(NULL))) != AG_OK)
+		log_msg("state_db %s: purge: %s", c->state_db,
+		    ag_strerror(pe));
 	st_unlock(lockfd);
 	if (dbf != NULL && gdbm_close(dbf) != 0 && write && e == AG_OK) {
 		log_msg("state_db %s: close: %s%s%s", c->state_db,
@@ -300,7 +307,7 @@ static enum ag_err	 purge_locked(const struct conf *, GDBM_FILE, time_t,
 			    int64_t *);
 
 /*
- * Refresh writes of this process not yet added to "meta:purge", and the
+ * Writes of this process not yet added to "meta:purge", and the
  * time of the last purge as read there.  Reading and rewriting that
  * record on every login cost a bucket read and a bucket write under the
  * lock all logins wait for, for a counter that only paces the purge.
@@ -317,7 +324,7 @@ static struct {
 	bool	 seen;		/* visited at all */
 } pc;
 
-/* Count one refresh write; true when "meta:purge" is due a visit. */
+/* Count one write; true when "meta:purge" is due a visit. */
 static bool
 purge_count(const struct conf *c, time_t now)
 {
@@ -331,7 +338,7 @@ purge_count(const struct conf *c, time_t now)
 }
 
 /*
- * Count a refresh write; purge now and then (no cron job needed).
+ * Count a write (st_close); purge now and then (no cron job needed).
  * "meta:purge" is "LAST WRITES KEPT": a purge walks every record, so it
  * runs only after as many writes as it kept records last time (at
  * least STATE_PURGE_WRITES), or after STATE_PURGE_SECONDS: a walk every

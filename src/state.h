@@ -1,9 +1,10 @@
 /*
  * Runtime state in state_db (GDBM), apart from user_db so logins and
  * administrators do not contend: failed-login counters with lockout,
- * and refresh tokens (stored only as SHA-256 hashes) in rotation
- * families; the deny list of revoked access tokens is beside it
- * (deny.h), under the same lock.  Every write is under an
+ * and the refresh-token families that were rotated or revoked (the
+ * tokens themselves are sealed, rtseal.h, and a login stores none);
+ * the deny list of revoked access tokens is beside it (deny.h), under
+ * the same lock.  Every write is under an
  * exclusive lock on "<state_db>.lock" and synced before success is
  * returned; a failure to store is AG_EUNAVAIL and callers fail closed.
  */
@@ -29,11 +30,15 @@ struct failinfo {
 	int64_t		 locked_until;	/* 0 when not locked */
 };
 
+#define RT_FAMILY_BYTES	16	/* random bytes naming a family */
+
+/* A refresh token's grant: what it carries (rtseal.h). */
 struct refresh {
 	char		 user[AG_NAME_MAX + 1];
 	char		 client_id[AG_NAME_MAX + 1];
 	char		 scope[AG_SCOPE_MAX + 1];
-	char		 family[AG_REFRESH_LEN + 1];
+	char		 family[2 * RT_FAMILY_BYTES + 1];	/* hex */
+	uint32_t	 seq;		/* place in the family, from 0 */
 	int64_t		 exp;
 	int64_t		 gen;		/* the account's (struct user) */
 };
@@ -63,18 +68,19 @@ enum ag_err	 state_login_begin(const struct conf *c, const char *user,
 /* The attempt of state_login_begin's *slot is no longer in flight. */
 void		 state_login_end(const struct conf *c, int slot);
 /*
- * A password login of user succeeded: forget its failures (forget) and,
- * when r is not NULL, store a new refresh token for r into tok
- * (AG_REFRESH_LEN characters; r->family "" starts a family), in one
- * transaction; none when there is nothing to do.
+ * A password login of user succeeded: forget its failures (forget: one
+ * transaction) and, when r is not NULL, seal a refresh token starting
+ * a new family for r into tok, which stores nothing.
  */
 enum ag_err	 state_login_ok(const struct conf *c, const char *user,
 		    bool forget, struct refresh *r,
-		    char tok[AG_REFRESH_LEN + 1]);
+		    char tok[AG_REFRESH_MAX + 1]);
 /* Forget the failures of user (successful login, or unlock). */
 enum ag_err	 state_fail_clear(const struct conf *c, const char *user);
 
-/* Look up without using (introspection): AG_EDENIED once used. */
+/* Look up without using (introspection, and a refresh before it
+ * rotates): AG_EDENIED once used or revoked, AG_ENOENT for anything
+ * else that is not a live token. */
 enum ag_err	 state_refresh_peek(const struct conf *c, const char *tok,
 		    time_t now, struct refresh *r);
 /* The same, but a token rotated out is found too (revocation: it
@@ -90,7 +96,7 @@ enum ag_err	 state_refresh_find(const struct conf *c, const char *tok,
  */
 enum ag_err	 state_refresh_rotate(const struct conf *c,
 		    const char *oldtok, time_t now, struct refresh *nr,
-		    char tok[AG_REFRESH_LEN + 1]);
+		    char tok[AG_REFRESH_MAX + 1]);
 /* Revoke the family of tok; AG_ENOENT if unknown. */
 enum ag_err	 state_refresh_revoke(const struct conf *c, const char *tok);
 

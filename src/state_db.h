@@ -19,7 +19,7 @@ struct conf;
 
 #define ST_KEY_MAX	(AG_NAME_MAX + 16)	/* longest record key */
 #define ST_VAL_MAX	\
-	(AG_NAME_MAX * 2 + AG_SCOPE_MAX + AG_REFRESH_LEN + 64)
+	(AG_NAME_MAX * 2 + AG_SCOPE_MAX + 128)
 
 /* Lock state_db, exclusive or shared, waiting at most 10 s; *fdp
  * receives what st_unlock() releases.  AG_EUNAVAIL on failure. */
@@ -30,8 +30,9 @@ void		 st_unlock(int fd);
  * read (*dbf NULL and AG_OK when there is no state yet). */
 enum ag_err	 st_open(const struct conf *c, bool write, int *lockfd,
 		    GDBM_FILE *dbf);
-/* Unlock and close (which syncs a writer); the result is e, or
- * AG_EUNAVAIL when the sync of a successful write fails. */
+/* Unlock and close (which syncs a writer, after counting its write
+ * towards the purge: st_maybe_purge); the result is e, or AG_EUNAVAIL
+ * when the sync of a successful write fails. */
 enum ag_err	 st_close(const struct conf *c, GDBM_FILE dbf, int lockfd,
 		    bool write, enum ag_err e);
 
@@ -44,7 +45,7 @@ enum ag_err	 st_put(const struct conf *c, GDBM_FILE dbf, const char *key,
 enum ag_err	 st_del(const struct conf *c, GDBM_FILE dbf, const char *key);
 /* Exactly n space-separated non-negative integers of 1 to 18 digits. */
 bool		 st_parse_nums(const char *s, int64_t *v, size_t n);
-/* Count a refresh write, and purge now and then (state.c). */
+/* Count a write, and purge now and then (state.c). */
 enum ag_err	 st_maybe_purge(const struct conf *c, GDBM_FILE dbf,
 		    time_t now);
 

@@ -329,19 +329,20 @@ is "$AG_STATUS" 200 "state_db: room again, a login works"
 
 # A refresh whose replacement cannot be stored leaves the old token
 # usable (SPEC: spent only together with storing its replacement): the
-# client's retry is not taken for a reuse.  Logins fill state_db until
-# one cannot be stored; the last token handed out is refreshed then,
-# and again once there is room.
+# client's retry is not taken for a reuse.  A login stores nothing (its
+# refresh token is sealed), so failures of unknown users fill state_db
+# until one cannot be stored; the token is refreshed then, and again
+# once there is room.
+login alice alice-pw
+rt=$(ag_json refresh_token)
 dd if=/dev/zero of="$AG_TMP/full/filler" bs=1k count=512 >/dev/null 2>&1
-rt=
 i=0
 while [ $i -lt 400 ]; do
-	login alice alice-pw
-	[ "$AG_STATUS" = 200 ] || break
-	rt=$(ag_json refresh_token)
+	login "filler$i" wrong
+	[ "$AG_STATUS" = 400 ] || break
 	i=$((i + 1))
 done
-is "$AG_STATUS" 503 "state_db filled by $i logins: then 503"
+is "$AG_STATUS" 503 "state_db filled by $i failures: then 503"
 ag_http POST /token --data-urlencode grant_type=refresh_token \
     --data-urlencode "refresh_token=$rt"
 is "$AG_STATUS" 503 "full state_db: a refresh that cannot store its replacement is a 503"
