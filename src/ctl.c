@@ -707,8 +707,9 @@ owner_give_all(const struct owner *o, const struct conf *c)
  * as, since a root-owned 0600 key locks that user out.
  */
 int
-ctl_init(const struct conf *c, int argc, char **argv)
+ctl_init(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	char		*pos[1], why[AG_WHY_MAX];
 	const char	*ownerspec = NULL;
 	int		 npos, made = 0;
@@ -728,7 +729,7 @@ ctl_init(const struct conf *c, int argc, char **argv)
 		if (!mkdirs(c->user_db, false, 0750))
 			return CTL_FAIL;
 		if (!exists(c->user_db)) {
-			if ((e = store_init(c->user_db)) != AG_OK) {
+			if ((e = store_init(x->store)) != AG_OK) {
 				ctl_err("%s: cannot create: %s", c->user_db,
 				    ag_strerror(e));
 				return CTL_FAIL;
@@ -739,7 +740,7 @@ ctl_init(const struct conf *c, int argc, char **argv)
 		if (!mkdirs(c->state_db, false, 0750))
 			return CTL_FAIL;
 		if (!exists(c->state_db)) {
-			if ((e = state_init(c)) != AG_OK) {
+			if ((e = state_init(x->state)) != AG_OK) {
 				ctl_err("%s: cannot create: %s", c->state_db,
 				    ag_strerror(e));
 				return CTL_FAIL;
@@ -770,7 +771,7 @@ ctl_init(const struct conf *c, int argc, char **argv)
 
 static const struct {
 	const char	*name;
-	int		(*fn)(const struct conf *, int, char **);
+	int		(*fn)(struct ctl *, int, char **);
 } cmds[] = {
 	{ "init",	ctl_init },
 	{ "key",	ctl_key },
@@ -783,6 +784,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct conf	 c;	/* large */
+	struct ctl		 x;
 	const char		*cfile = NULL, *path;
 	char			 why[AG_WHY_MAX + PATH_MAX];
 	size_t			 i;
@@ -822,9 +824,16 @@ main(int argc, char *argv[])
 			    "name another with -c FILE or AUTHGATE_CONF", path);
 		return CTL_FAIL;
 	}
-	rc = cmds[i].fn(&c, argc - 1, argv + 1);
-	store_close();
-	state_close();
+	x.c = &c;
+	x.store = store_new(c.user_db);
+	x.state = state_new(&c);
+	if (x.store == NULL || x.state == NULL) {
+		ctl_err("out of memory");
+		rc = CTL_FAIL;
+	} else
+		rc = cmds[i].fn(&x, argc - 1, argv + 1);
+	store_free(x.store);
+	state_free(x.state);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		ctl_err("standard output: %s", strerror(errno));
 		return CTL_FAIL;

@@ -18,6 +18,8 @@
 #define CTL_ARGS_MAX	4	/* positional arguments of a command */
 
 struct conf;
+struct state;
+struct store;
 
 /* One --option of a command; val for options with an argument. */
 struct ctl_opt {
@@ -82,12 +84,20 @@ bool		 ctl_scope_within(const char *want, const char *have);
  * "never". */
 const char	*ctl_time(long long t, char *buf, size_t bufsz);
 
-int		 ctl_init(const struct conf *c, int argc, char **argv);
-int		 ctl_key(const struct conf *c, int argc, char **argv);
-int		 ctl_user(const struct conf *c, int argc, char **argv);
-int		 ctl_client(const struct conf *c, int argc, char **argv);
-int		 ctl_token(const struct conf *c, int argc, char **argv);
+/* What a command works on: the configuration, and the handles on the
+ * files it names, made by main (store.h, state.h). */
+struct ctl {
+	const struct conf	*c;
+	struct store		*store;	/* c->user_db */
+	struct state		*state;	/* c->state_db */
+};
+
+int		 ctl_init(struct ctl *x, int argc, char **argv);
+int		 ctl_key(struct ctl *x, int argc, char **argv);
+int		 ctl_user(struct ctl *x, int argc, char **argv);
+int		 ctl_client(struct ctl *x, int argc, char **argv);
+int		 ctl_token(struct ctl *x, int argc, char **argv);
 /* user import FILE (ctl_user.c). */
-int		 ctl_user_import(const struct conf *c, int argc, char **argv);
+int		 ctl_user_import(struct ctl *x, int argc, char **argv);
 
 #endif

@@ -44,8 +44,9 @@ client_fail(const struct conf *c, const char *id, enum ag_err e)
 }
 
 static int
-client_add(const struct conf *c, int argc, char **argv)
+client_add(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct client	 cl, old;
 	unsigned char	 rnd[CLIENT_SECRET_BYTES];
 	char		 secret[AG_PASSWORD_MAX + 2], *pos[1];
@@ -70,7 +71,7 @@ client_add(const struct conf *c, int argc, char **argv)
 		return CTL_FAIL;
 	memset(&cl, 0, sizeof(cl));
 	(void)snprintf(cl.id, sizeof(cl.id), "%s", pos[0]);
-	e = store_client_get(c->user_db, cl.id, &old);
+	e = store_client_get(x->store, cl.id, &old);
 	OPENSSL_cleanse(&old, sizeof(old));
 	if (e == AG_OK)
 		return client_fail(c, cl.id, AG_EEXIST);
@@ -103,7 +104,7 @@ client_add(const struct conf *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((e = store_client_put(c->user_db, &cl, true)) != AG_OK) {
+	if ((e = store_client_put(x->store, &cl, true)) != AG_OK) {
 		(void)client_fail(c, cl.id, e);
 		goto out;
 	}
@@ -121,8 +122,9 @@ out:
 }
 
 static int
-client_del(const struct conf *c, int argc, char **argv)
+client_del(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	char		*pos[1];
 	int		 npos;
 	enum ag_err	 e;
@@ -131,15 +133,16 @@ client_del(const struct conf *c, int argc, char **argv)
 		return ctl_usage();
 	if (!id_ok(pos[0]))
 		return CTL_FAIL;
-	if ((e = store_client_del(c->user_db, pos[0])) != AG_OK)
+	if ((e = store_client_del(x->store, pos[0])) != AG_OK)
 		return client_fail(c, pos[0], e);
 	printf("deleted client %s\n", pos[0]);
 	return CTL_OK;
 }
 
 static int
-client_show(const struct conf *c, int argc, char **argv)
+client_show(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct client	 cl;
 	char		*pos[1], t[32];
 	int		 npos;
@@ -149,7 +152,7 @@ client_show(const struct conf *c, int argc, char **argv)
 		return ctl_usage();
 	if (!id_ok(pos[0]))
 		return CTL_FAIL;
-	if ((e = store_client_get(c->user_db, pos[0], &cl)) != AG_OK)
+	if ((e = store_client_get(x->store, pos[0], &cl)) != AG_OK)
 		return client_fail(c, pos[0], e);
 	printf("id: %s\n", cl.id);
 	printf("type: %s\n", cl.public_client ? "public" : "confidential");
@@ -166,8 +169,9 @@ list_one(const struct client *cl, void *arg)
 }
 
 static int
-client_list(const struct conf *c, int argc, char **argv)
+client_list(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct ctl_lines l;
 	char		*pos[1];
 	int		 npos;
@@ -175,13 +179,14 @@ client_list(const struct conf *c, int argc, char **argv)
 	if (!ctl_args(argc, argv, NULL, pos, 0, &npos))
 		return ctl_usage();
 	memset(&l, 0, sizeof(l));
-	return ctl_lines_finish(&l, store_client_each(c->user_db, list_one, &l),
+	return ctl_lines_finish(&l, store_client_each(x->store, list_one, &l),
 	    c->user_db);
 }
 
 int
-ctl_client(const struct conf *c, int argc, char **argv)
+ctl_client(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	if (argc < 1)
 		return ctl_usage();
 	if (c->verify_only) {
@@ -189,13 +194,13 @@ ctl_client(const struct conf *c, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	if (strcmp(argv[0], "add") == 0)
-		return client_add(c, argc - 1, argv + 1);
+		return client_add(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "del") == 0)
-		return client_del(c, argc - 1, argv + 1);
+		return client_del(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "list") == 0)
-		return client_list(c, argc - 1, argv + 1);
+		return client_list(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "show") == 0)
-		return client_show(c, argc - 1, argv + 1);
+		return client_show(x, argc - 1, argv + 1);
 	ctl_err("unknown command \"client %s\"", argv[0]);
 	return ctl_usage();
 }

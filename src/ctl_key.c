@@ -35,8 +35,9 @@ alg_note(const struct conf *c, enum ag_alg alg)
 }
 
 static int
-key_gen(const struct conf *c, int argc, char **argv)
+key_gen(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	const char	*algname = NULL;
 	char		*pos[1], why[AG_WHY_MAX];
 	bool		 force = false;
@@ -77,8 +78,9 @@ dropped_cb(const char *kid, void *arg)
 }
 
 static int
-key_rot(const struct conf *c, int argc, char **argv)
+key_rot(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	const char	*algname = NULL;
 	char		*pos[1], why[AG_WHY_MAX * 8];
 	int		 npos;
@@ -119,8 +121,9 @@ list_cb(const char *kid, enum ag_alg alg, const char *role, time_t mtime,
 }
 
 static int
-key_ls(const struct conf *c, int argc, char **argv)
+key_ls(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	char		*pos[1], why[AG_WHY_MAX];
 	int		 npos;
 	enum ag_err	 e;
@@ -136,8 +139,9 @@ key_ls(const struct conf *c, int argc, char **argv)
 }
 
 static int
-key_ret(const struct conf *c, int argc, char **argv)
+key_ret(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	char		*pos[1], why[AG_WHY_MAX];
 	int		 npos;
 	enum ag_err	 e;
@@ -159,18 +163,18 @@ key_ret(const struct conf *c, int argc, char **argv)
 }
 
 int
-ctl_key(const struct conf *c, int argc, char **argv)
+ctl_key(struct ctl *x, int argc, char **argv)
 {
 	if (argc < 1)
 		return ctl_usage();
 	if (strcmp(argv[0], "generate") == 0)
-		return key_gen(c, argc - 1, argv + 1);
+		return key_gen(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "rotate") == 0)
-		return key_rot(c, argc - 1, argv + 1);
+		return key_rot(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "list") == 0)
-		return key_ls(c, argc - 1, argv + 1);
+		return key_ls(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "retire") == 0)
-		return key_ret(c, argc - 1, argv + 1);
+		return key_ret(x, argc - 1, argv + 1);
 	ctl_err("unknown command \"key %s\"", argv[0]);
 	return ctl_usage();
 }

@@ -83,8 +83,9 @@ grant(const struct conf *c, const struct user *u, const char *want,
 }
 
 static int
-tok_issue(const struct conf *c, int argc, char **argv)
+tok_issue(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct keyring	*kr = NULL;
 	struct user	 u;
 	const char	*scope = NULL, *ttlarg = NULL;
@@ -121,7 +122,7 @@ tok_issue(const struct conf *c, int argc, char **argv)
 		ctl_err("user \"%s\": not a valid user name", pos[0]);
 		return CTL_FAIL;
 	}
-	if ((e = store_user_get(c->user_db, pos[0], &u)) != AG_OK) {
+	if ((e = store_user_get(x->store, pos[0], &u)) != AG_OK) {
 		if (e == AG_ENOENT)
 			ctl_err("user %s: no such user", pos[0]);
 		else
@@ -219,8 +220,9 @@ check_token(const struct conf *c, const char *buf, size_t len,
 }
 
 static int
-tok_verify(const struct conf *c, int argc, char **argv)
+tok_verify(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct claims	 cl;
 	struct jw	 w;
 	const char	*json;
@@ -234,7 +236,7 @@ tok_verify(const struct conf *c, int argc, char **argv)
 		return CTL_FAIL;
 	if (!check_token(c, buf, len, &cl))
 		goto out;
-	if (!c->verify_only && state_deny_check(c, cl.jti)) {
+	if (!c->verify_only && state_deny_check(x->state, cl.jti)) {
 		ctl_err("token invalid: revoked (jti %s)", cl.jti);
 		goto out;
 	}
@@ -303,8 +305,9 @@ jti_until(const struct conf *c, const char *until, const char *ttl,
 }
 
 static int
-tok_revoke(const struct conf *c, int argc, char **argv)
+tok_revoke(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct claims	 cl;
 	const char	*jti = NULL, *until = NULL, *ttl = NULL;
 	char		*pos[1], buf[AG_TOKEN_MAX + 2];
@@ -350,7 +353,7 @@ tok_revoke(const struct conf *c, int argc, char **argv)
 		/* Accepted until exp + leeway: denied that long. */
 		exp = cl.exp + c->leeway;
 	}
-	if ((e = state_deny_add(c, cl.jti, exp)) != AG_OK) {
+	if ((e = state_deny_add(x->state, cl.jti, exp)) != AG_OK) {
 		ctl_err("%s: cannot revoke: %s", c->state_db,
 		    ag_strerror(e));
 		goto out;
@@ -363,16 +366,16 @@ out:
 }
 
 int
-ctl_token(const struct conf *c, int argc, char **argv)
+ctl_token(struct ctl *x, int argc, char **argv)
 {
 	if (argc < 1)
 		return ctl_usage();
 	if (strcmp(argv[0], "issue") == 0)
-		return tok_issue(c, argc - 1, argv + 1);
+		return tok_issue(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "verify") == 0)
-		return tok_verify(c, argc - 1, argv + 1);
+		return tok_verify(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "revoke") == 0)
-		return tok_revoke(c, argc - 1, argv + 1);
+		return tok_revoke(x, argc - 1, argv + 1);
 	ctl_err("unknown command \"token %s\"", argv[0]);
 	return ctl_usage();
 }

@@ -67,8 +67,9 @@ new_hash(const struct conf *c, bool from_stdin, char *hash, size_t hashsz)
 }
 
 static int
-user_add(const struct conf *c, int argc, char **argv)
+user_add(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct user	 u;
 	const char	*scope = NULL;
 	char		*pos[1];
@@ -93,7 +94,7 @@ user_add(const struct conf *c, int argc, char **argv)
 	{
 		struct user	 old;
 
-		e = store_user_get(c->user_db, u.name, &old);
+		e = store_user_get(x->store, u.name, &old);
 		OPENSSL_cleanse(&old, sizeof(old));
 		if (e == AG_OK)
 			return user_fail(c, u.name, AG_EEXIST);
@@ -104,12 +105,12 @@ user_add(const struct conf *c, int argc, char **argv)
 		goto out;
 	u.created = u.changed = (int64_t)time(NULL);
 	u.gen = store_gen_new();
-	if ((e = store_user_put(c->user_db, &u, true)) != AG_OK) {
+	if ((e = store_user_put(x->store, &u, true)) != AG_OK) {
 		(void)user_fail(c, u.name, e);
 		goto out;
 	}
 	/* Counters left by an earlier user of this name do not carry over. */
-	if (state_fail_clear(c, u.name) != AG_OK)
+	if (state_fail_clear(x->state, u.name) != AG_OK)
 		ctl_err("user %s: %s: could not clear old failure counters",
 		    u.name, c->state_db);
 	printf("added user %s\n", u.name);
@@ -132,8 +133,9 @@ set_hash(struct user *u, void *arg)
 }
 
 static int
-user_passwd(const struct conf *c, int argc, char **argv)
+user_passwd(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct user	 u;
 	char		*pos[1], hash[AG_HASH_MAX + 1];
 	bool		 from_stdin = false;
@@ -149,13 +151,13 @@ user_passwd(const struct conf *c, int argc, char **argv)
 	if (!name_ok(pos[0]))
 		return CTL_FAIL;
 	/* Fail early, before asking, when there is no such user. */
-	e = store_user_get(c->user_db, pos[0], &u);
+	e = store_user_get(x->store, pos[0], &u);
 	OPENSSL_cleanse(&u, sizeof(u));
 	if (e != AG_OK)
 		return user_fail(c, pos[0], e);
 	if (!new_hash(c, from_stdin, hash, sizeof(hash)))
 		goto out;
-	if ((e = store_user_update(c->user_db, pos[0], set_hash, hash)) !=
+	if ((e = store_user_update(x->store, pos[0], set_hash, hash)) !=
 	    AG_OK) {
 		(void)user_fail(c, pos[0], e);
 		goto out;
@@ -181,8 +183,9 @@ one_name(int argc, char **argv, char **name)
 }
 
 static int
-user_del(const struct conf *c, int argc, char **argv)
+user_del(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	char		*name;
 	enum ag_err	 e;
 
@@ -190,9 +193,9 @@ user_del(const struct conf *c, int argc, char **argv)
 		return ctl_usage();
 	if (!name_ok(name))
 		return CTL_FAIL;
-	if ((e = store_user_del(c->user_db, name)) != AG_OK)
+	if ((e = store_user_del(x->store, name)) != AG_OK)
 		return user_fail(c, name, e);
-	if (state_fail_clear(c, name) != AG_OK)
+	if (state_fail_clear(x->state, name) != AG_OK)
 		ctl_err("user %s: %s: could not clear failure counters", name,
 		    c->state_db);
 	printf("deleted user %s\n", name);
@@ -216,8 +219,9 @@ set_lock(struct user *u, void *arg)
 }
 
 static int
-user_lock(const struct conf *c, int argc, char **argv, bool lock)
+user_lock(struct ctl *x, int argc, char **argv, bool lock)
 {
+	const struct conf	*c = x->c;
 	char		*name;
 	enum ag_err	 e;
 
@@ -225,11 +229,11 @@ user_lock(const struct conf *c, int argc, char **argv, bool lock)
 		return ctl_usage();
 	if (!name_ok(name))
 		return CTL_FAIL;
-	e = store_user_update(c->user_db, name, set_lock, &lock);
+	e = store_user_update(x->store, name, set_lock, &lock);
 	if (e != AG_OK && e != AG_EEXIST)
 		return user_fail(c, name, e);
 	/* Unlock also ends a lockout after failed logins. */
-	if (!lock && (e = state_fail_clear(c, name)) != AG_OK) {
+	if (!lock && (e = state_fail_clear(x->state, name)) != AG_OK) {
 		ctl_err("user %s: %s: could not clear failure counters: %s",
 		    name, c->state_db, ag_strerror(e));
 		return CTL_FAIL;
@@ -259,8 +263,9 @@ hash_scheme(const char *h)
 }
 
 static int
-user_show(const struct conf *c, int argc, char **argv)
+user_show(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct user	 u;
 	struct failinfo	 fi;
 	char		*name, t1[32];
@@ -270,10 +275,10 @@ user_show(const struct conf *c, int argc, char **argv)
 		return ctl_usage();
 	if (!name_ok(name))
 		return CTL_FAIL;
-	if ((e = store_user_get(c->user_db, name, &u)) != AG_OK)
+	if ((e = store_user_get(x->store, name, &u)) != AG_OK)
 		return user_fail(c, name, e);
 	memset(&fi, 0, sizeof(fi));
-	if ((e = state_fail_get(c, name, &fi)) != AG_OK) {
+	if ((e = state_fail_get(x->state, name, &fi)) != AG_OK) {
 		ctl_err("user %s: %s: %s", name, c->state_db,
 		    ag_strerror(e));
 		OPENSSL_cleanse(&u, sizeof(u));
@@ -306,8 +311,9 @@ list_one(const struct user *u, void *arg)
 }
 
 static int
-user_list(const struct conf *c, int argc, char **argv)
+user_list(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	struct ctl_lines l;
 	char		*pos[1];
 	int		 npos;
@@ -315,13 +321,14 @@ user_list(const struct conf *c, int argc, char **argv)
 	if (!ctl_args(argc, argv, NULL, pos, 0, &npos))
 		return ctl_usage();
 	memset(&l, 0, sizeof(l));
-	return ctl_lines_finish(&l, store_user_each(c->user_db, list_one, &l),
+	return ctl_lines_finish(&l, store_user_each(x->store, list_one, &l),
 	    c->user_db);
 }
 
 int
-ctl_user(const struct conf *c, int argc, char **argv)
+ctl_user(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	if (argc < 1)
 		return ctl_usage();
 	if (c->verify_only) {
@@ -329,21 +336,21 @@ ctl_user(const struct conf *c, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	if (strcmp(argv[0], "add") == 0)
-		return user_add(c, argc - 1, argv + 1);
+		return user_add(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "passwd") == 0)
-		return user_passwd(c, argc - 1, argv + 1);
+		return user_passwd(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "del") == 0)
-		return user_del(c, argc - 1, argv + 1);
+		return user_del(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "list") == 0)
-		return user_list(c, argc - 1, argv + 1);
+		return user_list(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "show") == 0)
-		return user_show(c, argc - 1, argv + 1);
+		return user_show(x, argc - 1, argv + 1);
 	if (strcmp(argv[0], "lock") == 0)
-		return user_lock(c, argc - 1, argv + 1, true);
+		return user_lock(x, argc - 1, argv + 1, true);
 	if (strcmp(argv[0], "unlock") == 0)
-		return user_lock(c, argc - 1, argv + 1, false);
+		return user_lock(x, argc - 1, argv + 1, false);
 	if (strcmp(argv[0], "import") == 0)
-		return ctl_user_import(c, argc - 1, argv + 1);
+		return ctl_user_import(x, argc - 1, argv + 1);
 	ctl_err("unknown command \"user %s\"", argv[0]);
 	return ctl_usage();
 }
@@ -375,8 +382,9 @@ import_progress(size_t lines, void *arg)
  * when the file was read and stored, skipped lines or not.
  */
 int
-ctl_user_import(const struct conf *c, int argc, char **argv)
+ctl_user_import(struct ctl *x, int argc, char **argv)
 {
+	const struct conf	*c = x->c;
 	FILE		*f;
 	char		*pos[1];
 	const char	*file;
@@ -393,7 +401,7 @@ ctl_user_import(const struct conf *c, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	tty = isatty(STDERR_FILENO) == 1;
-	e = htpasswd_import(c->user_db, f, file, import_skipped,
+	e = htpasswd_import(x->store, f, file, import_skipped,
 	    tty ? import_progress : NULL, &skipped, &imported);
 	if (tty)
 		fprintf(stderr, "\n");

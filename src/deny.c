@@ -86,10 +86,11 @@ struct deny_vec {
 	size_t		 bad;		/* lines that did not parse */
 };
 
-/* What this process has seen of the list; dl_mtx guards it. */
-static pthread_mutex_t	 dl_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	char		 db[PATH_MAX];		/* the state_db of the list */
+/* What this process has seen of the list (struct state's dv); mtx
+ * guards it. */
+struct deny_view {
+	pthread_mutex_t	 mtx;
+	bool		 bound;			/* the paths are set */
 	char		 file[PATH_MAX];	/* its ".revoked" */
 	char		 genfile[PATH_MAX];	/* its ".revoked.gen" */
 	bool		 file_ok;		/* both fit PATH_MAX */
@@ -110,7 +111,7 @@ static struct {
 	struct deny_vec	 tail;
 	bool		 tail_sorted;
 	unsigned	 tail_uses;		/* checks since it changed */
-} dl;
+};
 
 /* Parsing (untrusted bytes) */
 
@@ -398,8 +399,9 @@ read_lines(int fd, off_t *at, off_t size, struct deny_vec *vv)
 /* Files */
 
 static bool
-side_path(const struct conf *c, const char *suffix, char *p, size_t psz)
+side_path(struct state *sdb, const char *suffix, char *p, size_t psz)
 {
+	const struct conf	*c = sdb->c;
 	int	 n;
 
 	n = snprintf(p, psz, "%s%s", c->state_db, suffix);
@@ -412,8 +414,9 @@ side_path(const struct conf *c, const char *suffix, char *p, size_t psz)
  * must go on reading and replacing it.
  */
 static void
-keep_owner(const struct conf *c, int fd, const char *path)
+keep_owner(struct state *sdb, int fd, const char *path)
 {
+	const struct conf	*c = sdb->c;
 	struct stat	 st;
 	char		 dir[PATH_MAX], *slash;
 
@@ -444,7 +447,7 @@ keep_owner(const struct conf *c, int fd, const char *path)
  * in place.
  */
 static bool
-gen_create(const struct conf *c, const char *path)
+gen_create(struct state *sdb, const char *path)
 {
 	char		 tmp[PATH_MAX];
 	uint64_t	 zero = 0;
@@ -457,7 +460,7 @@ gen_create(const struct conf *c, const char *path)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) == -1)
 		return false;
-	keep_owner(c, fd, path);
+	keep_owner(sdb, fd, path);
 	if (write(fd, &zero, sizeof(zero)) != (ssize_t)sizeof(zero))
 		ok = false;
 	if (close(fd) == -1)
@@ -471,14 +474,14 @@ gen_create(const struct conf *c, const char *path)
 
 /* Map the counter, making it first if need be; NULL if that fails. */
 static const volatile uint64_t *
-gen_map(const struct conf *c, const char *path)
+gen_map(struct state *sdb, const char *path)
 {
 	struct stat	 st;
 	void		*p;
 	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno != ENOENT || !gen_create(c, path) ||
+		if (errno != ENOENT || !gen_create(sdb, path) ||
 		    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 			return NULL;
 	}
@@ -495,17 +498,17 @@ gen_map(const struct conf *c, const char *path)
 
 /* Increment the counter, with the state lock held. */
 static enum ag_err
-gen_bump(const struct conf *c)
+gen_bump(struct state *sdb)
 {
 	char		 path[PATH_MAX];
 	uint64_t	 v = 0;
 	int		 fd;
 	enum ag_err	 e = AG_OK;
 
-	if (!side_path(c, ".revoked.gen", path, sizeof(path)))
+	if (!side_path(sdb, ".revoked.gen", path, sizeof(path)))
 		return AG_EUNAVAIL;
 	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 &&
-	    (errno != ENOENT || !gen_create(c, path) ||
+	    (errno != ENOENT || !gen_create(sdb, path) ||
 	    (fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)) {
 		log_msg("%s: %s", path, strerror(errno));
 		return AG_EUNAVAIL;
@@ -522,75 +525,71 @@ gen_bump(const struct conf *c)
 	return e;
 }
 
-/* This process's view of the list; all with dl_mtx held */
+/* This process's view of the list; all with dl->mtx held */
 
 /* Forget the file: unmap, close, free; keeps the paths and counter. */
 static void
-view_drop(void)
+view_drop(struct deny_view *dl)
 {
-	if (dl.map != NULL)
-		(void)munmap((void *)dl.map, dl.maplen);
-	if (dl.fd_open)
-		(void)close(dl.fd);
-	vec_free(&dl.tail);
-	dl.map = NULL;
-	dl.maplen = 0;
-	dl.fd_open = false;
-	dl.exists = dl.headed = dl.tail_sorted = false;
-	dl.size = dl.seen = 0;
-	dl.tail_uses = 0;
-	memset(&dl.head, 0, sizeof(dl.head));
+	if (dl->map != NULL)
+		(void)munmap((void *)dl->map, dl->maplen);
+	if (dl->fd_open)
+		(void)close(dl->fd);
+	vec_free(&dl->tail);
+	dl->map = NULL;
+	dl->maplen = 0;
+	dl->fd_open = false;
+	dl->exists = dl->headed = dl->tail_sorted = false;
+	dl->size = dl->seen = 0;
+	dl->tail_uses = 0;
+	memset(&dl->head, 0, sizeof(dl->head));
 }
 
-/* Point the view at c's list, forgetting another one. */
+/* Set the view's paths from the state_db's, once. */
 static void
-view_bind(const struct conf *c)
+view_bind(struct state *sdb)
 {
-	if (strncmp(dl.db, c->state_db, sizeof(dl.db)) == 0)
+	struct deny_view	*dl = sdb->dv;
+
+	if (dl->bound)
 		return;
-	if (dl.db[0] != '\0') {
-		view_drop();
-		if (dl.gen != NULL)
-			(void)munmap((void *)dl.gen, sizeof(uint64_t));
-		memset(&dl, 0, sizeof(dl));
-	}
-	(void)snprintf(dl.db, sizeof(dl.db), "%s", c->state_db);
-	dl.file_ok = side_path(c, ".revoked", dl.file, sizeof(dl.file)) &&
-	    side_path(c, ".revoked.gen", dl.genfile, sizeof(dl.genfile));
+	dl->bound = true;
+	dl->file_ok = side_path(sdb, ".revoked", dl->file, sizeof(dl->file)) &&
+	    side_path(sdb, ".revoked.gen", dl->genfile, sizeof(dl->genfile));
 }
 
 static void
-view_damaged(const char *what)
+view_damaged(struct deny_view *dl, const char *what)
 {
-	if (dl.damage_logged)
+	if (dl->damage_logged)
 		return;
-	dl.damage_logged = true;
+	dl->damage_logged = true;
 	log_msg("%s: deny list damaged (%s): the tokens it cannot decide "
 	    "are refused; the next revocation or purge rebuilds it",
-	    dl.file, what);
+	    dl->file, what);
 }
 
 /* Take in the lines appended up to size. */
 static bool
-view_tail(off_t size)
+view_tail(struct deny_view *dl, off_t size)
 {
-	size_t	 before = dl.tail.n, bad = dl.tail.bad;
+	size_t	 before = dl->tail.n, bad = dl->tail.bad;
 
-	if (read_lines(dl.fd, &dl.seen, size, &dl.tail) != AG_OK)
+	if (read_lines(dl->fd, &dl->seen, size, &dl->tail) != AG_OK)
 		return false;
-	if (dl.tail.bad != bad)
-		view_damaged("a line that does not parse, skipped");
-	if (dl.tail.n != before) {
-		dl.tail_sorted = false;
-		dl.tail_uses = 0;
+	if (dl->tail.bad != bad)
+		view_damaged(dl, "a line that does not parse, skipped");
+	if (dl->tail.n != before) {
+		dl->tail_sorted = false;
+		dl->tail_uses = 0;
 	}
-	dl.size = size;
+	dl->size = size;
 	return true;
 }
 
 /* Open the file afresh: header, records mapped, tail read. */
 static bool
-view_open(void)
+view_open(struct deny_view *dl)
 {
 	char		 hb[DENY_REC_LEN];
 	struct stat	 st;
@@ -598,73 +597,73 @@ view_open(void)
 	void		*m;
 	int		 fd, h;
 
-	view_drop();
-	if ((fd = open(dl.file, O_RDONLY | O_CLOEXEC)) == -1)
+	view_drop(dl);
+	if ((fd = open(dl->file, O_RDONLY | O_CLOEXEC)) == -1)
 		return errno == ENOENT;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		(void)close(fd);
 		return false;
 	}
-	dl.fd = fd;
-	dl.fd_open = true;
-	dl.dev = st.st_dev;
-	dl.ino = st.st_ino;
-	dl.exists = true;
+	dl->fd = fd;
+	dl->fd_open = true;
+	dl->dev = st.st_dev;
+	dl->ino = st.st_ino;
+	dl->exists = true;
 	if (st.st_size > 0 && (r = pread(fd, hb, st.st_size < DENY_REC_LEN ?
 	    (size_t)st.st_size : sizeof(hb), 0)) <= 0)
 		return false;
 	if ((h = deny_head_parse(hb, (size_t)r < sizeof(hb) ? (size_t)r :
-	    (size_t)st.st_size, &dl.head)) < 0) {
-		view_damaged("its header");
+	    (size_t)st.st_size, &dl->head)) < 0) {
+		view_damaged(dl, "its header");
 		errno = 0;
 		return false;
 	}
 	if (h == 1) {
-		dl.maplen = (dl.head.n + 1) * DENY_REC_LEN;
-		m = mmap(NULL, dl.maplen, PROT_READ, MAP_SHARED, fd, 0);
+		dl->maplen = (dl->head.n + 1) * DENY_REC_LEN;
+		m = mmap(NULL, dl->maplen, PROT_READ, MAP_SHARED, fd, 0);
 		if (m == MAP_FAILED) {
-			dl.maplen = 0;
+			dl->maplen = 0;
 			return false;
 		}
-		dl.map = m;
-		dl.headed = true;
-		dl.seen = (off_t)dl.maplen;
+		dl->map = m;
+		dl->headed = true;
+		dl->seen = (off_t)dl->maplen;
 	}
-	return view_tail(st.st_size);
+	return view_tail(dl, st.st_size);
 }
 
 /* Look at the file: read what was appended, or all if replaced. */
 static void
-view_refresh(void)
+view_refresh(struct deny_view *dl)
 {
 	struct stat	 st;
 
-	if (stat(dl.file, &st) == -1) {
+	if (stat(dl->file, &st) == -1) {
 		if (errno != ENOENT)
 			goto broken;
-		view_drop();
-		dl.broken = false;
-		dl.loaded = true;
+		view_drop(dl);
+		dl->broken = false;
+		dl->loaded = true;
 		return;
 	}
-	if (dl.loaded && !dl.broken && dl.fd_open && st.st_dev == dl.dev &&
-	    st.st_ino == dl.ino && st.st_size >= dl.size) {
-		if (st.st_size == dl.size || view_tail(st.st_size))
+	if (dl->loaded && !dl->broken && dl->fd_open && st.st_dev == dl->dev &&
+	    st.st_ino == dl->ino && st.st_size >= dl->size) {
+		if (st.st_size == dl->size || view_tail(dl, st.st_size))
 			return;
 		goto broken;
 	}
-	if (!view_open())
+	if (!view_open(dl))
 		goto broken;
-	dl.broken = false;
-	dl.loaded = true;
+	dl->broken = false;
+	dl->loaded = true;
 	return;
 broken:
-	if (!dl.broken)
+	if (!dl->broken)
 		log_msg("%s: cannot read the deny list (%s): refusing every "
-		    "token", dl.file, errno != 0 ? strerror(errno) :
+		    "token", dl->file, errno != 0 ? strerror(errno) :
 		    "damaged");
-	dl.broken = true;
-	dl.loaded = true;
+	dl->broken = true;
+	dl->loaded = true;
 }
 
 /*
@@ -674,8 +673,9 @@ broken:
  * force (writers, under the lock): look now.
  */
 static void
-view_sync(const struct conf *c, bool force)
+view_sync(struct state *sdb, bool force)
 {
+	struct deny_view	*dl = sdb->dv;
 	uint64_t	 g = 0;
 	time_t		 now = time(NULL);
 
@@ -683,52 +683,52 @@ view_sync(const struct conf *c, bool force)
 	 * better served by one stat(2) than by open and mmap.  A counter
 	 * that cannot be mapped (a read-only directory) is tried again
 	 * once a second, not on every request. */
-	if (dl.gen == NULL && dl.loaded && dl.map_at != now) {
-		dl.map_at = now;
-		dl.gen = gen_map(c, dl.genfile);
+	if (dl->gen == NULL && dl->loaded && dl->map_at != now) {
+		dl->map_at = now;
+		dl->gen = gen_map(sdb, dl->genfile);
 	}
-	if (dl.gen != NULL) {
-		g = *dl.gen;
-		if (!force && dl.loaded && g == dl.gen_seen &&
-		    now == dl.stat_at)
+	if (dl->gen != NULL) {
+		g = *dl->gen;
+		if (!force && dl->loaded && g == dl->gen_seen &&
+		    now == dl->stat_at)
 			return;
 	}
 	/* The count is read before the list: a change after it moves
 	 * the count again, and the next check looks again. */
-	view_refresh();
-	dl.gen_seen = g;
-	dl.stat_at = now;
+	view_refresh(dl);
+	dl->gen_seen = g;
+	dl->stat_at = now;
 }
 
 /* 1: jti is in the list (*exp its latest expiry), 0: not, -1: unknown. */
 static int
-view_find(const char *jti, int64_t *exp)
+view_find(struct deny_view *dl, const char *jti, int64_t *exp)
 {
 	char	 key[AG_JTI_MAX];
 	int64_t	 e = 0;
 	int	 r = 0;
 
-	if (dl.broken)
+	if (dl->broken)
 		return -1;
-	if (!dl.exists)
+	if (!dl->exists)
 		return 0;
-	if (dl.headed && dl.head.n > 0) {
+	if (dl->headed && dl->head.n > 0) {
 		deny_key(jti, key);
-		r = deny_sorted_find(dl.map + DENY_REC_LEN, dl.head.n, key,
+		r = deny_sorted_find(dl->map + DENY_REC_LEN, dl->head.n, key,
 		    exp);
 		if (r < 0) {
-			view_damaged("a sorted record");
+			view_damaged(dl, "a sorted record");
 			return -1;
 		}
 	}
-	if (dl.tail.n == 0)
+	if (dl->tail.n == 0)
 		return r;
 	/* Sorting pays from the second check of the same tail on. */
-	if (!dl.tail_sorted && dl.tail_uses++ > 0) {
-		qsort(dl.tail.v, dl.tail.n, sizeof(dl.tail.v[0]), ent_cmp);
-		dl.tail_sorted = true;
+	if (!dl->tail_sorted && dl->tail_uses++ > 0) {
+		qsort(dl->tail.v, dl->tail.n, sizeof(dl->tail.v[0]), ent_cmp);
+		dl->tail_sorted = true;
 	}
-	if (vec_find(&dl.tail, dl.tail_sorted, jti, &e)) {
+	if (vec_find(&dl->tail, dl->tail_sorted, jti, &e)) {
 		if (r == 0 || e > *exp)
 			*exp = e;
 		r = 1;
@@ -737,35 +737,50 @@ view_find(const char *jti, int64_t *exp)
 }
 
 bool
-state_deny_check(const struct conf *c, const char *jti)
+state_deny_check(struct state *sdb, const char *jti)
 {
+	struct deny_view	*dl = sdb->dv;
 	int64_t	 exp;
 	int	 r;
 
 	if (!deny_jti_ok(jti))
 		return false;	/* no such jti was ever added */
-	if (pthread_mutex_lock(&dl_mtx) != 0)
+	if (pthread_mutex_lock(&dl->mtx) != 0)
 		return true;
-	view_bind(c);
-	if (dl.file_ok)
-		view_sync(c, false);
+	view_bind(sdb);
+	if (dl->file_ok)
+		view_sync(sdb, false);
 	else
-		dl.broken = true;
-	r = view_find(jti, &exp);
-	(void)pthread_mutex_unlock(&dl_mtx);
+		dl->broken = true;
+	r = view_find(dl, jti, &exp);
+	(void)pthread_mutex_unlock(&dl->mtx);
 	return r != 0;
 }
 
-void
-state_deny_close(void)
+struct deny_view *
+deny_view_new(void)
 {
-	if (pthread_mutex_lock(&dl_mtx) != 0)
+	struct deny_view	*dl;
+
+	if ((dl = calloc(1, sizeof(*dl))) == NULL)
+		return NULL;
+	if (pthread_mutex_init(&dl->mtx, NULL) != 0) {
+		free(dl);
+		return NULL;
+	}
+	return dl;
+}
+
+void
+deny_view_free(struct deny_view *dl)
+{
+	if (dl == NULL)
 		return;
-	view_drop();
-	if (dl.gen != NULL)
-		(void)munmap((void *)dl.gen, sizeof(uint64_t));
-	memset(&dl, 0, sizeof(dl));
-	(void)pthread_mutex_unlock(&dl_mtx);
+	view_drop(dl);
+	if (dl->gen != NULL)
+		(void)munmap((void *)dl->gen, sizeof(uint64_t));
+	(void)pthread_mutex_destroy(&dl->mtx);
+	free(dl);
 }
 
 /* Compaction, with the state lock held */
@@ -907,7 +922,7 @@ merge(struct deny_out *o, const char *recs, size_t n,
 
 /* Write the merged list to tmp and rename it into place. */
 static enum ag_err
-write_list(const struct conf *c, const char *path, const char *recs,
+write_list(struct state *sdb, const char *path, const char *recs,
     size_t n, const struct deny_vec *vv, time_t now)
 {
 	char		 tmp[PATH_MAX];
@@ -917,14 +932,14 @@ write_list(const struct conf *c, const char *path, const char *recs,
 
 	memset(&o, 0, sizeof(o));
 	o.every = (n + vv->n) / DENY_PRUNE_SAMPLES + 1;
-	if (!side_path(c, ".revoked.tmp", tmp, sizeof(tmp)))
+	if (!side_path(sdb, ".revoked.tmp", tmp, sizeof(tmp)))
 		return AG_EUNAVAIL;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) == -1) {
 		log_msg("%s: %s", tmp, strerror(errno));
 		return AG_EUNAVAIL;
 	}
-	keep_owner(c, fd, tmp);
+	keep_owner(sdb, fd, tmp);
 	if ((o.f = fdopen(fd, "w")) == NULL) {
 		(void)close(fd);
 		(void)unlink(tmp);
@@ -957,7 +972,7 @@ write_list(const struct conf *c, const char *path, const char *recs,
  * an older version), when every line is read and sorted in memory.
  */
 static enum ag_err
-compact(const struct conf *c, time_t now, const struct deny_ent *extra)
+compact(struct state *sdb, time_t now, const struct deny_ent *extra)
 {
 	char		 path[PATH_MAX], hb[DENY_REC_LEN];
 	struct deny_head h;
@@ -974,7 +989,7 @@ compact(const struct conf *c, time_t now, const struct deny_ent *extra)
 	memset(&vv, 0, sizeof(vv));
 	memset(&h, 0, sizeof(h));
 	memset(&st, 0, sizeof(st));
-	if (!side_path(c, ".revoked", path, sizeof(path)))
+	if (!side_path(sdb, ".revoked", path, sizeof(path)))
 		return AG_EUNAVAIL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno != ENOENT) {
 		log_msg("%s: %s", path, strerror(errno));
@@ -1015,7 +1030,7 @@ compact(const struct conf *c, time_t now, const struct deny_ent *extra)
 	if (e == AG_OK) {
 		if (vv.n > 1)
 			qsort(vv.v, vv.n, sizeof(vv.v[0]), ent_cmp);
-		e = write_list(c, path, recs, recs != NULL ? h.n : 0, &vv,
+		e = write_list(sdb, path, recs, recs != NULL ? h.n : 0, &vv,
 		    now);
 	}
 	if (m != MAP_FAILED)
@@ -1030,14 +1045,14 @@ compact(const struct conf *c, time_t now, const struct deny_ent *extra)
 
 /* Append "JTI EXP\n" (after a newline ending a torn line), synced. */
 static enum ag_err
-append_line(const struct conf *c, const char *jti, int64_t exp,
+append_line(struct state *sdb, const char *jti, int64_t exp,
     bool torn)
 {
 	char	 path[PATH_MAX], line[DENY_LINE_MAX + 3];
 	int	 fd, n;
 	enum ag_err e = AG_OK;
 
-	if (!side_path(c, ".revoked", path, sizeof(path)))
+	if (!side_path(sdb, ".revoked", path, sizeof(path)))
 		return AG_EUNAVAIL;
 	n = snprintf(line, sizeof(line), "%s%s %lld\n", torn ? "\n" : "",
 	    jti, (long long)exp);
@@ -1048,7 +1063,7 @@ append_line(const struct conf *c, const char *jti, int64_t exp,
 		log_msg("%s: %s", path, strerror(errno));
 		return AG_EUNAVAIL;
 	}
-	keep_owner(c, fd, path);
+	keep_owner(sdb, fd, path);
 	if (write(fd, line, (size_t)n) != n || fsync(fd) == -1) {
 		log_msg("%s: write: %s", path, strerror(errno));
 		e = AG_EUNAVAIL;
@@ -1059,8 +1074,10 @@ append_line(const struct conf *c, const char *jti, int64_t exp,
 }
 
 enum ag_err
-state_deny_add(const struct conf *c, const char *jti, int64_t exp)
+state_deny_add(struct state *sdb, const char *jti, int64_t exp)
 {
+	struct deny_view	*dl = sdb->dv;
+	const struct conf	*c = sdb->c;
 	struct deny_ent	 ent;
 	int64_t		 have = 0;
 	int		 lockfd, found;
@@ -1071,88 +1088,90 @@ state_deny_add(const struct conf *c, const char *jti, int64_t exp)
 		return AG_EINVAL;
 	(void)snprintf(ent.jti, sizeof(ent.jti), "%s", jti);
 	ent.exp = exp;
-	if ((e = st_lock(c, true, &lockfd)) != AG_OK)
+	if ((e = st_lock(sdb, true, &lockfd)) != AG_OK)
 		return e;
 	/* Under the lock the view is the file: nobody else writes. */
-	if (pthread_mutex_lock(&dl_mtx) != 0) {
-		st_unlock(lockfd);
+	if (pthread_mutex_lock(&dl->mtx) != 0) {
+		st_unlock(sdb, lockfd);
 		return AG_EUNAVAIL;
 	}
-	view_bind(c);
-	if (!dl.file_ok) {
-		(void)pthread_mutex_unlock(&dl_mtx);
-		st_unlock(lockfd);
+	view_bind(sdb);
+	if (!dl->file_ok) {
+		(void)pthread_mutex_unlock(&dl->mtx);
+		st_unlock(sdb, lockfd);
 		return AG_EUNAVAIL;
 	}
-	view_sync(c, true);
-	found = view_find(jti, &have);
-	compacting = dl.broken || !dl.exists || !dl.headed ||
-	    dl.tail.n >= DENY_TAIL_MAX;
-	torn = dl.exists && dl.seen < dl.size;
-	(void)pthread_mutex_unlock(&dl_mtx);
+	view_sync(sdb, true);
+	found = view_find(dl, jti, &have);
+	compacting = dl->broken || !dl->exists || !dl->headed ||
+	    dl->tail.n >= DENY_TAIL_MAX;
+	torn = dl->exists && dl->seen < dl->size;
+	(void)pthread_mutex_unlock(&dl->mtx);
 	if (found == 1 && have >= exp) {
-		st_unlock(lockfd);
+		st_unlock(sdb, lockfd);
 		return AG_OK;	/* denied that long already */
 	}
-	if (compacting && (e = compact(c, time(NULL), &ent)) != AG_OK)
+	if (compacting && (e = compact(sdb, time(NULL), &ent)) != AG_OK)
 		log_msg("%s: cannot rewrite the deny list: %s; appending",
 		    c->state_db, ag_strerror(e));
 	if (!compacting || e != AG_OK)
-		e = append_line(c, jti, exp, torn);
+		e = append_line(sdb, jti, exp, torn);
 	/* After the entry is in the list: a process that sees the new
 	 * count reads the list with it. */
 	if (e == AG_OK)
-		e = gen_bump(c);
-	st_unlock(lockfd);
+		e = gen_bump(sdb);
+	st_unlock(sdb, lockfd);
 	return e;
 }
 
 /* With the lock held: compact when due (or force). */
 static enum ag_err
-prune_locked(const struct conf *c, time_t now, bool force)
+prune_locked(struct state *sdb, time_t now, bool force)
 {
+	struct deny_view	*dl = sdb->dv;
+	const struct conf	*c = sdb->c;
 	bool		 due;
 	enum ag_err	 e;
 
-	if (pthread_mutex_lock(&dl_mtx) != 0)
+	if (pthread_mutex_lock(&dl->mtx) != 0)
 		return AG_EUNAVAIL;
-	view_bind(c);
-	if (!dl.file_ok) {
-		(void)pthread_mutex_unlock(&dl_mtx);
+	view_bind(sdb);
+	if (!dl->file_ok) {
+		(void)pthread_mutex_unlock(&dl->mtx);
 		return AG_EUNAVAIL;
 	}
-	view_sync(c, true);
-	due = dl.exists && (force || dl.broken || !dl.headed ||
-	    dl.tail.n >= DENY_TAIL_MAX || dl.head.prune_at < (int64_t)now ||
-	    (dl.tail.n > 0 && dl.head.n + dl.tail.n <= DENY_PRUNE_SMALL &&
-	    dl.tail.min_exp < (int64_t)now));
-	(void)pthread_mutex_unlock(&dl_mtx);
+	view_sync(sdb, true);
+	due = dl->exists && (force || dl->broken || !dl->headed ||
+	    dl->tail.n >= DENY_TAIL_MAX || dl->head.prune_at < (int64_t)now ||
+	    (dl->tail.n > 0 && dl->head.n + dl->tail.n <= DENY_PRUNE_SMALL &&
+	    dl->tail.min_exp < (int64_t)now));
+	(void)pthread_mutex_unlock(&dl->mtx);
 	if (!due)
 		return AG_OK;
-	if ((e = compact(c, now, NULL)) != AG_OK) {
+	if ((e = compact(sdb, now, NULL)) != AG_OK) {
 		log_msg("%s: cannot prune the deny list: %s (revoked tokens "
 		    "are still refused; tried again at the next purge)",
 		    c->state_db, ag_strerror(e));
 		return e;
 	}
-	return gen_bump(c);
+	return gen_bump(sdb);
 }
 
 void
-state_deny_prune_locked(const struct conf *c, time_t now)
+state_deny_prune_locked(struct state *sdb, time_t now)
 {
-	(void)prune_locked(c, now, false);
+	(void)prune_locked(sdb, now, false);
 }
 
 enum ag_err
-state_deny_prune(const struct conf *c, time_t now, bool force)
+state_deny_prune(struct state *sdb, time_t now, bool force)
 {
 	int		 lockfd;
 	enum ag_err	 e;
 
-	if ((e = st_lock(c, true, &lockfd)) != AG_OK)
+	if ((e = st_lock(sdb, true, &lockfd)) != AG_OK)
 		return e;
-	e = prune_locked(c, now, force);
-	st_unlock(lockfd);
+	e = prune_locked(sdb, now, force);
+	st_unlock(sdb, lockfd);
 	return e;
 }

@@ -14,7 +14,7 @@
 
 #include "authgate.h"
 
-struct conf;
+struct state;
 
 /* A sorted record and the header: "JTI<pad> EXP\n", fixed width. */
 #define DENY_EXP_DIGITS	20
@@ -27,22 +27,20 @@ struct conf;
 
 /* Deny the access token jti until exp; nothing is written when it is
  * denied that long already. */
-enum ag_err	 state_deny_add(const struct conf *c, const char *jti,
+enum ag_err	 state_deny_add(struct state *sdb, const char *jti,
 		    int64_t exp);
 /* True if jti is denied, or the list cannot tell (damaged).  Hot path:
  * no system call and no allocation when the list has not changed. */
-bool		 state_deny_check(const struct conf *c, const char *jti);
+bool		 state_deny_check(struct state *sdb, const char *jti);
 /*
  * Drop the entries expired before now and merge the appended ones,
  * when due (or always, with force).  Takes the state_db lock; the
  * _locked form is for a caller that holds it, and only logs a failure:
  * pruning the list never stops anything else.
  */
-enum ag_err	 state_deny_prune(const struct conf *c, time_t now,
+enum ag_err	 state_deny_prune(struct state *sdb, time_t now,
 		    bool force);
-void		 state_deny_prune_locked(const struct conf *c, time_t now);
-/* Forget the cached list (unmap, close, free). */
-void		 state_deny_close(void);
+void		 state_deny_prune_locked(struct state *sdb, time_t now);
 
 /*
  * Parsing of the list's bytes, which are untrusted (exposed for the

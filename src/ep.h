@@ -24,6 +24,8 @@ struct app {
 	char		 jwks[KEYRING_JWKS_MAX];	/* the JWK Set, made at load */
 	size_t		 jwkslen;
 	uint64_t	 gen;		/* one number per app loaded, from 1 */
+	struct store	*store;		/* conf.user_db (store.h) */
+	struct state	*state;		/* conf.state_db (state.h) */
 };
 
 void	ep_token(const struct app *, const struct req *, struct resp *);

@@ -82,7 +82,7 @@ ep_introspect(const struct app *app, const struct req *rq, struct resp *rs)
 
 	if (app->keys != NULL && len <= AG_TOKEN_MAX &&
 	    jwt_verify(&app->conf, app->keys, tok, len, now, &c, &why) ==
-	    AG_OK && !state_deny_check(&app->conf, c.jti)) {
+	    AG_OK && !state_deny_check(app->state, c.jti)) {
 		jw_bool(&w, "active", true);
 		jw_str(&w, "scope", c.scope);
 		jw_str(&w, "client_id", c.client_id);
@@ -101,7 +101,7 @@ ep_introspect(const struct app *app, const struct req *rq, struct resp *rs)
 		goto out;
 	}
 	if (len <= AG_REFRESH_MAX) {
-		e = state_refresh_peek(&app->conf, tok, now, &r);
+		e = state_refresh_peek(app->state, tok, now, &r);
 		if (e == AG_EUNAVAIL || e == AG_ENOMEM) {
 			log_msg("introspect: state_db: %s", ag_strerror(e));
 			ep_unavailable(rs);

@@ -233,7 +233,7 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	}
 	/* Verifiers hold no state_db (doc/scaling.md). */
 	if (!app->conf.verify_only && cl.jti[0] != '\0' &&
-	    state_deny_check(&app->conf, cl.jti)) {
+	    state_deny_check(app->state, cl.jti)) {
 		deny(app, res, 401, "invalid_token", "token revoked", NULL);
 		return;
 	}

@@ -42,7 +42,7 @@ revoke_refresh(const struct app *app, const char *tok,
 	/* find, not peek: a token already rotated out still names its
 	 * family, which must end with it (a client logging out while a
 	 * background refresh runs) */
-	e = state_refresh_find(&app->conf, tok, now, &r);
+	e = state_refresh_find(app->state, tok, now, &r);
 	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 		return e;
 	if (e != AG_OK)
@@ -53,7 +53,7 @@ revoke_refresh(const struct app *app, const char *tok,
 		    "client \"%s\": ignored", cl->id, r.client_id);
 		return AG_OK;
 	}
-	e = state_refresh_revoke(&app->conf, tok);
+	e = state_refresh_revoke(app->state, tok);
 	if (e == AG_ENOENT)
 		return AG_OK;
 	if (e == AG_OK)
@@ -84,7 +84,7 @@ revoke_access(const struct app *app, const char *tok,
 		return AG_OK;
 	}
 	/* It verifies until exp + leeway: deny it that long. */
-	e = state_deny_add(&app->conf, c.jti, c.exp + app->conf.leeway);
+	e = state_deny_add(app->state, c.jti, c.exp + app->conf.leeway);
 	if (e == AG_OK)
 		log_msg("revoke: access token jti %s of user \"%s\" revoked",
 		    c.jti, c.sub);

@@ -217,7 +217,7 @@ ep_client_auth(const struct app *app, const struct req *rq,
 		invalid_client(app, rs);
 		goto out;
 	}
-	e = store_client_get(app->conf.user_db, id, cl);
+	e = store_client_get(app->store, id, cl);
 	if (e == AG_EUNAVAIL) {
 		log_msg("client \"%s\": user_db unreadable", id);
 		ep_unavailable(rs);
@@ -411,9 +411,9 @@ issue(const struct app *app, const char *sub, const char *scope,
 	}
 	r->exp = (int64_t)now + app->conf.refresh_token_ttl;
 	if (oldtok != NULL)
-		e = state_refresh_rotate(&app->conf, oldtok, now, r, rtok);
+		e = state_refresh_rotate(app->state, oldtok, now, r, rtok);
 	else
-		e = state_login_ok(&app->conf, sub, forget,
+		e = state_login_ok(app->state, sub, forget,
 		    refresh ? r : NULL, rtok);
 	if (e == AG_EDENIED || e == AG_ENOENT) {
 		/* lost a race: another use, a revocation, the account */
@@ -473,7 +473,7 @@ rehash(const struct app *app, const struct user *u, const char *pw,
 		return;
 	e = pw_hash(app->conf.password_hash, pw, pwlen, hash, sizeof(hash));
 	if (e == AG_OK)
-		e = store_user_rehash(app->conf.user_db, u->name, u->hash,
+		e = store_user_rehash(app->store, u->name, u->hash,
 		    hash);
 	if (e == AG_OK)
 		log_msg("token: user \"%s\": password re-hashed", u->name);
@@ -529,7 +529,7 @@ grant_password(const struct app *app, const struct form *f,
 	valid = store_name_ok(name);
 
 	if (valid) {
-		e = store_user_get(app->conf.user_db, name, &u);
+		e = store_user_get(app->store, name, &u);
 		if (e == AG_OK)
 			known = true;
 		else if (e != AG_ENOENT) {
@@ -538,7 +538,7 @@ grant_password(const struct app *app, const struct form *f,
 			ep_unavailable(rs);
 			goto out;
 		}
-		if ((e = state_login_begin(&app->conf, name, now, &fi,
+		if ((e = state_login_begin(app->state, name, now, &fi,
 		    &locked_out, &slot)) != AG_OK) {
 			log_msg("token: state_db unreadable: %s",
 			    ag_strerror(e));
@@ -550,7 +550,7 @@ grant_password(const struct app *app, const struct form *f,
 	match = pw_check(known ? u.hash : NULL, app->conf.password_hash, pw,
 	    pwlen);
 	if (!known || !match || u.locked || locked_out) {
-		if (valid && (e = state_fail_add(&app->conf, name, now,
+		if (valid && (e = state_fail_add(app->state, name, now,
 		    NULL)) != AG_OK) {
 			log_msg("token: cannot count failure: %s",
 			    ag_strerror(e));
@@ -567,7 +567,7 @@ grant_password(const struct app *app, const struct form *f,
 	if (!scope_grant(app, want, u.scope, scope, sizeof(scope), rs)) {
 		/* the password was right: the failures are forgotten */
 		if ((fi.failures > 0 || fi.locked_until != 0) &&
-		    state_fail_clear(&app->conf, name) != AG_OK)
+		    state_fail_clear(app->state, name) != AG_OK)
 			log_msg("token: cannot clear failures");
 		goto out;
 	}
@@ -579,7 +579,7 @@ grant_password(const struct app *app, const struct form *f,
 	issue(app, u.name, scope, cl, &r, NULL,
 	    fi.failures > 0 || fi.locked_until != 0, now, rs);
 out:
-	state_login_end(&app->conf, slot);
+	state_login_end(app->state, slot);
 	OPENSSL_cleanse(&u, sizeof(u));
 }
 
@@ -619,14 +619,14 @@ grant_refresh(const struct app *app, const struct form *f,
 		return;
 	}
 	now = time(NULL);
-	if ((e = state_refresh_peek(&app->conf, tok, now, &r)) == AG_OK) {
+	if ((e = state_refresh_peek(app->state, tok, now, &r)) == AG_OK) {
 		/* Peek found it; rotate will decide below. */
 	} else if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 		goto unavail;
 	else {
 		/* A reused token revokes its family in rotate. */
 		memset(&r, 0, sizeof(r));
-		e = state_refresh_rotate(&app->conf, tok, now, &r, rtok);
+		e = state_refresh_rotate(app->state, tok, now, &r, rtok);
 		OPENSSL_cleanse(rtok, sizeof(rtok));
 		if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 			goto unavail;
@@ -649,7 +649,7 @@ grant_refresh(const struct app *app, const struct form *f,
 	 * An administrator's lock, passwd or del ends refreshing; a
 	 * lockout (failed passwords, possibly someone else's) does not.
 	 */
-	e = store_user_get(app->conf.user_db, r.user, &u);
+	e = store_user_get(app->store, r.user, &u);
 	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 		goto unavail;
 	if (e != AG_OK || u.locked || u.gen != r.gen) {
@@ -674,7 +674,7 @@ grant_refresh(const struct app *app, const struct form *f,
 	issue(app, u.name, scope, cl, &r, tok, false, now, rs);
 	goto out;
 revoke:
-	e = state_refresh_revoke(&app->conf, tok);
+	e = state_refresh_revoke(app->state, tok);
 	if (e != AG_OK && e != AG_ENOENT)
 		goto unavail;
 	resp_error(rs, 400, "invalid_grant", BAD_REFRESH);

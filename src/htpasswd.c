@@ -247,7 +247,7 @@ imp_next(struct user *u, void *arg)
 }
 
 enum ag_err
-htpasswd_import(const char *user_db, FILE *in, const char *path,
+htpasswd_import(struct store *user_db, FILE *in, const char *path,
     void (*skipped)(const char *, size_t, const char *, const char *, void *),
     void (*progress)(size_t, void *), void *arg, size_t *imported)
 {

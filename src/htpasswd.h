@@ -11,6 +11,8 @@
 
 #include "authgate.h"
 
+struct store;
+
 #define HTPASSWD_LINE_MAX	1024	/* bytes in a line, without \n */
 #define HTPASSWD_PROGRESS	10000	/* lines between progress calls */
 
@@ -32,7 +34,7 @@ enum ag_err	 htpasswd_parse_line(const char *line, size_t len,
  * line has no usable name); progress (may be NULL) every
  * HTPASSWD_PROGRESS lines.  *imported counts the users stored.
  */
-enum ag_err	 htpasswd_import(const char *user_db, FILE *in,
+enum ag_err	 htpasswd_import(struct store *user_db, FILE *in,
 		    const char *path,
 		    void (*skipped)(const char *path, size_t line,
 		    const char *name, const char *reason, void *arg),

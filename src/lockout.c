@@ -64,14 +64,38 @@ struct inflight {
 	uint64_t	 who;
 };
 
-/* The mapped table of this process, for one state_db. */
-static pthread_mutex_t	 if_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	char		 db[PATH_MAX];
+/* The table as this process maps it (struct state's inf). */
+struct inflight_map {
+	pthread_mutex_t	 mtx;
 	struct inflight	*e;			/* INFLIGHT_SLOTS, or NULL */
 	uint64_t	 seed;
 	void		*map;
-} inf;
+};
+
+struct inflight_map *
+inflight_new(void)
+{
+	struct inflight_map	*m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	if (pthread_mutex_init(&m->mtx, NULL) != 0) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+inflight_free(struct inflight_map *m)
+{
+	if (m == NULL)
+		return;
+	if (m->map != NULL)
+		(void)munmap(m->map, INFLIGHT_SIZE);
+	(void)pthread_mutex_destroy(&m->mtx);
+	free(m);
+}
 
 static enum ag_err
 fail_key(const char *user, char *key, size_t keysz)
@@ -139,22 +163,20 @@ inflight_create(const char *path)
 	return ok;
 }
 
-/* With if_mtx held: inf mapped for c's state_db; false if it cannot be
+/* With sdb->inf->mtx held: the table mapped; false if it cannot be
  * (tried again at the next login). */
 static bool
-inflight_map(const struct conf *c)
+inflight_map(struct state *sdb)
 {
+	const struct conf	*c = sdb->c;
+	struct inflight_map	*inf = sdb->inf;
 	char		 path[PATH_MAX];
 	struct stat	 st;
 	void		*p;
 	int		 fd, n;
 
-	if (inf.e != NULL && strcmp(inf.db, c->state_db) == 0)
+	if (inf->e != NULL)
 		return true;
-	if (inf.map != NULL)
-		(void)munmap(inf.map, INFLIGHT_SIZE);
-	memset(&inf, 0, sizeof(inf));
-	(void)snprintf(inf.db, sizeof(inf.db), "%s", c->state_db);
 	n = snprintf(path, sizeof(path), "%s.inflight", c->state_db);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return false;
@@ -177,9 +199,9 @@ inflight_map(const struct conf *c)
 	(void)close(fd);
 	if (p == MAP_FAILED)
 		return false;
-	inf.map = p;
-	memcpy(&inf.seed, p, sizeof(inf.seed));
-	inf.e = (struct inflight *)((char *)p + INFLIGHT_HEAD);
+	inf->map = p;
+	memcpy(&inf->seed, p, sizeof(inf->seed));
+	inf->e = (struct inflight *)((char *)p + INFLIGHT_HEAD);
 	return true;
 }
 
@@ -199,15 +221,15 @@ inflight_hash(uint64_t seed, const char *user)
 
 /* The table for c, or NULL; *seed its seed. */
 static struct inflight *
-inflight_table(const struct conf *c, uint64_t *seed)
+inflight_table(struct state *sdb, uint64_t *seed)
 {
 	struct inflight	*t;
 
-	if (pthread_mutex_lock(&if_mtx) != 0)
+	if (pthread_mutex_lock(&sdb->inf->mtx) != 0)
 		return NULL;
-	t = inflight_map(c) ? inf.e : NULL;
-	*seed = inf.seed;
-	(void)pthread_mutex_unlock(&if_mtx);
+	t = inflight_map(sdb) ? sdb->inf->e : NULL;
+	*seed = sdb->inf->seed;
+	(void)pthread_mutex_unlock(&sdb->inf->mtx);
 	return t;
 }
 
@@ -233,7 +255,7 @@ inflight_dead(struct inflight *e, uint64_t h, uint64_t who, time_t now)
  * entries of user in flight, this one included, into *n.
  */
 static enum ag_err
-inflight_enter(const struct conf *c, const char *user, time_t now,
+inflight_enter(struct state *sdb, const char *user, time_t now,
     int *slot, long *n)
 {
 	struct inflight	*t;
@@ -242,7 +264,7 @@ inflight_enter(const struct conf *c, const char *user, time_t now,
 
 	*slot = -1;
 	*n = 0;
-	if ((t = inflight_table(c, &seed)) == NULL)
+	if ((t = inflight_table(sdb, &seed)) == NULL)
 		return AG_EUNAVAIL;
 	h = inflight_hash(seed, user);
 	for (i = 0; i < INFLIGHT_SLOTS && *slot == -1; i++) {
@@ -266,20 +288,20 @@ inflight_enter(const struct conf *c, const char *user, time_t now,
 }
 
 static void
-inflight_leave(const struct conf *c, int slot)
+inflight_leave(struct state *sdb, int slot)
 {
 	struct inflight	*t;
 	uint64_t	 seed;
 
 	if (slot < 0 || slot >= INFLIGHT_SLOTS ||
-	    (t = inflight_table(c, &seed)) == NULL)
+	    (t = inflight_table(sdb, &seed)) == NULL)
 		return;
 	__atomic_store_n(&t[slot].who, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&t[slot].hash, 0, __ATOMIC_SEQ_CST);
 }
 
 enum ag_err
-state_fail_get(const struct conf *c, const char *user, struct failinfo *fi)
+state_fail_get(struct state *sdb, const char *user, struct failinfo *fi)
 {
 	char		 key[ST_KEY_MAX];
 	GDBM_FILE	 dbf;
@@ -289,12 +311,12 @@ state_fail_get(const struct conf *c, const char *user, struct failinfo *fi)
 	memset(fi, 0, sizeof(*fi));
 	if ((e = fail_key(user, key, sizeof(key))) != AG_OK)
 		return e;
-	if ((e = st_open(c, false, &lockfd, &dbf)) != AG_OK)
+	if ((e = st_open(sdb, false, &lockfd, &dbf)) != AG_OK)
 		return e;
 	e = fail_read(dbf, key, fi);
 	if (e != AG_OK)
 		memset(fi, 0, sizeof(*fi));
-	return st_close(c, dbf, lockfd, false, e);
+	return st_close(sdb, dbf, lockfd, false, e);
 }
 
 /*
@@ -302,9 +324,10 @@ state_fail_get(const struct conf *c, const char *user, struct failinfo *fi)
  * user when lockout_threshold is reached.
  */
 static enum ag_err
-fail_count(const struct conf *c, GDBM_FILE dbf, const char *key,
+fail_count(struct state *sdb, GDBM_FILE dbf, const char *key,
     time_t now, struct failinfo *cur)
 {
+	const struct conf	*c = sdb->c;
 	char		 val[ST_VAL_MAX];
 	int64_t		 dur;
 	long		 t, k;
@@ -328,11 +351,11 @@ fail_count(const struct conf *c, GDBM_FILE dbf, const char *key,
 	}
 	(void)snprintf(val, sizeof(val), "%ld %lld %lld", cur->failures,
 	    (long long)cur->last, (long long)cur->locked_until);
-	return st_put(c, dbf, key, val);
+	return st_put(sdb, dbf, key, val);
 }
 
 enum ag_err
-state_fail_add(const struct conf *c, const char *user, time_t now,
+state_fail_add(struct state *sdb, const char *user, time_t now,
     struct failinfo *fi)
 {
 	struct failinfo	 cur;
@@ -345,10 +368,10 @@ state_fail_add(const struct conf *c, const char *user, time_t now,
 		memset(fi, 0, sizeof(*fi));
 	if ((e = fail_key(user, key, sizeof(key))) != AG_OK)
 		return e;
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+	if ((e = st_open(sdb, true, &lockfd, &dbf)) != AG_OK)
 		return e;
-	e = fail_count(c, dbf, key, now, &cur);
-	if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK)
+	e = fail_count(sdb, dbf, key, now, &cur);
+	if ((e = st_close(sdb, dbf, lockfd, true, e)) != AG_OK)
 		return e;
 	if (fi != NULL)
 		*fi = cur;
@@ -356,22 +379,23 @@ state_fail_add(const struct conf *c, const char *user, time_t now,
 }
 
 enum ag_err
-state_login_begin(const struct conf *c, const char *user, time_t now,
+state_login_begin(struct state *sdb, const char *user, time_t now,
     struct failinfo *fi, bool *locked_out, int *slot)
 {
+	const struct conf	*c = sdb->c;
 	long		 n, t = c->lockout_threshold;
 	enum ag_err	 e;
 
 	*locked_out = false;
 	memset(fi, 0, sizeof(*fi));
-	if ((e = inflight_enter(c, user, now, slot, &n)) != AG_OK) {
+	if ((e = inflight_enter(sdb, user, now, slot, &n)) != AG_OK) {
 		log_msg("state_db %s: cannot count a login in flight: %s",
 		    c->state_db, e == AG_ETOOBIG ? "the table is full" :
 		    "cannot map the table");
 		return AG_EUNAVAIL;	/* fail closed, as for failures */
 	}
-	if ((e = state_fail_get(c, user, fi)) != AG_OK) {
-		inflight_leave(c, *slot);
+	if ((e = state_fail_get(sdb, user, fi)) != AG_OK) {
+		inflight_leave(sdb, *slot);
 		*slot = -1;
 		return e;
 	}
@@ -382,13 +406,13 @@ state_login_begin(const struct conf *c, const char *user, time_t now,
 }
 
 void
-state_login_end(const struct conf *c, int slot)
+state_login_end(struct state *sdb, int slot)
 {
-	inflight_leave(c, slot);
+	inflight_leave(sdb, slot);
 }
 
 enum ag_err
-state_fail_clear(const struct conf *c, const char *user)
+state_fail_clear(struct state *sdb, const char *user)
 {
 	char		 key[ST_KEY_MAX];
 	GDBM_FILE	 dbf;
@@ -397,21 +421,21 @@ state_fail_clear(const struct conf *c, const char *user)
 
 	if ((e = fail_key(user, key, sizeof(key))) != AG_OK)
 		return e;
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+	if ((e = st_open(sdb, true, &lockfd, &dbf)) != AG_OK)
 		return e;
-	e = st_del(c, dbf, key);
-	return st_close(c, dbf, lockfd, true, e);
+	e = st_del(sdb, dbf, key);
+	return st_close(sdb, dbf, lockfd, true, e);
 }
 
 enum ag_err
-lockout_forget(const struct conf *c, GDBM_FILE dbf, const char *user)
+lockout_forget(struct state *sdb, GDBM_FILE dbf, const char *user)
 {
 	char		 key[ST_KEY_MAX];
 	enum ag_err	 e;
 
 	if ((e = fail_key(user, key, sizeof(key))) != AG_OK)
 		return e;
-	return st_del(c, dbf, key);
+	return st_del(sdb, dbf, key);
 }
 
 bool

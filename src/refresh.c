@@ -72,7 +72,7 @@ family_get(GDBM_FILE dbf, const char *family, struct family *f)
 }
 
 static enum ag_err
-family_put(const struct conf *c, GDBM_FILE dbf, const char *family,
+family_put(struct state *sdb, GDBM_FILE dbf, const char *family,
     const struct family *f)
 {
 	char	 key[ST_KEY_MAX], val[64];
@@ -80,13 +80,13 @@ family_put(const struct conf *c, GDBM_FILE dbf, const char *family,
 	family_key(family, key, sizeof(key));
 	(void)snprintf(val, sizeof(val), "%lld %lld %d", (long long)f->seq,
 	    (long long)f->exp, f->revoked ? 1 : 0);
-	return st_put(c, dbf, key, val);
+	return st_put(sdb, dbf, key, val);
 }
 
 /* End the family of r, keeping its record until its last token has
  * expired. */
 static enum ag_err
-family_revoke(const struct conf *c, GDBM_FILE dbf, const struct refresh *r,
+family_revoke(struct state *sdb, GDBM_FILE dbf, const struct refresh *r,
     struct family *f)
 {
 	if (f->revoked)
@@ -94,7 +94,7 @@ family_revoke(const struct conf *c, GDBM_FILE dbf, const struct refresh *r,
 	f->revoked = true;
 	if (f->exp < r->exp)
 		f->exp = r->exp;
-	return family_put(c, dbf, r->family, f);
+	return family_put(sdb, dbf, r->family, f);
 }
 
 /* Where tok stands in f: AG_OK live, AG_EDENIED spent or revoked. */
@@ -108,14 +108,14 @@ standing(const struct refresh *r, const struct family *f)
 
 /* Open tok and check its expiry: AG_ENOENT when it is no token. */
 static enum ag_err
-rt_open(const struct conf *c, const char *tok, time_t now,
+rt_open(struct state *sdb, const char *tok, time_t now,
     struct refresh *r)
 {
 	enum ag_err	 e;
 
 	if (tok == NULL)
 		return AG_ENOENT;
-	if ((e = rtseal_open(c, tok, r)) == AG_OK && r->exp <= (int64_t)now)
+	if ((e = rtseal_open(sdb, tok, r)) == AG_OK && r->exp <= (int64_t)now)
 		e = AG_ENOENT;
 	if (e != AG_OK)
 		memset(r, 0, sizeof(*r));
@@ -123,9 +123,10 @@ rt_open(const struct conf *c, const char *tok, time_t now,
 }
 
 enum ag_err
-state_login_ok(const struct conf *c, const char *user, bool forget,
+state_login_ok(struct state *sdb, const char *user, bool forget,
     struct refresh *r, char tok[AG_REFRESH_MAX + 1])
 {
+	const struct conf	*c = sdb->c;
 	unsigned char	 fam[RT_FAMILY_BYTES];
 	GDBM_FILE	 dbf;
 	size_t		 i;
@@ -135,10 +136,10 @@ state_login_ok(const struct conf *c, const char *user, bool forget,
 	if (tok != NULL)
 		tok[0] = '\0';
 	if (forget) {
-		if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+		if ((e = st_open(sdb, true, &lockfd, &dbf)) != AG_OK)
 			return e;
-		e = lockout_forget(c, dbf, user);
-		if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK)
+		e = lockout_forget(sdb, dbf, user);
+		if ((e = st_close(sdb, dbf, lockfd, true, e)) != AG_OK)
 			return e;
 	}
 	if (r == NULL)
@@ -150,18 +151,18 @@ state_login_ok(const struct conf *c, const char *user, bool forget,
 	for (i = 0; i < sizeof(fam); i++)
 		(void)snprintf(r->family + 2 * i, 3, "%02x", fam[i]);
 	r->seq = 0;
-	return rtseal_make(c, r, tok, AG_REFRESH_MAX + 1);
+	return rtseal_make(sdb, r, tok, AG_REFRESH_MAX + 1);
 }
 
 enum ag_err
-state_refresh_find(const struct conf *c, const char *tok, time_t now,
+state_refresh_find(struct state *sdb, const char *tok, time_t now,
     struct refresh *r)
 {
-	return rt_open(c, tok, now, r);
+	return rt_open(sdb, tok, now, r);
 }
 
 enum ag_err
-state_refresh_peek(const struct conf *c, const char *tok, time_t now,
+state_refresh_peek(struct state *sdb, const char *tok, time_t now,
     struct refresh *r)
 {
 	struct family	 f;
@@ -169,13 +170,13 @@ state_refresh_peek(const struct conf *c, const char *tok, time_t now,
 	int		 lockfd;
 	enum ag_err	 e;
 
-	if ((e = rt_open(c, tok, now, r)) != AG_OK)
+	if ((e = rt_open(sdb, tok, now, r)) != AG_OK)
 		return e;
-	if ((e = st_open(c, false, &lockfd, &dbf)) != AG_OK)
+	if ((e = st_open(sdb, false, &lockfd, &dbf)) != AG_OK)
 		goto out;
 	if ((e = family_get(dbf, r->family, &f)) == AG_OK)
 		e = standing(r, &f);
-	e = st_close(c, dbf, lockfd, false, e);
+	e = st_close(sdb, dbf, lockfd, false, e);
 out:
 	if (e != AG_OK)
 		memset(r, 0, sizeof(*r));
@@ -189,9 +190,10 @@ out:
  * nothing.
  */
 enum ag_err
-state_refresh_rotate(const struct conf *c, const char *oldtok, time_t now,
+state_refresh_rotate(struct state *sdb, const char *oldtok, time_t now,
     struct refresh *nr, char tok[AG_REFRESH_MAX + 1])
 {
+	const struct conf	*c = sdb->c;
 	struct refresh	 cur;
 	struct family	 f;
 	GDBM_FILE	 dbf;
@@ -199,9 +201,9 @@ state_refresh_rotate(const struct conf *c, const char *oldtok, time_t now,
 	enum ag_err	 e;
 
 	tok[0] = '\0';
-	if ((e = rt_open(c, oldtok, now, &cur)) != AG_OK)
+	if ((e = rt_open(sdb, oldtok, now, &cur)) != AG_OK)
 		return e;
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+	if ((e = st_open(sdb, true, &lockfd, &dbf)) != AG_OK)
 		return e;
 	if ((e = family_get(dbf, cur.family, &f)) != AG_OK)
 		goto out;
@@ -209,7 +211,7 @@ state_refresh_rotate(const struct conf *c, const char *oldtok, time_t now,
 		/* A replayed token: someone holds a copy.  End the family
 		 * so neither the thief nor the owner can go on; that must
 		 * be stored although the answer is "no". */
-		if ((e = family_revoke(c, dbf, &cur, &f)) == AG_OK) {
+		if ((e = family_revoke(sdb, dbf, &cur, &f)) == AG_OK) {
 			log_msg("refresh token reused: family %.8s revoked, "
 			    "user \"%s\"", cur.family, cur.user);
 			e = AG_EDENIED;
@@ -230,11 +232,11 @@ state_refresh_rotate(const struct conf *c, const char *oldtok, time_t now,
 	f.seq = nr->seq;
 	if (f.exp < nr->exp)
 		f.exp = nr->exp;
-	if ((e = rtseal_make(c, nr, tok, AG_REFRESH_MAX + 1)) == AG_OK)
-		e = family_put(c, dbf, nr->family, &f);
+	if ((e = rtseal_make(sdb, nr, tok, AG_REFRESH_MAX + 1)) == AG_OK)
+		e = family_put(sdb, dbf, nr->family, &f);
 out:
 	OPENSSL_cleanse(&cur, sizeof(cur));
-	if ((e = st_close(c, dbf, lockfd, true, e)) != AG_OK) {
+	if ((e = st_close(sdb, dbf, lockfd, true, e)) != AG_OK) {
 		OPENSSL_cleanse(tok, AG_REFRESH_MAX + 1);
 		tok[0] = '\0';
 	}
@@ -242,7 +244,7 @@ out:
 }
 
 enum ag_err
-state_refresh_revoke(const struct conf *c, const char *tok)
+state_refresh_revoke(struct state *sdb, const char *tok)
 {
 	struct refresh	 r;
 	struct family	 f;
@@ -250,14 +252,14 @@ state_refresh_revoke(const struct conf *c, const char *tok)
 	int		 lockfd;
 	enum ag_err	 e;
 
-	if ((e = rt_open(c, tok, time(NULL), &r)) != AG_OK)
+	if ((e = rt_open(sdb, tok, time(NULL), &r)) != AG_OK)
 		return e;
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+	if ((e = st_open(sdb, true, &lockfd, &dbf)) != AG_OK)
 		return e;
 	if ((e = family_get(dbf, r.family, &f)) == AG_OK)
-		e = family_revoke(c, dbf, &r, &f);
+		e = family_revoke(sdb, dbf, &r, &f);
 	OPENSSL_cleanse(&r, sizeof(r));
-	return st_close(c, dbf, lockfd, true, e);
+	return st_close(sdb, dbf, lockfd, true, e);
 }
 
 bool

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "rtseal.h"
 #include "state.h"
+#include "state_db.h"
 
 #define RT_VERSION	1
 #define RT_HEAD_LEN	(1 + RT_FAMILY_BYTES + 4 + 8 + 8)
@@ -53,19 +54,43 @@ _Static_assert(AG_NAME_MAX <= 255 && AG_SCOPE_MAX <= 65535,
 
 /*
  * The key in use, as hashed pads (hmac.c), and the stamp of the file it
- * came from.  Threads share it under mtx, held while they MAC, so a
- * reload never frees pads another thread is using.
+ * came from (struct state's kc).  Threads share it under mtx, held
+ * while they MAC, so a reload never frees pads another thread is using.
  */
-static struct {
+struct rtseal_keys {
 	pthread_mutex_t	 mtx;
-	char		 path[PATH_MAX];
 	struct fsu_stamp st;
 	struct hmac_key	*hk;
-} kc = { .mtx = PTHREAD_MUTEX_INITIALIZER };
+};
+
+struct rtseal_keys *
+rtseal_keys_new(void)
+{
+	struct rtseal_keys	*kc;
+
+	if ((kc = calloc(1, sizeof(*kc))) == NULL)
+		return NULL;
+	if (pthread_mutex_init(&kc->mtx, NULL) != 0) {
+		free(kc);
+		return NULL;
+	}
+	return kc;
+}
+
+void
+rtseal_keys_free(struct rtseal_keys *kc)
+{
+	if (kc == NULL)
+		return;
+	hmac_key_free(kc->hk);
+	(void)pthread_mutex_destroy(&kc->mtx);
+	free(kc);
+}
 
 enum ag_err
-rtseal_key_path(const struct conf *c, char *p, size_t psz)
+rtseal_key_path(struct state *sdb, char *p, size_t psz)
 {
+	const struct conf	*c = sdb->c;
 	int	 n;
 
 	n = snprintf(p, psz, "%s.rtkey", c->state_db);
@@ -74,7 +99,7 @@ rtseal_key_path(const struct conf *c, char *p, size_t psz)
 
 /* Read the key file at path into kc; AG_EUNAVAIL, logged, if unfit. */
 static enum ag_err
-key_read(const char *path)
+key_read(struct rtseal_keys *kc, const char *path)
 {
 	unsigned char	 key[RT_KEY_LEN + 1];
 	struct stat	 st;
@@ -100,10 +125,9 @@ key_read(const char *path)
 	else if ((hk = hmac_key_new(key, RT_KEY_LEN)) == NULL)
 		log_msg("refresh token key %s: out of memory", path);
 	else {
-		hmac_key_free(kc.hk);
-		kc.hk = hk;
-		fsu_stamp_fd(fd, &kc.st);
-		(void)snprintf(kc.path, sizeof(kc.path), "%s", path);
+		hmac_key_free(kc->hk);
+		kc->hk = hk;
+		fsu_stamp_fd(fd, &kc->st);
 		e = AG_OK;
 	}
 	OPENSSL_cleanse(key, sizeof(key));
@@ -113,7 +137,7 @@ key_read(const char *path)
 
 /* Make a key at path unless one is there; either way, then read it. */
 static enum ag_err
-key_make(const char *path)
+key_make(struct rtseal_keys *kc, const char *path)
 {
 	unsigned char	 key[RT_KEY_LEN];
 	char		 tmp[PATH_MAX];
@@ -142,28 +166,28 @@ key_make(const char *path)
 	(void)unlink(tmp);
 	if (ok)
 		(void)fsu_sync_dir(path);
-	return ok ? key_read(path) : AG_EUNAVAIL;
+	return ok ? key_read(kc, path) : AG_EUNAVAIL;
 }
 
-/* With kc.mtx held: kc.hk is the key of c's state_db, read afresh if
+/* With kc->mtx held: kc->hk is the key of the state_db, read afresh if
  * its file changed, made if make and there is none. */
 static enum ag_err
-key_get(const struct conf *c, bool make)
+key_get(struct state *sdb, bool make)
 {
+	struct rtseal_keys	*kc = sdb->kc;
 	struct fsu_stamp	 now;
 	char			 path[PATH_MAX];
 
-	if (rtseal_key_path(c, path, sizeof(path)) != AG_OK)
+	if (rtseal_key_path(sdb, path, sizeof(path)) != AG_OK)
 		return AG_EUNAVAIL;
 	fsu_stamp_path(path, &now);
-	if (kc.hk != NULL && strcmp(kc.path, path) == 0 &&
-	    fsu_stamp_eq(&kc.st, &now, true))
+	if (kc->hk != NULL && fsu_stamp_eq(&kc->st, &now, true))
 		return AG_OK;
-	hmac_key_free(kc.hk);
-	kc.hk = NULL;
+	hmac_key_free(kc->hk);
+	kc->hk = NULL;
 	if (!now.exists)
-		return make ? key_make(path) : AG_ENOENT;
-	return key_read(path);
+		return make ? key_make(kc, path) : AG_ENOENT;
+	return key_read(kc, path);
 }
 
 static unsigned char *
@@ -263,7 +287,7 @@ pack(const struct refresh *r, unsigned char *raw)
 }
 
 enum ag_err
-rtseal_make(const struct conf *c, const struct refresh *r, char *tok,
+rtseal_make(struct state *sdb, const struct refresh *r, char *tok,
     size_t toksz)
 {
 	unsigned char	 raw[RT_RAW_MAX];
@@ -275,12 +299,12 @@ rtseal_make(const struct conf *c, const struct refresh *r, char *tok,
 		tok[0] = '\0';
 	if (toksz < AG_REFRESH_MAX + 1 || (len = pack(r, raw)) == 0)
 		return AG_EINVAL;
-	if ((e = pthread_mutex_lock(&kc.mtx)) != 0)
+	if ((e = pthread_mutex_lock(&sdb->kc->mtx)) != 0)
 		return AG_EUNAVAIL;
-	if ((e = key_get(c, true)) == AG_OK)
-		e = hmac_sha256(kc.hk, raw, len, raw + len) ? AG_OK :
+	if ((e = key_get(sdb, true)) == AG_OK)
+		e = hmac_sha256(sdb->kc->hk, raw, len, raw + len) ? AG_OK :
 		    AG_EUNAVAIL;
-	(void)pthread_mutex_unlock(&kc.mtx);
+	(void)pthread_mutex_unlock(&sdb->kc->mtx);
 	if (e == AG_ENOENT)
 		e = AG_EUNAVAIL;
 	ok = e == AG_OK &&
@@ -335,7 +359,7 @@ unpack(const unsigned char *raw, size_t len, struct refresh *r)
 }
 
 enum ag_err
-rtseal_open(const struct conf *c, const char *tok, struct refresh *r)
+rtseal_open(struct state *sdb, const char *tok, struct refresh *r)
 {
 	unsigned char	 raw[RT_RAW_MAX], mac[HMAC_LEN];
 	size_t		 toklen, len = 0;
@@ -348,11 +372,11 @@ rtseal_open(const struct conf *c, const char *tok, struct refresh *r)
 	    len < RT_RAW_MIN)
 		return AG_ENOENT;
 	len -= HMAC_LEN;
-	if (pthread_mutex_lock(&kc.mtx) != 0)
+	if (pthread_mutex_lock(&sdb->kc->mtx) != 0)
 		return AG_EUNAVAIL;
-	if ((e = key_get(c, false)) == AG_OK)
-		e = hmac_sha256(kc.hk, raw, len, mac) ? AG_OK : AG_EUNAVAIL;
-	(void)pthread_mutex_unlock(&kc.mtx);
+	if ((e = key_get(sdb, false)) == AG_OK)
+		e = hmac_sha256(sdb->kc->hk, raw, len, mac) ? AG_OK : AG_EUNAVAIL;
+	(void)pthread_mutex_unlock(&sdb->kc->mtx);
 	if (e == AG_OK && (CRYPTO_memcmp(mac, raw + len, HMAC_LEN) != 0 ||
 	    !unpack(raw, len, r)))
 		e = AG_ENOENT;
@@ -363,12 +387,11 @@ rtseal_open(const struct conf *c, const char *tok, struct refresh *r)
 }
 
 void
-rtseal_forget(void)
+rtseal_forget(struct state *sdb)
 {
-	if (pthread_mutex_lock(&kc.mtx) != 0)
+	if (pthread_mutex_lock(&sdb->kc->mtx) != 0)
 		return;
-	hmac_key_free(kc.hk);
-	kc.hk = NULL;
-	kc.path[0] = '\0';
-	(void)pthread_mutex_unlock(&kc.mtx);
+	hmac_key_free(sdb->kc->hk);
+	sdb->kc->hk = NULL;
+	(void)pthread_mutex_unlock(&sdb->kc->mtx);
 }

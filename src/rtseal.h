@@ -15,8 +15,8 @@
 
 #include "authgate.h"
 
-struct conf;
 struct refresh;
+struct state;
 
 #define RT_KEY_LEN	32	/* HMAC-SHA256 key, bytes */
 
@@ -25,18 +25,18 @@ struct refresh;
  * there is none yet.  AG_EINVAL for fields that do not fit,
  * AG_EUNAVAIL when the key cannot be read or made.
  */
-enum ag_err	 rtseal_make(const struct conf *c, const struct refresh *r,
+enum ag_err	 rtseal_make(struct state *sdb, const struct refresh *r,
 		    char *tok, size_t toksz);
 /*
  * Open tok into r: AG_OK only for a token this service sealed with its
  * current key (compared in constant time); AG_ENOENT for anything else,
  * AG_EUNAVAIL when the key cannot be read.  Expiry is the caller's.
  */
-enum ag_err	 rtseal_open(const struct conf *c, const char *tok,
+enum ag_err	 rtseal_open(struct state *sdb, const char *tok,
 		    struct refresh *r);
 /* The key file's path into p. */
-enum ag_err	 rtseal_key_path(const struct conf *c, char *p, size_t psz);
-/* Forget the key cached (tests, and a process changing state_db). */
-void		 rtseal_forget(void);
+enum ag_err	 rtseal_key_path(struct state *sdb, char *p, size_t psz);
+/* Forget the key held, so the next use reads the file (tests). */
+void		 rtseal_forget(struct state *sdb);
 
 #endif

@@ -80,7 +80,22 @@ app_free(struct app *a)
 	if (a == NULL)
 		return;
 	keyring_free(a->keys);
+	store_free(a->store);
+	state_free(a->state);
 	free(a);
+}
+
+/*
+ * Give a the handles on its user_db and state_db, which it owns: made
+ * anew with each app, so a reload that changed nothing else still
+ * reads the files afresh.  False when out of memory.
+ */
+static bool
+app_storage(struct app *a)
+{
+	a->store = store_new(a->conf.user_db);
+	a->state = state_new(&a->conf);
+	return a->store != NULL && a->state != NULL;
 }
 
 /*
@@ -101,7 +116,15 @@ app_load(struct fsu_stamp st[ST__MAX], char *why, size_t whysz)
 	if (conf_load(&a->conf, conf_file, why, whysz) != AG_OK) {
 		conf_defaults(&a->conf);
 		memset(st, 0, sizeof(*st) * ST__MAX);
+		if (!app_storage(a)) {
+			app_free(a);
+			return NULL;
+		}
 		return a;
+	}
+	if (!app_storage(a)) {
+		app_free(a);
+		return NULL;
 	}
 	stamps_take(&a->conf, st);
 	if (keyring_load(&a->conf, &kr, why, whysz) != AG_OK)
@@ -200,8 +223,6 @@ serve_fini(void)
 {
 	app_free(app_cur);
 	app_cur = NULL;
-	state_close();
-	store_close();
 }
 
 /*
@@ -259,8 +280,12 @@ maybe_reload(time_t now)
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		goto out;
 	a->conf = app_cur->conf;
+	if (!app_storage(a)) {
+		app_free(a);
+		goto out;
+	}
 	if (keyring_load(&a->conf, &kr, why, sizeof(why)) != AG_OK) {
-		free(a);
+		app_free(a);
 		reload_fail(st, now, why);
 		goto out;
 	}

@@ -3,12 +3,14 @@
  * is kept in it is the business of lockout.c (failed logins), refresh.c
  * (refresh tokens and their families) and deny.c (revoked access
  * tokens, in files of its own beside it); they reach the file through
- * state_db.h.
+ * state_db.h.  What a process holds of it between calls is in the
+ * struct state the application owns (state_new): each module keeps
+ * its part there, none in a global.
  *
  * Records (text values, so gdbm_dump shows them): see lockout.c and
  * refresh.c, and
- *	"meta:purge"	"LAST WRITES KEPT": when purge last ran, refresh
- *			writes since (added in batches, see purge_count),
+ *	"meta:purge"	"LAST WRITES KEPT": when purge last ran, writes
+ *			since (added in batches, see purge_count),
  *			records it kept
  *
  * Every access holds a flock on "<state_db>.lock": exclusive to write
@@ -18,9 +20,10 @@
  * released, so it survives the writer being killed, and on disk before
  * the call returns, so what was answered survives a power loss.  State
  * written but not yet synced when the power goes is not meant to
- * survive (a lost refresh token means one more login, a lost failure
- * counter a few more guesses).  Space for a write is reserved before it
- * starts (dbfile_reserve), so a full disk never leaves one half done.
+ * survive (a lost rotation leaves the token before it usable and its
+ * successor unknown, a lost failure counter allows a few more guesses).
+ * Space for a write is reserved before it starts (dbfile_reserve), so
+ * a full disk never leaves one half done.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -49,8 +52,9 @@
 #define LOCK_WAIT_MS	10000	/* threads, then processes: 10 s each */
 
 static enum ag_err
-side_path(const struct conf *c, const char *suffix, char *p, size_t psz)
+side_path(struct state *sdb, const char *suffix, char *p, size_t psz)
 {
+	const struct conf	*c = sdb->c;
 	int	 n;
 
 	n = snprintf(p, psz, "%s%s", c->state_db, suffix);
@@ -59,17 +63,51 @@ side_path(const struct conf *c, const char *suffix, char *p, size_t psz)
 	return AG_OK;
 }
 
-/*
- * Threads of one process queue here first, in the kernel, and are woken
- * the moment the holder leaves: polling the flock, they slept 5 ms even
- * when the lock was free again 50 us later.  Only processes are left to
- * poll each other, and one thread of each at most when writing.
- */
-static pthread_rwlock_t	 st_rw = PTHREAD_RWLOCK_INITIALIZER;
+struct state *
+state_new(const struct conf *c)
+{
+	struct state	*sdb;
 
-/* st_rw, exclusive or shared, waiting at most LOCK_WAIT_MS from now. */
+	if ((sdb = calloc(1, sizeof(*sdb))) == NULL)
+		return NULL;
+	sdb->c = c;
+	if (pthread_rwlock_init(&sdb->rw, NULL) != 0) {
+		free(sdb);
+		return NULL;
+	}
+	sdb->dv = deny_view_new();
+	sdb->inf = inflight_new();
+	sdb->kc = rtseal_keys_new();
+	if (sdb->dv == NULL || sdb->inf == NULL || sdb->kc == NULL) {
+		state_free(sdb);
+		return NULL;
+	}
+	return sdb;
+}
+
+void
+state_free(struct state *sdb)
+{
+	if (sdb == NULL)
+		return;
+	deny_view_free(sdb->dv);
+	inflight_free(sdb->inf);
+	rtseal_keys_free(sdb->kc);
+	(void)pthread_rwlock_destroy(&sdb->rw);
+	free(sdb);
+}
+
+/*
+ * Threads of one process queue on sdb->rw first, in the kernel, and
+ * are woken the moment the holder leaves: polling the flock, they
+ * slept 5 ms even when the lock was free again 50 us later.  Only
+ * processes are left to poll each other, and one thread of each at
+ * most when writing.
+ */
+
+/* sdb->rw, exclusive or shared, waiting at most LOCK_WAIT_MS from now. */
 static int
-st_rw_lock(bool excl)
+st_rw_lock(struct state *sdb, bool excl)
 {
 	struct timespec	 until;
 
@@ -81,25 +119,25 @@ st_rw_lock(bool excl)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	return excl ? pthread_rwlock_timedwrlock(&st_rw, &until) :
-	    pthread_rwlock_timedrdlock(&st_rw, &until);
+	return excl ? pthread_rwlock_timedwrlock(&sdb->rw, &until) :
+	    pthread_rwlock_timedrdlock(&sdb->rw, &until);
 }
 
 /*
  * Lock state_db, exclusive or shared, waiting at most LOCK_WAIT_MS in
- * each: st_rw within this process, then a flock on "<state_db>.lock"
+ * each: sdb->rw within this process, then a flock on "<state_db>.lock"
  * between processes (fsu_flock_wait).  Release with st_unlock().
  */
 enum ag_err
-st_lock(const struct conf *c, bool excl, int *fdp)
+st_lock(struct state *sdb, bool excl, int *fdp)
 {
 	char		 path[PATH_MAX];
 	int		 fd, rc;
 
 	*fdp = -1;
-	if (side_path(c, ".lock", path, sizeof(path)) != AG_OK)
+	if (side_path(sdb, ".lock", path, sizeof(path)) != AG_OK)
 		return AG_EUNAVAIL;
-	if ((rc = st_rw_lock(excl)) != 0) {
+	if ((rc = st_rw_lock(sdb, excl)) != 0) {
 		log_msg("state_db %s: cannot lock: %s", path,
 		    rc == ETIMEDOUT ? "timed out" : strerror(rc));
 		return AG_EUNAVAIL;
@@ -107,14 +145,14 @@ st_lock(const struct conf *c, bool excl, int *fdp)
 	if ((fd = fsu_open_new(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1) {
 		log_msg("state_db %s: %s", path, strerror(errno));
-		(void)pthread_rwlock_unlock(&st_rw);
+		(void)pthread_rwlock_unlock(&sdb->rw);
 		return AG_EUNAVAIL;
 	}
 	if (!fsu_flock_wait(fd, excl ? LOCK_EX : LOCK_SH, LOCK_WAIT_MS)) {
 		log_msg("state_db %s: cannot lock: %s", path,
 		    errno == EWOULDBLOCK ? "timed out" : strerror(errno));
 		(void)close(fd);
-		(void)pthread_rwlock_unlock(&st_rw);
+		(void)pthread_rwlock_unlock(&sdb->rw);
 		return AG_EUNAVAIL;
 	}
 	*fdp = fd;
@@ -123,11 +161,11 @@ st_lock(const struct conf *c, bool excl, int *fdp)
 
 /* Release what st_lock() took; fd -1 (nothing taken) is a no-op. */
 void
-st_unlock(int fd)
+st_unlock(struct state *sdb, int fd)
 {
 	if (fd != -1) {
 		(void)close(fd);
-		(void)pthread_rwlock_unlock(&st_rw);
+		(void)pthread_rwlock_unlock(&sdb->rw);
 	}
 }
 
@@ -136,12 +174,13 @@ st_unlock(int fd)
  * *dbf NULL and AG_OK: no state yet.
  */
 enum ag_err
-st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
+st_open(struct state *sdb, bool write, int *lockfd, GDBM_FILE *dbf)
 {
+	const struct conf	*c = sdb->c;
 	enum ag_err	 e;
 
 	*dbf = NULL;
-	if ((e = st_lock(c, write, lockfd)) != AG_OK)
+	if ((e = st_lock(sdb, write, lockfd)) != AG_OK)
 		return e;
 	/*
 	 * GDBM_NOMMAP: a login reads a bucket or two and writes a few
@@ -156,7 +195,7 @@ st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
 		if (*dbf != NULL && dbfile_reserve(*dbf, c->state_db) !=
 		    AG_OK) {
 			(void)gdbm_close(*dbf);
-			st_unlock(*lockfd);
+			st_unlock(sdb, *lockfd);
 			*lockfd = -1;
 			*dbf = NULL;
 			return AG_EUNAVAIL;
@@ -174,7 +213,7 @@ st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
 		    gdbm_strerror(gdbm_errno),
 		    gdbm_check_syserr(gdbm_errno) ? ": " : "",
 		    gdbm_check_syserr(gdbm_errno) ? strerror(errno) : "");
-		st_unlock(*lockfd);
+		st_unlock(sdb, *lockfd);
 		*lockfd = -1;
 		return AG_EUNAVAIL;
 	}
@@ -201,17 +240,18 @@ st_open(const struct conf *c, bool write, int *lockfd, GDBM_FILE *dbf)
  * file: a power loss may lose unsynced state, never answered state).
  */
 enum ag_err
-st_close(const struct conf *c, GDBM_FILE dbf, int lockfd, bool write,
+st_close(struct state *sdb, GDBM_FILE dbf, int lockfd, bool write,
     enum ag_err e)
 {
+	const struct conf	*c = sdb->c;
 	enum ag_err	 pe;
 
 	/* the purge paces itself; its failure undoes no write */
 	if (write && dbf != NULL && e == AG_OK &&
-	    (pe = st_maybe_purge(c, dbf, time(NULL))) != AG_OK)
+	    (pe = st_maybe_purge(sdb, dbf, time(NULL))) != AG_OK)
 		log_msg("state_db %s: purge: %s", c->state_db,
 		    ag_strerror(pe));
-	st_unlock(lockfd);
+	st_unlock(sdb, lockfd);
 	if (dbf != NULL && gdbm_close(dbf) != 0 && write && e == AG_OK) {
 		log_msg("state_db %s: close: %s%s%s", c->state_db,
 		    gdbm_strerror(gdbm_errno),
@@ -249,9 +289,10 @@ st_get(GDBM_FILE dbf, const char *key, char *out, size_t outsz)
 }
 
 enum ag_err
-st_put(const struct conf *c, GDBM_FILE dbf, const char *key,
+st_put(struct state *sdb, GDBM_FILE dbf, const char *key,
     const char *val)
 {
+	const struct conf	*c = sdb->c;
 	datum	 k, v;
 
 	k.dptr = (char *)key;
@@ -267,8 +308,9 @@ st_put(const struct conf *c, GDBM_FILE dbf, const char *key,
 }
 
 enum ag_err
-st_del(const struct conf *c, GDBM_FILE dbf, const char *key)
+st_del(struct state *sdb, GDBM_FILE dbf, const char *key)
 {
+	const struct conf	*c = sdb->c;
 	datum	 k;
 
 	k.dptr = (char *)key;
@@ -303,38 +345,27 @@ st_parse_nums(const char *s, int64_t *v, size_t n)
 	return *s == '\0';
 }
 
-static enum ag_err	 purge_locked(const struct conf *, GDBM_FILE, time_t,
+static enum ag_err	 purge_locked(struct state *, GDBM_FILE, time_t,
 			    int64_t *);
 
 /*
- * Writes of this process not yet added to "meta:purge", and the
- * time of the last purge as read there.  Reading and rewriting that
+ * sdb->pc: writes of this process not yet added to "meta:purge", and
+ * the time of the last purge as read there.  Reading and rewriting that
  * record on every login cost a bucket read and a bucket write under the
  * lock all logins wait for, for a counter that only paces the purge.
  * Now a process adds its writes every STATE_PURGE_BATCH of them, or
  * sooner when the last purge it saw is STATE_PURGE_SECONDS old.  A
  * process that exits takes fewer than STATE_PURGE_BATCH uncounted
  * writes with it, which only delays a purge.  Only used with the write
- * lock held, whose st_rw orders the threads of this process.
+ * lock held, whose sdb->rw orders the threads of this process.
+ * purge_count counts one write; true when "meta:purge" is due a visit.
  */
-static struct {
-	char	 db[PATH_MAX];	/* the state_db counted for */
-	int64_t	 writes;	/* not yet in "meta:purge" */
-	int64_t	 last;		/* its purge time at the last visit */
-	bool	 seen;		/* visited at all */
-} pc;
-
-/* Count one write; true when "meta:purge" is due a visit. */
 static bool
-purge_count(const struct conf *c, time_t now)
+purge_count(struct state *sdb, time_t now)
 {
-	if (strncmp(pc.db, c->state_db, sizeof(pc.db)) != 0) {
-		memset(&pc, 0, sizeof(pc));
-		(void)snprintf(pc.db, sizeof(pc.db), "%s", c->state_db);
-	}
-	pc.writes++;
-	return !pc.seen || pc.writes >= STATE_PURGE_BATCH ||
-	    (int64_t)now - pc.last >= STATE_PURGE_SECONDS;
+	sdb->pc.writes++;
+	return !sdb->pc.seen || sdb->pc.writes >= STATE_PURGE_BATCH ||
+	    (int64_t)now - sdb->pc.last >= STATE_PURGE_SECONDS;
 }
 
 /*
@@ -346,13 +377,13 @@ purge_count(const struct conf *c, time_t now)
  * is added to in batches (purge_count).
  */
 enum ag_err
-st_maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
+st_maybe_purge(struct state *sdb, GDBM_FILE dbf, time_t now)
 {
 	char		 val[96];
 	int64_t		 v[3] = { 0, 0, 0 };
 	enum ag_err	 e;
 
-	if (!purge_count(c, now))
+	if (!purge_count(sdb, now))
 		return AG_OK;
 	e = st_get(dbf, "meta:purge", val, sizeof(val));
 	if (e == AG_OK && !st_parse_nums(val, v, 3) && !st_parse_nums(val, v, 2))
@@ -361,27 +392,28 @@ st_maybe_purge(const struct conf *c, GDBM_FILE dbf, time_t now)
 		return e;
 	if (e == AG_ENOENT)
 		v[0] = now;	/* a new db: nothing to purge yet */
-	v[1] += pc.writes;
+	v[1] += sdb->pc.writes;
 	if ((v[1] >= STATE_PURGE_WRITES && v[1] >= v[2]) ||
 	    now - v[0] >= STATE_PURGE_SECONDS) {
-		if ((e = purge_locked(c, dbf, now, &v[2])) != AG_OK)
+		if ((e = purge_locked(sdb, dbf, now, &v[2])) != AG_OK)
 			return e;
 		v[0] = now;
 		v[1] = 0;
 	}
 	(void)snprintf(val, sizeof(val), "%lld %lld %lld", (long long)v[0],
 	    (long long)v[1], (long long)v[2]);
-	if ((e = st_put(c, dbf, "meta:purge", val)) != AG_OK)
+	if ((e = st_put(sdb, dbf, "meta:purge", val)) != AG_OK)
 		return e;
-	pc.writes = 0;
-	pc.last = v[0];
-	pc.seen = true;
+	sdb->pc.writes = 0;
+	sdb->pc.last = v[0];
+	sdb->pc.seen = true;
 	return AG_OK;
 }
 
 enum ag_err
-state_init(const struct conf *c)
+state_init(struct state *sdb)
 {
+	const struct conf	*c = sdb->c;
 	struct stat	 st;
 	GDBM_FILE	 dbf;
 	int		 lockfd;
@@ -389,18 +421,18 @@ state_init(const struct conf *c)
 	enum ag_err	 e;
 
 	made = stat(c->state_db, &st) == -1 && errno == ENOENT;
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+	if ((e = st_open(sdb, true, &lockfd, &dbf)) != AG_OK)
 		return e;
 	/* made as root (authgatectl init), it is the service's */
 	if (made && fsu_own_new(c->state_db) == -1)
 		log_msg("state_db %s: chown: %s", c->state_db,
 		    strerror(errno));
-	return st_close(c, dbf, lockfd, true, AG_OK);
+	return st_close(sdb, dbf, lockfd, true, AG_OK);
 }
 
 /* With the write lock held; *kept receives the records left. */
 static enum ag_err
-purge_locked(const struct conf *c, GDBM_FILE dbf, time_t now,
+purge_locked(struct state *sdb, GDBM_FILE dbf, time_t now,
     int64_t *kept)
 {
 	datum		 k, nk;
@@ -446,33 +478,28 @@ purge_locked(const struct conf *c, GDBM_FILE dbf, time_t now,
 	*kept = (int64_t)(nkeys - ndead);
 	for (i = 0; i < ndead; i++) {
 		if (e == AG_OK)
-			e = st_del(c, dbf, dead[i]);
+			e = st_del(sdb, dbf, dead[i]);
 		free(dead[i]);
 	}
 	free(dead);
 	/* The deny list too; a failure there is logged and stops
 	 * nothing (deny.c). */
 	if (e == AG_OK)
-		state_deny_prune_locked(c, now);
+		state_deny_prune_locked(sdb, now);
 	return e;
 }
 
 enum ag_err
-state_purge(const struct conf *c, time_t now)
+state_purge(struct state *sdb, time_t now)
 {
 	GDBM_FILE	 dbf;
 	int64_t		 kept;
 	int		 lockfd;
 	enum ag_err	 e;
 
-	if ((e = st_open(c, true, &lockfd, &dbf)) != AG_OK)
+	if ((e = st_open(sdb, true, &lockfd, &dbf)) != AG_OK)
 		return e;
-	e = purge_locked(c, dbf, now, &kept);
-	return st_close(c, dbf, lockfd, true, e);
+	e = purge_locked(sdb, dbf, now, &kept);
+	return st_close(sdb, dbf, lockfd, true, e);
 }
 
-void
-state_close(void)
-{
-	state_deny_close();
-}

@@ -18,6 +18,7 @@
 #include "authgate.h"
 
 struct conf;
+struct state;
 
 #define STATE_LOCKOUT_CAP	86400	/* longest lockout, s */
 #define STATE_PURGE_WRITES	100	/* purge at least this many writes apart */
@@ -43,14 +44,26 @@ struct refresh {
 	int64_t		 gen;		/* the account's (struct user) */
 };
 
-enum ag_err	 state_init(const struct conf *c);
+/*
+ * A state_db of this process: its lock's queue for threads, the deny
+ * list as mapped, the table of attempts in flight, the refresh-token
+ * key, the purge's count.  The application holds one per state_db and
+ * passes it to every call; threads may share it.  No I/O; NULL when
+ * out of memory.  c must outlive it.
+ */
+struct state	*state_new(const struct conf *c);
+/* Unmap, close and free (NULL: nothing). */
+void		 state_free(struct state *sdb);
+
+/* Create state_db if missing (made as root: given its parent's owner). */
+enum ag_err	 state_init(struct state *sdb);
 
 /* Read the counters of user; all zero when none. */
-enum ag_err	 state_fail_get(const struct conf *c, const char *user,
+enum ag_err	 state_fail_get(struct state *sdb, const char *user,
 		    struct failinfo *fi);
 /* Count one failure at now; locks the user when lockout_threshold is
  * reached.  fi (may be NULL) receives the new counters. */
-enum ag_err	 state_fail_add(const struct conf *c, const char *user,
+enum ag_err	 state_fail_add(struct state *sdb, const char *user,
 		    time_t now, struct failinfo *fi);
 /*
  * Before a password of user is checked: enter the attempt in the table
@@ -62,30 +75,30 @@ enum ag_err	 state_fail_add(const struct conf *c, const char *user,
  * the outcome is stored (state_fail_add, state_login_ok), call
  * state_login_end.
  */
-enum ag_err	 state_login_begin(const struct conf *c, const char *user,
+enum ag_err	 state_login_begin(struct state *sdb, const char *user,
 		    time_t now, struct failinfo *fi, bool *locked_out,
 		    int *slot);
 /* The attempt of state_login_begin's *slot is no longer in flight. */
-void		 state_login_end(const struct conf *c, int slot);
+void		 state_login_end(struct state *sdb, int slot);
 /*
  * A password login of user succeeded: forget its failures (forget: one
  * transaction) and, when r is not NULL, seal a refresh token starting
  * a new family for r into tok, which stores nothing.
  */
-enum ag_err	 state_login_ok(const struct conf *c, const char *user,
+enum ag_err	 state_login_ok(struct state *sdb, const char *user,
 		    bool forget, struct refresh *r,
 		    char tok[AG_REFRESH_MAX + 1]);
 /* Forget the failures of user (successful login, or unlock). */
-enum ag_err	 state_fail_clear(const struct conf *c, const char *user);
+enum ag_err	 state_fail_clear(struct state *sdb, const char *user);
 
 /* Look up without using (introspection, and a refresh before it
  * rotates): AG_EDENIED once used or revoked, AG_ENOENT for anything
  * else that is not a live token. */
-enum ag_err	 state_refresh_peek(const struct conf *c, const char *tok,
+enum ag_err	 state_refresh_peek(struct state *sdb, const char *tok,
 		    time_t now, struct refresh *r);
 /* The same, but a token rotated out is found too (revocation: it
  * takes its family with it). */
-enum ag_err	 state_refresh_find(const struct conf *c, const char *tok,
+enum ag_err	 state_refresh_find(struct state *sdb, const char *tok,
 		    time_t now, struct refresh *r);
 /*
  * Rotate: spend oldtok and store its replacement for nr (the grant the
@@ -94,16 +107,14 @@ enum ag_err	 state_refresh_find(const struct conf *c, const char *tok,
  * revokes its family: AG_EDENIED; unknown, expired, revoked or not
  * nr's grant: AG_ENOENT or AG_EDENIED.
  */
-enum ag_err	 state_refresh_rotate(const struct conf *c,
+enum ag_err	 state_refresh_rotate(struct state *sdb,
 		    const char *oldtok, time_t now, struct refresh *nr,
 		    char tok[AG_REFRESH_MAX + 1]);
 /* Revoke the family of tok; AG_ENOENT if unknown. */
-enum ag_err	 state_refresh_revoke(const struct conf *c, const char *tok);
+enum ag_err	 state_refresh_revoke(struct state *sdb, const char *tok);
 
 /* Drop expired entries (the deny list's too); called now and then by
  * writers. */
-enum ag_err	 state_purge(const struct conf *c, time_t now);
-/* Forget cached state (the deny list's). */
-void		 state_close(void);
+enum ag_err	 state_purge(struct state *sdb, time_t now);
 
 #endif

@@ -6,6 +6,7 @@
 #ifndef STATE_DB_H
 #define STATE_DB_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,31 @@
 #include "authgate.h"
 
 struct conf;
+struct deny_view;	/* deny.c */
+struct inflight_map;	/* lockout.c */
+struct rtseal_keys;	/* rtseal.c */
+
+/* What a process holds of one state_db (state_new, state.h). */
+struct state {
+	const struct conf	*c;
+	pthread_rwlock_t	 rw;	/* its threads queue here (st_lock) */
+	struct {
+		int64_t	 writes;	/* not yet in "meta:purge" */
+		int64_t	 last;		/* its purge time at the last visit */
+		bool	 seen;		/* visited at all */
+	} pc;				/* the purge's pace (st_maybe_purge) */
+	struct deny_view	*dv;	/* the deny list as last seen */
+	struct inflight_map	*inf;	/* the attempts in flight, mapped */
+	struct rtseal_keys	*kc;	/* the refresh-token key */
+};
+
+/* Each module's part of struct state; NULL when out of memory. */
+struct deny_view	*deny_view_new(void);
+void			 deny_view_free(struct deny_view *);
+struct inflight_map	*inflight_new(void);
+void			 inflight_free(struct inflight_map *);
+struct rtseal_keys	*rtseal_keys_new(void);
+void			 rtseal_keys_free(struct rtseal_keys *);
 
 #define ST_KEY_MAX	(AG_NAME_MAX + 16)	/* longest record key */
 #define ST_VAL_MAX	\
@@ -23,34 +49,34 @@ struct conf;
 
 /* Lock state_db, exclusive or shared, waiting at most 10 s; *fdp
  * receives what st_unlock() releases.  AG_EUNAVAIL on failure. */
-enum ag_err	 st_lock(const struct conf *c, bool excl, int *fdp);
+enum ag_err	 st_lock(struct state *sdb, bool excl, int *fdp);
 /* Release what st_lock() took; fd -1 (nothing taken) is a no-op. */
-void		 st_unlock(int fd);
+void		 st_unlock(struct state *sdb, int fd);
 /* Lock and open, to write (space reserved: see dbfile_reserve) or to
  * read (*dbf NULL and AG_OK when there is no state yet). */
-enum ag_err	 st_open(const struct conf *c, bool write, int *lockfd,
+enum ag_err	 st_open(struct state *sdb, bool write, int *lockfd,
 		    GDBM_FILE *dbf);
 /* Unlock and close (which syncs a writer, after counting its write
  * towards the purge: st_maybe_purge); the result is e, or AG_EUNAVAIL
  * when the sync of a successful write fails. */
-enum ag_err	 st_close(const struct conf *c, GDBM_FILE dbf, int lockfd,
+enum ag_err	 st_close(struct state *sdb, GDBM_FILE dbf, int lockfd,
 		    bool write, enum ag_err e);
 
 /* A record as a NUL-terminated string; AG_ENOENT when absent. */
 enum ag_err	 st_get(GDBM_FILE dbf, const char *key, char *out,
 		    size_t outsz);
-enum ag_err	 st_put(const struct conf *c, GDBM_FILE dbf, const char *key,
+enum ag_err	 st_put(struct state *sdb, GDBM_FILE dbf, const char *key,
 		    const char *val);
 /* Delete a record; absent is AG_OK. */
-enum ag_err	 st_del(const struct conf *c, GDBM_FILE dbf, const char *key);
+enum ag_err	 st_del(struct state *sdb, GDBM_FILE dbf, const char *key);
 /* Exactly n space-separated non-negative integers of 1 to 18 digits. */
 bool		 st_parse_nums(const char *s, int64_t *v, size_t n);
 /* Count a write, and purge now and then (state.c). */
-enum ag_err	 st_maybe_purge(const struct conf *c, GDBM_FILE dbf,
+enum ag_err	 st_maybe_purge(struct state *sdb, GDBM_FILE dbf,
 		    time_t now);
 
 /* lockout.c: forget user's failures; the purge's test of a record. */
-enum ag_err	 lockout_forget(const struct conf *c, GDBM_FILE dbf,
+enum ag_err	 lockout_forget(struct state *sdb, GDBM_FILE dbf,
 		    const char *user);
 bool		 lockout_stale(const char *key, const char *val, time_t now);
 /* refresh.c: the purge's test of a record. */

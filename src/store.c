@@ -65,15 +65,42 @@
  * made within the same clock tick as the change before it, which a
  * coarse file clock cannot tell apart.
  */
-static pthread_mutex_t	 rd_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	GDBM_FILE	 dbf;
+struct store {
 	char		 path[PATH_MAX];
+	pthread_mutex_t	 rd_mtx;	/* guards the reader */
+	GDBM_FILE	 dbf;		/* the reader, or NULL */
 	struct fsu_stamp st;		/* the file's when opened */
-} rd;
-static pthread_mutex_t	 rd_log_mtx = PTHREAD_MUTEX_INITIALIZER;
-/* the db last said to be missing or damaged: said once */
-static char		 rd_logged[PATH_MAX];
+	pthread_mutex_t	 log_mtx;
+	bool		 said;		/* missing or damaged: said once */
+};
+
+struct store *
+store_new(const char *path)
+{
+	struct store	*s;
+
+	if (strlen(path) >= sizeof(s->path))
+		return NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	memcpy(s->path, path, strlen(path) + 1);
+	if (pthread_mutex_init(&s->rd_mtx, NULL) != 0) {
+		free(s);
+		return NULL;
+	}
+	if (pthread_mutex_init(&s->log_mtx, NULL) != 0) {
+		(void)pthread_mutex_destroy(&s->rd_mtx);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
 
 bool
 store_name_ok(const char *name)
@@ -381,95 +408,88 @@ client_encode(const struct client *cl, char *out, size_t outsz,
 }
 
 static void
-rd_complain(const char *db, const char *why)
+rd_complain(struct store *s, const char *why)
 {
 	bool	 said;
 
-	if (pthread_mutex_lock(&rd_log_mtx) != 0)
+	if (pthread_mutex_lock(&s->log_mtx) != 0)
 		return;
-	said = strcmp(rd_logged, db) == 0;
+	said = s->said;
+	s->said = true;
+	(void)pthread_mutex_unlock(&s->log_mtx);
 	if (!said)
-		(void)snprintf(rd_logged, sizeof(rd_logged), "%s", db);
-	(void)pthread_mutex_unlock(&rd_log_mtx);
-	if (!said)
-		log_msg("user_db %s: %s", db, why);
+		log_msg("user_db %s: %s", s->path, why);
 }
 
 static void
-rd_recovered(const char *db)
+rd_recovered(struct store *s)
 {
-	if (pthread_mutex_lock(&rd_log_mtx) != 0)
+	if (pthread_mutex_lock(&s->log_mtx) != 0)
 		return;
-	if (strcmp(rd_logged, db) == 0)
-		rd_logged[0] = '\0';
-	(void)pthread_mutex_unlock(&rd_log_mtx);
+	s->said = false;
+	(void)pthread_mutex_unlock(&s->log_mtx);
 }
 
 /* Open db to read, under a shared flock (see dbfile.c). */
 static enum ag_err
-rd_open(const char *db, GDBM_FILE *dbfp)
+rd_open(struct store *s, GDBM_FILE *dbfp)
 {
-	if (dbfile_read_open(db, dbfp) == AG_OK)
+	if (dbfile_read_open(s->path, dbfp) == AG_OK)
 		return AG_OK;
-	rd_complain(db, errno == EWOULDBLOCK ?
+	rd_complain(s, errno == EWOULDBLOCK ?
 	    "still locked by another program after 10 s" :
 	    gdbm_errno != GDBM_NO_ERROR ? gdbm_strerror(gdbm_errno) :
 	    strerror(errno));
 	return AG_EUNAVAIL;
 }
 
-/* With rd_mtx held. */
+/* With s->rd_mtx held. */
 static void
-rd_drop(void)
+rd_drop(struct store *s)
 {
-	if (rd.dbf != NULL)
-		(void)gdbm_close(rd.dbf);
-	rd.dbf = NULL;
-	rd.path[0] = '\0';
+	if (s->dbf != NULL)
+		(void)gdbm_close(s->dbf);
+	s->dbf = NULL;
 }
 
 /*
- * With rd_mtx held: rd.dbf a handle on what db names now, its shared
- * flock taken (release with flock(LOCK_UN) on gdbm_fdesc(rd.dbf)).
+ * With s->rd_mtx held: s->dbf a handle on what s->path names now, its
+ * shared flock taken (release with flock(LOCK_UN) on its gdbm_fdesc).
  */
 static enum ag_err
-rd_current(const char *db)
+rd_current(struct store *s)
 {
 	struct fsu_stamp	 now, named;
 	int			 tries, fd;
 	enum ag_err		 e;
 
 	for (tries = 0; tries < 3; tries++) {
-		if (rd.dbf == NULL || strcmp(rd.path, db) != 0) {
-			rd_drop();
-			if (strlen(db) >= sizeof(rd.path))
-				return AG_EINVAL;
-			if ((e = rd_open(db, &rd.dbf)) != AG_OK)
+		if (s->dbf == NULL) {
+			if ((e = rd_open(s, &s->dbf)) != AG_OK)
 				return e;	/* rd_open flocked it */
-			memcpy(rd.path, db, strlen(db) + 1);
-			fsu_stamp_fd(gdbm_fdesc(rd.dbf), &rd.st);
+			fsu_stamp_fd(gdbm_fdesc(s->dbf), &s->st);
 			return AG_OK;
 		}
-		fd = gdbm_fdesc(rd.dbf);
+		fd = gdbm_fdesc(s->dbf);
 		if (!fsu_flock_wait(fd, LOCK_SH, 10000)) {
-			rd_complain(db, "still locked by another program after "
+			rd_complain(s, "still locked by another program after "
 			    "10 s");
 			return AG_EUNAVAIL;
 		}
 		fsu_stamp_fd(fd, &now);
-		fsu_stamp_path(db, &named);
-		if (fsu_stamp_eq(&now, &rd.st, true) && named.exists &&
+		fsu_stamp_path(s->path, &named);
+		if (fsu_stamp_eq(&now, &s->st, true) && named.exists &&
 		    named.dev == now.dev && named.ino == now.ino)
 			return AG_OK;
-		rd_drop();		/* changed or replaced: open anew */
+		rd_drop(s);		/* changed or replaced: open anew */
 	}
-	rd_complain(db, "changing too fast to read");
+	rd_complain(s, "changing too fast to read");
 	return AG_EUNAVAIL;
 }
 
 /* Fetch key's value into buf (STORE_RECORD_MAX bytes). */
 static enum ag_err
-rd_fetch(const char *db, const char *key, size_t keylen, char *buf,
+rd_fetch(struct store *s, const char *key, size_t keylen, char *buf,
     size_t bufsz, size_t *len)
 {
 	datum		 k, v;
@@ -478,51 +498,53 @@ rd_fetch(const char *db, const char *key, size_t keylen, char *buf,
 	*len = 0;
 	if (keylen > INT_MAX)
 		return AG_EINVAL;
-	if (pthread_mutex_lock(&rd_mtx) != 0)
+	if (pthread_mutex_lock(&s->rd_mtx) != 0)
 		return AG_EUNAVAIL;
-	if ((e = rd_current(db)) != AG_OK)
+	if ((e = rd_current(s)) != AG_OK)
 		goto out;
 	k.dptr = (char *)key;
 	k.dsize = (int)keylen;
-	v = gdbm_fetch(rd.dbf, k);
+	v = gdbm_fetch(s->dbf, k);
 	if (v.dptr == NULL) {
-		if (gdbm_last_errno(rd.dbf) == GDBM_ITEM_NOT_FOUND)
+		if (gdbm_last_errno(s->dbf) == GDBM_ITEM_NOT_FOUND)
 			e = AG_ENOENT;
 		else {
-			rd_complain(db, gdbm_db_strerror(rd.dbf));
+			rd_complain(s, gdbm_db_strerror(s->dbf));
 			e = AG_EUNAVAIL;
 		}
 	} else if (v.dsize < 0 || (size_t)v.dsize > bufsz) {
-		rd_complain(db, "record over the size limit");
+		rd_complain(s, "record over the size limit");
 		e = AG_EUNAVAIL;
 	} else {
 		memcpy(buf, v.dptr, (size_t)v.dsize);
 		*len = (size_t)v.dsize;
 	}
 	free(v.dptr);
-	(void)flock(gdbm_fdesc(rd.dbf), LOCK_UN);
+	(void)flock(gdbm_fdesc(s->dbf), LOCK_UN);
 	if (e == AG_EUNAVAIL)
-		rd_drop();
+		rd_drop(s);
 	else
-		rd_recovered(db);
+		rd_recovered(s);
 out:
-	(void)pthread_mutex_unlock(&rd_mtx);
+	(void)pthread_mutex_unlock(&s->rd_mtx);
 	return e;
 }
 
 void
-store_close(void)
+store_free(struct store *s)
 {
-	if (pthread_mutex_lock(&rd_mtx) != 0)
+	if (s == NULL)
 		return;
-	rd_drop();
-	(void)pthread_mutex_unlock(&rd_mtx);
+	rd_drop(s);
+	(void)pthread_mutex_destroy(&s->rd_mtx);
+	(void)pthread_mutex_destroy(&s->log_mtx);
+	free(s);
 }
 
 enum ag_err
-store_init(const char *db)
+store_init(struct store *s)
 {
-	return dbfile_init(db);
+	return dbfile_init(s->path);
 }
 
 struct put_arg {
@@ -580,29 +602,29 @@ put_users(struct dbtx *tx, void *arg)
 }
 
 enum ag_err
-store_user_put(const char *db, const struct user *u, bool must_be_new)
+store_user_put(struct store *s, const struct user *u, bool must_be_new)
 {
 	struct put_arg	 pa = { u, 1, must_be_new, false, time(NULL) };
 
 	if (!store_name_ok(u->name))
 		return AG_EINVAL;
-	return dbfile_update(db, put_users, &pa);
+	return dbfile_update(s->path, put_users, &pa);
 }
 
 enum ag_err
-store_user_put_many(const char *db, const struct user *u, size_t n)
+store_user_put_many(struct store *s, const struct user *u, size_t n)
 {
 	struct put_arg	 pa = { u, n, false, false, time(NULL) };
 
-	return dbfile_rewrite(db, put_users, &pa);
+	return dbfile_rewrite(s->path, put_users, &pa);
 }
 
 enum ag_err
-store_user_merge_many(const char *db, const struct user *u, size_t n)
+store_user_merge_many(struct store *s, const struct user *u, size_t n)
 {
 	struct put_arg	 pa = { u, n, false, true, time(NULL) };
 
-	return dbfile_rewrite(db, put_users, &pa);
+	return dbfile_rewrite(s->path, put_users, &pa);
 }
 
 struct merge_arg {
@@ -632,12 +654,12 @@ merge_users(struct dbtx *tx, void *arg)
 }
 
 enum ag_err
-store_user_merge_each(const char *db, int (*next)(struct user *, void *),
+store_user_merge_each(struct store *s, int (*next)(struct user *, void *),
     void *arg)
 {
 	struct merge_arg	 ma = { next, arg, time(NULL) };
 
-	return dbfile_rewrite(db, merge_users, &ma);
+	return dbfile_rewrite(s->path, merge_users, &ma);
 }
 
 static enum ag_err
@@ -647,11 +669,11 @@ del_key(struct dbtx *tx, void *arg)
 }
 
 enum ag_err
-store_user_del(const char *db, const char *name)
+store_user_del(struct store *s, const char *name)
 {
 	if (!store_name_ok(name))
 		return AG_ENOENT;
-	return dbfile_update(db, del_key, (void *)name);
+	return dbfile_update(s->path, del_key, (void *)name);
 }
 
 int64_t
@@ -703,14 +725,14 @@ out:
 }
 
 enum ag_err
-store_user_update(const char *db, const char *name,
+store_user_update(struct store *s, const char *name,
     enum ag_err (*fn)(struct user *, void *), void *arg)
 {
 	struct upd_arg	 ua = { name, fn, arg };
 
 	if (!store_name_ok(name))
 		return AG_ENOENT;
-	return dbfile_update(db, update_user, &ua);
+	return dbfile_update(s->path, update_user, &ua);
 }
 
 struct rehash_arg {
@@ -748,7 +770,7 @@ out:
 }
 
 enum ag_err
-store_user_rehash(const char *db, const char *name, const char *old_hash,
+store_user_rehash(struct store *s, const char *name, const char *old_hash,
     const char *new_hash)
 {
 	struct rehash_arg	 ra = { name, old_hash, new_hash };
@@ -757,11 +779,11 @@ store_user_rehash(const char *db, const char *name, const char *old_hash,
 		return AG_ENOENT;
 	if (!hash_ok(new_hash) || new_hash[0] == '\0')
 		return AG_EINVAL;
-	return dbfile_update(db, rehash_user, &ra);
+	return dbfile_update(s->path, rehash_user, &ra);
 }
 
 enum ag_err
-store_user_get(const char *db, const char *name, struct user *u)
+store_user_get(struct store *s, const char *name, struct user *u)
 {
 	char		 buf[STORE_RECORD_MAX];
 	size_t		 len;
@@ -770,12 +792,12 @@ store_user_get(const char *db, const char *name, struct user *u)
 	memset(u, 0, sizeof(*u));
 	if (!store_name_ok(name))
 		return AG_ENOENT;
-	if ((e = rd_fetch(db, name, strlen(name), buf, sizeof(buf), &len)) !=
+	if ((e = rd_fetch(s, name, strlen(name), buf, sizeof(buf), &len)) !=
 	    AG_OK)
 		return e;
 	if ((e = store_user_decode(buf, len, u)) != AG_OK) {
 		memset(u, 0, sizeof(*u));
-		log_msg("user_db %s: user \"%s\": damaged record: %s", db,
+		log_msg("user_db %s: user \"%s\": damaged record: %s", s->path,
 		    name, ag_strerror(e));
 		return AG_EUNAVAIL;
 	}
@@ -797,7 +819,7 @@ client_key(const char *id, char *key, size_t keysz)
 }
 
 enum ag_err
-store_client_get(const char *db, const char *id, struct client *cl)
+store_client_get(struct store *s, const char *id, struct client *cl)
 {
 	char		 key[CLIENT_PREFIX_LEN + AG_NAME_MAX + 1];
 	char		 buf[STORE_RECORD_MAX];
@@ -807,12 +829,12 @@ store_client_get(const char *db, const char *id, struct client *cl)
 	memset(cl, 0, sizeof(*cl));
 	if ((e = client_key(id, key, sizeof(key))) != AG_OK)
 		return e;
-	if ((e = rd_fetch(db, key, strlen(key), buf, sizeof(buf), &len)) !=
+	if ((e = rd_fetch(s, key, strlen(key), buf, sizeof(buf), &len)) !=
 	    AG_OK)
 		return e;
 	if ((e = client_decode(buf, len, cl)) != AG_OK) {
 		memset(cl, 0, sizeof(*cl));
-		log_msg("user_db %s: client \"%s\": damaged record: %s", db,
+		log_msg("user_db %s: client \"%s\": damaged record: %s", s->path,
 		    id, ag_strerror(e));
 		return AG_EUNAVAIL;
 	}
@@ -844,24 +866,24 @@ put_client(struct dbtx *tx, void *arg)
 }
 
 enum ag_err
-store_client_put(const char *db, const struct client *cl, bool must_be_new)
+store_client_put(struct store *s, const struct client *cl, bool must_be_new)
 {
 	struct cput_arg	 ca = { cl, must_be_new };
 
 	if (!store_name_ok(cl->id))
 		return AG_EINVAL;
-	return dbfile_update(db, put_client, &ca);
+	return dbfile_update(s->path, put_client, &ca);
 }
 
 enum ag_err
-store_client_del(const char *db, const char *id)
+store_client_del(struct store *s, const char *id)
 {
 	char		 key[CLIENT_PREFIX_LEN + AG_NAME_MAX + 1];
 	enum ag_err	 e;
 
 	if ((e = client_key(id, key, sizeof(key))) != AG_OK)
 		return e;
-	return dbfile_update(db, del_key, key);
+	return dbfile_update(s->path, del_key, key);
 }
 
 /*
@@ -870,7 +892,7 @@ store_client_del(const char *db, const char *id)
  * do not decode, are logged and skipped.
  */
 static enum ag_err
-walk(const char *db, bool clients,
+walk(struct store *s, bool clients,
     int (*ufn)(const struct user *, void *),
     int (*cfn)(const struct client *, void *), void *arg)
 {
@@ -885,7 +907,7 @@ walk(const char *db, bool clients,
 	int		 stop = 0;
 
 	/* shared-locked: writers wait until the walk is done */
-	if ((e = rd_open(db, &dbf)) != AG_OK)
+	if ((e = rd_open(s, &dbf)) != AG_OK)
 		return e;
 	for (k = gdbm_firstkey(dbf); k.dptr != NULL && stop == 0; k = nk) {
 		if (k.dsize <= 0 || (size_t)k.dsize >= sizeof(name) ||
@@ -899,7 +921,7 @@ walk(const char *db, bool clients,
 			goto next;
 		id = clients ? name + CLIENT_PREFIX_LEN : name;
 		if (!store_name_ok(id)) {
-			log_msg("user_db %s: skipping key \"%s\"", db, name);
+			log_msg("user_db %s: skipping key \"%s\"", s->path, name);
 			goto next;
 		}
 		if ((v = gdbm_fetch(dbf, k)).dptr == NULL) {
@@ -915,7 +937,7 @@ walk(const char *db, bool clients,
 				stop = cfn(&cl, arg);
 			} else
 				log_msg("user_db %s: client \"%s\": damaged "
-				    "record", db, id);
+				    "record", s->path, id);
 		} else {
 			memset(&u, 0, sizeof(u));
 			if (store_user_decode(v.dptr, (size_t)v.dsize, &u) ==
@@ -924,7 +946,7 @@ walk(const char *db, bool clients,
 				stop = ufn(&u, arg);
 			} else
 				log_msg("user_db %s: user \"%s\": damaged "
-				    "record", db, id);
+				    "record", s->path, id);
 		}
 		free(v.dptr);
 next:
@@ -934,7 +956,7 @@ next:
 	if (e == AG_OK && stop == 0 &&
 	    gdbm_last_errno(dbf) != GDBM_ITEM_NOT_FOUND &&
 	    gdbm_last_errno(dbf) != GDBM_NO_ERROR) {
-		log_msg("user_db %s: %s", db, gdbm_db_strerror(dbf));
+		log_msg("user_db %s: %s", s->path, gdbm_db_strerror(dbf));
 		e = AG_EUNAVAIL;
 	}
 	(void)gdbm_close(dbf);
@@ -942,15 +964,14 @@ next:
 }
 
 enum ag_err
-store_user_each(const char *db, int (*fn)(const struct user *, void *),
+store_user_each(struct store *s, int (*fn)(const struct user *, void *),
     void *arg)
 {
-	return walk(db, false, fn, NULL, arg);
+	return walk(s, false, fn, NULL, arg);
 }
 
 enum ag_err
-store_client_each(const char *db,
-    int (*fn)(const struct client *, void *), void *arg)
+store_client_each(struct store *s, int (*fn)(const struct client *, void *), void *arg)
 {
-	return walk(db, true, NULL, fn, arg);
+	return walk(s, true, NULL, fn, arg);
 }

@@ -39,6 +39,8 @@ struct user {
 	int64_t		 gen;
 };
 
+struct store;
+
 struct client {
 	char		 id[AG_NAME_MAX + 1];
 	char		 hash[AG_HASH_MAX + 1];	/* "" for a public client */
@@ -55,16 +57,27 @@ enum ag_err	 store_user_decode(const char *val, size_t len, struct user *u);
 enum ag_err	 store_user_encode(const struct user *u, char *out,
 		    size_t outsz, size_t *outlen);
 
-/* Create db (empty) if missing, mode 0600. */
-enum ag_err	 store_init(const char *db);
-/* Read one user.  AG_ENOENT if absent; AG_EUNAVAIL if db can't be read. */
-enum ag_err	 store_user_get(const char *db, const char *name,
+/*
+ * A user_db of this process: its path, and the reader kept open between
+ * lookups, checked at each (store.c).  The application holds one per
+ * user_db and passes it to every call; threads may share it.  No I/O;
+ * NULL when out of memory or path is too long.
+ */
+struct store	*store_new(const char *path);
+/* Close the reader and free s (NULL: nothing). */
+void		 store_free(struct store *s);
+const char	*store_path(const struct store *s);
+
+/* Create the file (empty) if missing, mode 0600. */
+enum ag_err	 store_init(struct store *s);
+/* Read one user.  AG_ENOENT if absent; AG_EUNAVAIL if it can't be read. */
+enum ag_err	 store_user_get(struct store *s, const char *name,
 		    struct user *u);
 /* A fresh account generation, never 0. */
 int64_t		 store_gen_new(void);
 /* Add (must_be_new: AG_EEXIST if present) or replace a user.  A gen of
  * 0 keeps the stored one (or draws one for a new user). */
-enum ag_err	 store_user_put(const char *db, const struct user *u,
+enum ag_err	 store_user_put(struct store *s, const struct user *u,
 		    bool must_be_new);
 /*
  * Read-modify-write one user under the writers' lock: fn changes *u
@@ -72,7 +85,7 @@ enum ag_err	 store_user_put(const char *db, const struct user *u,
  * leave the record alone and make that the result.  AG_ENOENT if the
  * user is not there.
  */
-enum ag_err	 store_user_update(const char *db, const char *name,
+enum ag_err	 store_user_update(struct store *s, const char *name,
 		    enum ag_err (*fn)(struct user *u, void *arg), void *arg);
 /*
  * Replace the hash of user name with new_hash, only if the stored hash
@@ -81,35 +94,33 @@ enum ag_err	 store_user_update(const char *db, const char *name,
  * not, AG_ENOENT if the user is gone.  Nothing else of the record
  * changes, byte for byte.
  */
-enum ag_err	 store_user_rehash(const char *db, const char *name,
+enum ag_err	 store_user_rehash(struct store *s, const char *name,
 		    const char *old_hash, const char *new_hash);
 /* Add or replace many users in one copy-and-rename (import).  In every
  * put, created and changed of 0 mean now (created: kept if present). */
-enum ag_err	 store_user_put_many(const char *db, const struct user *u,
+enum ag_err	 store_user_put_many(struct store *s, const struct user *u,
 		    size_t n);
 /* As put_many, but a user already present keeps its scope, lock and
  * creation time: only hash and changed are replaced (htpasswd import). */
-enum ag_err	 store_user_merge_many(const char *db, const struct user *u,
+enum ag_err	 store_user_merge_many(struct store *s, const struct user *u,
 		    size_t n);
 /* The same, streaming: next fills u and returns 1, 0 at the end, or -1
  * to abort (then nothing is written and the result is AG_EINVAL). */
-enum ag_err	 store_user_merge_each(const char *db,
+enum ag_err	 store_user_merge_each(struct store *s,
 		    int (*next)(struct user *u, void *arg), void *arg);
-enum ag_err	 store_user_del(const char *db, const char *name);
+enum ag_err	 store_user_del(struct store *s, const char *name);
 /* Call fn for each user, in key order is not promised; stops when fn
  * returns non-zero. */
-enum ag_err	 store_user_each(const char *db,
+enum ag_err	 store_user_each(struct store *s,
 		    int (*fn)(const struct user *, void *), void *arg);
 
-enum ag_err	 store_client_get(const char *db, const char *id,
+enum ag_err	 store_client_get(struct store *s, const char *id,
 		    struct client *cl);
-enum ag_err	 store_client_put(const char *db, const struct client *cl,
+enum ag_err	 store_client_put(struct store *s, const struct client *cl,
 		    bool must_be_new);
-enum ag_err	 store_client_del(const char *db, const char *id);
-enum ag_err	 store_client_each(const char *db,
+enum ag_err	 store_client_del(struct store *s, const char *id);
+enum ag_err	 store_client_each(struct store *s,
 		    int (*fn)(const struct client *, void *), void *arg);
 
-/* Close cached read handles (before exit, for leak checkers). */
-void		 store_close(void);
 
 #endif

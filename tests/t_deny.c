@@ -22,6 +22,7 @@
 #include "../src/conf.h"
 #include "../src/deny.h"
 #include "../src/state.h"
+#include "handles.h"
 #include "tap.h"
 
 #define BIG		200000	/* entries of the large list */
@@ -110,7 +111,7 @@ fresh(void)
 	(void)unlink(list);
 	snprintf(gen, sizeof(gen), "%s.gen", list);
 	(void)unlink(gen);
-	state_close();
+	H_reset();
 }
 
 static void
@@ -123,67 +124,67 @@ test_basic(void)
 	char	 jti[32];
 
 	fresh();
-	ok(!state_deny_check(&cf, "jti-1"), "nothing denied yet");
-	is_int(state_deny_add(&cf, "jti-1", now + 100), AG_OK, "deny jti-1");
-	ok(state_deny_check(&cf, "jti-1"), "jti-1 denied at once");
-	ok(!state_deny_check(&cf, "jti-2"), "jti-2 not denied");
-	is_int(state_deny_add(&cf, "bad jti", now), AG_EINVAL,
+	ok(!state_deny_check(H(&cf), "jti-1"), "nothing denied yet");
+	is_int(state_deny_add(H(&cf), "jti-1", now + 100), AG_OK, "deny jti-1");
+	ok(state_deny_check(H(&cf), "jti-1"), "jti-1 denied at once");
+	ok(!state_deny_check(H(&cf), "jti-2"), "jti-2 not denied");
+	is_int(state_deny_add(H(&cf), "bad jti", now), AG_EINVAL,
 	    "jti with a space refused");
-	is_int(state_deny_add(&cf, "#x", now), AG_EINVAL,
+	is_int(state_deny_add(H(&cf), "#x", now), AG_EINVAL,
 	    "jti starting with '#' refused");
-	is_int(state_deny_add(&cf, "j", -1), AG_EINVAL, "negative exp");
+	is_int(state_deny_add(H(&cf), "j", -1), AG_EINVAL, "negative exp");
 
 	/* the same token revoked again adds nothing */
 	sz = list_size();
 	for (i = 0; i < 1000; i++)
-		if (state_deny_add(&cf, "jti-1", now + 100) != AG_OK)
+		if (state_deny_add(H(&cf), "jti-1", now + 100) != AG_OK)
 			break;
 	is_int(i, 1000, "jti-1 revoked 1000 times more");
 	is_int(count_lines("jti-1"), 1, "  one entry");
 	ok(list_size() == sz, "  the file did not grow");
-	is_int(state_deny_add(&cf, "jti-1", now + 50), AG_OK,
+	is_int(state_deny_add(H(&cf), "jti-1", now + 50), AG_OK,
 	    "an earlier expiry: nothing to add");
 	is_int(count_lines("jti-1"), 1, "  still one entry");
-	is_int(state_deny_add(&cf, "jti-1", now + 200), AG_OK,
+	is_int(state_deny_add(H(&cf), "jti-1", now + 200), AG_OK,
 	    "a later expiry extends it");
-	is_int(state_deny_prune(&cf, now, true), AG_OK, "compact");
+	is_int(state_deny_prune(H(&cf), now, true), AG_OK, "compact");
 	is_int(count_lines("jti-1"), 1, "  one entry after compaction");
-	ok(state_deny_check(&cf, "jti-1"), "  still denied");
+	ok(state_deny_check(H(&cf), "jti-1"), "  still denied");
 
 	pid = fork();
 	if (pid == 0) {
-		state_close();
-		if (!state_deny_check(&cf, "jti-1"))
+		H_reset();
+		if (!state_deny_check(H(&cf), "jti-1"))
 			_exit(1);
-		if (state_deny_add(&cf, "jti-3", now + 100) != AG_OK)
+		if (state_deny_add(H(&cf), "jti-3", now + 100) != AG_OK)
 			_exit(2);
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "another process sees jti-1 and adds jti-3");
-	ok(state_deny_check(&cf, "jti-3"), "jti-3 from the other process "
+	ok(state_deny_check(H(&cf), "jti-3"), "jti-3 from the other process "
 	    "seen at once");
-	ok(state_deny_check(&cf, "jti-1"), "jti-1 still denied");
+	ok(state_deny_check(H(&cf), "jti-1"), "jti-1 still denied");
 
 	/* ordering: added in any order, compacted sorted and unique */
 	for (i = 0; i < 300; i++) {
 		snprintf(jti, sizeof(jti), "o%03d", (i * 7919) % 300);
-		if (state_deny_add(&cf, jti, now + 100 + i) != AG_OK)
+		if (state_deny_add(H(&cf), jti, now + 100 + i) != AG_OK)
 			break;
 	}
 	is_int(i, 300, "300 more, out of order");
-	ok(state_deny_check(&cf, "o123") && !state_deny_check(&cf, "o300"),
+	ok(state_deny_check(H(&cf), "o123") && !state_deny_check(H(&cf), "o300"),
 	    "  found in the tail, and only they");
-	is_int(state_deny_prune(&cf, now, true), AG_OK, "compact");
+	is_int(state_deny_prune(H(&cf), now, true), AG_OK, "compact");
 	{
 		size_t	 n = 0;
 
 		ok(list_sorted(&n) && n == 302, "  302 records, sorted, "
 		    "each once");
 	}
-	ok(state_deny_check(&cf, "o000") && state_deny_check(&cf, "o299") &&
-	    state_deny_check(&cf, "jti-3") && !state_deny_check(&cf, "o30"),
+	ok(state_deny_check(H(&cf), "o000") && state_deny_check(H(&cf), "o299") &&
+	    state_deny_check(H(&cf), "jti-3") && !state_deny_check(H(&cf), "o30"),
 	    "  found by binary search, and only they");
 }
 
@@ -194,10 +195,10 @@ ns_per_check(const struct conf *c, const char *jti, int n)
 	struct timespec	 t0, t1;
 	int		 i, hits = 0;
 
-	(void)state_deny_check(c, jti);
+	(void)state_deny_check(H(c), jti);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n; i++)
-		hits += state_deny_check(c, jti);
+		hits += state_deny_check(H(c), jti);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) /
 	    n + (hits < 0);
@@ -226,10 +227,10 @@ test_big(void)
 		    (long long)(i % 2 ? now - 10 : now + 3600));
 	fclose(f);
 	ok(list_size() > 8 * 1024 * 1024, "old-style list of 200,000 lines");
-	ok(state_deny_check(&cf, "big-0000000-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+	ok(state_deny_check(H(&cf), "big-0000000-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
 	    "  read as it is");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	is_int(state_purge(&cf, now), AG_OK, "purge");
+	is_int(state_purge(H(&cf), now), AG_OK, "purge");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	dt = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("# purge of 200,000 entries: %.3f s\n", dt);
@@ -238,7 +239,7 @@ test_big(void)
 	for (i = 0; i < BIG; i += 97) {
 		snprintf(jti, sizeof(jti), "big-%07d-xxxxxxxxxxxxxxxxxxxxxxx"
 		    "xxxxxxx", i);
-		if (i % 2 == 0 && !state_deny_check(&cf, jti))
+		if (i % 2 == 0 && !state_deny_check(H(&cf), jti))
 			miss++;
 	}
 	is_int(miss, 0, "  every live one still denied");
@@ -260,13 +261,13 @@ test_big(void)
 		ok(full < 20000 && hit < 20000, "  a check at 100,000 "
 		    "entries costs microseconds at most");
 	}
-	ok(!state_deny_check(&cf, "big-0000001-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+	ok(!state_deny_check(H(&cf), "big-0000001-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
 	    "  an expired one gone");
 
 	/* adds cross DENY_TAIL_MAX: the add compacts */
 	for (i = 0; i < DENY_TAIL_MAX + 5; i++) {
 		snprintf(jti, sizeof(jti), "add-%05d", i);
-		if (state_deny_add(&cf, jti, now + 3600) != AG_OK)
+		if (state_deny_add(H(&cf), jti, now + 3600) != AG_OK)
 			break;
 	}
 	is_int(i, DENY_TAIL_MAX + 5, "DENY_TAIL_MAX + 5 adds to the big list");
@@ -274,8 +275,8 @@ test_big(void)
 	ok(list_sorted(&n) && n >= BIG / 2 + DENY_TAIL_MAX &&
 	    n <= BIG / 2 + DENY_TAIL_MAX + 5, "  compacted once on the way");
 	snprintf(jti, sizeof(jti), "add-%05d", DENY_TAIL_MAX + 4);
-	ok(state_deny_check(&cf, "add-00000") && state_deny_check(&cf,
-	    jti) && !state_deny_check(&cf, "add-09999"),
+	ok(state_deny_check(H(&cf), "add-00000") && state_deny_check(H(&cf),
+	    jti) && !state_deny_check(H(&cf), "add-09999"),
 	    "  all there, in records and tail");
 }
 
@@ -288,33 +289,33 @@ test_prune(void)
 	char	 jti[32];
 
 	fresh();
-	is_int(state_deny_add(&cf, "gone", now - 5), AG_OK, "expired entry");
-	is_int(state_deny_add(&cf, "kept", now + 100), AG_OK, "live entry");
-	is_int(state_deny_add(&cf, "tail", now + 100), AG_OK, "in the tail");
-	is_int(state_purge(&cf, now), AG_OK, "purge");
+	is_int(state_deny_add(H(&cf), "gone", now - 5), AG_OK, "expired entry");
+	is_int(state_deny_add(H(&cf), "kept", now + 100), AG_OK, "live entry");
+	is_int(state_deny_add(H(&cf), "tail", now + 100), AG_OK, "in the tail");
+	is_int(state_purge(H(&cf), now), AG_OK, "purge");
 	is_int(count_lines("gone"), 0, "  expired entry gone");
 	ok(count_lines("kept") == 1 && count_lines("tail") == 1,
 	    "  live ones kept");
 
 	/* a pruning that fails stops nothing */
-	is_int(state_deny_add(&cf, "old", now - 5), AG_OK, "expired entry");
+	is_int(state_deny_add(H(&cf), "old", now - 5), AG_OK, "expired entry");
 	snprintf(tmp, sizeof(tmp), "%s.tmp", list);
 	ok(mkdir(tmp, 0700) == 0, "the rewrite cannot be written");
-	is_int(state_purge(&cf, now), AG_OK, "  purge still succeeds");
-	is_int(state_deny_prune(&cf, now, true), AG_EUNAVAIL,
+	is_int(state_purge(H(&cf), now), AG_OK, "  purge still succeeds");
+	is_int(state_deny_prune(H(&cf), now, true), AG_EUNAVAIL,
 	    "  the prune itself fails");
 	for (i = 0; i < DENY_TAIL_MAX + 2; i++) {
 		snprintf(jti, sizeof(jti), "f-%05d", i);
-		if (state_deny_add(&cf, jti, now + 100) != AG_OK)
+		if (state_deny_add(H(&cf), jti, now + 100) != AG_OK)
 			break;
 	}
 	is_int(i, DENY_TAIL_MAX + 2, "  revocations past the tail's "
 	    "length still succeed");
 	snprintf(jti, sizeof(jti), "f-%05d", DENY_TAIL_MAX + 1);
-	ok(state_deny_check(&cf, jti) && state_deny_check(&cf, "kept"),
+	ok(state_deny_check(H(&cf), jti) && state_deny_check(H(&cf), "kept"),
 	    "  and hold");
 	(void)rmdir(tmp);
-	is_int(state_deny_prune(&cf, now, false), AG_OK, "fixed: prune");
+	is_int(state_deny_prune(H(&cf), now, false), AG_OK, "fixed: prune");
 	ok(list_sorted(NULL) && count_lines("old") == 0 &&
 	    count_lines(jti) == 1, "  compacted");
 }
@@ -332,29 +333,29 @@ test_damaged(void)
 	snprintf(buf, sizeof(buf), "#authgate-revoked 1 999 %lld%*s\n",
 	    (long long)now, 40, "");
 	write_file(buf);
-	ok(state_deny_check(&cf, "anyone"), "damaged header: every token "
+	ok(state_deny_check(H(&cf), "anyone"), "damaged header: every token "
 	    "refused");
-	is_int(state_deny_add(&cf, "new", now + 100), AG_OK,
+	is_int(state_deny_add(H(&cf), "new", now + 100), AG_OK,
 	    "  a revocation rebuilds it");
-	ok(!state_deny_check(&cf, "anyone") && state_deny_check(&cf, "new"),
+	ok(!state_deny_check(H(&cf), "anyone") && state_deny_check(H(&cf), "new"),
 	    "  then only the revoked are");
 
 	/* a record damaged in place */
 	fresh();
-	(void)state_deny_add(&cf, "aaa", now + 100);
-	(void)state_deny_add(&cf, "bbb", now + 100);
-	(void)state_deny_add(&cf, "ccc", now + 100);
-	(void)state_deny_prune(&cf, now, true);
-	state_close();
+	(void)state_deny_add(H(&cf), "aaa", now + 100);
+	(void)state_deny_add(H(&cf), "bbb", now + 100);
+	(void)state_deny_add(H(&cf), "ccc", now + 100);
+	(void)state_deny_prune(H(&cf), now, true);
+	H_reset();
 	at = DENY_REC_LEN * 3 - 1;	/* the newline of "bbb" */
 	if ((fd = open(list, O_WRONLY)) != -1) {
 		(void)pwrite(fd, "x", 1, at);
 		close(fd);
 	}
-	ok(state_deny_check(&cf, "bbb"), "damaged record: its jti refused");
-	ok(state_deny_check(&cf, "aaa") && state_deny_check(&cf, "ccc"),
+	ok(state_deny_check(H(&cf), "bbb"), "damaged record: its jti refused");
+	ok(state_deny_check(H(&cf), "aaa") && state_deny_check(H(&cf), "ccc"),
 	    "  the others still refused");
-	is_int(state_deny_prune(&cf, now, true), AG_OK, "  prune rebuilds");
+	is_int(state_deny_prune(H(&cf), now, true), AG_OK, "  prune rebuilds");
 	ok(list_sorted(NULL) && count_lines("aaa") == 1 &&
 	    count_lines("ccc") == 1, "  from the lines that parse");
 
@@ -366,17 +367,17 @@ test_damaged(void)
 	    AG_JTI_MAX - 3, "", (long long)now + 100,
 	    AG_JTI_MAX - 3, "", (long long)now + 100, (long long)now + 100);
 	write_file(buf);
-	ok(state_deny_check(&cf, "ddd"), "garbage in the tail: the rest "
+	ok(state_deny_check(H(&cf), "ddd"), "garbage in the tail: the rest "
 	    "read");
-	ok(!state_deny_check(&cf, "ttt"), "  a torn line is no entry");
-	is_int(state_deny_add(&cf, "eee", now + 100), AG_OK,
+	ok(!state_deny_check(H(&cf), "ttt"), "  a torn line is no entry");
+	is_int(state_deny_add(H(&cf), "eee", now + 100), AG_OK,
 	    "  an add after the torn line");
-	ok(state_deny_check(&cf, "eee"), "  holds");
-	is_int(state_deny_prune(&cf, now, true), AG_OK, "  prune");
+	ok(state_deny_check(H(&cf), "eee"), "  holds");
+	is_int(state_deny_prune(H(&cf), now, true), AG_OK, "  prune");
 	ok(list_sorted(NULL) && count_lines("zzz") == 1 &&
 	    count_lines("aaa") == 1 && count_lines("ddd") == 1 &&
 	    count_lines("eee") == 1, "  sorted again, every entry kept");
-	ok(state_deny_check(&cf, "zzz") && state_deny_check(&cf, "aaa"),
+	ok(state_deny_check(H(&cf), "zzz") && state_deny_check(H(&cf), "aaa"),
 	    "  found");
 
 	/* random bytes */
@@ -385,9 +386,9 @@ test_damaged(void)
 		buf[fd] = (char)((fd * 131 + 7) % 251 + 1);
 	buf[sizeof(buf) - 1] = '\0';
 	write_file(buf);
-	(void)state_deny_check(&cf, "x");
+	(void)state_deny_check(H(&cf), "x");
 	ok(1, "random bytes: no crash");
-	is_int(state_deny_prune(&cf, now, true), AG_OK, "  prune");
+	is_int(state_deny_prune(H(&cf), now, true), AG_OK, "  prune");
 	ok(list_sorted(NULL), "  rebuilt");
 }
 
@@ -408,7 +409,7 @@ test_race(void)
 	for (i = 0; i < RACERS; i++) {
 		if ((pid[i] = fork()) != 0)
 			continue;
-		state_close();
+		H_reset();
 		close(p[1]);
 		/* the barrier: all start when the pipe closes */
 		(void)read(p[0], &go, 1);
@@ -417,8 +418,8 @@ test_race(void)
 				snprintf(jti, sizeof(jti), "s-%03d", k);
 			else
 				snprintf(jti, sizeof(jti), "p%d-%03d", i, k);
-			if (state_deny_add(&cf, jti, now + 100) != AG_OK ||
-			    !state_deny_check(&cf, jti))
+			if (state_deny_add(H(&cf), jti, now + 100) != AG_OK ||
+			    !state_deny_check(H(&cf), jti))
 				_exit(1);
 		}
 		_exit(0);
@@ -432,7 +433,7 @@ test_race(void)
 	is_int(good, RACERS, "8 processes adding at once: each add holds");
 	for (k = 0; k < RACE_SHARED; k++) {
 		snprintf(jti, sizeof(jti), "s-%03d", k);
-		if (count_lines(jti) != 1 || !state_deny_check(&cf, jti))
+		if (count_lines(jti) != 1 || !state_deny_check(H(&cf), jti))
 			dup++;
 	}
 	is_int(dup, 0, "  each shared jti once, and denied");
@@ -447,10 +448,10 @@ test_unwritable(void)
 
 	snprintf(bad.state_db, sizeof(bad.state_db), "%s/nodir/state.db",
 	    dir);
-	is_int(state_deny_add(&bad, "j", 1), AG_EUNAVAIL,
+	is_int(state_deny_add(H(&bad), "j", 1), AG_EUNAVAIL,
 	    "missing directory: deny_add unavailable");
-	ok(!state_deny_check(&bad, "j"), "  no list: nothing denied");
-	state_close();
+	ok(!state_deny_check(H(&bad), "j"), "  no list: nothing denied");
+	H_reset();
 }
 
 int
@@ -469,7 +470,7 @@ main(void)
 	cf.refresh_token_ttl = 1000;
 	cf.lockout_threshold = 5;
 	cf.lockout_seconds = 300;
-	is_int(state_init(&cf), AG_OK, "init");
+	is_int(state_init(H(&cf)), AG_OK, "init");
 
 	test_basic();
 	test_prune();
@@ -477,7 +478,7 @@ main(void)
 	test_race();
 	test_big();
 	test_unwritable();
-	state_close();
+	H_reset();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);
 	return done_testing();

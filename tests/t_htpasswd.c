@@ -11,6 +11,7 @@
 #include "../src/htpasswd.h"
 #include "../src/pw.h"
 #include "../src/store.h"
+#include "handles.h"
 #include "tap.h"
 
 #define BCRYPT4 "$2y$04$phonQAaRODfUY0qof6nYCepohZs5Q5JgIj4ww.38VZ1yXjTD2ZYn."
@@ -148,7 +149,7 @@ test_import(void)
 	snprintf(u.hash, sizeof(u.hash), "old");
 	snprintf(u.scope, sizeof(u.scope), "admin read");
 	u.locked = true;
-	is_int(store_user_put(db, &u, true), AG_OK, "alice exists, scoped");
+	is_int(store_user_put(S(db), &u, true), AG_OK, "alice exists, scoped");
 
 	if ((f = fopen(path, "w")) == NULL) {
 		ok(0, "create htpasswd file");
@@ -181,7 +182,7 @@ test_import(void)
 	memset(&sk, 0, sizeof(sk));
 	progress_calls = 0;
 	f = fopen(path, "r");
-	is_int(htpasswd_import(db, f, path, on_skip, on_progress, &sk, &n),
+	is_int(htpasswd_import(S(db), f, path, on_skip, on_progress, &sk, &n),
 	    AG_OK, "import");
 	if (f != NULL)
 		fclose(f);
@@ -207,23 +208,23 @@ test_import(void)
 	ok(strstr(sk.text, "13:-:NUL") != NULL, "NUL in the hash skipped");
 	ok(progress_calls >= 1 && progress_last == 14, "progress reported");
 
-	is_int(store_user_get(db, "alice", &u), AG_OK, "alice");
+	is_int(store_user_get(S(db), "alice", &u), AG_OK, "alice");
 	ok(pw_verify(u.hash, "secret", 6), "alice's new bcrypt verifies");
 	ok(strcmp(u.scope, "admin read") == 0 && u.locked,
 	    "alice kept scopes and lock");
-	is_int(store_user_get(db, "bob", &u), AG_OK, "bob");
+	is_int(store_user_get(S(db), "bob", &u), AG_OK, "bob");
 	ok(pw_verify(u.hash, "secret", 6) && u.scope[0] == '\0',
 	    "bob's sha-512 verifies, no scope");
-	is_int(store_user_get(db, "carol", &u), AG_OK, "carol (CRLF line)");
+	is_int(store_user_get(S(db), "carol", &u), AG_OK, "carol (CRLF line)");
 	ok(pw_verify(u.hash, "secret", 6), "carol's yescrypt verifies");
-	is_int(store_user_get(db, "judy", &u), AG_OK, "judy (no newline)");
-	is_int(store_user_get(db, "dave", &u), AG_ENOENT, "dave not imported");
+	is_int(store_user_get(S(db), "judy", &u), AG_OK, "judy (no newline)");
+	is_int(store_user_get(S(db), "dave", &u), AG_ENOENT, "dave not imported");
 
 	/* an empty file changes nothing and fails nothing */
 	snprintf(cmd, sizeof(cmd), "%s/empty", dir);
 	f = fopen(cmd, "w+");
 	memset(&sk, 0, sizeof(sk));
-	is_int(htpasswd_import(db, f, cmd, on_skip, NULL, &sk, &n), AG_OK,
+	is_int(htpasswd_import(S(db), f, cmd, on_skip, NULL, &sk, &n), AG_OK,
 	    "empty file");
 	is_int(n, 0, "  nothing imported");
 	if (f != NULL)
@@ -251,7 +252,7 @@ test_big(void)
 	fclose(f);
 	f = fopen(path, "r");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	is_int(htpasswd_import(db, f, path, NULL, NULL, NULL, &n), AG_OK,
+	is_int(htpasswd_import(S(db), f, path, NULL, NULL, NULL, &n), AG_OK,
 	    "import 100,000 lines");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (f != NULL)
@@ -260,11 +261,11 @@ test_big(void)
 	printf("# 100,000 lines imported in %.2f s\n", secs);
 	is_int(n, 100000, "100,000 imported");
 	ok(secs < 20, "in seconds, not minutes");
-	is_int(store_user_get(db, "user77777", &u), AG_OK, "user77777");
+	is_int(store_user_get(S(db), "user77777", &u), AG_OK, "user77777");
 	ok(pw_verify(u.hash, "secret", 6), "  verifies");
 	f = fopen(path, "r");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	is_int(htpasswd_import(db, f, path, NULL, NULL, NULL, &n), AG_OK,
+	is_int(htpasswd_import(S(db), f, path, NULL, NULL, NULL, &n), AG_OK,
 	    "import again over 100,000 users");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (f != NULL)
@@ -291,7 +292,7 @@ main(void)
 	else
 		ok(1, "# SKIP htpasswd or mkpasswd (package whois) missing");
 	test_big();
-	store_close();
+	S_reset();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);
 	return done_testing();

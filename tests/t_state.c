@@ -23,8 +23,10 @@
 #include <gdbm.h>
 
 #include "../src/conf.h"
+#include "../src/deny.h"
 #include "../src/rtseal.h"
 #include "../src/state.h"
+#include "handles.h"
 #include "tap.h"
 
 static char		 dir[64];
@@ -52,11 +54,11 @@ use(const char *tok, time_t now, struct refresh *got, char *next)
 	enum ag_err	 e;
 
 	memset(got, 0, sizeof(*got));
-	if (state_refresh_peek(&cf, tok, now, &nr) != AG_OK)
+	if (state_refresh_peek(H(&cf), tok, now, &nr) != AG_OK)
 		memset(&nr, 0, sizeof(nr));
 	*got = nr;
 	nr.exp = 0;
-	e = state_refresh_rotate(&cf, tok, now, &nr, nt);
+	e = state_refresh_rotate(H(&cf), tok, now, &nr, nt);
 	if (e != AG_OK)
 		memset(got, 0, sizeof(*got));
 	if (next != NULL)
@@ -92,7 +94,7 @@ thr_fail(void *arg)
 
 	(void)arg;
 	for (i = 0; i < 10; i++)
-		if (state_fail_add(&cf, "racer", time(NULL), NULL) != AG_OK)
+		if (state_fail_add(H(&cf), "racer", time(NULL), NULL) != AG_OK)
 			break;
 	return NULL;
 }
@@ -107,53 +109,53 @@ test_fail(void)
 
 	cf.lockout_threshold = 3;
 	cf.lockout_seconds = 60;
-	is_int(state_fail_get(&cf, "alice", &fi), AG_OK, "no failures yet");
+	is_int(state_fail_get(H(&cf), "alice", &fi), AG_OK, "no failures yet");
 	ok(fi.failures == 0 && fi.locked_until == 0, "  all zero");
-	is_int(state_fail_add(&cf, "alice", now, &fi), AG_OK, "failure 1");
-	is_int(state_fail_add(&cf, "alice", now + 1, &fi), AG_OK,
+	is_int(state_fail_add(H(&cf), "alice", now, &fi), AG_OK, "failure 1");
+	is_int(state_fail_add(H(&cf), "alice", now + 1, &fi), AG_OK,
 	    "failure 2");
 	ok(fi.failures == 2 && fi.last == now + 1 && fi.locked_until == 0,
 	    "2 failures, not locked");
-	is_int(state_fail_add(&cf, "alice", now + 2, &fi), AG_OK,
+	is_int(state_fail_add(H(&cf), "alice", now + 2, &fi), AG_OK,
 	    "failure 3");
 	is_int(fi.locked_until, now + 2 + 60, "locked at the threshold");
-	is_int(state_fail_get(&cf, "alice", &fi), AG_OK, "read back");
+	is_int(state_fail_get(H(&cf), "alice", &fi), AG_OK, "read back");
 	ok(fi.failures == 3 && fi.locked_until == now + 62, "  stored");
-	(void)state_fail_add(&cf, "alice", now + 100, &fi);
-	(void)state_fail_add(&cf, "alice", now + 101, &fi);
+	(void)state_fail_add(H(&cf), "alice", now + 100, &fi);
+	(void)state_fail_add(H(&cf), "alice", now + 101, &fi);
 	is_int(fi.locked_until, now + 62, "no new lock between thresholds");
-	(void)state_fail_add(&cf, "alice", now + 102, &fi);
+	(void)state_fail_add(H(&cf), "alice", now + 102, &fi);
 	is_int(fi.locked_until, now + 102 + 120, "second lockout doubled");
 	for (i = 0; i < 3; i++)
-		(void)state_fail_add(&cf, "alice", now + 300, &fi);
+		(void)state_fail_add(H(&cf), "alice", now + 300, &fi);
 	is_int(fi.locked_until, now + 300 + 240, "third lockout doubled");
-	is_int(state_fail_get(&cf, "bob", &fi), AG_OK, "bob separate");
+	is_int(state_fail_get(H(&cf), "bob", &fi), AG_OK, "bob separate");
 	is_int(fi.failures, 0, "  bob has none");
-	is_int(state_fail_clear(&cf, "alice"), AG_OK, "clear alice");
-	is_int(state_fail_get(&cf, "alice", &fi), AG_OK, "read cleared");
+	is_int(state_fail_clear(H(&cf), "alice"), AG_OK, "clear alice");
+	is_int(state_fail_get(H(&cf), "alice", &fi), AG_OK, "read cleared");
 	ok(fi.failures == 0 && fi.locked_until == 0, "  zero again");
-	is_int(state_fail_clear(&cf, "nobody"), AG_OK, "clear unknown user");
+	is_int(state_fail_clear(H(&cf), "nobody"), AG_OK, "clear unknown user");
 
 	cf.lockout_threshold = 1;
 	cf.lockout_seconds = 50000;
-	(void)state_fail_add(&cf, "carol", now, &fi);
+	(void)state_fail_add(H(&cf), "carol", now, &fi);
 	is_int(fi.locked_until, now + 50000, "lockout of 50000 s");
-	(void)state_fail_add(&cf, "carol", now, &fi);
+	(void)state_fail_add(H(&cf), "carol", now, &fi);
 	is_int(fi.locked_until, now + STATE_LOCKOUT_CAP,
 	    "doubled lockout capped at a day");
 
 	cf.lockout_threshold = 0;
 	for (i = 0; i < 10; i++)
-		(void)state_fail_add(&cf, "dave", now, &fi);
+		(void)state_fail_add(H(&cf), "dave", now, &fi);
 	ok(fi.failures == 10 && fi.locked_until == 0,
 	    "threshold 0: never locked");
-	is_int(state_fail_add(&cf, "", now, &fi), AG_EINVAL, "empty user");
+	is_int(state_fail_add(H(&cf), "", now, &fi), AG_EINVAL, "empty user");
 
 	for (i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, thr_fail, NULL);
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
-	(void)state_fail_get(&cf, "racer", &fi);
+	(void)state_fail_get(H(&cf), "racer", &fi);
 	is_int(fi.failures, 40, "4 threads x 10 failures: none lost");
 	cf.lockout_threshold = 5;
 	cf.lockout_seconds = 300;
@@ -191,7 +193,7 @@ tampered_refused(const char *tok, time_t now)
 	for (i = 0; i < len; i++) {
 		memcpy(t, tok, len + 1);
 		t[i] = t[i] == 'A' ? 'B' : 'A';
-		if (state_refresh_peek(&cf, t, now, &got) == AG_ENOENT &&
+		if (state_refresh_peek(H(&cf), t, now, &got) == AG_ENOENT &&
 		    got.user[0] == '\0')
 			refused++;
 	}
@@ -211,7 +213,7 @@ test_refresh(void)
 
 	records = count_prefix("");
 	mkrefresh(&r, "alice", "read write");
-	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_OK,
+	is_int(state_login_ok(H(&cf), r.user, false, &r, a), AG_OK,
 	    "new refresh token");
 	ok(strlen(a) > 100 && strlen(a) < 200, "sealed: a short token");
 	ok(strspn(a, B64URL) == strlen(a), "base64url alphabet");
@@ -220,11 +222,11 @@ test_refresh(void)
 	is_int(r.seq, 0, "first of its family");
 	ok(r.exp >= now + 1000 && r.exp <= now + 1001, "exp from the ttl");
 	snprintf(fam, sizeof(fam), "%s", r.family);
-	(void)rtseal_key_path(&cf, key, sizeof(key));
+	(void)rtseal_key_path(H(&cf), key, sizeof(key));
 	ok(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600 &&
 	    st.st_size == RT_KEY_LEN, "key made, 32 bytes, mode 0600");
 
-	is_int(state_refresh_peek(&cf, a, now, &got), AG_OK, "peek");
+	is_int(state_refresh_peek(H(&cf), a, now, &got), AG_OK, "peek");
 	ok(strcmp(got.user, "alice") == 0 && strcmp(got.client_id, "app") ==
 	    0 && strcmp(got.scope, "read write") == 0 &&
 	    strcmp(got.family, fam) == 0 && got.exp == r.exp,
@@ -232,9 +234,9 @@ test_refresh(void)
 	is_int(tampered_refused(a, now), (int)strlen(a),
 	    "every one-character change refused");
 	is_int(use(a, now, &got, b), AG_OK, "use (peek did not use it)");
-	is_int(state_refresh_peek(&cf, a, now, &got), AG_EDENIED,
+	is_int(state_refresh_peek(H(&cf), a, now, &got), AG_EDENIED,
 	    "peek a used token: inactive");
-	is_int(state_refresh_peek(&cf, b, now, &got), AG_OK, "successor live");
+	is_int(state_refresh_peek(H(&cf), b, now, &got), AG_OK, "successor live");
 	ok(strcmp(got.family, fam) == 0 && got.seq == 1,
 	    "  same family, next place");
 	is_int(use(b, now, &got, c2), AG_OK, "use successor");
@@ -245,23 +247,23 @@ test_refresh(void)
 	is_str(got.user, "", "  no grant returned");
 	is_int(use(c2, now, &got, NULL), AG_EDENIED,
 	    "reuse killed the whole family");
-	is_int(state_refresh_peek(&cf, c2, now, &got), AG_EDENIED,
+	is_int(state_refresh_peek(H(&cf), c2, now, &got), AG_EDENIED,
 	    "  peek agrees");
 
 	/* revoke */
 	mkrefresh(&r, "bob", "");
-	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_OK, "bob's token");
-	is_int(state_refresh_revoke(&cf, a), AG_OK, "revoke it");
+	is_int(state_login_ok(H(&cf), r.user, false, &r, a), AG_OK, "bob's token");
+	is_int(state_refresh_revoke(H(&cf), a), AG_OK, "revoke it");
 	is_int(use(a, now, &got, NULL), AG_EDENIED,
 	    "revoked token denied");
-	is_int(state_refresh_revoke(&cf,
+	is_int(state_refresh_revoke(H(&cf),
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), AG_ENOENT,
 	    "revoke unknown");
 
 	/* expiry */
 	mkrefresh(&r, "carol", "");
 	r.exp = now + 10;
-	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_OK, "short-lived token");
+	is_int(state_login_ok(H(&cf), r.user, false, &r, a), AG_OK, "short-lived token");
 	is_int(use(a, now + 10, &got, NULL), AG_ENOENT,
 	    "expired at exp");
 	is_int(use(a, now + 9, &got, NULL), AG_OK,
@@ -269,26 +271,26 @@ test_refresh(void)
 
 	/* the key: deleted, every token ends; others may read it: refused */
 	mkrefresh(&r, "dave", "");
-	(void)state_login_ok(&cf, r.user, false, &r, a);
+	(void)state_login_ok(H(&cf), r.user, false, &r, a);
 	ok(unlink(key) == 0, "key deleted");
-	is_int(state_refresh_peek(&cf, a, now, &got), AG_ENOENT,
+	is_int(state_refresh_peek(H(&cf), a, now, &got), AG_ENOENT,
 	    "  a token of the old key is refused");
 	mkrefresh(&r, "dave", "");
-	is_int(state_login_ok(&cf, r.user, false, &r, b), AG_OK,
+	is_int(state_login_ok(H(&cf), r.user, false, &r, b), AG_OK,
 	    "  a login makes a new key");
-	is_int(state_refresh_peek(&cf, a, now, &got), AG_ENOENT,
+	is_int(state_refresh_peek(H(&cf), a, now, &got), AG_ENOENT,
 	    "  the old token stays refused");
-	is_int(state_refresh_peek(&cf, b, now, &got), AG_OK,
+	is_int(state_refresh_peek(H(&cf), b, now, &got), AG_OK,
 	    "  the new one works");
 	ok(chmod(key, 0640) == 0, "key made group-readable");
-	is_int(state_refresh_peek(&cf, b, now, &got), AG_EUNAVAIL,
+	is_int(state_refresh_peek(H(&cf), b, now, &got), AG_EUNAVAIL,
 	    "  refused: unavailable, not a bad token");
 	mkrefresh(&r, "dave", "");
-	is_int(state_login_ok(&cf, r.user, false, &r, c2), AG_EUNAVAIL,
+	is_int(state_login_ok(H(&cf), r.user, false, &r, c2), AG_EUNAVAIL,
 	    "  no token sealed with it");
 	is_str(c2, "", "  none handed out");
 	ok(chmod(key, 0600) == 0, "key mode 0600 again");
-	is_int(state_refresh_peek(&cf, b, now, &got), AG_OK, "  works again");
+	is_int(state_refresh_peek(H(&cf), b, now, &got), AG_OK, "  works again");
 
 	is_int(use("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now, &got,
 	    NULL),
@@ -304,7 +306,7 @@ test_refresh(void)
 	big[sizeof(big) - 1] = '\0';
 	is_int(use(big, now, &got, NULL), AG_ENOENT, "over AG_REFRESH_MAX");
 	mkrefresh(&r, "", "");
-	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_EINVAL,
+	is_int(state_login_ok(H(&cf), r.user, false, &r, a), AG_EINVAL,
 	    "empty user");
 	is_str(a, "", "  no token");
 	mkrefresh(&r, "", "");
@@ -312,10 +314,10 @@ test_refresh(void)
 	memset(r.client_id, 'c', sizeof(r.client_id) - 1);
 	memset(r.scope, 's', sizeof(r.scope) - 1);
 	r.scope[sizeof(r.scope) - 1] = '\0';
-	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_OK,
+	is_int(state_login_ok(H(&cf), r.user, false, &r, a), AG_OK,
 	    "the longest scope");
 	is_int(strlen(a), AG_REFRESH_MAX, "  the longest token");
-	is_int(state_refresh_peek(&cf, a, now, &got), AG_OK, "  opens");
+	is_int(state_refresh_peek(H(&cf), a, now, &got), AG_OK, "  opens");
 	is_int(strlen(got.scope), AG_SCOPE_MAX, "  scope whole");
 }
 
@@ -349,35 +351,35 @@ test_rotate(void)
 
 	mkrefresh(&r, "erin", "read");
 	r.gen = 111111111111111111LL;
-	is_int(state_login_ok(&cf, r.user, false, &r, a), AG_OK, "rotate: a token");
-	is_int(state_refresh_peek(&cf, a, now, &got), AG_OK, "  peek");
+	is_int(state_login_ok(H(&cf), r.user, false, &r, a), AG_OK, "rotate: a token");
+	is_int(state_refresh_peek(H(&cf), a, now, &got), AG_OK, "  peek");
 	is_int(got.gen, 111111111111111111LL, "  bound to the generation");
 	nr = got;
 	nr.gen = 222222222222222222LL;	/* the account was replaced */
-	is_int(state_refresh_rotate(&cf, a, now, &nr, b), AG_ENOENT,
+	is_int(state_refresh_rotate(H(&cf), a, now, &nr, b), AG_ENOENT,
 	    "rotate: another generation refused");
 	is_str(b, "", "  no successor");
-	is_int(state_refresh_peek(&cf, a, now, &got), AG_OK,
+	is_int(state_refresh_peek(H(&cf), a, now, &got), AG_OK,
 	    "  the old token is not spent by a refused rotation");
 	nr = got;
-	is_int(state_refresh_rotate(&cf, a, now, &nr, b), AG_OK,
+	is_int(state_refresh_rotate(H(&cf), a, now, &nr, b), AG_OK,
 	    "rotate: the checked grant");
-	is_int(state_refresh_peek(&cf, b, now, &got), AG_OK,
+	is_int(state_refresh_peek(H(&cf), b, now, &got), AG_OK,
 	    "  successor stored");
 	is_str(got.family, nr.family, "  in the same family");
-	is_int(state_refresh_peek(&cf, a, now, &got), AG_EDENIED,
+	is_int(state_refresh_peek(H(&cf), a, now, &got), AG_EDENIED,
 	    "  old token spent");
 	/* a client logs out with the token it had before a refresh */
-	is_int(state_refresh_find(&cf, a, now, &got), AG_OK,
+	is_int(state_refresh_find(H(&cf), a, now, &got), AG_OK,
 	    "find: a token rotated out is found");
-	is_int(state_refresh_revoke(&cf, a), AG_OK,
+	is_int(state_refresh_revoke(H(&cf), a), AG_OK,
 	    "revoke the rotated-out token");
-	is_int(state_refresh_peek(&cf, b, now, &got), AG_EDENIED,
+	is_int(state_refresh_peek(H(&cf), b, now, &got), AG_EDENIED,
 	    "  its successor ends with it");
 
 	/* eight processes use one token at the same moment */
 	mkrefresh(&r, "frank", "read");
-	is_int(state_login_ok(&cf, r.user, false, &r, c2), AG_OK, "race: a token");
+	is_int(state_login_ok(H(&cf), r.user, false, &r, c2), AG_OK, "race: a token");
 	if (pipe(go_pipe) == -1 || pipe(fd) == -1) {
 		ok(0, "pipe");
 		return;
@@ -401,7 +403,7 @@ test_rotate(void)
 	close(fd[0]);
 	is_int(wins, 1, "race: 8 processes use one token at once: exactly "
 	    "one succeeds");
-	is_int(state_refresh_peek(&cf, c2, now, &got), AG_EDENIED,
+	is_int(state_refresh_peek(H(&cf), c2, now, &got), AG_EDENIED,
 	    "race: the losers' reuse revoked the family");
 }
 
@@ -420,7 +422,7 @@ thr_begin(void *arg)
 	pthread_barrier_wait(&begin_bar);
 	int		 slot;
 
-	e = state_login_begin(&cf, "gina", time(NULL), &fi, &locked_out,
+	e = state_login_begin(H(&cf), "gina", time(NULL), &fi, &locked_out,
 	    &slot);
 	if (e == AG_OK && !locked_out) {
 		pthread_mutex_lock(&begin_mtx);
@@ -430,8 +432,8 @@ thr_begin(void *arg)
 	/* all in flight at once, then each a wrong password */
 	pthread_barrier_wait(&end_bar);
 	if (e == AG_OK) {
-		(void)state_fail_add(&cf, "gina", time(NULL), NULL);
-		state_login_end(&cf, slot);
+		(void)state_fail_add(H(&cf), "gina", time(NULL), NULL);
+		state_login_end(H(&cf), slot);
 	}
 	return NULL;
 }
@@ -464,55 +466,55 @@ test_login_begin(void)
 	/* two that enter together may count each other: never more */
 	ok(begin_ok >= 1 && begin_ok <= 5, "16 attempts in flight at once, "
 	    "threshold 5: at most 5 checked");
-	(void)state_fail_get(&cf, "gina", &fi);
+	(void)state_fail_get(H(&cf), "gina", &fi);
 	is_int(fi.failures, 16, "  every attempt counted");
 	ok(fi.locked_until > time(NULL), "  locked out");
 
 	/* the counts in flight went back to 0: a new user is not refused */
 	for (i = 0; i < 5; i++) {
-		is_int(state_login_begin(&cf, "ivy", time(NULL), &fi,
+		is_int(state_login_begin(H(&cf), "ivy", time(NULL), &fi,
 		    &locked_out, &slot), AG_OK, "sequential attempt");
 		ok(!locked_out, "  below the threshold");
-		(void)state_fail_add(&cf, "ivy", time(NULL), NULL);
-		state_login_end(&cf, slot);
+		(void)state_fail_add(H(&cf), "ivy", time(NULL), NULL);
+		state_login_end(H(&cf), slot);
 	}
-	(void)state_login_begin(&cf, "ivy", time(NULL), &fi, &locked_out,
+	(void)state_login_begin(H(&cf), "ivy", time(NULL), &fi, &locked_out,
 	    &slot);
 	ok(locked_out, "the sixth, after 5 failures, is refused");
-	state_login_end(&cf, slot);
+	state_login_end(H(&cf), slot);
 
 	/* an attempt whose process died is not counted for long */
 	if ((pid = fork()) == 0) {
-		(void)state_login_begin(&cf, "jack", time(NULL), &fi,
+		(void)state_login_begin(H(&cf), "jack", time(NULL), &fi,
 		    &locked_out, &slot);
 		_exit(0);	/* killed mid-login: never leaves */
 	}
 	waitpid(pid, NULL, 0);
-	(void)state_login_begin(&cf, "jack", time(NULL), &fi, &locked_out,
+	(void)state_login_begin(H(&cf), "jack", time(NULL), &fi, &locked_out,
 	    &slot);
 	ok(!locked_out, "an attempt of a process gone is taken back");
-	state_login_end(&cf, slot);
+	state_login_end(H(&cf), slot);
 	cf.lockout_threshold = 1;
-	(void)state_login_begin(&cf, "jack", time(NULL), &fi, &locked_out,
+	(void)state_login_begin(H(&cf), "jack", time(NULL), &fi, &locked_out,
 	    &slot);
 	ok(!locked_out, "  threshold 1: the dead one does not count");
-	state_login_end(&cf, slot);
+	state_login_end(H(&cf), slot);
 	cf.lockout_threshold = 5;
 
-	(void)state_fail_add(&cf, "hank", time(NULL), NULL);
-	is_int(state_login_begin(&cf, "hank", time(NULL), &fi, &locked_out,
+	(void)state_fail_add(H(&cf), "hank", time(NULL), NULL);
+	is_int(state_login_begin(H(&cf), "hank", time(NULL), &fi, &locked_out,
 	    &slot), AG_OK, "login_begin");
 	ok(!locked_out && fi.failures == 1, "  one failure, not locked out");
 	mkrefresh(&r, "hank", "read");
-	is_int(state_login_ok(&cf, "hank", true, &r, tok), AG_OK,
+	is_int(state_login_ok(H(&cf), "hank", true, &r, tok), AG_OK,
 	    "login_ok: failures forgotten, refresh token sealed");
-	state_login_end(&cf, slot);
-	(void)state_fail_get(&cf, "hank", &fi);
+	state_login_end(H(&cf), slot);
+	(void)state_fail_get(H(&cf), "hank", &fi);
 	is_int(fi.failures, 0, "  the failures are forgotten");
 	ok(strlen(tok) > 0, "  a refresh token");
-	is_int(state_refresh_peek(&cf, tok, time(NULL), &r), AG_OK,
+	is_int(state_refresh_peek(H(&cf), tok, time(NULL), &r), AG_OK,
 	    "  that works");
-	is_int(state_login_ok(&cf, "hank", false, NULL, NULL), AG_OK,
+	is_int(state_login_ok(H(&cf), "hank", false, NULL, NULL), AG_OK,
 	    "login_ok with nothing to store");
 }
 
@@ -525,11 +527,11 @@ family_until(const char *user, time_t now, int64_t exp, char *fam)
 
 	mkrefresh(&r, user, "");
 	r.exp = exp;
-	if (state_login_ok(&cf, r.user, false, &r, a) != AG_OK ||
-	    state_refresh_peek(&cf, a, now, &nr) != AG_OK)
+	if (state_login_ok(H(&cf), r.user, false, &r, a) != AG_OK ||
+	    state_refresh_peek(H(&cf), a, now, &nr) != AG_OK)
 		return false;
 	nr.exp = exp;
-	if (state_refresh_rotate(&cf, a, now, &nr, b) != AG_OK)
+	if (state_refresh_rotate(H(&cf), a, now, &nr, b) != AG_OK)
 		return false;
 	(void)snprintf(fam, 3 + 2 * RT_FAMILY_BYTES + 1, "rf:%s", nr.family);
 	return true;
@@ -564,10 +566,10 @@ test_purge(void)
 	put_legacy("rt:0123456789abcdef0123456789abcdef0123456789abcdef"
 	    "0123456789abcdef", "u\tapp\t\tfam\t99999999999\t0\t1");
 	put_legacy("fam:0123456789abcdef0123456789abcdef", "99999999999");
-	(void)state_fail_add(&cf, "stale", now - 2 * 86400, NULL);
+	(void)state_fail_add(H(&cf), "stale", now - 2 * 86400, NULL);
 	ok(count_prefix("fail:stale") == 1 && has_key(gone) && has_key(kept),
 	    "records present");
-	is_int(state_purge(&cf, now + 10), AG_OK, "purge");
+	is_int(state_purge(H(&cf), now + 10), AG_OK, "purge");
 	ok(!has_key(gone), "an expired family removed");
 	ok(has_key(kept), "a live one kept");
 	is_int(count_prefix("rt:") + count_prefix("fam:"), 0,
@@ -586,21 +588,21 @@ test_unwritable(void)
 
 	snprintf(bad.state_db, sizeof(bad.state_db), "%s/nodir/state.db",
 	    dir);
-	is_int(state_init(&bad), AG_EUNAVAIL, "missing directory: init");
-	is_int(state_fail_add(&bad, "alice", time(NULL), &fi), AG_EUNAVAIL,
+	is_int(state_init(H(&bad)), AG_EUNAVAIL, "missing directory: init");
+	is_int(state_fail_add(H(&bad), "alice", time(NULL), &fi), AG_EUNAVAIL,
 	    "missing directory: fail_add unavailable");
-	is_int(state_fail_get(&bad, "alice", &fi), AG_EUNAVAIL,
+	is_int(state_fail_get(H(&bad), "alice", &fi), AG_EUNAVAIL,
 	    "missing directory: fail_get unavailable");
 	mkrefresh(&r, "alice", "");
-	is_int(state_login_ok(&bad, r.user, false, &r, tok), AG_EUNAVAIL,
+	is_int(state_login_ok(H(&bad), r.user, false, &r, tok), AG_EUNAVAIL,
 	    "missing directory: no key can be made: unavailable");
 	is_str(tok, "", "  no token handed out");
 	memset(&got, 0, sizeof(got));
-	is_int(state_refresh_rotate(&bad,
+	is_int(state_refresh_rotate(H(&bad),
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", time(NULL), &got,
 	    tok), AG_ENOENT, "missing directory: no key, no token to rotate");
 	snprintf(bad.state_db, sizeof(bad.state_db), "/dev/null/state.db");
-	is_int(state_fail_add(&bad, "alice", time(NULL), &fi), AG_EUNAVAIL,
+	is_int(state_fail_add(H(&bad), "alice", time(NULL), &fi), AG_EUNAVAIL,
 	    "state_db under a file: unavailable");
 	/* a state_db that is not a GDBM file */
 	snprintf(bad.state_db, sizeof(bad.state_db), "%s/junk.db", dir);
@@ -612,9 +614,9 @@ test_unwritable(void)
 			fclose(f);
 		}
 	}
-	is_int(state_fail_add(&bad, "alice", time(NULL), &fi), AG_EUNAVAIL,
+	is_int(state_fail_add(H(&bad), "alice", time(NULL), &fi), AG_EUNAVAIL,
 	    "garbage state_db: unavailable");
-	is_int(state_fail_get(&bad, "alice", &fi), AG_EUNAVAIL,
+	is_int(state_fail_get(H(&bad), "alice", &fi), AG_EUNAVAIL,
 	    "garbage state_db: read unavailable");
 }
 
@@ -636,8 +638,8 @@ thr_refresh(void *arg)
 
 	for (i = 0; i < RACE_TOKENS; i++) {
 		mkrefresh(&r, "racer", "read");
-		if (state_login_ok(&cf, r.user, false, &r, rc->tok[i]) !=
-		    AG_OK || state_refresh_revoke(&cf, rc->tok[i]) != AG_OK)
+		if (state_login_ok(H(&cf), r.user, false, &r, rc->tok[i]) !=
+		    AG_OK || state_refresh_revoke(H(&cf), rc->tok[i]) != AG_OK)
 			break;
 		rc->stored++;
 	}
@@ -663,14 +665,14 @@ race_child(void)
 			return 1;
 	for (i = 0; i < RACE_THREADS; i++)
 		(void)pthread_join(t[i], NULL);
-	rtseal_forget();
+	rtseal_forget(H(&cf));
 	for (i = 0; i < RACE_THREADS; i++) {
 		if (rc[i].stored != RACE_TOKENS)
 			return 2;
 		for (j = 0; j < RACE_TOKENS; j++)
-			if (state_refresh_peek(&cf, rc[i].tok[j], time(NULL),
+			if (state_refresh_peek(H(&cf), rc[i].tok[j], time(NULL),
 			    &got) != AG_EDENIED ||
-			    state_refresh_find(&cf, rc[i].tok[j], time(NULL),
+			    state_refresh_find(H(&cf), rc[i].tok[j], time(NULL),
 			    &got) != AG_OK || strcmp(got.user, "racer") != 0)
 				return 3;
 	}
@@ -726,9 +728,9 @@ test_lock(void)
 	int		 before, i, fd, status, good = 0;
 
 	before = count_prefix("rf:");
-	(void)rtseal_key_path(&cf, path, sizeof(path));
+	(void)rtseal_key_path(H(&cf), path, sizeof(path));
 	(void)unlink(path);	/* the racers make it */
-	rtseal_forget();
+	rtseal_forget(H(&cf));
 	for (i = 0; i < RACE_PROCS; i++)
 		if ((pid[i] = fork()) == 0)
 			_exit(race_child());
@@ -751,7 +753,7 @@ test_lock(void)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ok(pthread_create(&t, NULL, thr_unlock, &fd) == 0, "  freed in "
 	    "0.1 s");
-	is_int(state_fail_get(&cf, "alice", &fi), AG_OK, "lock: the waiter "
+	is_int(state_fail_get(H(&cf), "alice", &fi), AG_OK, "lock: the waiter "
 	    "gets in");
 	dt = since(&t0);
 	(void)pthread_join(t, NULL);
@@ -761,14 +763,14 @@ test_lock(void)
 
 	ok(flock(fd, LOCK_EX | LOCK_NB) == 0, "lock: held for good");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	is_int(state_fail_add(&cf, "alice", time(NULL), &fi), AG_EUNAVAIL,
+	is_int(state_fail_add(H(&cf), "alice", time(NULL), &fi), AG_EUNAVAIL,
 	    "lock: a writer gives up");
 	dt = since(&t0);
 	ok(dt >= 9.9 && dt < 15.0, "  after 10 s");
 	if (dt < 9.9 || dt >= 15.0)
 		printf("# waited %.3f s\n", dt);
 	(void)close(fd);
-	is_int(state_fail_clear(&cf, "alice"), AG_OK, "lock: freed, a "
+	is_int(state_fail_clear(H(&cf), "alice"), AG_OK, "lock: freed, a "
 	    "writer gets in again");
 }
 
@@ -794,8 +796,8 @@ test_autopurge(void)
 	max = count_prefix("") + STATE_PURGE_WRITES + 2 * STATE_PURGE_BATCH;
 	for (i = 0; i < max; i++) {
 		mkrefresh(&r, "filler", "");
-		if (state_login_ok(&cf, r.user, false, &r, tok) != AG_OK ||
-		    state_refresh_revoke(&cf, tok) != AG_OK)
+		if (state_login_ok(H(&cf), r.user, false, &r, tok) != AG_OK ||
+		    state_refresh_revoke(H(&cf), tok) != AG_OK)
 			break;
 		if (!(left = has_key(gone)))
 			break;
@@ -803,6 +805,55 @@ test_autopurge(void)
 	ok(!left, "autopurge: gone after some writes");
 	if (left)
 		printf("# %d writes\n", i);
+}
+
+/*
+ * Two state_dbs in one process, used in turn through their handles:
+ * each keeps its own key, deny list and attempts in flight.
+ */
+static void
+test_two_handles(void)
+{
+	struct conf	 c2 = cf;
+	struct state	*a, *b;
+	struct refresh	 r, got;
+	struct failinfo	 fi;
+	char		 ta[AG_REFRESH_MAX + 1], tb[AG_REFRESH_MAX + 1];
+	bool		 out_a, out_b;
+	int		 sa, sb, sa2;
+
+	snprintf(c2.state_db, sizeof(c2.state_db), "%s/second.db", dir);
+	a = state_new(&cf);
+	b = state_new(&c2);
+	ok(a != NULL && b != NULL && state_init(b) == AG_OK,
+	    "two handles, two state_dbs");
+	if (a == NULL || b == NULL)
+		return;
+	mkrefresh(&r, "kim", "read");
+	is_int(state_login_ok(a, r.user, false, &r, ta), AG_OK, "  sealed by a");
+	mkrefresh(&r, "kim", "read");
+	is_int(state_login_ok(b, r.user, false, &r, tb), AG_OK, "  sealed by b");
+	is_int(state_refresh_peek(b, ta, time(NULL), &got), AG_ENOENT,
+	    "  a's token is nothing to b (another key)");
+	is_int(state_refresh_peek(a, ta, time(NULL), &got), AG_OK,
+	    "  but opens with a, in turn");
+	is_int(state_deny_add(a, "only-in-a", time(NULL) + 60), AG_OK,
+	    "  revoked in a");
+	ok(state_deny_check(a, "only-in-a") &&
+	    !state_deny_check(b, "only-in-a"), "  denied in a only");
+	cf.lockout_threshold = 1;
+	c2.lockout_threshold = 1;
+	(void)state_login_begin(a, "lee", time(NULL), &fi, &out_a, &sa);
+	(void)state_login_begin(b, "lee", time(NULL), &fi, &out_b, &sb);
+	ok(!out_a && !out_b, "  one attempt in flight in each");
+	(void)state_login_begin(a, "lee", time(NULL), &fi, &out_a, &sa2);
+	ok(out_a, "  a second in a is refused (threshold 1)");
+	state_login_end(a, sa2);
+	state_login_end(a, sa);
+	state_login_end(b, sb);
+	cf.lockout_threshold = 5;
+	state_free(a);
+	state_free(b);
 }
 
 int
@@ -822,7 +873,7 @@ main(void)
 	cf.lockout_threshold = 5;
 	cf.lockout_seconds = 300;
 
-	is_int(state_init(&cf), AG_OK, "init");
+	is_int(state_init(H(&cf)), AG_OK, "init");
 	ok(stat(cf.state_db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "state_db created, mode 0600");
 	test_fail();
@@ -833,7 +884,8 @@ main(void)
 	test_lock();
 	test_autopurge();
 	test_unwritable();
-	state_close();
+	test_two_handles();
+	H_reset();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);
 	return done_testing();

@@ -17,6 +17,7 @@
 
 #include "../src/pw.h"
 #include "../src/store.h"
+#include "handles.h"
 #include "tap.h"
 
 static char	 dir[64], db[128];
@@ -197,87 +198,87 @@ test_db(void)
 	struct stat	 st;
 	int		 n;
 
-	is_int(store_init(db), AG_OK, "init creates the db");
+	is_int(store_init(S(db)), AG_OK, "init creates the db");
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "db mode 0600");
-	is_int(store_init(db), AG_OK, "init again");
-	is_int(store_user_get(db, "alice", &u), AG_ENOENT, "no alice yet");
+	is_int(store_init(S(db)), AG_OK, "init again");
+	is_int(store_user_get(S(db), "alice", &u), AG_ENOENT, "no alice yet");
 
 	mkuser(&u, "alice", "$2b$04$x", "read write");
-	is_int(store_user_put(db, &u, true), AG_OK, "put alice");
-	is_int(store_user_put(db, &u, true), AG_EEXIST, "put alice again, "
+	is_int(store_user_put(S(db), &u, true), AG_OK, "put alice");
+	is_int(store_user_put(S(db), &u, true), AG_EEXIST, "put alice again, "
 	    "must be new");
 	memset(&u, 0, sizeof(u));
-	is_int(store_user_get(db, "alice", &u), AG_OK, "get alice");
+	is_int(store_user_get(S(db), "alice", &u), AG_OK, "get alice");
 	ok(strcmp(u.name, "alice") == 0 && strcmp(u.hash, "$2b$04$x") == 0 &&
 	    strcmp(u.scope, "read write") == 0 && !u.locked &&
 	    u.created > 0 && u.changed > 0, "alice's fields");
 	u.locked = true;
 	snprintf(u.scope, sizeof(u.scope), "admin");
-	is_int(store_user_put(db, &u, false), AG_OK, "replace alice");
-	is_int(store_user_get(db, "alice", &u), AG_OK, "get alice again");
+	is_int(store_user_put(S(db), &u, false), AG_OK, "replace alice");
+	is_int(store_user_get(S(db), "alice", &u), AG_OK, "get alice again");
 	ok(u.locked && strcmp(u.scope, "admin") == 0, "replaced fields");
 	mkuser(&u, "bad:name", "h", "");
-	is_int(store_user_put(db, &u, false), AG_EINVAL, "bad name refused");
-	is_int(store_user_get(db, "bad:name", &u), AG_ENOENT,
+	is_int(store_user_put(S(db), &u, false), AG_EINVAL, "bad name refused");
+	is_int(store_user_get(S(db), "bad:name", &u), AG_ENOENT,
 	    "bad name never found");
 
 	mkuser(&us[0], "bob", "h1", "a");
 	mkuser(&us[1], "carol", "h2", "b");
 	mkuser(&us[2], "alice", "h3", "c");
-	is_int(store_user_put_many(db, us, 3), AG_OK, "put_many");
-	is_int(store_user_get(db, "alice", &u), AG_OK, "alice after many");
+	is_int(store_user_put_many(S(db), us, 3), AG_OK, "put_many");
+	is_int(store_user_get(S(db), "alice", &u), AG_OK, "alice after many");
 	ok(strcmp(u.hash, "h3") == 0 && strcmp(u.scope, "c") == 0 &&
 	    !u.locked, "put_many replaced alice");
 	u.locked = true;
-	is_int(store_user_put(db, &u, false), AG_OK, "lock alice");
+	is_int(store_user_put(S(db), &u, false), AG_OK, "lock alice");
 	mkuser(&us[0], "alice", "h4", "");
 	mkuser(&us[1], "dave", "h5", "");
-	is_int(store_user_merge_many(db, us, 2), AG_OK, "merge_many");
-	is_int(store_user_get(db, "alice", &u), AG_OK, "alice after merge");
+	is_int(store_user_merge_many(S(db), us, 2), AG_OK, "merge_many");
+	is_int(store_user_get(S(db), "alice", &u), AG_OK, "alice after merge");
 	ok(strcmp(u.hash, "h4") == 0 && strcmp(u.scope, "c") == 0 &&
 	    u.locked, "merge kept scope and lock, replaced hash");
-	is_int(store_user_get(db, "dave", &u), AG_OK, "dave merged in");
+	is_int(store_user_get(S(db), "dave", &u), AG_OK, "dave merged in");
 
 	memset(&cl, 0, sizeof(cl));
 	snprintf(cl.id, sizeof(cl.id), "webapp");
 	snprintf(cl.hash, sizeof(cl.hash), "$2b$04$c");
-	is_int(store_client_put(db, &cl, true), AG_OK, "put client");
-	is_int(store_client_put(db, &cl, true), AG_EEXIST, "client exists");
+	is_int(store_client_put(S(db), &cl, true), AG_OK, "put client");
+	is_int(store_client_put(S(db), &cl, true), AG_EEXIST, "client exists");
 	snprintf(cl.id, sizeof(cl.id), "spa");
 	cl.public_client = true;
-	is_int(store_client_put(db, &cl, true), AG_OK, "put public client");
+	is_int(store_client_put(S(db), &cl, true), AG_OK, "put public client");
 	snprintf(cl.id, sizeof(cl.id), "nosecret");
 	cl.public_client = false;
 	cl.hash[0] = '\0';
-	is_int(store_client_put(db, &cl, true), AG_EINVAL,
+	is_int(store_client_put(S(db), &cl, true), AG_EINVAL,
 	    "confidential client without a secret refused");
-	is_int(store_client_get(db, "webapp", &cl), AG_OK, "get client");
+	is_int(store_client_get(S(db), "webapp", &cl), AG_OK, "get client");
 	ok(strcmp(cl.id, "webapp") == 0 && !cl.public_client &&
 	    strcmp(cl.hash, "$2b$04$c") == 0 && cl.created > 0,
 	    "client fields");
-	is_int(store_client_get(db, "spa", &cl), AG_OK, "get public client");
+	is_int(store_client_get(S(db), "spa", &cl), AG_OK, "get public client");
 	ok(cl.public_client && cl.hash[0] == '\0', "public client fields");
-	is_int(store_user_get(db, "client:spa", &u), AG_ENOENT,
+	is_int(store_user_get(S(db), "client:spa", &u), AG_ENOENT,
 	    "a client is not a user");
-	is_int(store_client_get(db, "alice", &cl), AG_ENOENT,
+	is_int(store_client_get(S(db), "alice", &cl), AG_ENOENT,
 	    "a user is not a client");
 
 	n = 0;
-	is_int(store_user_each(db, count_user, &n), AG_OK, "each user");
+	is_int(store_user_each(S(db), count_user, &n), AG_OK, "each user");
 	is_int(n, 4, "4 users (alice bob carol dave)");
 	n = 0;
-	is_int(store_user_each(db, stop_user, &n), AG_OK, "each, stopped");
+	is_int(store_user_each(S(db), stop_user, &n), AG_OK, "each, stopped");
 	is_int(n, 1, "stopped after one");
 	n = 0;
-	is_int(store_client_each(db, count_client, &n), AG_OK, "each client");
+	is_int(store_client_each(S(db), count_client, &n), AG_OK, "each client");
 	is_int(n, 2, "2 clients");
 
-	is_int(store_user_del(db, "bob"), AG_OK, "del bob");
-	is_int(store_user_del(db, "bob"), AG_ENOENT, "del bob again");
-	is_int(store_user_get(db, "bob", &u), AG_ENOENT, "bob gone");
-	is_int(store_client_del(db, "spa"), AG_OK, "del client");
-	is_int(store_client_get(db, "spa", &cl), AG_ENOENT, "client gone");
+	is_int(store_user_del(S(db), "bob"), AG_OK, "del bob");
+	is_int(store_user_del(S(db), "bob"), AG_ENOENT, "del bob again");
+	is_int(store_user_get(S(db), "bob", &u), AG_ENOENT, "bob gone");
+	is_int(store_client_del(S(db), "spa"), AG_OK, "del client");
+	is_int(store_client_get(S(db), "spa", &cl), AG_ENOENT, "client gone");
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "db mode still 0600 after rewrites");
 }
@@ -300,18 +301,18 @@ test_htdbm(void)
 	    h), 0, "htdbm creates a GDBM file");
 	is_int(run("htdbm -bBtTGDBM -C 4 %s bob pw read,write "
 	    ">/dev/null 2>&1", h), 0, "htdbm adds bob with groups");
-	is_int(store_user_get(h, "alice", &u), AG_OK, "get htdbm's alice");
+	is_int(store_user_get(S(h), "alice", &u), AG_OK, "get htdbm's alice");
 	ok(pw_verify(u.hash, "secret", 6), "alice's htdbm bcrypt verifies");
 	ok(!pw_verify(u.hash, "wrong", 5), "  and a wrong one does not");
 	ok(!u.locked && u.created == 0, "no authgate fields: defaults");
-	is_int(store_user_get(h, "bob", &u), AG_OK, "get htdbm's bob");
+	is_int(store_user_get(S(h), "bob", &u), AG_OK, "get htdbm's bob");
 	is_str(u.scope, "read write", "htdbm groups are scopes");
 
 	/* Apache reads ours: htdbm -v verifies a hash we stored. */
 	is_int(pw_hash("bcrypt:4", "s3cret", 6, hash, sizeof(hash)), AG_OK,
 	    "bcrypt hash");
 	mkuser(&u, "carol", hash, "admin");
-	is_int(store_user_put(h, &u, true), AG_OK, "put carol into it");
+	is_int(store_user_put(S(h), &u, true), AG_OK, "put carol into it");
 	is_int(run("htdbm -vbTGDBM %s carol s3cret >/dev/null 2>&1", h), 0,
 	    "htdbm -v verifies carol's password in our record");
 	found = 0;
@@ -360,10 +361,10 @@ test_damaged(void)
 	int		 fd, n;
 
 	snprintf(p, sizeof(p), "%s/missing.db", dir);
-	is_int(store_user_get(p, "alice", &u), AG_EUNAVAIL,
+	is_int(store_user_get(S(p), "alice", &u), AG_EUNAVAIL,
 	    "missing db: unavailable");
 	n = 0;
-	is_int(store_user_each(p, count_user, &n), AG_EUNAVAIL,
+	is_int(store_user_each(S(p), count_user, &n), AG_EUNAVAIL,
 	    "missing db: each unavailable");
 
 	snprintf(p, sizeof(p), "%s/junk.db", dir);
@@ -372,10 +373,10 @@ test_damaged(void)
 	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ok(fd != -1 && write(fd, junk, sizeof(junk)) ==
 	    (ssize_t)sizeof(junk) && close(fd) == 0, "write a garbage file");
-	is_int(store_user_get(p, "alice", &u), AG_EUNAVAIL,
+	is_int(store_user_get(S(p), "alice", &u), AG_EUNAVAIL,
 	    "garbage db: unavailable, no crash");
 	mkuser(&u, "zed", "h", "");
-	is_int(store_user_put(p, &u, false), AG_EUNAVAIL,
+	is_int(store_user_put(S(p), &u, false), AG_EUNAVAIL,
 	    "garbage db: no write over it");
 	ok(stat(p, &st) == 0 && st.st_size == (off_t)sizeof(junk),
 	    "garbage left as it was");
@@ -385,15 +386,15 @@ test_damaged(void)
 	is_int(run("cp %s %s", db, p), 0, "copy the db");
 	ok(stat(p, &st) == 0 && truncate(p, st.st_size / 2) == 0,
 	    "truncate the copy to half");
-	n = store_user_get(p, "alice", &u);
+	n = store_user_get(S(p), "alice", &u);
 	ok(n == AG_EUNAVAIL || n == AG_OK || n == AG_ENOENT,
 	    "truncated db: an answer, no crash");
 	is_int(n, AG_EUNAVAIL, "truncated db: unavailable");
 	ok(truncate(p, 0) == 0, "truncate to 0");
-	is_int(store_user_get(p, "alice", &u), AG_EUNAVAIL,
+	is_int(store_user_get(S(p), "alice", &u), AG_EUNAVAIL,
 	    "empty file: unavailable");
 	/* The cached handle of the good db works again afterwards. */
-	is_int(store_user_get(db, "alice", &u), AG_OK,
+	is_int(store_user_get(S(db), "alice", &u), AG_OK,
 	    "good db still readable");
 }
 
@@ -473,30 +474,30 @@ test_inplace(void)
 	int64_t		 gen;
 
 	mkuser(&u, "ivan0", "$2y$04$aaaa", "read");
-	is_int(store_user_put(db, &u, true), AG_OK, "in place: a first write");
+	is_int(store_user_put(S(db), &u, true), AG_OK, "in place: a first write");
 	snprintf(shadow, sizeof(shadow), "%s.shadow", db);
 	ok(stat(db, &st0) == 0 && stat(shadow, &sh0) == 0 &&
 	    st0.st_ino != sh0.st_ino, "in place: the file and its shadow");
 	mkuser(&u, "ivan", "$2y$04$aaaa", "read");
-	is_int(store_user_put(db, &u, true), AG_OK, "in place: add");
-	is_int(store_user_get(db, "ivan", &u), AG_OK, "  read back");
+	is_int(store_user_put(S(db), &u, true), AG_OK, "in place: add");
+	is_int(store_user_get(S(db), "ivan", &u), AG_OK, "  read back");
 	ok(u.gen != 0, "  a generation drawn for a new user");
 	gen = u.gen;
 	u.gen = 0;
 	snprintf(u.scope, sizeof(u.scope), "read write");
-	is_int(store_user_put(db, &u, false), AG_OK, "in place: replace");
-	is_int(store_user_get(db, "ivan", &u), AG_OK, "  read back");
+	is_int(store_user_put(S(db), &u, false), AG_OK, "in place: replace");
+	is_int(store_user_get(S(db), "ivan", &u), AG_OK, "  read back");
 	is_int(u.gen, gen, "  gen 0 keeps the stored generation");
-	is_int(store_user_update(db, "ivan", set_locked, NULL), AG_OK,
+	is_int(store_user_update(S(db), "ivan", set_locked, NULL), AG_OK,
 	    "in place: update");
-	is_int(store_user_update(db, "nobody", set_locked, NULL), AG_ENOENT,
+	is_int(store_user_update(S(db), "nobody", set_locked, NULL), AG_ENOENT,
 	    "  update of a missing user");
 	memset(&cl, 0, sizeof(cl));
 	snprintf(cl.id, sizeof(cl.id), "inplace");
 	cl.public_client = true;
-	is_int(store_client_put(db, &cl, true), AG_OK, "in place: client");
-	is_int(store_client_del(db, "inplace"), AG_OK, "  client del");
-	is_int(store_user_del(db, "ivan"), AG_OK, "in place: del");
+	is_int(store_client_put(S(db), &cl, true), AG_OK, "in place: client");
+	is_int(store_client_del(S(db), "inplace"), AG_OK, "  client del");
+	is_int(store_user_del(S(db), "ivan"), AG_OK, "in place: del");
 	ok(stat(db, &st1) == 0 && stat(shadow, &sh1) == 0 &&
 	    ((st1.st_ino == st0.st_ino && sh1.st_ino == sh0.st_ino) ||
 	    (st1.st_ino == sh0.st_ino && sh1.st_ino == st0.st_ino)),
@@ -505,39 +506,39 @@ test_inplace(void)
 	/* re-hash: compare-and-swap of the hash, the rest kept as is */
 	is_int(raw_put("judy", "$2y$04$old:grp1,grp2:a foreign comment"), 0,
 	    "rehash: a record with a foreign third field");
-	is_int(store_user_rehash(db, "judy", "$2y$04$other", "$scrypt$new"),
+	is_int(store_user_rehash(S(db), "judy", "$2y$04$other", "$scrypt$new"),
 	    AG_EDENIED, "rehash: refused when the hash changed meanwhile");
-	is_int(store_user_rehash(db, "judy", "$2y$04$old", "$scrypt$new"),
+	is_int(store_user_rehash(S(db), "judy", "$2y$04$old", "$scrypt$new"),
 	    AG_OK, "rehash: the hash verified is still there");
 	is_int(raw_get("judy", val, sizeof(val)), 0, "  read raw");
 	is_str(val, "$scrypt$new:grp1,grp2:a foreign comment",
 	    "  only the hash replaced, byte for byte");
-	is_int(store_user_rehash(db, "nobody", "a", "b"), AG_ENOENT,
+	is_int(store_user_rehash(S(db), "nobody", "a", "b"), AG_ENOENT,
 	    "rehash: a deleted user stays deleted");
-	is_int(store_user_rehash(db, "judy", "$scrypt$new", "bad:hash"),
+	is_int(store_user_rehash(S(db), "judy", "$scrypt$new", "bad:hash"),
 	    AG_EINVAL, "rehash: a hash with ':' refused");
 
 	/* the read handle kept between lookups sees another program's
 	 * change (a clock tick later: see store.c) */
-	is_int(store_user_get(db, "judy", &u), AG_OK, "cached read: judy");
+	is_int(store_user_get(S(db), "judy", &u), AG_OK, "cached read: judy");
 	usleep(20000);
 	is_int(raw_put("judy", "$2y$04$x:grp9"), 0, "  changed by htdbm");
-	is_int(store_user_get(db, "judy", &u), AG_OK, "  read again");
+	is_int(store_user_get(S(db), "judy", &u), AG_OK, "  read again");
 	is_str(u.scope, "grp9", "  the change is seen");
 	/* and authgatectl's at once */
 	mkuser(&u, "judy", "$2y$04$y", "grp10");
-	is_int(store_user_put(db, &u, false), AG_OK, "  replaced by us");
-	is_int(store_user_get(db, "judy", &u), AG_OK, "  read again");
+	is_int(store_user_put(S(db), &u, false), AG_OK, "  replaced by us");
+	is_int(store_user_get(S(db), "judy", &u), AG_OK, "  read again");
 	is_str(u.scope, "grp10", "  our change is seen at once");
 
 	/* four processes, 50 read-modify-writes each, all at once */
 	mkuser(&u, "counter", "h", "");
 	u.created = 1;
-	is_int(store_user_put(db, &u, true), AG_OK, "rmw: a counter");
+	is_int(store_user_put(S(db), &u, true), AG_OK, "rmw: a counter");
 	for (i = 0; i < 4; i++)
 		if ((pid[i] = fork()) == 0) {
 			for (j = 0; j < 50; j++)
-				if (store_user_update(db, "counter",
+				if (store_user_update(S(db), "counter",
 				    bump_created, NULL) != AG_OK)
 					_exit(1);
 			_exit(0);
@@ -547,7 +548,7 @@ test_inplace(void)
 		    WEXITSTATUS(st) == 0)
 			okc++;
 	is_int(okc, 4, "rmw: 4 writers done");
-	is_int(store_user_get(db, "counter", &u), AG_OK, "rmw: read");
+	is_int(store_user_get(S(db), "counter", &u), AG_OK, "rmw: read");
 	is_int(u.created, 201, "rmw: 4 x 50 updates at once, none lost");
 }
 
@@ -563,14 +564,14 @@ test_concurrent(void)
 		for (i = 0; i < 30; i++) {
 			mkuser(&u, "writer", "h", "");
 			u.created = i + 1;
-			if (store_user_put(db, &u, false) != AG_OK)
+			if (store_user_put(S(db), &u, false) != AG_OK)
 				_exit(1);
 		}
 		_exit(0);
 	}
 	ok(pid > 0, "fork a writer");
 	for (i = 0; i < 3000; i++) {
-		if (store_user_get(db, "alice", &u) != AG_OK)
+		if (store_user_get(S(db), "alice", &u) != AG_OK)
 			bad++;
 		if (i % 100 == 0 && waitpid(pid, &status, WNOHANG) == pid) {
 			got = 1;
@@ -582,7 +583,7 @@ test_concurrent(void)
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "writer: 30 rewrites");
 	is_int(bad, 0, "reader never failed while the writer wrote");
-	is_int(store_user_get(db, "writer", &u), AG_OK, "writer's user");
+	is_int(store_user_get(S(db), "writer", &u), AG_OK, "writer's user");
 	is_int(u.created, 30, "reader sees the last write");
 }
 
@@ -619,7 +620,7 @@ main(void)
 	test_damaged();
 	test_inplace();
 	test_concurrent();
-	store_close();
+	S_reset();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);
 	return done_testing();

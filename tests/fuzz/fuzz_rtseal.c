@@ -31,6 +31,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static const unsigned char	 key[RT_KEY_LEN] = "fuzz key, 32 bytes, not secret.";
 static struct conf		 cf;
+static struct state		*sdb;
 
 static int
 setup(void)
@@ -46,6 +47,8 @@ setup(void)
 		return -1;
 	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key))
 		return -1;
+	if ((sdb = state_new(&cf)) == NULL)
+		return -1;
 	return close(fd);
 }
 
@@ -55,14 +58,14 @@ check(const char *tok)
 	struct refresh	 r;
 	char		 again[AG_REFRESH_MAX + 1];
 
-	if (rtseal_open(&cf, tok, &r) != AG_OK)
+	if (rtseal_open(sdb, tok, &r) != AG_OK)
 		return;
 	if (r.user[0] == '\0' || strlen(r.user) > AG_NAME_MAX ||
 	    strlen(r.client_id) > AG_NAME_MAX ||
 	    strlen(r.scope) > AG_SCOPE_MAX || strlen(r.family) != 32 ||
 	    r.exp < 0 || r.gen < 0)
 		abort();
-	if (rtseal_make(&cf, &r, again, sizeof(again)) != AG_OK ||
+	if (rtseal_make(sdb, &r, again, sizeof(again)) != AG_OK ||
 	    strcmp(again, tok) != 0)
 		abort();
 }

@@ -38,7 +38,7 @@ run() {
 	    mknod -m 666 /dev/null c 1 3 || exit 1
 	    "$0" "$1/listen.py" "$1/syslog" &
 	    i=0
-	    while [ ! -e "$1/syslog.ready" ] && [ $i -lt 50 ]; do
+	    while [ ! -e "$1/syslog.ready" ] && [ $i -lt 200 ]; do
 		sleep 0.1; i=$((i + 1)); done
 	    if [ "$2" = null ]; then err=/dev/null; else err=$1/stderr; fi
 	    env -i REQUEST_METHOD=GET REQUEST_URI=/protected \
