@@ -14,6 +14,7 @@
 #include "authgate.h"
 #include "conf.h"
 #include "deny.h"
+#include "metrics.h"
 #include "ep.h"
 #include "ep_oauth.h"
 #include "form.h"
@@ -57,6 +58,8 @@ revoke_refresh(const struct app *app, const char *tok,
 	if (e == AG_ENOENT)
 		return AG_OK;
 	if (e == AG_OK)
+		metrics_inc(MC_REVOKE_REFRESH);
+	if (e == AG_OK)
 		log_msg("revoke: refresh token family of user \"%s\" "
 		    "revoked", r.user);
 	return e;
@@ -85,6 +88,8 @@ revoke_access(const struct app *app, const char *tok,
 	}
 	/* It verifies until exp + leeway: deny it that long. */
 	e = state_deny_add(&app->conf, c.jti, c.exp + app->conf.leeway);
+	if (e == AG_OK)
+		metrics_inc(MC_REVOKE_ACCESS);
 	if (e == AG_OK)
 		log_msg("revoke: access token jti %s of user \"%s\" revoked",
 		    c.jti, c.sub);

@@ -31,6 +31,7 @@
 #include "form.h"
 #include "jw.h"
 #include "jwt.h"
+#include "metrics.h"
 #include "log.h"
 #include "pw.h"
 #include "req.h"
@@ -442,6 +443,7 @@ issue(const struct app *app, const char *sub, const char *scope,
 	}
 	resp_json(rs, 200, json, len);
 	ep_no_store(rs);
+	metrics_inc(oldtok != NULL ? MC_ISSUED_REFRESH : MC_ISSUED_PASSWORD);
 	log_msg("token: user \"%s\" client \"%s\": issued jti %s", sub,
 	    cl->id, claims.jti);
 out:
@@ -556,6 +558,8 @@ grant_password(const struct app *app, const struct form *f,
 			ep_unavailable(rs);
 			goto out;
 		}
+		metrics_inc(locked_out || (known && u.locked) ?
+		    MC_LOGINFAIL_LOCKED : MC_LOGINFAIL_CREDENTIALS);
 		log_msg("token: user \"%s\": login failed (%s)", name,
 		    !known ? "unknown" : locked_out ? "locked out" :
 		    u.locked ? "locked" : "bad password");
@@ -629,6 +633,8 @@ grant_refresh(const struct app *app, const struct form *f,
 		OPENSSL_cleanse(rtok, sizeof(rtok));
 		if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 			goto unavail;
+		if (e == AG_EDENIED)
+			metrics_inc(MC_REFRESH_REUSE);
 		log_msg("token: refresh token refused: %s",
 		    e == AG_EDENIED ? "reused, family revoked" :
 		    ag_strerror(e));
