@@ -49,6 +49,7 @@ static const char *const usage_lines[] = {
 	"[-c file] token verify [TOKEN]",
 	"[-c file] token revoke [TOKEN | --jti JTI [--until EPOCH | --ttl "
 	    "SECONDS]]",
+	"[-c file] stats",
 };
 
 int
@@ -777,6 +778,7 @@ static const struct {
 	{ "user",	ctl_user },
 	{ "client",	ctl_client },
 	{ "token",	ctl_token },
+	{ "stats",	ctl_stats },
 };
 
 int
@@ -823,6 +825,7 @@ main(int argc, char *argv[])
 		return CTL_FAIL;
 	}
 	rc = cmds[i].fn(&c, argc - 1, argv + 1);
+	ctl_audit(&c, argc, argv, rc);
 	store_close();
 	state_close();
 	if (fflush(stdout) == EOF || ferror(stdout)) {

@@ -39,6 +39,10 @@ void		 ctl_err(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 /* The usage lines on stderr; returns CTL_USAGE. */
 int		 ctl_usage(void);
+/* authgatectl stats (ctl_stats.c). */
+int		 ctl_stats(const struct conf *c, int argc, char **argv);
+/* The audit log's admin event for a command that changes something. */
+void		 ctl_audit(const struct conf *c, int argc, char **argv, int rc);
 
 /* Lines of a listing, collected to be printed sorted. */
 struct ctl_lines {

@@ -24,6 +24,7 @@
 
 #include <openssl/crypto.h>
 
+#include "audit.h"
 #include "authgate.h"
 #include "conf.h"
 #include "ep.h"
@@ -444,6 +445,8 @@ issue(const struct app *app, const char *sub, const char *scope,
 	resp_json(rs, 200, json, len);
 	ep_no_store(rs);
 	metrics_inc(oldtok != NULL ? MC_ISSUED_REFRESH : MC_ISSUED_PASSWORD);
+	audit_token(oldtok != NULL ? "refresh" : "login", "success", sub,
+	    cl->id, NULL, claims.jti);
 	log_msg("token: user \"%s\" client \"%s\": issued jti %s", sub,
 	    cl->id, claims.jti);
 out:
@@ -500,7 +503,7 @@ grant_password(const struct app *app, const struct form *f,
     const struct client *cl, struct resp *rs)
 {
 	struct user	 u;
-	struct failinfo	 fi;
+	struct failinfo	 fi, after;
 	struct refresh	 r;
 	const char	*name, *pw, *want;
 	char		 scope[AG_SCOPE_MAX + 1];
@@ -551,8 +554,9 @@ grant_password(const struct app *app, const struct form *f,
 	match = pw_check(known ? u.hash : NULL, app->conf.password_hash, pw,
 	    pwlen);
 	if (!known || !match || u.locked || locked_out) {
+		memset(&after, 0, sizeof(after));
 		if (valid && (e = state_fail_add(&app->conf, name, now,
-		    NULL)) != AG_OK) {
+		    &after)) != AG_OK) {
 			log_msg("token: cannot count failure: %s",
 			    ag_strerror(e));
 			ep_unavailable(rs);
@@ -560,6 +564,10 @@ grant_password(const struct app *app, const struct form *f,
 		}
 		metrics_inc(locked_out || (known && u.locked) ?
 		    MC_LOGINFAIL_LOCKED : MC_LOGINFAIL_CREDENTIALS);
+		audit("login", "failure", name, cl->id, locked_out ||
+		    (known && u.locked) ? "locked" : "credentials");
+		if (!locked_out && after.locked_until != 0)
+			audit("lockout", "failure", name, cl->id, "threshold");
 		log_msg("token: user \"%s\": login failed (%s)", name,
 		    !known ? "unknown" : locked_out ? "locked out" :
 		    u.locked ? "locked" : "bad password");
@@ -635,6 +643,8 @@ grant_refresh(const struct app *app, const struct form *f,
 			goto unavail;
 		if (e == AG_EDENIED)
 			metrics_inc(MC_REFRESH_REUSE);
+		audit(e == AG_EDENIED ? "refresh_reuse" : "refresh", "failure",
+		    NULL, cl->id, e == AG_EDENIED ? "reused" : "invalid");
 		log_msg("token: refresh token refused: %s",
 		    e == AG_EDENIED ? "reused, family revoked" :
 		    ag_strerror(e));
@@ -679,6 +689,7 @@ grant_refresh(const struct app *app, const struct form *f,
 	issue(app, u.name, scope, cl, &r, tok, false, now, rs);
 	goto out;
 revoke:
+	audit("refresh", "failure", r.user, cl->id, "revoked");
 	e = state_refresh_revoke(&app->conf, tok);
 	if (e != AG_OK && e != AG_ENOENT)
 		goto unavail;
@@ -700,6 +711,7 @@ ep_token(const struct app *app, const struct req *rq, struct resp *rs)
 	const char	*gt;
 
 	memset(&b, 0, sizeof(b));
+	audit_remote(rq->remote_addr);
 	if (app->conf.verify_only) {
 		resp_error(rs, 404, "not_found",
 		    "This service only verifies tokens");

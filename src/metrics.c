@@ -398,6 +398,52 @@ metrics_get_count(enum metrics_ep ep)
 	return n;
 }
 
+const char *
+metrics_ep_name(enum metrics_ep ep)
+{
+	return (unsigned)ep < MEP__MAX ? ep_names[ep] : "other";
+}
+
+int
+metrics_code(size_t i)
+{
+	return i < METRICS_CODES ? codes[i] : 0;
+}
+
+uint64_t
+metrics_get_code(enum metrics_ep ep, size_t i)
+{
+	struct mfile	*m = atomic_load(&mf);
+
+	if ((unsigned)ep >= MEP__MAX || i > METRICS_CODES)
+		return 0;
+	return atomic_load(&m->req[ep][i]);
+}
+
+uint64_t
+metrics_bound_us(size_t b)
+{
+	return b < METRICS_BUCKETS ? bound_ns[b] / 1000 : UINT64_MAX;
+}
+
+uint64_t
+metrics_get_bucket(enum metrics_ep ep, size_t b)
+{
+	struct mfile	*m = atomic_load(&mf);
+
+	if ((unsigned)ep >= MEP__MAX || b > METRICS_BUCKETS)
+		return 0;
+	return atomic_load(&m->bucket[ep][b]);
+}
+
+uint64_t
+metrics_get_sum_ns(enum metrics_ep ep)
+{
+	struct mfile	*m = atomic_load(&mf);
+
+	return (unsigned)ep < MEP__MAX ? atomic_load(&m->sum_ns[ep]) : 0;
+}
+
 /* The exposition, appended with overflow noted. */
 struct text {
 	char	*buf;

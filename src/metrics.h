@@ -95,6 +95,16 @@ enum metrics_ctr metrics_reject_reason(const char *why);
 uint64_t	 metrics_get(enum metrics_ctr c);
 uint64_t	 metrics_get_requests(enum metrics_ep ep, int status);
 uint64_t	 metrics_get_count(enum metrics_ep ep);
+/* For a person's report: names, codes, buckets. */
+const char	*metrics_ep_name(enum metrics_ep ep);
+/* The i-th status code counted (i < METRICS_CODES), 0 for "other". */
+int		 metrics_code(size_t i);
+uint64_t	 metrics_get_code(enum metrics_ep ep, size_t i);
+/* Upper bound of bucket b in microseconds, and its count (not
+ * cumulative; b == METRICS_BUCKETS: over the last bound). */
+uint64_t	 metrics_bound_us(size_t b);
+uint64_t	 metrics_get_bucket(enum metrics_ep ep, size_t b);
+uint64_t	 metrics_get_sum_ns(enum metrics_ep ep);
 
 /*
  * The Prometheus text exposition (format 0.0.4) into buf; returns its

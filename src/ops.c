@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "audit.h"
 #include "cidr.h"
 #include "ep.h"
 #include "jw.h"
@@ -37,6 +38,8 @@ ops_init(const struct conf *c)
 {
 	char	 why[AG_WHY_MAX * 2];
 
+	audit_init(c->audit_log);
+	log_json(c->log_json != 0);
 	if (metrics_shared())
 		return;
 	if (!metrics_open(c->state_db, true, why, sizeof(why)))

@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "ep.h"
 #include "key.h"
+#include "audit.h"
 #include "log.h"
 #include "ops.h"
 #include "req.h"
@@ -133,6 +134,7 @@ app_swap(struct app *a, const struct fsu_stamp st[ST__MAX])
 	app_free(old);
 	reload_failed = false;
 	reload_why[0] = '\0';
+	audit("key_reload", "success", NULL, NULL, NULL);
 }
 
 /* A reload failed: keep app_cur, say why, try again later. */
@@ -143,6 +145,7 @@ reload_fail(const struct fsu_stamp st[ST__MAX], time_t now, const char *why)
 	last_retry = now;
 	reload_failed = true;
 	(void)snprintf(reload_why, sizeof(reload_why), "%s", why);
+	audit("key_reload", "failure", NULL, NULL, why);
 	log_msg("key reload failed, keeping the old keys (tried again every "
 	    "%d s): %s", SERVE_RETRY_SECONDS, why);
 }
