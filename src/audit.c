@@ -62,20 +62,52 @@ audit_remote(const char *remote_addr)
 	remote = remote_addr;
 }
 
+/*
+ * A file root creates (authgatectl run as root) goes to the owner of
+ * its directory, so that authgate, running as that user, can append to
+ * it: the same rule as authgatectl's other files under an existing tree.
+ */
+static void
+give_to_dir_owner(int newfd)
+{
+	struct stat	 dst;
+	char		 dir[PATH_MAX], *slash;
+
+	if (geteuid() != 0)
+		return;
+	(void)snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		(void)snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &dst) == 0 && dst.st_uid != 0 &&
+	    fchown(newfd, dst.st_uid, dst.st_gid) == -1)
+		log_msg("audit log %s: chown: %s", path, strerror(errno));
+}
+
 /* The file is open and still under its name; reopen it otherwise. */
 static bool
 file_ready(void)
 {
 	struct stat	 held, named;
+	const int	 flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK;
 
 	if (fd != -1 && fstat(fd, &held) == 0 && stat(path, &named) == 0 &&
 	    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
 		return true;
 	if (fd != -1)
 		(void)close(fd);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW | O_NONBLOCK, 0600);
-	return fd != -1;
+	if ((fd = open(path, flags)) != -1 || errno != ENOENT)
+		return fd != -1;
+	if ((fd = open(path, flags | O_CREAT | O_EXCL, 0600)) != -1) {
+		give_to_dir_owner(fd);
+		return true;
+	}
+	/* Another process created it meanwhile. */
+	return errno == EEXIST && (fd = open(path, flags)) != -1;
 }
 
 static void

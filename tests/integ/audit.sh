@@ -148,6 +148,20 @@ ag_cgi POST /token "grant_type=password&username=alice&password=x" "" "" \
 is "$AG_STATUS" 400 "audit_log off: a failed login"
 ok "  writes no audit file" test ! -e "$AUDIT"
 
+# authgatectl run as root: a new audit file goes to its directory's
+# owner (the user authgate runs as), who must go on appending to it.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	mkdir "$AG_TMP/own"
+	chown nobody "$AG_TMP/own"
+	sed "s|^audit_log = .*|audit_log = $AG_TMP/own/audit.log|" "$AG_CONF" \
+	    >"$AG_TMP/own.conf"
+	"$AG_CTL" -c "$AG_TMP/own.conf" user lock carol >/dev/null 2>&1
+	is "$(stat -c '%U %a' "$AG_TMP/own/audit.log" 2>&1)" "nobody 600" \
+	    "authgatectl as root: new audit file owned by its directory's owner"
+else
+	skip 1 "ownership of a file root creates: needs root and user nobody"
+fi
+
 # The syslog sink, in a private mount namespace with its own /dev/log.
 if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null ||
     ! unshare -m sh -c 'mount -t tmpfs tmpfs /dev' >/dev/null 2>&1; then
