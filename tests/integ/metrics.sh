@@ -20,35 +20,40 @@ ag_start_lighttpd "$top_srcdir/etc/lighttpd/authgate.conf"
 ok "promtool check rules: etc/prometheus/authgate-rules.yml" sh -c \
     'promtool check rules "$1" >/dev/null' sh "$top_srcdir/etc/prometheus/authgate-rules.yml"
 
-# 40 good logins, 10 bad passwords.
-good=0 bad=0 T= T2=
-i=0
-while [ $i -lt 40 ]; do
-	t=$(ag_token alice alice-pw)
-	[ -n "$t" ] && good=$((good + 1))
-	[ -z "$T" ] && T=$t
-	[ $i -eq 1 ] && T2=$t
-	i=$((i + 1))
-done
-i=0
-while [ $i -lt 10 ]; do
-	ag_http POST /token -d grant_type=password -d username=alice \
-	    -d password=wrong-pw
-	[ "$AG_STATUS" = 400 ] && bad=$((bad + 1))
-	i=$((i + 1))
-done
+# 40 good logins, 10 bad passwords; all but two sent 4 at a time, so
+# that both processes of the pool serve (one at a time, lighttpd would
+# give every request to the first).
+T=$(ag_token alice alice-pw)
+T2=$(ag_token alice alice-pw)
+par() {	# par N ARG...: N curl runs of ARG..., 4 at a time; their codes
+	_n=$1
+	shift
+	seq "$_n" | xargs -P 4 -I @ curl -s -m 30 -o /dev/null \
+	    -w '%{http_code}\n' "$@"
+}
+good=$(par 38 -d grant_type=password -d username=alice \
+    -d password=alice-pw "$AG_URL/token" | grep -c '^200$')
+bad=$(par 10 -d grant_type=password -d username=alice \
+    -d password=wrong-pw "$AG_URL/token" | grep -c '^400$')
+[ -n "$T" ] && [ -n "$T2" ] && good=$((good + 2))
 is "$good/$bad" "40/10" "40 logins succeeded, 10 failed"
 
-# 180 good /protected, 20 whose signature is another token's.
+# 180 good /protected, 20 whose signature is another token's: 4 curls
+# at once, each with many URLs (-o applies to the first only, hence the
+# \n before each code).
 FORGED="${T%.*}.${T2##*.}"
 urls() { i=0; while [ $i -lt "$1" ]; do echo "$AG_URL/protected"; \
     i=$((i + 1)); done; }
-# (One curl, many URLs: -o applies to the first only, hence the \n.)
-codes_ok=$(curl -s -m 60 -w '\n%{http_code}\n' \
-    -H "Authorization: Bearer $T" $(urls 180) | grep -c '^200$')
-codes_bad=$(curl -s -m 60 -w '\n%{http_code}\n' \
-    -H "Authorization: Bearer $FORGED" $(urls 20) | grep -c '^401$')
+protected() {	# protected TOKEN N: N /protected in 4 parallel curls
+	urls "$2" | xargs -P 4 -n $(($2 / 4)) curl -s -m 60 \
+	    -w '\n%{http_code}\n' -H "Authorization: Bearer $1"
+}
+codes_ok=$(protected "$T" 180 | grep -c '^200$')
+codes_bad=$(protected "$FORGED" 20 | grep -c '^401$')
 is "$codes_ok/$codes_bad" "180/20" "180 /protected accepted, 20 refused"
+pids=$(cat "$AG_TMP"/*.log | sed -n 's/.*authgate\[\([0-9]*\)\]: token: .*issued jti.*/\1/p' |
+    sort -u | wc -l)
+is "$pids" 2 "both processes of the pool issued tokens"
 
 ag_http POST /revoke -d "token=$T" -d token_type_hint=access_token
 is "$AG_STATUS" 200 "one access token revoked"
