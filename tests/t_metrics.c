@@ -127,7 +127,7 @@ test_race_create(void)
 static void
 test_bad_files(void)
 {
-	char	 why[256], junk[4096];
+	char	 why[256], junk[8192];
 	struct stat st;
 
 	memset(junk, 'x', sizeof(junk));

@@ -166,6 +166,7 @@ fi
 if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null ||
     ! unshare -m sh -c 'mount -t tmpfs tmpfs /dev' >/dev/null 2>&1; then
 	skip 4 "syslog sink: needs root and a private /dev (unshare -m)"
+	ag_no_sanitizer_reports
 	ag_done
 fi
 sed "s|^audit_log = .*|audit_log = syslog|" "$AG_CONF" >"$AG_TMP/sys.conf"
@@ -208,4 +209,5 @@ unlike "$got" "$PW|Carol-N3w-pw" "syslog: no password"
 tok=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$AG_TMP/sys.out")
 ok "syslog: no access token (one was issued)" sh -c \
     '[ -n "$1" ] && ! grep -qF -- "$1" "$2"' sh "$tok" "$AG_TMP/syslog"
+ag_no_sanitizer_reports
 ag_done

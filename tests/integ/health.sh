@@ -85,4 +85,5 @@ for p in /private/health/ready /private/metrics; do
 done
 ag_cgi GET /health/live "" "" "" env FCGI_ROLE=AUTHORIZER "$AG_BIN"
 is "$AG_STATUS" 401 "authorizer role (CGI): /health/live needs a token"
+ag_no_sanitizer_reports
 ag_done

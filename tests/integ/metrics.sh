@@ -155,4 +155,5 @@ ag_cgi GET /metrics "" "" "" env AUTHGATE_CONF="$AG_TMP/empty.conf" "$AG_BIN"
 is "$AG_STATUS" 404 "metrics_allow empty: 404"
 ag_cgi POST /metrics "" "" "" "$AG_BIN"
 is "$AG_STATUS" 405 "POST /metrics: 405"
+ag_no_sanitizer_reports
 ag_done
