@@ -58,6 +58,12 @@ printf '%s\n' "$CSECRET" | ag_ctl client add web --secret-stdin \
 ag_ctl token revoke "$AT" >/dev/null 2>&1
 ag_ctl user list >/dev/null 2>&1
 
+# 24 failed logins 8 at a time through both processes: 24 whole lines.
+seq 24 | xargs -P 8 -I @ curl -s -m 30 -o /dev/null -d grant_type=password \
+    -d username=ghost@ --data-urlencode "password=$BAD" "$AG_URL/token"
+is "$(grep -c '"event":"login","outcome":"failure","user":"ghost[0-9]*"' \
+    "$AUDIT")" 24 "24 simultaneous failures: 24 lines, none torn"
+
 ok "audit log created" test -f "$AUDIT"
 is "$(stat -c %a "$AUDIT")" 600 "audit log mode 0600"
 # check: every line a JSON object with time and event; prints the
