@@ -566,7 +566,9 @@ grant_password(const struct app *app, const struct form *f,
 		    MC_LOGINFAIL_LOCKED : MC_LOGINFAIL_CREDENTIALS);
 		audit("login", "failure", name, cl->id, locked_out ||
 		    (known && u.locked) ? "locked" : "credentials");
-		if (!locked_out && after.locked_until != 0)
+		/* This failure started a lockout (not an old one's stamp). */
+		if (after.locked_until > (int64_t)now &&
+		    after.locked_until != fi.locked_until)
 			audit("lockout", "failure", name, cl->id, "threshold");
 		log_msg("token: user \"%s\": login failed (%s)", name,
 		    !known ? "unknown" : locked_out ? "locked out" :

@@ -40,7 +40,7 @@ is "$AG_STATUS" 200 "refresh"
 ag_http POST /token -d grant_type=refresh_token --data-urlencode \
     "refresh_token=$RT"
 is "$AG_STATUS" 400 "refresh token reused: refused"
-for i in 1 2 3; do
+for i in 1 2 3 4; do
 	ag_http POST /token -d grant_type=password -d username=carol \
 	    --data-urlencode "password=$BAD"
 done
@@ -89,6 +89,10 @@ like "$summary" '^login failure user=carol client_id= reason=credentials' \
     "login failure: reason credentials"
 like "$summary" '^lockout failure user=carol .*reason=threshold' \
     "lockout after lockout_threshold failures"
+is "$(printf '%s\n' "$summary" | grep -c '^lockout ')" 1 \
+    "  one lockout event, not one per failure after it"
+like "$summary" '^login failure user=carol client_id= reason=locked' \
+    "login failure while locked out: reason locked"
 like "$summary" '^revoke success user=alice client_id= type=access_token .*jti$' \
     "revoke: access token, by jti"
 like "$summary" '^admin success user=bob command=user add$' \
