@@ -69,6 +69,17 @@ t=$(ready_is 200 8)
 ag_http GET /health/ready
 is "$AG_STATUS" 200 "key fixed: ready 200 again (${t}/10 s)"
 
+# A configuration that does not load: live 200, ready 503 "config".
+printf 'no_such_key = 1\n' >"$AG_TMP/broken.conf"
+ag_cgi GET /health/ready "" "" "" env AUTHGATE_CONF="$AG_TMP/broken.conf" \
+    "$AG_BIN"
+is "$AG_STATUS $AG_BODY" \
+    '503 {"status":"DOWN","checks":[{"name":"config","status":"DOWN"}]}' \
+    "configuration broken: ready 503 naming config"
+ag_cgi GET /health/live "" "" "" env AUTHGATE_CONF="$AG_TMP/broken.conf" \
+    "$AG_BIN"
+is "$AG_STATUS" 200 "  live 200"
+
 # The authorizer role: lighttpd's authorizer in front of /private/.
 ag_stop "$AG_LIGHTTPD_PID"
 mkdir -p "$AG_TMP/www/private/health"
