@@ -825,12 +825,12 @@ main(int argc, char *argv[])
 		return CTL_FAIL;
 	}
 	rc = cmds[i].fn(&c, argc - 1, argv + 1);
-	ctl_audit(&c, argc, argv, rc);
 	store_close();
 	state_close();
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		ctl_err("standard output: %s", strerror(errno));
 		return CTL_FAIL;
 	}
+	ctl_audit(&c, argc, argv, rc);
 	return rc;
 }

@@ -241,8 +241,8 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	/* Verifiers hold no state_db (doc/scaling.md). */
 	if (!app->conf.verify_only && cl.jti[0] != '\0' &&
 	    state_deny_check(&app->conf, cl.jti)) {
-		metrics_inc(MC_REJECT_REVOKED);
 		deny(app, res, 401, "invalid_token", "token revoked", NULL);
+		metrics_inc(MC_REJECT_REVOKED);
 		return;
 	}
 	if (r->require_scope != NULL &&

@@ -92,14 +92,14 @@ revoke_access(const struct app *app, const char *tok,
 	}
 	/* It verifies until exp + leeway: deny it that long. */
 	e = state_deny_add(&app->conf, c.jti, c.exp + app->conf.leeway);
+	if (e == AG_OK)
+		log_msg("revoke: access token jti %s of user \"%s\" revoked",
+		    c.jti, c.sub);
 	if (e == AG_OK) {
 		metrics_inc(MC_REVOKE_ACCESS);
 		audit_token("revoke", "success", c.sub, cl->id,
 		    "access_token", c.jti);
 	}
-	if (e == AG_OK)
-		log_msg("revoke: access token jti %s of user \"%s\" revoked",
-		    c.jti, c.sub);
 	return e;
 }
 

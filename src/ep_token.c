@@ -691,10 +691,10 @@ grant_refresh(const struct app *app, const struct form *f,
 	issue(app, u.name, scope, cl, &r, tok, false, now, rs);
 	goto out;
 revoke:
-	audit("refresh", "failure", r.user, cl->id, "revoked");
 	e = state_refresh_revoke(&app->conf, tok);
 	if (e != AG_OK && e != AG_ENOENT)
 		goto unavail;
+	audit("refresh", "failure", r.user, cl->id, "revoked");
 	resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
 	goto out;
 unavail:
