@@ -39,10 +39,6 @@ void		 ctl_err(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 /* The usage lines on stderr; returns CTL_USAGE. */
 int		 ctl_usage(void);
-/* authgatectl stats (ctl_stats.c). */
-int		 ctl_stats(const struct conf *c, int argc, char **argv);
-/* The audit log's admin event for a command that changes something. */
-void		 ctl_audit(const struct conf *c, int argc, char **argv, int rc);
 
 /* Lines of a listing, collected to be printed sorted. */
 struct ctl_lines {
@@ -93,5 +89,12 @@ int		 ctl_client(const struct conf *c, int argc, char **argv);
 int		 ctl_token(const struct conf *c, int argc, char **argv);
 /* user import FILE (ctl_user.c). */
 int		 ctl_user_import(const struct conf *c, int argc, char **argv);
+
+/*
+ * Operations (ctl_stats.c): authgatectl stats, and the audit log's
+ * admin event for a command that changes something.
+ */
+int		 ctl_stats(const struct conf *c, int argc, char **argv);
+void		 ctl_audit(const struct conf *c, int argc, char **argv, int rc);
 
 #endif
