@@ -12,7 +12,8 @@
 ag_require_bins
 ag_require_cmd lighttpd curl prometheus promtool
 ag_tmpdir
-ag_setup_conf threads=2 lockout_threshold=0
+# A password hash of ~10 ms, so that logins sent together overlap.
+ag_setup_conf threads=2 lockout_threshold=0 password_hash=scrypt:ln=11,r=8,p=1
 ag_init
 ag_user alice alice-pw "read write"
 ag_start_lighttpd "$top_srcdir/etc/lighttpd/authgate.conf"
@@ -20,15 +21,15 @@ ag_start_lighttpd "$top_srcdir/etc/lighttpd/authgate.conf"
 ok "promtool check rules: etc/prometheus/authgate-rules.yml" sh -c \
     'promtool check rules "$1" >/dev/null' sh "$top_srcdir/etc/prometheus/authgate-rules.yml"
 
-# 40 good logins, 10 bad passwords; all but two sent 4 at a time, so
+# 40 good logins, 10 bad passwords; all but two sent 8 at a time, so
 # that both processes of the pool serve (one at a time, lighttpd would
 # give every request to the first).
 T=$(ag_token alice alice-pw)
 T2=$(ag_token alice alice-pw)
-par() {	# par N ARG...: N curl runs of ARG..., 4 at a time; their codes
+par() {	# par N ARG...: N curl runs of ARG..., 8 at a time; their codes
 	_n=$1
 	shift
-	seq "$_n" | xargs -P 4 -I @ curl -s -m 30 -o /dev/null \
+	seq "$_n" | xargs -P 8 -I @ curl -s -m 30 -o /dev/null \
 	    -w '%{http_code}\n' "$@"
 }
 good=$(par 38 -d grant_type=password -d username=alice \
