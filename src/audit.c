@@ -29,7 +29,7 @@ static pthread_mutex_t	 audit_lock = PTHREAD_MUTEX_INITIALIZER;
 static enum sink	 sink = SINK_SYSLOG;
 static char		 path[PATH_MAX];
 static int		 fd = -1;
-static bool		 failing;	/* the last write failed (logged once) */
+static bool		 failing;	/* last write failed (logged once) */
 static _Thread_local const char *remote;
 
 void

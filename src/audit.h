@@ -9,17 +9,17 @@
 #ifndef AUDIT_H
 #define AUDIT_H
 
-#define AUDIT_LINE_MAX	2048	/* longer events lose their last fields */
+#define AUDIT_LINE_MAX	2048	/* a longer event is only logged */
 
 struct audit_ev {
-	const char	*event;		/* login, lockout, refresh, ... */
+	const char	*event;		/* login, lockout, refresh... */
 	const char	*outcome;	/* success, failure */
 	const char	*user;		/* NULL: absent */
 	const char	*client_id;
 	const char	*reason;
 	const char	*jti;
 	const char	*command;	/* admin: the authgatectl command */
-	const char	*type;		/* revoke: access_token, refresh_token */
+	const char	*type;		/* revoke: access_ or refresh_token */
 };
 
 /* Where the lines go: "syslog", "off" or a file path (audit_log). */
@@ -32,7 +32,8 @@ void	audit_log(const struct audit_ev *ev);
 void	audit(const char *event, const char *outcome, const char *user,
 	    const char *client_id, const char *reason);
 /* A token event naming its jti (never the token). */
-void	audit_token(const char *event, const char *outcome, const char *user,
-	    const char *client_id, const char *type, const char *jti);
+void	audit_token(const char *event, const char *outcome,
+	    const char *user, const char *client_id, const char *type,
+	    const char *jti);
 
 #endif

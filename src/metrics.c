@@ -35,7 +35,7 @@
 
 #define MF_MAGIC	"AGMETRIC"
 #define MF_VERSION	1u
-#define MF_OPEN_TRIES	4	/* replaced under us this often: give up */
+#define MF_OPEN_TRIES	4	/* replaced under us this often: stop */
 
 struct mfile {
 	char		 magic[8];
@@ -74,7 +74,7 @@ static const char *const ep_names[MEP__MAX] = {
 	"health", "other"
 };
 
-static struct mfile	 local_mf;	/* until (or unless) the file maps */
+static struct mfile	 local_mf;	/* until (unless) the file maps */
 static struct mfile	*_Atomic mf = &local_mf;
 static bool		 mf_mapped;
 
@@ -325,8 +325,9 @@ metrics_shared(void)
 void
 metrics_inc(enum metrics_ctr c)
 {
-	struct mfile	*m = atomic_load_explicit(&mf, memory_order_acquire);
+	struct mfile	*m;
 
+	m = atomic_load_explicit(&mf, memory_order_acquire);
 #ifdef AG_NO_METRICS
 	return;		/* a build for the benchmark's baseline */
 #endif
@@ -348,9 +349,10 @@ code_index(int status)
 void
 metrics_request(enum metrics_ep ep, int status, uint64_t ns)
 {
-	struct mfile	*m = atomic_load_explicit(&mf, memory_order_acquire);
+	struct mfile	*m;
 	size_t		 b;
 
+	m = atomic_load_explicit(&mf, memory_order_acquire);
 	if ((unsigned)ep >= MEP__MAX)
 		ep = MEP_OTHER;
 	for (b = 0; b < METRICS_BUCKETS && ns > bound_ns[b]; b++)
@@ -530,12 +532,12 @@ put_requests(struct text *t, const struct mfile *m)
 			if ((n = atomic_load(&m->req[e][c])) == 0)
 				continue;
 			if (c == METRICS_CODES)
-				put(t, "authgate_requests_total{endpoint=\"%s\","
-				    "code=\"other\"} %llu\n", ep_names[e],
-				    (unsigned long long)n);
+				put(t, "authgate_requests_total{endpoint="
+				    "\"%s\",code=\"other\"} %llu\n",
+				    ep_names[e], (unsigned long long)n);
 			else
-				put(t, "authgate_requests_total{endpoint=\"%s\","
-				    "code=\"%d\"} %llu\n", ep_names[e],
+				put(t, "authgate_requests_total{endpoint="
+				    "\"%s\",code=\"%d\"} %llu\n", ep_names[e],
 				    codes[c], (unsigned long long)n);
 		}
 }

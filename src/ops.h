@@ -26,8 +26,9 @@ bool		 ops_route(enum req_route route);
  * here (it does not fit a struct resp) and res->sent set; everything
  * else is left in res.
  */
-void		 ops_dispatch(const struct app *a, const struct serve_io *io,
-		    const struct req *r, struct resp *res);
+void		 ops_dispatch(const struct app *a,
+		    const struct serve_io *io, const struct req *r,
+		    struct resp *res);
 /* Monotonic nanoseconds, for ops_done. */
 uint64_t	 ops_clock(void);
 /* The request r was answered with status; it began at t0. */

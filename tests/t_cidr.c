@@ -38,9 +38,10 @@ test_lists(void)
 	ok(strlen(why) < 200, "  the message stays short");
 	p = big;
 	for (i = 0; i < CIDR_LIST_MAX; i++)
-		p += sprintf(p, "10.0.0.%d ", i % 250);
+		p += snprintf(p, sizeof(big) - (size_t)(p - big), "10.0.0.%d ",
+		    i % 250);
 	ok(cidr_list_ok(big, why, sizeof(why)), "CIDR_LIST_MAX entries");
-	(void)sprintf(p, "10.9.9.9");
+	(void)snprintf(p, sizeof(big) - (size_t)(p - big), "10.9.9.9");
 	ok(!cidr_list_ok(big, why, sizeof(why)), "one more refused");
 }
 

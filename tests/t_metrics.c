@@ -36,7 +36,8 @@ strays(void)
 	if ((d = opendir(dir)) == NULL)
 		return -1;
 	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.' && strcmp(e->d_name, "s.db.metrics") != 0)
+		if (e->d_name[0] != '.' &&
+		    strcmp(e->d_name, "s.db.metrics") != 0)
 			n++;
 	(void)closedir(d);
 	return n;
@@ -145,7 +146,7 @@ test_bad_files(void)
 	metrics_close();
 
 	if (stat(mfile, &st) == 0)
-		put_file(mfile, junk, (size_t)st.st_size);	/* right size */
+		put_file(mfile, junk, (size_t)st.st_size); /* right size */
 	ok(metrics_open(db, true, why, sizeof(why)),
 	    "a foreign file of the right size is replaced");
 	metrics_close();
@@ -184,7 +185,7 @@ test_format(void)
 	size_t	 n;
 
 	ok(metrics_open(db, true, why, sizeof(why)), "open for format");
-	metrics_request(MEP_TOKEN, 200, 10000);		/* first bucket */
+	metrics_request(MEP_TOKEN, 200, 10000);	/* first bucket */
 	metrics_request(MEP_TOKEN, 400, 7000000000ULL);	/* past 5 s */
 	metrics_request(MEP_OTHER, 418, 1);
 	metrics_inc(metrics_reject_reason("token expired"));
