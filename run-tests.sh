@@ -14,7 +14,7 @@ PACKAGES="build-essential autoconf automake pkg-config clang libclang-rt-dev
  lighttpd apache2 apache2-utils libapache2-mod-fcgid nginx-light
  spawn-fcgi libfcgi-bin systemd curl mandoc valgrind whois iproute2 procps
  python3 python3-requests-oauthlib python3-jwt python3-cryptography
- python3-passlib python3-gdbm"
+ python3-passlib python3-gdbm prometheus logrotate"
 
 if [ "${1:-}" != "--no-install" ]; then
 	export DEBIAN_FRONTEND=noninteractive

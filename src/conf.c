@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "conf.h"
 #include "pw.h"
 
@@ -46,7 +47,10 @@ enum ktype {
 	K_ALG,		/* HS256, RS256, ES256, EdDSA */
 	K_BOOL,		/* yes or no */
 	K_HASH,		/* password_hash, checked by pw_scheme_check() */
-	K_SCOPE		/* space-separated scope tokens (RFC 6749 3.3) */
+	K_SCOPE,	/* space-separated scope tokens (RFC 6749 3.3) */
+	K_CIDRS,	/* addresses and networks, cidr.h */
+	K_AUDIT,	/* "syslog", "off", or a path as K_PATH */
+	K_LOGFMT	/* "text" or "json" */
 };
 
 struct kdef {
@@ -91,6 +95,9 @@ static const struct kdef kdefs[] = {
 	    false, false },
 	{ "jwks_max_age",	K_LONG,  NUM(jwks_max_age),
 	    0, CONF_JWKS_MAX_AGE_MAX, false, false },
+	{ "metrics_allow",	K_CIDRS, STR(metrics_allow), 0, 0, true, false },
+	{ "audit_log",		K_AUDIT, STR(audit_log), 0, 0, false, true },
+	{ "log_format",		K_LOGFMT, NUM(log_json), 0, 0, false, false },
 };
 
 #define NKEYS	(sizeof(kdefs) / sizeof(kdefs[0]))
@@ -151,6 +158,10 @@ conf_defaults(struct conf *c)
 	c->verify_only = 0;
 	c->threads = default_threads();
 	c->jwks_max_age = 300;
+	(void)snprintf(c->metrics_allow, sizeof(c->metrics_allow),
+	    "127.0.0.1/8 ::1/128");
+	(void)snprintf(c->audit_log, sizeof(c->audit_log), "syslog");
+	c->log_json = 0;
 }
 
 static void
@@ -264,6 +275,12 @@ set_value(struct conf *c, const struct kdef *k, const char *v,
 	}
 
 	switch (k->type) {
+	case K_AUDIT:
+		if (strcmp(v, "syslog") == 0 || strcmp(v, "off") == 0) {
+			memcpy(field, v, vlen + 1);
+			return true;
+		}
+		/* FALLTHROUGH */
 	case K_PATH:
 		if (vlen > 0 && v[0] != '/' && dir[0] != '\0')
 			r = snprintf(field, k->size, "%s%s", dir, v);
@@ -305,6 +322,31 @@ set_value(struct conf *c, const struct kdef *k, const char *v,
 			return false;
 		}
 		memcpy(field, v, vlen + 1);
+		return true;
+	case K_CIDRS:
+		if (vlen >= k->size) {
+			(void)snprintf(why, whysz, "%s: longer than %zu bytes",
+			    k->name, k->size - 1);
+			return false;
+		}
+		{
+			char	 cwhy[AG_WHY_MAX / 2];
+
+			if (!cidr_list_ok(v, cwhy, sizeof(cwhy))) {
+				(void)snprintf(why, whysz, "%s: %s", k->name,
+				    cwhy);
+				return false;
+			}
+		}
+		memcpy(field, v, vlen + 1);
+		return true;
+	case K_LOGFMT:
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+			(void)snprintf(why, whysz, "%s: not text or json",
+			    k->name);
+			return false;
+		}
+		*(int *)(void *)field = strcmp(v, "json") == 0;
 		return true;
 	case K_LONG:
 		if (!parse_long(v, k->min, k->max, &n)) {

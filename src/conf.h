@@ -44,6 +44,11 @@ struct conf {
 	int		 verify_only;		/* no user_db, no /token */
 	long		 threads;		/* worker threads per process */
 	long		 jwks_max_age;		/* Cache-Control of the JWKS */
+	/* Operations (SPEC.md): who may read /metrics ("" = nobody),
+	 * where the audit log goes, error log lines as JSON. */
+	char		 metrics_allow[CONF_VALUE_MAX];
+	char		 audit_log[PATH_MAX];	/* "syslog", "off" or a path */
+	int		 log_json;		/* log_format = json */
 };
 
 /* The file to read: opt (-c) if not NULL, else $AUTHGATE_CONF, else the

@@ -49,6 +49,7 @@ static const char *const usage_lines[] = {
 	"[-c file] token verify [TOKEN]",
 	"[-c file] token revoke [TOKEN | --jti JTI [--until EPOCH | --ttl "
 	    "SECONDS]]",
+	"[-c file] stats",
 };
 
 int
@@ -778,6 +779,7 @@ static const struct {
 	{ "user",	ctl_user },
 	{ "client",	ctl_client },
 	{ "token",	ctl_token },
+	{ "stats",	ctl_stats },
 };
 
 int
@@ -838,5 +840,6 @@ main(int argc, char *argv[])
 		ctl_err("standard output: %s", strerror(errno));
 		return CTL_FAIL;
 	}
+	ctl_audit(&c, argc, argv, rc);
 	return rc;
 }

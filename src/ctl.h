@@ -100,4 +100,11 @@ int		 ctl_token(struct ctl *x, int argc, char **argv);
 /* user import FILE (ctl_user.c). */
 int		 ctl_user_import(struct ctl *x, int argc, char **argv);
 
+/*
+ * Operations (ctl_stats.c): authgatectl stats, and the audit log's
+ * admin event for a command that changes something.
+ */
+int		 ctl_stats(struct ctl *x, int argc, char **argv);
+void		 ctl_audit(const struct conf *c, int argc, char **argv, int rc);
+
 #endif

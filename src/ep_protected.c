@@ -25,6 +25,7 @@
 #include "ep.h"
 #include "jw.h"
 #include "jwt.h"
+#include "metrics.h"
 #include "req.h"
 #include "resp.h"
 #include "vcache.h"
@@ -182,6 +183,7 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	    (r->role != REQ_AUTHORIZER && r->body != NULL &&
 	    has_access_token(r->body, r->bodylen));
 	if (other) {
+		metrics_inc(MC_REJECT_MALFORMED);
 		deny(app, res, lenient ? 401 : 400, "invalid_request",
 		    e == AG_ENOENT ? "The access token must be sent in the "
 		    "Authorization header" : "More than one method of "
@@ -192,9 +194,11 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	case AG_OK:
 		break;
 	case AG_ENOENT:
+		metrics_inc(MC_REJECT_MISSING);
 		deny(app, res, 401, NULL, NULL, NULL);
 		return;
 	case AG_ETOOBIG:
+		metrics_inc(MC_REJECT_MALFORMED);
 		deny(app, res, 401, "invalid_token", "token too long", NULL);
 		return;
 	case AG_EINVAL:
@@ -202,6 +206,7 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	case AG_EEXIST:
 	case AG_EUNAVAIL:
 	case AG_EDENIED:
+		metrics_inc(MC_REJECT_MALFORMED);
 		deny(app, res, lenient ? 401 : 400, "invalid_request",
 		    is_bearer(r->authorization) ? "Malformed Bearer "
 		    "credentials" : "The Authorization scheme is not Bearer",
@@ -222,11 +227,13 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	if (e != AG_OK && !req_b64token(tok, toklen)) {
 		/* Not even a b64token: a malformed request (RFC 6750 3.1),
 		 * found only now, as no valid token needs the scan. */
+		metrics_inc(MC_REJECT_MALFORMED);
 		deny(app, res, lenient ? 401 : 400, "invalid_request",
 		    "Malformed Bearer credentials", NULL);
 		return;
 	}
 	if (e != AG_OK) {
+		metrics_inc(metrics_reject_reason(why));
 		deny(app, res, 401, "invalid_token",
 		    why != NULL ? why : "invalid token", NULL);
 		return;
@@ -235,10 +242,12 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	if (!app->conf.verify_only && cl.jti[0] != '\0' &&
 	    state_deny_check(app->state, cl.jti)) {
 		deny(app, res, 401, "invalid_token", "token revoked", NULL);
+		metrics_inc(MC_REJECT_REVOKED);
 		return;
 	}
 	if (r->require_scope != NULL &&
 	    !scope_covers(cl.scope, r->require_scope)) {
+		metrics_inc(MC_REJECT_SCOPE);
 		deny(app, res, 403, "insufficient_scope",
 		    "The token lacks a required scope", r->require_scope);
 		return;

@@ -11,9 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "authgate.h"
 #include "conf.h"
 #include "deny.h"
+#include "metrics.h"
 #include "ep.h"
 #include "ep_oauth.h"
 #include "form.h"
@@ -56,6 +58,11 @@ revoke_refresh(const struct app *app, const char *tok,
 	e = state_refresh_revoke(app->state, tok);
 	if (e == AG_ENOENT)
 		return AG_OK;
+	if (e == AG_OK) {
+		metrics_inc(MC_REVOKE_REFRESH);
+		audit_token("revoke", "success", r.user, cl->id,
+		    "refresh_token", NULL);
+	}
 	if (e == AG_OK)
 		log_msg("revoke: refresh token family of user \"%s\" "
 		    "revoked", r.user);
@@ -88,6 +95,11 @@ revoke_access(const struct app *app, const char *tok,
 	if (e == AG_OK)
 		log_msg("revoke: access token jti %s of user \"%s\" revoked",
 		    c.jti, c.sub);
+	if (e == AG_OK) {
+		metrics_inc(MC_REVOKE_ACCESS);
+		audit_token("revoke", "success", c.sub, cl->id,
+		    "access_token", c.jti);
+	}
 	return e;
 }
 
@@ -102,6 +114,7 @@ ep_revoke(const struct app *app, const struct req *rq, struct resp *rs)
 	enum ag_err	 e;
 
 	memset(&b, 0, sizeof(b));
+	audit_remote(rq->remote_addr);
 	if (app->conf.verify_only) {
 		resp_error(rs, 404, "not_found",
 		    "This service only verifies tokens");

@@ -24,6 +24,7 @@
 
 #include <openssl/crypto.h>
 
+#include "audit.h"
 #include "authgate.h"
 #include "conf.h"
 #include "ep.h"
@@ -31,6 +32,7 @@
 #include "form.h"
 #include "jw.h"
 #include "jwt.h"
+#include "metrics.h"
 #include "log.h"
 #include "pw.h"
 #include "req.h"
@@ -443,6 +445,9 @@ issue(const struct app *app, const char *sub, const char *scope,
 	}
 	resp_json(rs, 200, json, len);
 	ep_no_store(rs);
+	metrics_inc(oldtok != NULL ? MC_ISSUED_REFRESH : MC_ISSUED_PASSWORD);
+	audit_token(oldtok != NULL ? "refresh" : "login", "success", sub,
+	    cl->id, NULL, claims.jti);
 	log_msg("token: user \"%s\" client \"%s\": issued jti %s", sub,
 	    cl->id, claims.jti);
 out:
@@ -499,7 +504,7 @@ grant_password(const struct app *app, const struct form *f,
     const struct client *cl, struct resp *rs)
 {
 	struct user	 u;
-	struct failinfo	 fi;
+	struct failinfo	 fi, after;
 	struct refresh	 r;
 	const char	*name, *pw, *want;
 	char		 scope[AG_SCOPE_MAX + 1];
@@ -550,13 +555,22 @@ grant_password(const struct app *app, const struct form *f,
 	match = pw_check(known ? u.hash : NULL, app->conf.password_hash, pw,
 	    pwlen);
 	if (!known || !match || u.locked || locked_out) {
+		memset(&after, 0, sizeof(after));
 		if (valid && (e = state_fail_add(app->state, name, now,
-		    NULL)) != AG_OK) {
+		    &after)) != AG_OK) {
 			log_msg("token: cannot count failure: %s",
 			    ag_strerror(e));
 			ep_unavailable(rs);
 			goto out;
 		}
+		metrics_inc(locked_out || (known && u.locked) ?
+		    MC_LOGINFAIL_LOCKED : MC_LOGINFAIL_CREDENTIALS);
+		audit("login", "failure", name, cl->id, locked_out ||
+		    (known && u.locked) ? "locked" : "credentials");
+		/* This failure started a lockout (not an old one's stamp). */
+		if (after.locked_until > (int64_t)now &&
+		    after.locked_until != fi.locked_until)
+			audit("lockout", "failure", name, cl->id, "threshold");
 		log_msg("token: user \"%s\": login failed (%s)", name,
 		    !known ? "unknown" : locked_out ? "locked out" :
 		    u.locked ? "locked" : "bad password");
@@ -630,6 +644,10 @@ grant_refresh(const struct app *app, const struct form *f,
 		OPENSSL_cleanse(rtok, sizeof(rtok));
 		if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 			goto unavail;
+		if (e == AG_EDENIED)
+			metrics_inc(MC_REFRESH_REUSE);
+		audit(e == AG_EDENIED ? "refresh_reuse" : "refresh", "failure",
+		    NULL, cl->id, e == AG_EDENIED ? "reused" : "invalid");
 		log_msg("token: refresh token refused: %s",
 		    e == AG_EDENIED ? "reused, family revoked" :
 		    ag_strerror(e));
@@ -677,6 +695,7 @@ revoke:
 	e = state_refresh_revoke(app->state, tok);
 	if (e != AG_OK && e != AG_ENOENT)
 		goto unavail;
+	audit("refresh", "failure", r.user, cl->id, "revoked");
 	resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
 	goto out;
 unavail:
@@ -695,6 +714,7 @@ ep_token(const struct app *app, const struct req *rq, struct resp *rs)
 	const char	*gt;
 
 	memset(&b, 0, sizeof(b));
+	audit_remote(rq->remote_addr);
 	if (app->conf.verify_only) {
 		resp_error(rs, 404, "not_found",
 		    "This service only verifies tokens");

@@ -13,14 +13,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "jw.h"
 #include "log.h"
 
 #define LOG_LINE_MAX	1024
 
 static const char *log_prog = "authgate";
 static bool log_to_syslog;
+static bool log_as_json;	/* log_format = json */
+
+void
+log_json(bool on)
+{
+	log_as_json = on;
+}
+
+/*
+ * msg as one JSON object: {"time":…,"prog":…,"pid":…,"msg":…}, the
+ * writer escaping it.  Returns its length in line, or 0.
+ */
+static size_t
+json_line(const char *msg, char *line, size_t linesz)
+{
+	struct jw	 w;
+	struct tm	 tm;
+	char		 when[32];
+	time_t		 now = time(NULL);
+	size_t		 len;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return 0;
+	jw_init(&w, line, linesz);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "time", when);
+	jw_str(&w, "prog", log_prog);
+	jw_int(&w, "pid", (long long)getpid());
+	jw_str(&w, "msg", msg);
+	jw_obj_close(&w);
+	return jw_done(&w, &len) != NULL ? len : 0;
+}
 
 /* Standard error closed, or the null device. */
 static bool
@@ -54,6 +89,16 @@ log_vmsg(const char *fmt, va_list ap)
 
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		return;
+	if (log_as_json && (n = json_line(msg, line, sizeof(line) - 1)) > 0) {
+		if (log_to_syslog) {
+			syslog(LOG_DAEMON | LOG_ERR, "%s", line);
+			return;
+		}
+		line[n++] = '\n';
+		if (write(STDERR_FILENO, line, n) < 0)
+			return;
+		return;
+	}
 	len = snprintf(line, sizeof(line), "%s[%ld]: ", log_prog,
 	    (long)getpid());
 	if (len < 0)
@@ -69,7 +114,7 @@ log_vmsg(const char *fmt, va_list ap)
 	}
 	if (log_to_syslog) {
 		line[n] = '\0';
-		syslog(LOG_ERR, "%s", line + len);
+		syslog(LOG_DAEMON | LOG_ERR, "%s", line + len);
 		return;
 	}
 	line[n++] = '\n';

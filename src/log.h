@@ -5,8 +5,12 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <stdbool.h>
+
 /* Set the program name that prefixes each line. */
 void	log_init(const char *prog);
+/* Lines as JSON objects from now on (log_format = json). */
+void	log_json(bool on);
 /* Log one line: "prog[pid]: message"; control bytes escaped as \xHH. */
 void	log_msg(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));

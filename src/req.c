@@ -26,6 +26,9 @@ static const struct {
 	{ "/introspect",	ROUTE_INTROSPECT,	"POST" },
 	{ "/.well-known/jwks.json", ROUTE_JWKS,		"GET, HEAD" },
 	{ "/.well-known/oauth-authorization-server", ROUTE_META, "GET, HEAD" },
+	{ "/metrics",		ROUTE_METRICS,		"GET, HEAD" },
+	{ "/health/live",	ROUTE_HEALTH_LIVE,	"GET, HEAD" },
+	{ "/health/ready",	ROUTE_HEALTH_READY,	"GET, HEAD" },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))

@@ -37,6 +37,9 @@ enum req_route {
 	ROUTE_INTROSPECT,
 	ROUTE_JWKS,
 	ROUTE_META,
+	ROUTE_METRICS,		/* operations: ops.c */
+	ROUTE_HEALTH_LIVE,
+	ROUTE_HEALTH_READY,
 	ROUTE__MAX
 };
 

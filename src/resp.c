@@ -19,6 +19,7 @@ resp_init(struct resp *r)
 	r->bodylen = 0;
 	r->body[0] = '\0';
 	r->nobody = 0;
+	r->sent = 0;
 	r->overflow = 0;
 }
 

@@ -20,6 +20,7 @@ struct resp {
 	size_t		 bodylen;
 	int		 nobody;	/* authorizer 200, HEAD: no body sent */
 	int		 overflow;	/* a header or body did not fit */
+	int		 sent;		/* written by the endpoint (ops.c) */
 };
 
 void		 resp_init(struct resp *r);

@@ -22,7 +22,9 @@
 #include "conf.h"
 #include "ep.h"
 #include "key.h"
+#include "audit.h"
 #include "log.h"
+#include "ops.h"
 #include "req.h"
 #include "resp.h"
 #include "fsutil.h"
@@ -155,6 +157,7 @@ app_swap(struct app *a, const struct fsu_stamp st[ST__MAX])
 	app_free(old);
 	reload_failed = false;
 	reload_why[0] = '\0';
+	audit("key_reload", "success", NULL, NULL, NULL);
 }
 
 /* A reload failed: keep app_cur, say why, try again later. */
@@ -165,6 +168,7 @@ reload_fail(const struct fsu_stamp st[ST__MAX], time_t now, const char *why)
 	last_retry = now;
 	reload_failed = true;
 	(void)snprintf(reload_why, sizeof(reload_why), "%s", why);
+	audit("key_reload", "failure", NULL, NULL, why);
 	log_msg("key reload failed, keeping the old keys (tried again every "
 	    "%d s): %s", SERVE_RETRY_SECONDS, why);
 }
@@ -203,6 +207,8 @@ serve_init(const char *opt)
 		log_msg("%s; answering 503 until fixed", why);
 		(void)snprintf(reload_why, sizeof(reload_why), "%s", why);
 	}
+	else
+		ops_init(&a->conf);
 	a->gen = ++app_gens;
 	app_cur = a;
 	memcpy(stamps, st, sizeof(stamps));
@@ -266,6 +272,7 @@ maybe_reload(time_t now)
 			goto out;
 		}
 		log_msg("configuration and keys loaded: serving");
+		ops_init(&a->conf);
 		app_swap(a, st);
 		goto out;
 	}
@@ -335,6 +342,9 @@ method_ok(enum req_route route, enum req_method m)
 		return true;
 	case ROUTE_JWKS:
 	case ROUTE_META:
+	case ROUTE_METRICS:
+	case ROUTE_HEALTH_LIVE:
+	case ROUTE_HEALTH_READY:
 		return m == REQ_GET || m == REQ_HEAD;
 	case ROUTE_NONE:
 	case ROUTE__MAX:
@@ -414,6 +424,11 @@ static void
 dispatch(const struct app *a, const struct serve_io *io, struct req *r,
     struct resp *res, char **bodyp)
 {
+	/* Answered even when misconfigured: they tell that it is. */
+	if (r->role != REQ_AUTHORIZER && ops_route(r->route)) {
+		ops_dispatch(a, io, r, res);
+		return;
+	}
 	if (a->keys == NULL) {
 		resp_error(res, 503, "temporarily_unavailable",
 		    "The service is misconfigured");
@@ -457,19 +472,22 @@ dispatch(const struct app *a, const struct serve_io *io, struct req *r,
 	case ROUTE_META:
 		ep_meta(a, r, res);
 		break;
+	case ROUTE_METRICS:
+	case ROUTE_HEALTH_LIVE:
+	case ROUTE_HEALTH_READY:
 	case ROUTE_NONE:
 	case ROUTE__MAX:
 		break;
 	}
 }
 
-void
-serve_request(const struct serve_io *io)
+/* Answer r; returns the status sent. */
+static int
+serve_one(const struct serve_io *io, struct req *r)
 {
 	static const char	 fallback[] = "Status: 500 Internal Server "
 	    "Error\r\nContent-Type: application/json\r\n\r\n"
 	    "{\"error\":\"server_error\"}";
-	struct req		 r;
 	struct resp		 res;
 	char			 out[RESP_OUT_MAX], *body = NULL;
 	const struct app	*a;
@@ -477,27 +495,29 @@ serve_request(const struct serve_io *io)
 	int			 status;
 
 	maybe_reload(time(NULL));
-	req_parse_env(&r, io->envp);
+	req_parse_env(r, io->envp);
 	/*
 	 * lighttpd sets no per-location parameters: its authorizer takes
 	 * the required scope from the process environment (bin-environment).
 	 */
-	if (r.require_scope == NULL)
-		r.require_scope = env_scope;
+	if (r->require_scope == NULL)
+		r->require_scope = env_scope;
 	resp_init(&res);
 
 	if (pthread_rwlock_rdlock(&app_lock) != 0) {
 		(void)io->write(io->arg, fallback, sizeof(fallback) - 1);
-		return;
+		return 500;
 	}
 	a = app_cur;
-	dispatch(a, io, &r, &res, &body);
+	dispatch(a, io, r, &res, &body);
 	(void)pthread_rwlock_unlock(&app_lock);
 	if (body != NULL) {
 		/* It may hold a password. */
-		explicit_bzero(body, r.bodylen);
+		explicit_bzero(body, r->bodylen);
 		free(body);
 	}
+	if (res.sent)
+		return res.status;
 
 	status = res.status;
 	if (res.overflow || status < 200 || status > 599) {
@@ -511,15 +531,27 @@ serve_request(const struct serve_io *io)
 			resp_error(&res, 500, "server_error",
 			    "Internal error");
 	}
-	if (r.method == REQ_HEAD && r.role != REQ_AUTHORIZER)
+	if (r->method == REQ_HEAD && r->role != REQ_AUTHORIZER)
 		res.nobody = 1;
 	if (res.status >= 500)
-		log_msg("%s %s: %d %s", r.method_name, r.path, res.status,
+		log_msg("%s %s: %d %s", r->method_name, r->path, res.status,
 		    resp_reason(res.status));
 	if ((n = resp_format(&res, out, sizeof(out))) == 0) {
 		(void)io->write(io->arg, fallback, sizeof(fallback) - 1);
-		return;
+		return 500;
 	}
-	if (io->write(io->arg, out, n) != 0)
-		return;		/* the client went away: nothing to tell */
+	/* A client that went away: nothing to tell. */
+	(void)io->write(io->arg, out, n);
+	return res.status;
+}
+
+void
+serve_request(const struct serve_io *io)
+{
+	struct req	 r;
+	uint64_t	 t0 = ops_clock();
+	int		 status;
+
+	status = serve_one(io, &r);
+	ops_done(&r, status, t0);
 }

@@ -23,7 +23,7 @@ BIN=$(cd "$D" && find . -path '*/bin/authgate' -type f | sed 's|^\.||')
 CONF=$(cd "$D" && find . -path '*/authgate/authgate.conf' -type f | sed 's|^\.||')
 ETCDIR=${CONF%/authgate.conf}
 is "$(ls "$D$ETCDIR" | tr '\n' ' ')" \
-    "apache2 authgate.conf lighttpd nginx systemd " \
+    "apache2 authgate.conf lighttpd logrotate.d nginx prometheus systemd " \
     "sample configuration and web server files in \$(sysconfdir)/authgate"
 for f in lighttpd/10-authgate.conf apache2/authgate-proxy.conf \
     nginx/snippets/authgate.conf systemd/authgate.service \
