@@ -9,9 +9,8 @@
  *
  * Records (text values, so gdbm_dump shows them): see lockout.c and
  * refresh.c, and
- *	"meta:purge"	"LAST WRITES KEPT": when purge last ran, writes
- *			since (added in batches, see purge_count),
- *			records it kept
+ *	"meta:purge"	the key the last purge step stopped at ("": the
+ *			next step starts from the first; see purge_step)
  *
  * Every access holds a flock on "<state_db>.lock": exclusive to write
  * (open GDBM_WRCREAT, change, unlock, close, which syncs once: see
@@ -50,6 +49,7 @@
 #include "state_db.h"
 
 #define LOCK_WAIT_MS	10000	/* threads, then processes: 10 s each */
+#define STATE_PURGE_PASS_MAX	200000	/* steps of one whole pass, at most */
 
 static enum ag_err
 side_path(struct state *sdb, const char *suffix, char *p, size_t psz)
@@ -345,67 +345,93 @@ st_parse_nums(const char *s, int64_t *v, size_t n)
 	return *s == '\0';
 }
 
-static enum ag_err	 purge_locked(struct state *, GDBM_FILE, time_t,
-			    int64_t *);
-
-/*
- * sdb->pc: writes of this process not yet added to "meta:purge", and
- * the time of the last purge as read there.  Reading and rewriting that
- * record on every login cost a bucket read and a bucket write under the
- * lock all logins wait for, for a counter that only paces the purge.
- * Now a process adds its writes every STATE_PURGE_BATCH of them, or
- * sooner when the last purge it saw is STATE_PURGE_SECONDS old.  A
- * process that exits takes fewer than STATE_PURGE_BATCH uncounted
- * writes with it, which only delays a purge.  Only used with the write
- * lock held, whose sdb->rw orders the threads of this process.
- * purge_count counts one write; true when "meta:purge" is due a visit.
- */
+/* Stale: a record that only waits for the purge. */
 static bool
-purge_count(struct state *sdb, time_t now)
+stale(GDBM_FILE dbf, const char *key, time_t now)
 {
-	sdb->pc.writes++;
-	return !sdb->pc.seen || sdb->pc.writes >= STATE_PURGE_BATCH ||
-	    (int64_t)now - sdb->pc.last >= STATE_PURGE_SECONDS;
+	char	 val[ST_VAL_MAX];
+
+	return strncmp(key, "meta:", 5) != 0 &&
+	    st_get(dbf, key, val, sizeof(val)) == AG_OK &&
+	    (refresh_stale(key, val, now) || lockout_stale(key, val, now));
 }
 
 /*
- * Count a write (st_close); purge now and then (no cron job needed).
- * "meta:purge" is "LAST WRITES KEPT": a purge walks every record, so it
- * runs only after as many writes as it kept records last time (at
- * least STATE_PURGE_WRITES), or after STATE_PURGE_SECONDS: a walk every
- * 100 logins made each login cost a pass over all live tokens.  WRITES
- * is added to in batches (purge_count).
+ * One step of the purge: visit STATE_PURGE_STEP records from where the
+ * last step left off ("meta:purge" holds that key; "" or a key that is
+ * gone: from the start) and delete the stale ones.  The walk goes on
+ * from a key that is still there: the last one visited is kept even if
+ * stale, and deleted by the next step once it has gone past it.  Records added or buckets split meanwhile
+ * may be met twice or only in the next pass, which a purge can afford.
+ */
+static enum ag_err
+purge_step(struct state *sdb, GDBM_FILE dbf, time_t now)
+{
+	char		 cur[ST_KEY_MAX + 64], last[ST_KEY_MAX + 64];
+	char		 dead[STATE_PURGE_STEP][ST_KEY_MAX + 64];
+	datum		 k, nk;
+	size_t		 i, n, ndead = 0;
+	enum ag_err	 e;
+
+	e = st_get(dbf, "meta:purge", cur, sizeof(cur));
+	if (e != AG_OK && e != AG_ENOENT)
+		return e;
+	if (e == AG_OK && cur[0] != '\0') {
+		k.dptr = cur;
+		k.dsize = (int)strlen(cur);
+		k = gdbm_nextkey(dbf, k);
+		/* the key the last step kept to go on from */
+		if (k.dptr != NULL && stale(dbf, cur, now))
+			memcpy(dead[ndead++], cur, sizeof(cur));
+	} else
+		k = gdbm_firstkey(dbf);
+	last[0] = '\0';
+	for (n = 0; k.dptr != NULL && n < STATE_PURGE_STEP - 1; n++) {
+		if (k.dsize > 0 && (size_t)k.dsize < sizeof(last) &&
+		    memchr(k.dptr, '\0', (size_t)k.dsize) == NULL) {
+			memcpy(last, k.dptr, (size_t)k.dsize);
+			last[k.dsize] = '\0';
+			if (stale(dbf, last, now))
+				memcpy(dead[ndead++], last, sizeof(last));
+		}
+		nk = gdbm_nextkey(dbf, k);
+		free(k.dptr);
+		k = nk;
+	}
+	if (k.dptr == NULL)
+		last[0] = '\0';	/* the end: start again next time */
+	free(k.dptr);
+	for (i = 0; i < ndead && e != AG_EUNAVAIL; i++)
+		if (strcmp(dead[i], last) != 0)
+			e = st_del(sdb, dbf, dead[i]);
+	if (e == AG_EUNAVAIL)
+		return e;
+	/* The deny list too, when due; a failure there is logged and
+	 * stops nothing (deny.c). */
+	state_deny_prune_locked(sdb, now);
+	return st_put(sdb, dbf, "meta:purge", last);
+}
+
+/*
+ * Count a write (st_close), and purge a step now and then (no cron job
+ * needed): every STATE_PURGE_BATCH writes of a process, and at its
+ * first (a CGI run writes once).  A step visits STATE_PURGE_STEP
+ * records, so a pass over all of them takes about as many writes as
+ * there are records divided by STATE_PURGE_STEP / STATE_PURGE_BATCH:
+ * the records a pass finds expired never outnumber the live ones by
+ * much.  Walking every record at once, as the purge did, held the lock
+ * for 4.2 s at a million records (bench/state_scale).
  */
 enum ag_err
 st_maybe_purge(struct state *sdb, GDBM_FILE dbf, time_t now)
 {
-	char		 val[96];
-	int64_t		 v[3] = { 0, 0, 0 };
 	enum ag_err	 e;
 
-	if (!purge_count(sdb, now))
+	if (++sdb->pc.writes < STATE_PURGE_BATCH && sdb->pc.seen)
 		return AG_OK;
-	e = st_get(dbf, "meta:purge", val, sizeof(val));
-	if (e == AG_OK && !st_parse_nums(val, v, 3) && !st_parse_nums(val, v, 2))
-		v[0] = v[1] = v[2] = 0;
-	else if (e != AG_OK && e != AG_ENOENT)
-		return e;
-	if (e == AG_ENOENT)
-		v[0] = now;	/* a new db: nothing to purge yet */
-	v[1] += sdb->pc.writes;
-	if ((v[1] >= STATE_PURGE_WRITES && v[1] >= v[2]) ||
-	    now - v[0] >= STATE_PURGE_SECONDS) {
-		if ((e = purge_locked(sdb, dbf, now, &v[2])) != AG_OK)
-			return e;
-		v[0] = now;
-		v[1] = 0;
-	}
-	(void)snprintf(val, sizeof(val), "%lld %lld %lld", (long long)v[0],
-	    (long long)v[1], (long long)v[2]);
-	if ((e = st_put(sdb, dbf, "meta:purge", val)) != AG_OK)
+	if ((e = purge_step(sdb, dbf, now)) != AG_OK)
 		return e;
 	sdb->pc.writes = 0;
-	sdb->pc.last = v[0];
 	sdb->pc.seen = true;
 	return AG_OK;
 }
@@ -430,76 +456,25 @@ state_init(struct state *sdb)
 	return st_close(sdb, dbf, lockfd, true, AG_OK);
 }
 
-/* With the write lock held; *kept receives the records left. */
-static enum ag_err
-purge_locked(struct state *sdb, GDBM_FILE dbf, time_t now,
-    int64_t *kept)
-{
-	datum		 k, nk;
-	char		 key[ST_KEY_MAX + 64], val[ST_VAL_MAX];
-	char		**dead = NULL, **nd;
-	size_t		 ndead = 0, cap = 0, i, nkeys = 0;
-	bool		 drop;
-	enum ag_err	 e = AG_OK;
-
-	*kept = 0;
-	/* collect first: deleting while walking may skip keys */
-	for (k = gdbm_firstkey(dbf); k.dptr != NULL; k = nk) {
-		drop = false;
-		if (k.dsize > 0 && (size_t)k.dsize < sizeof(key)) {
-			memcpy(key, k.dptr, (size_t)k.dsize);
-			key[k.dsize] = '\0';
-			if (st_get(dbf, key, val, sizeof(val)) == AG_OK)
-				drop = refresh_stale(key, val, now) ||
-				    lockout_stale(key, val, now);
-		}
-		if (drop) {
-			if (ndead == cap) {
-				cap = cap ? cap * 2 : 64;
-				if ((nd = reallocarray(dead, cap,
-				    sizeof(*dead))) == NULL) {
-					free(k.dptr);
-					e = AG_ENOMEM;
-					break;
-				}
-				dead = nd;
-			}
-			if ((dead[ndead] = strdup(key)) == NULL) {
-				free(k.dptr);
-				e = AG_ENOMEM;
-				break;
-			}
-			ndead++;
-		}
-		nkeys++;
-		nk = gdbm_nextkey(dbf, k);
-		free(k.dptr);
-	}
-	*kept = (int64_t)(nkeys - ndead);
-	for (i = 0; i < ndead; i++) {
-		if (e == AG_OK)
-			e = st_del(sdb, dbf, dead[i]);
-		free(dead[i]);
-	}
-	free(dead);
-	/* The deny list too; a failure there is logged and stops
-	 * nothing (deny.c). */
-	if (e == AG_OK)
-		state_deny_prune_locked(sdb, now);
-	return e;
-}
-
+/* A whole pass, step by step, from the first record. */
 enum ag_err
 state_purge(struct state *sdb, time_t now)
 {
+	char		 cur[ST_KEY_MAX + 64];
 	GDBM_FILE	 dbf;
-	int64_t		 kept;
+	long		 steps = 0;
 	int		 lockfd;
 	enum ag_err	 e;
 
 	if ((e = st_open(sdb, true, &lockfd, &dbf)) != AG_OK)
 		return e;
-	e = purge_locked(sdb, dbf, now, &kept);
+	e = st_put(sdb, dbf, "meta:purge", "");
+	do {
+		if (e == AG_OK)
+			e = purge_step(sdb, dbf, now);
+		if (e == AG_OK)
+			e = st_get(dbf, "meta:purge", cur, sizeof(cur));
+	} while (e == AG_OK && cur[0] != '\0' &&
+	    ++steps < STATE_PURGE_PASS_MAX);
 	return st_close(sdb, dbf, lockfd, true, e);
 }
-

@@ -21,9 +21,8 @@ struct conf;
 struct state;
 
 #define STATE_LOCKOUT_CAP	86400	/* longest lockout, s */
-#define STATE_PURGE_WRITES	100	/* purge at least this many writes apart */
-#define STATE_PURGE_SECONDS	3600	/* or when the last is older */
-#define STATE_PURGE_BATCH	16	/* writes a process counts in memory */
+#define STATE_PURGE_BATCH	16	/* writes of a process between purge steps */
+#define STATE_PURGE_STEP	64	/* records a purge step visits */
 
 struct failinfo {
 	long		 failures;	/* consecutive failures */
@@ -113,8 +112,8 @@ enum ag_err	 state_refresh_rotate(struct state *sdb,
 /* Revoke the family of tok; AG_ENOENT if unknown. */
 enum ag_err	 state_refresh_revoke(struct state *sdb, const char *tok);
 
-/* Drop expired entries (the deny list's too); called now and then by
- * writers. */
+/* Drop expired entries (the deny list's too) in one whole pass; writers
+ * also purge, a step at a time (state.c). */
 enum ag_err	 state_purge(struct state *sdb, time_t now);
 
 #endif

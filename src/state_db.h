@@ -26,9 +26,8 @@ struct state {
 	const struct conf	*c;
 	pthread_rwlock_t	 rw;	/* its threads queue here (st_lock) */
 	struct {
-		int64_t	 writes;	/* not yet in "meta:purge" */
-		int64_t	 last;		/* its purge time at the last visit */
-		bool	 seen;		/* visited at all */
+		int64_t	 writes;	/* since this process's last step */
+		bool	 seen;		/* a step made at all */
 	} pc;				/* the purge's pace (st_maybe_purge) */
 	struct deny_view	*dv;	/* the deny list as last seen */
 	struct inflight_map	*inf;	/* the attempts in flight, mapped */

@@ -103,7 +103,7 @@ static void
 test_fail(void)
 {
 	struct failinfo	 fi;
-	time_t		 now = 1700000000;
+	time_t		 now = time(NULL);	/* the purge goes by the clock */
 	pthread_t	 t[4];
 	int		 i;
 
@@ -775,10 +775,11 @@ test_lock(void)
 }
 
 /*
- * Writes purge expired records by themselves, after as many writes as
- * records were kept (at least STATE_PURGE_WRITES), counted in batches
- * of STATE_PURGE_BATCH per process.  Logins write nothing; here each
- * write is a revocation.
+ * Writes purge expired records by themselves, a step of
+ * STATE_PURGE_STEP records every STATE_PURGE_BATCH writes of a process
+ * (and at its first): a pass over n records takes about
+ * n / (STATE_PURGE_STEP - 1) * STATE_PURGE_BATCH writes.  Logins write
+ * nothing; here each write is a revocation.
  */
 static void
 test_autopurge(void)
@@ -793,7 +794,8 @@ test_autopurge(void)
 	    "family record about to expire");
 	sleep(2);
 	ok(has_key(gone), "  stored");
-	max = count_prefix("") + STATE_PURGE_WRITES + 2 * STATE_PURGE_BATCH;
+	max = (count_prefix("") / (STATE_PURGE_STEP - 1) + 2) *
+	    STATE_PURGE_BATCH;
 	for (i = 0; i < max; i++) {
 		mkrefresh(&r, "filler", "");
 		if (state_login_ok(H(&cf), r.user, false, &r, tok) != AG_OK ||
@@ -805,6 +807,38 @@ test_autopurge(void)
 	ok(!left, "autopurge: gone after some writes");
 	if (left)
 		printf("# %d writes\n", i);
+}
+
+/*
+ * A write never walks the whole file: the first write of a process
+ * purges one step, however many records are stale (the whole walk held
+ * the lock for 4.2 s at a million records).
+ */
+static void
+test_purge_step(void)
+{
+	char	 key[64], val[64];
+	int	 i, before, after;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "rf:%032x", i + 0x10000);
+		snprintf(val, sizeof(val), "1 %lld 0",
+		    (long long)time(NULL) - 100);
+		put_legacy(key, val);
+	}
+	put_legacy("meta:purge", "");
+	before = count_prefix("rf:");
+	H_reset();		/* a new process, as it were: a step now */
+	is_int(state_fail_add(H(&cf), "stepper", time(NULL), NULL), AG_OK,
+	    "purge step: one write");
+	after = count_prefix("rf:");
+	ok(before - after > 0 && before - after <= STATE_PURGE_STEP,
+	    "  it purged one step of stale records, not all of them");
+	printf("# %d stale family records before, %d after\n", before,
+	    after);
+	is_int(state_purge(H(&cf), time(NULL)), AG_OK, "a whole pass");
+	is_int(count_prefix("rf:") < before - 900, 1,
+	    "  takes the rest");
 }
 
 /*
@@ -883,6 +917,7 @@ main(void)
 	test_purge();
 	test_lock();
 	test_autopurge();
+	test_purge_step();
 	test_unwritable();
 	test_two_handles();
 	H_reset();
