@@ -48,6 +48,10 @@ pk_ok "the key is not in the .deb" \
     cr "! dpkg -c /root/src/authgate_*.deb | grep -q signing.key"
 pk_ok "authgate.conf is a conffile" \
     cr "dpkg-query -W -f='\${Conffiles}' authgate | grep -q /etc/authgate/authgate.conf"
+pk_ok "logrotate file for the audit log: a conffile, and logrotate (if there) reads it" \
+    cr "dpkg-query -W -f='\${Conffiles}' authgate | grep -q /etc/logrotate.d/authgate && \
+    { ! command -v logrotate >/dev/null || \
+    logrotate -d /etc/logrotate.d/authgate >/root/logrotate.log 2>&1; }"
 pk_ok "authgate.socket enabled (sockets.target.wants)" \
     cr "test -L /etc/systemd/system/sockets.target.wants/authgate.socket"
 pk_ok "authgate-guard.service not enabled" \
@@ -134,7 +138,7 @@ pk_ok "apt-get purge authgate" cr "apt-get purge -y -q authgate >/root/purge.log
 left=$(cr "ls -d /etc/authgate /var/lib/authgate /usr/bin/authgate* \
     /etc/lighttpd/conf-*/*authgate* /etc/apache2/conf-*/authgate* \
     /etc/nginx/snippets/authgate.conf /lib/systemd/system/authgate* \
-    /etc/systemd/system/*/authgate* 2>/dev/null; getent passwd _authgate; \
+    /etc/logrotate.d/authgate /etc/systemd/system/*/authgate* 2>/dev/null; getent passwd _authgate; \
     getent group _authgate; dpkg -l authgate 2>/dev/null | grep '^.[^n]'")
 pk_is "$left" "" "purge: nothing of authgate left (files, links, user, group)"
 pk_ok "purge: lighttpd configuration still valid" \
