@@ -187,6 +187,7 @@ int
 ctl_client(struct ctl *x, int argc, char **argv)
 {
 	const struct conf	*c = x->c;
+
 	if (argc < 1)
 		return ctl_usage();
 	if (c->verify_only) {

@@ -329,6 +329,7 @@ int
 ctl_user(struct ctl *x, int argc, char **argv)
 {
 	const struct conf	*c = x->c;
+
 	if (argc < 1)
 		return ctl_usage();
 	if (c->verify_only) {

@@ -91,7 +91,7 @@ enum ag_err
 rtseal_key_path(struct state *sdb, char *p, size_t psz)
 {
 	const struct conf	*c = sdb->c;
-	int	 n;
+	int			 n;
 
 	n = snprintf(p, psz, "%s.rtkey", c->state_db);
 	return n < 0 || (size_t)n >= psz ? AG_EINVAL : AG_OK;
@@ -299,7 +299,7 @@ rtseal_make(struct state *sdb, const struct refresh *r, char *tok,
 		tok[0] = '\0';
 	if (toksz < AG_REFRESH_MAX + 1 || (len = pack(r, raw)) == 0)
 		return AG_EINVAL;
-	if ((e = pthread_mutex_lock(&sdb->kc->mtx)) != 0)
+	if (pthread_mutex_lock(&sdb->kc->mtx) != 0)
 		return AG_EUNAVAIL;
 	if ((e = key_get(sdb, true)) == AG_OK)
 		e = hmac_sha256(sdb->kc->hk, raw, len, raw + len) ? AG_OK :
