@@ -30,7 +30,10 @@ static enum sink	 sink = SINK_SYSLOG;
 static char		 path[PATH_MAX];
 static int		 fd = -1;
 static bool		 failing;	/* last write failed (logged once) */
-static _Thread_local const char *remote;
+/* This thread's request's client address, copied: the request's
+ * memory is gone by the time a later event of this thread (a key reload
+ * at the start of the next request) is written.  "" when none. */
+static _Thread_local char remote[AUDIT_REMOTE_MAX];
 
 void
 audit_init(const char *where)
@@ -59,7 +62,11 @@ audit_init(const char *where)
 void
 audit_remote(const char *remote_addr)
 {
-	remote = remote_addr;
+	if (remote_addr == NULL ||
+	    strlen(remote_addr) >= sizeof(remote))
+		remote[0] = '\0';
+	else
+		memcpy(remote, remote_addr, strlen(remote_addr) + 1);
 }
 
 /*
@@ -160,7 +167,7 @@ audit_log(const struct audit_ev *ev)
 	opt_str(&w, "outcome", ev->outcome);
 	opt_str(&w, "user", ev->user);
 	opt_str(&w, "client_id", ev->client_id);
-	opt_str(&w, "remote_addr", remote);
+	opt_str(&w, "remote_addr", remote[0] != '\0' ? remote : NULL);
 	opt_str(&w, "reason", ev->reason);
 	opt_str(&w, "jti", ev->jti);
 	opt_str(&w, "type", ev->type);

@@ -24,7 +24,10 @@ struct audit_ev {
 
 /* Where the lines go: "syslog", "off" or a file path (audit_log). */
 void	audit_init(const char *sink);
-/* The client address of this thread's request, for its events. */
+#define AUDIT_REMOTE_MAX	64	/* a client address kept, with its NUL */
+
+/* The client address of this thread's request, for its events (copied;
+ * NULL, or one too long: none). */
 void	audit_remote(const char *remote_addr);
 /* Write one event; a sink that fails is reported on the error log. */
 void	audit_log(const struct audit_ev *ev);

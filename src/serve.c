@@ -554,4 +554,5 @@ serve_request(const struct serve_io *io)
 
 	status = serve_one(io, &r);
 	ops_done(&r, status, t0);
+	audit_remote(NULL);	/* this request's events are written */
 }

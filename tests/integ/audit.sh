@@ -58,6 +58,21 @@ printf '%s\n' "$CSECRET" | ag_ctl client add web --secret-stdin \
 ag_ctl token revoke "$AT" >/dev/null 2>&1
 ag_ctl user list >/dev/null 2>&1
 
+# A key reload, noticed by a request after the last ones of the same
+# processes: its event names no client (the address of the request
+# before is not this event's, and its memory is gone).
+ag_ctl key rotate >/dev/null 2>&1
+sleep 1.2
+for i in 1 2 3 4 5 6; do
+	ag_http GET /.well-known/jwks.json
+	grep -q '"event":"key_reload"' "$AUDIT" && break
+	sleep 1
+done
+like "$(grep '"event":"key_reload"' "$AUDIT" | head -n 1)" \
+    '"outcome":"success"' "key_reload: logged when the keys are loaded again"
+is "$(grep '"event":"key_reload"' "$AUDIT" | grep -c remote_addr)" 0 \
+    "  with no client address"
+
 # 24 failed logins 8 at a time through both processes: 24 whole lines.
 seq 24 | xargs -P 8 -I @ curl -s -m 30 -o /dev/null -d grant_type=password \
     -d username=ghost@ --data-urlencode "password=$BAD" "$AG_URL/token"
