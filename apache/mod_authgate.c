@@ -192,7 +192,11 @@ authenticate(request_rec *r)
 	if (type == NULL || strcasecmp(type, "Bearer") != 0)
 		return DECLINED;
 	d = ap_get_module_config(r->per_dir_config, &authgate_module);
-	if (d->file == NULL || d->file->guard == NULL) {
+	/* AuthType Bearer without AuthgateConf: another module's
+	 * (mod_authnz_fcgi in etc/apache2/authgate-guard.conf). */
+	if (d->file == NULL)
+		return DECLINED;
+	if (d->file->guard == NULL) {
 		ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AuthType Bearer "
 		    "without a working AuthgateConf: refusing");
 		return HTTP_INTERNAL_SERVER_ERROR;
