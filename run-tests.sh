@@ -11,7 +11,7 @@ top=$(pwd)
 
 PACKAGES="build-essential autoconf automake pkg-config clang libclang-rt-dev
  libfcgi-dev libssl-dev libjson-c-dev libgdbm-dev libcrypt-dev
- lighttpd apache2 apache2-utils libapache2-mod-fcgid nginx-light
+ lighttpd apache2 apache2-utils apache2-dev libapache2-mod-fcgid nginx-light
  spawn-fcgi libfcgi-bin systemd curl mandoc valgrind whois iproute2 procps
  python3 python3-requests-oauthlib python3-jwt python3-cryptography
  python3-passlib python3-gdbm prometheus logrotate"

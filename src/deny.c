@@ -481,7 +481,8 @@ gen_map(struct state *sdb, const char *path)
 	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno != ENOENT || !gen_create(sdb, path) ||
+		if (errno != ENOENT || sdb->readonly ||
+		    !gen_create(sdb, path) ||
 		    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 			return NULL;
 	}

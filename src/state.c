@@ -86,6 +86,12 @@ state_new(const struct conf *c)
 }
 
 void
+state_readonly(struct state *sdb)
+{
+	sdb->readonly = true;
+}
+
+void
 state_free(struct state *sdb)
 {
 	if (sdb == NULL)

@@ -53,6 +53,9 @@ struct refresh {
 struct state	*state_new(const struct conf *c);
 /* Unmap, close and free (NULL: nothing). */
 void		 state_free(struct state *sdb);
+/* Never create a file, not even the deny list's change counter: for
+ * readers that must not write (mod_authgate). */
+void		 state_readonly(struct state *sdb);
 
 /* Create state_db if missing (made as root: given its parent's owner). */
 enum ag_err	 state_init(struct state *sdb);

@@ -32,6 +32,7 @@ struct state {
 	struct deny_view	*dv;	/* the deny list as last seen */
 	struct inflight_map	*inf;	/* the attempts in flight, mapped */
 	struct rtseal_keys	*kc;	/* the refresh-token key */
+	bool			 readonly;	/* state_readonly() */
 };
 
 /* Each module's part of struct state; NULL when out of memory. */

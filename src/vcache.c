@@ -25,6 +25,16 @@
  *   core dumps (MADV_DONTDUMP), and unmapped when its thread ends.
  *
  * Each thread has its own table: no lock, no sharing of cache lines.
+ *
+ * Size: the room for a token in a slot follows the tokens the keys in
+ * use actually sign.  An HS256 token of ordinary claims is ~300 bytes,
+ * an RS256 one 661 at 2048 bits and ~1,000 at 4096, so a fixed room
+ * would either waste memory or leave asymmetric tokens uncached.  The
+ * table starts with VCACHE_TOKEN_MIN bytes a slot; the first verified
+ * token longer than that (only a token our keys signed reaches
+ * vcache_put) maps the table again with room for it, rounded up to
+ * VCACHE_TOKEN_STEP, up to VCACHE_TOKEN_MAX.  That happens once per
+ * thread for a given key size, and forgets the entries: a miss each.
  */
 #include <sys/mman.h>
 
@@ -41,13 +51,16 @@ struct slot {
 	uint64_t	 gen;		/* 0: empty */
 	uint64_t	 hash;
 	size_t		 len;
-	char		 tok[VCACHE_TOKEN_MAX];
 	struct claims	 cl;
+	char		 tok[];		/* the table's room bytes */
 };
 
 struct table {
 	uint64_t	 key[2];	/* of the slot hash */
-	struct slot	 s[VCACHE_SLOTS];
+	size_t		 room;		/* bytes of token a slot holds */
+	size_t		 stride;	/* bytes from one slot to the next */
+	size_t		 size;		/* bytes mapped */
+	_Alignas(8) unsigned char s[];	/* VCACHE_SLOTS slots */
 };
 
 static atomic_bool		 enabled;
@@ -60,8 +73,25 @@ static _Thread_local bool	 table_failed;
 static void
 table_unmap(void *p)
 {
-	OPENSSL_cleanse(p, sizeof(struct table));
-	(void)munmap(p, sizeof(struct table));
+	struct table	*t = p;
+	size_t		 size = t->size;
+
+	OPENSSL_cleanse(p, size);
+	(void)munmap(p, size);
+}
+
+/* The bytes of a table whose slots hold room bytes of token. */
+static size_t
+table_size(size_t room, size_t *stride)
+{
+	*stride = (sizeof(struct slot) + room + 7) & ~(size_t)7;
+	return sizeof(struct table) + VCACHE_SLOTS * *stride;
+}
+
+static struct slot *
+slot_at(struct table *t, uint64_t h)
+{
+	return (struct slot *)(void *)(t->s + (h % VCACHE_SLOTS) * t->stride);
 }
 
 static void
@@ -76,33 +106,71 @@ vcache_enable(void)
 	atomic_store(&enabled, true);
 }
 
+/* Map a table with room bytes a slot for this thread; NULL on failure. */
+static struct table *
+table_map(size_t room)
+{
+	struct table	*t;
+	size_t		 size, stride;
+	void		*p;
+
+	size = table_size(room, &stride);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	t = p;
+	t->size = size;
+	t->room = room;
+	t->stride = stride;
+	if (madvise(p, size, MADV_DONTDUMP) != 0 ||
+	    RAND_bytes((unsigned char *)t->key, sizeof(t->key)) != 1 ||
+	    pthread_setspecific(tkey, p) != 0) {
+		(void)munmap(p, size);
+		return NULL;
+	}
+	return t;
+}
+
 /* This thread's table, mapped at first use; NULL when off or failed. */
 static struct table *
 table_get(void)
 {
-	struct table	*t;
-	void		*p;
-
 	if (table != NULL || table_failed || !atomic_load(&enabled))
 		return table;
 	table_failed = true;	/* until it works */
 	(void)pthread_once(&key_once, key_init);
 	if (!tkey_ok)
 		return NULL;
-	p = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	t = p;
-	if (madvise(p, sizeof(*t), MADV_DONTDUMP) != 0 ||
-	    RAND_bytes((unsigned char *)t->key, sizeof(t->key)) != 1 ||
-	    pthread_setspecific(tkey, p) != 0) {
-		(void)munmap(p, sizeof(*t));
+	if ((table = table_map(VCACHE_TOKEN_MIN)) != NULL)
+		table_failed = false;
+	return table;
+}
+
+/*
+ * Room for a verified token of len bytes (at most VCACHE_TOKEN_MAX):
+ * the table mapped again, larger and empty, if it had none.  NULL on
+ * failure (the old table is kept).
+ */
+static struct table *
+table_room(struct table *t, size_t len)
+{
+	struct table	*n;
+	size_t		 room;
+
+	if (len <= t->room)
+		return t;
+	room = (len + VCACHE_TOKEN_STEP - 1) / VCACHE_TOKEN_STEP *
+	    VCACHE_TOKEN_STEP;
+	if (room > VCACHE_TOKEN_MAX)
+		room = VCACHE_TOKEN_MAX;
+	if ((n = table_map(room)) == NULL) {
+		(void)pthread_setspecific(tkey, t);
 		return NULL;
 	}
-	table_failed = false;
-	table = t;
-	return t;
+	table_unmap(t);
+	table = n;
+	return n;
 }
 
 /*
@@ -155,10 +223,10 @@ vcache_get(uint64_t gen, const char *tok, size_t len, struct claims *out)
 	struct slot	*sl;
 	uint64_t	 h;
 
-	if (len == 0 || len > VCACHE_TOKEN_MAX || (t = table_get()) == NULL)
+	if (len == 0 || (t = table_get()) == NULL || len > t->room)
 		return false;
 	h = hash(t, tok, len);
-	sl = &t->s[h % VCACHE_SLOTS];
+	sl = slot_at(t, h);
 	if (sl->gen != gen || sl->hash != h || sl->len != len ||
 	    !same(sl->tok, tok, len))
 		return false;
@@ -175,10 +243,10 @@ vcache_put(uint64_t gen, const char *tok, size_t len,
 	uint64_t	 h;
 
 	if (gen == 0 || len == 0 || len > VCACHE_TOKEN_MAX ||
-	    (t = table_get()) == NULL)
+	    (t = table_get()) == NULL || (t = table_room(t, len)) == NULL)
 		return;
 	h = hash(t, tok, len);
-	sl = &t->s[h % VCACHE_SLOTS];
+	sl = slot_at(t, h);
 	sl->gen = gen;
 	sl->hash = h;
 	sl->len = len;

@@ -75,6 +75,36 @@ main(void)
 	    "VCACHE_TOKEN_MAX + 1: not cached");
 	ok(!vcache_get(1, "", 0, &got), "empty token: miss");
 
+	/* The room grows to the longest verified token: an RS256 token
+	 * (661 bytes at 2048 bits) and one at 4096 bits are cached. */
+	{
+		char	 rs[VCACHE_TOKEN_MAX + 1];
+		size_t	 n;
+
+		memset(rs, 'r', sizeof(rs));
+		vcache_put(1, tok, len, &a);
+		ok(vcache_get(1, tok, len, &got), "a short token, cached");
+		vcache_put(1, rs, 661, &a);
+		ok(vcache_get(1, rs, 661, &got), "661 bytes (RS256): cached");
+		ok(!vcache_get(1, rs, 662, &got), "662 bytes of it: miss");
+		rs[660] = 's';
+		ok(!vcache_get(1, rs, 661, &got), "its last byte changed: miss");
+		rs[660] = 'r';
+		for (n = 0, i = 0; i < 661; i++) {
+			rs[i] ^= 1;
+			n += vcache_get(1, rs, 661, &got);
+			rs[i] ^= 1;
+		}
+		is_int(n, 0, "661 bytes, any one byte changed: miss");
+		vcache_put(1, tok, len, &a);
+		ok(vcache_get(1, tok, len, &got) &&
+		    vcache_get(1, rs, 661, &got) &&
+		    vcache_get(1, rs, 661, &got), "short and long side by side");
+		vcache_put(1, rs, 1000, &a);
+		ok(vcache_get(1, rs, 1000, &got), "1000 bytes (RS4096): cached");
+		ok(!vcache_get(2, rs, 1000, &got), "another generation: miss");
+	}
+
 	vcache_put(1, "aaa.bbb.ccc", 11, &a);
 	ok(pthread_create(&th, NULL, other_thread, &seen) == 0 &&
 	    pthread_join(th, NULL) == 0, "a second thread ran");

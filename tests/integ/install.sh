@@ -26,10 +26,17 @@ is "$(ls "$D$ETCDIR" | tr '\n' ' ')" \
     "apache2 authgate.conf lighttpd logrotate.d nginx prometheus systemd " \
     "sample configuration and web server files in \$(sysconfdir)/authgate"
 for f in lighttpd/10-authgate.conf apache2/authgate-proxy.conf \
+    apache2/authgate-module.conf apache2/authgate.load \
     nginx/snippets/authgate.conf systemd/authgate.service \
     systemd/authgate-guard.service; do
 	ok "installed $f" test -f "$D$ETCDIR/$f"
 done
+if [ -f "$top_builddir/mod_authgate.so" ]; then
+	ok "mod_authgate.so installed into Apache's module directory" \
+	    test -f "$D$(apxs -q LIBEXECDIR)/mod_authgate.so"
+else
+	pass "mod_authgate.so not built (no apxs)"
+fi
 ok "systemd unit runs the installed program ($BIN)" \
     grep -q "^ExecStart=$BIN\$" "$D$ETCDIR/systemd/authgate.service"
 ok "systemd unit names the installed configuration" \

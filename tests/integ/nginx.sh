@@ -214,6 +214,52 @@ else
 	diag "authgate does not serve a second request on a kept connection"
 fi
 
+# --- the auth cache: 200s kept 5 s per token -----------------------
+# Its lines turned on (and @AUTHCACHE@ filled in): the same checks, then
+# the bound written beside it: a revoked token passes for at most 6 s
+# (5 s entries, counted by nginx in whole seconds).
+ag_stop "$NGINX_PID"
+fill | sed -e 's/#authcache# //' -e "s|@AUTHCACHE@|$AG_TMP/run/authcache|" \
+    >"$AG_TMP/site.conf"
+ok "authcache: the commented lines are there to turn on" \
+    grep -q '^[[:space:]]*fastcgi_cache authgate_auth;' "$AG_TMP/site.conf"
+ok "nginx -t accepts the auth cache" nginx_t
+ok "nginx starts with the auth cache" start_nginx
+checks authcache
+ag_http POST /oauth/token -d grant_type=password -d username=alice \
+    --data-urlencode "password=open sesame"
+ctoken=$(ag_json access_token)
+ag_http GET /private/file.txt -H "Authorization: Bearer $ctoken"
+is "$AG_STATUS" 200 "authcache: a token checked once (and cached)"
+ag_http GET /private/file.txt -H "Authorization: Bearer $ctoken"
+is "$(ag_header X-Auth-Request-User)" alice \
+    "authcache:   a cached answer still names the user"
+ag_http POST /oauth/revoke --data-urlencode "token=$ctoken"
+is "$AG_STATUS" 200 "authcache: the token revoked"
+revoked_at=$(date +%s.%N)
+ag_http GET /oauth/protected -H "Authorization: Bearer $ctoken"
+is "$AG_STATUS" 401 "authcache:   /oauth/protected refuses it at once"
+ag_http GET /private/file.txt -H "Authorization: Bearer $ctoken"
+is "$AG_STATUS" 200 \
+    "authcache:   the guarded file still passes it (the cache is in use)"
+refused_after() {	# seconds from the revocation to the first refusal
+	_n=0
+	while [ $_n -lt 100 ]; do
+		ag_http GET /private/file.txt -H "Authorization: Bearer $ctoken"
+		if [ "$AG_STATUS" = 401 ]; then
+			"$AG_PY" -c 'import sys, time
+print("%.1f" % (time.time() - float(sys.argv[1])))' "$revoked_at"
+			return
+		fi
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	echo never
+}
+delay=$(refused_after)
+ok "authcache: refused $delay s after the revocation (at most 6 s)" \
+    "$AG_PY" -c 'import sys; sys.exit(not float(sys.argv[1]) <= 6.3)' "$delay"
+
 # --- SIGTERM --------------------------------------------------------
 ag_stop "$NGINX_PID"
 pids=$(cat "$pidf" 2>/dev/null)

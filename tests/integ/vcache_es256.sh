@@ -1,0 +1,6 @@
+#!/bin/sh
+# vcache.sh with ES256 tokens: cached, and still refused when tampered
+# with, expired, revoked or signed by a replaced key.
+VCACHE_ALG=ES256
+export VCACHE_ALG
+. "$top_srcdir/tests/integ/vcache.sh"
