@@ -32,6 +32,7 @@
 #include "cidr.h"
 #include "conf.h"
 #include "pw.h"
+#include "scope.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -189,15 +190,6 @@ isblank_c(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
-/* RFC 6749 3.3 scope-token characters; ',' is refused too, because
- * user_db stores scopes as Apache's comma-separated group list. */
-static bool
-scope_char(unsigned char ch)
-{
-	return ch == 0x21 || (ch >= 0x23 && ch <= 0x5b && ch != ',') ||
-	    (ch >= 0x5d && ch <= 0x7e);
-}
-
 /*
  * Check and convert a decimal number; only digits, no sign, no blanks.
  */
@@ -307,16 +299,7 @@ set_value(struct conf *c, const struct kdef *k, const char *v,
 			    "%s: longer than %d bytes", k->name, AG_SCOPE_MAX);
 			return false;
 		}
-		for (p = v; *p != '\0'; p++) {
-			if (*p == ' ') {
-				if (p == v || p[1] == ' ' || p[1] == '\0')
-					break;
-				continue;
-			}
-			if (!scope_char((unsigned char)*p))
-				break;
-		}
-		if (*p != '\0') {
+		if (v[0] != '\0' && !scope_valid(v)) {
 			(void)snprintf(why, whysz, "%s: not a list of scope "
 			    "names separated by single spaces", k->name);
 			return false;

@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "req.h"
 #include "resp.h"
+#include "scope.h"
 #include "vcache.h"
 
 #define CHALLENGE_MAX	RESP_HEADERS_MAX
@@ -102,44 +103,6 @@ has_access_token(const char *s, size_t len)
 		i++;
 	}
 	return false;
-}
-
-/* True if the space-separated list have holds the scope want (wl bytes). */
-static bool
-scope_has(const char *have, const char *want, size_t wl)
-{
-	const char	*p = have;
-	size_t		 l;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		for (l = 0; p[l] != '\0' && p[l] != ' '; l++)
-			continue;
-		if (l == wl && l > 0 && memcmp(p, want, wl) == 0)
-			return true;
-		p += l;
-	}
-	return false;
-}
-
-/* True if have holds every scope of need (space- or comma-separated). */
-static bool
-scope_covers(const char *have, const char *need)
-{
-	const char	*p = need;
-	size_t		 l;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == ',')
-			p++;
-		for (l = 0; p[l] != '\0' && p[l] != ' ' && p[l] != ','; l++)
-			continue;
-		if (l > 0 && !scope_has(have, p, l))
-			return false;
-		p += l;
-	}
-	return true;
 }
 
 /* True if the Authorization value names the Bearer scheme. */
@@ -246,7 +209,7 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		return;
 	}
 	if (r->require_scope != NULL &&
-	    !scope_covers(cl.scope, r->require_scope)) {
+	    !scope_covers(cl.scope, r->require_scope, " ,")) {
 		metrics_inc(MC_REJECT_SCOPE);
 		deny(app, res, 403, "insufficient_scope",
 		    "The token lacks a required scope", r->require_scope);

@@ -37,6 +37,7 @@
 #include "pw.h"
 #include "req.h"
 #include "resp.h"
+#include "scope.h"
 #include "state.h"
 #include "store.h"
 
@@ -259,113 +260,19 @@ out:
 }
 
 /*
- * RFC 6749 3.3: scope = scope-token *( SP scope-token ), each token
- * 1*NQCHAR (%x21 / %x23-5B / %x5D-7E).  The empty string is not a scope.
+ * The scope to grant (scope_grant), or the invalid_scope answer.
  */
 static bool
-scope_ok(const char *s)
-{
-	size_t		 i;
-	bool		 intok = false;
-	unsigned char	 c;
-
-	if (strlen(s) > AG_SCOPE_MAX)
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		c = (unsigned char)s[i];
-		if (c == ' ') {
-			if (!intok)
-				return false;
-			intok = false;
-			continue;
-		}
-		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
-			return false;
-		intok = true;
-	}
-	return intok;
-}
-
-/* True if the space-separated list holds the token t (n bytes). */
-static bool
-scope_has(const char *list, const char *t, size_t n)
-{
-	const char	*p = list, *sp;
-	size_t		 len;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		sp = strchr(p, ' ');
-		len = sp != NULL ? (size_t)(sp - p) : strlen(p);
-		if (len == n && memcmp(p, t, n) == 0)
-			return true;
-		p += len;
-	}
-	return false;
-}
-
-/*
- * The tokens of a that b holds too, once each, into out.  With
- * subset_only, any token of a missing from b is AG_EDENIED instead.
- */
-static enum ag_err
-scope_meet(const char *a, const char *b, bool subset_only, char *out,
-    size_t outsz)
-{
-	const char	*p = a, *sp;
-	size_t		 len, n = 0;
-
-	out[0] = '\0';
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		sp = strchr(p, ' ');
-		len = sp != NULL ? (size_t)(sp - p) : strlen(p);
-		if (!scope_has(b, p, len)) {
-			if (subset_only)
-				return AG_EDENIED;
-		} else if (!scope_has(out, p, len)) {
-			if (n + (n > 0) + len >= outsz)
-				return AG_ETOOBIG;
-			if (n > 0)
-				out[n++] = ' ';
-			memcpy(out + n, p, len);
-			n += len;
-			out[n] = '\0';
-		}
-		p += len;
-	}
-	return AG_OK;
-}
-
-/*
- * The scope to grant: the requested one when it is within allowed (else
- * invalid_scope), otherwise the default scope within allowed, or all of
- * allowed.  want may be NULL or "".
- */
-static bool
-scope_grant(const struct app *app, const char *want, const char *allowed,
+grant_scope(const struct app *app, const char *want, const char *allowed,
     char *out, size_t outsz, struct resp *rs)
 {
 	enum ag_err	 e;
 
-	if (want != NULL && want[0] != '\0') {
-		if (!scope_ok(want)) {
-			resp_error(rs, 400, "invalid_scope",
-			    "Malformed scope");
-			return false;
-		}
-		e = scope_meet(want, allowed, true, out, outsz);
-	} else if (app->conf.default_scope[0] != '\0')
-		e = scope_meet(app->conf.default_scope, allowed, false, out,
-		    outsz);
-	else
-		e = scope_meet(allowed, allowed, false, out, outsz);
+	e = scope_grant(want, allowed, app->conf.default_scope, out, outsz);
+	if (e == AG_EINVAL) {
+		resp_error(rs, 400, "invalid_scope", "Malformed scope");
+		return false;
+	}
 	if (e != AG_OK) {
 		resp_error(rs, 400, "invalid_scope",
 		    "The requested scope exceeds the scope granted");
@@ -578,7 +485,7 @@ grant_password(const struct app *app, const struct form *f,
 		goto out;
 	}
 	rehash(app, &u, pw, pwlen);
-	if (!scope_grant(app, want, u.scope, scope, sizeof(scope), rs)) {
+	if (!grant_scope(app, want, u.scope, scope, sizeof(scope), rs)) {
 		/* the password was right: the failures are forgotten */
 		if ((fi.failures > 0 || fi.locked_until != 0) &&
 		    state_fail_clear(app->state, name) != AG_OK)
@@ -679,7 +586,7 @@ grant_refresh(const struct app *app, const struct form *f,
 	/* Narrow, never widen; and never past the user's scope now. */
 	if (want == NULL || want[0] == '\0')
 		memcpy(narrow, r.scope, sizeof(narrow));
-	else if (!scope_grant(app, want, r.scope, narrow, sizeof(narrow),
+	else if (!grant_scope(app, want, r.scope, narrow, sizeof(narrow),
 	    rs))
 		goto out;
 	if (scope_meet(narrow, u.scope, false, scope, sizeof(scope)) !=

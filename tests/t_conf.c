@@ -64,7 +64,7 @@ static const struct {
 	{ "verify_only = true\n", "verify_only: not yes or no" },
 	{ "password_hash = md5\n", "password_hash:" },
 	{ "password_hash = scrypt:ln=99,r=8,p=1\n", "password_hash:" },
-	{ "default_scope = read,write\n", "default_scope:" },
+	{ "default_scope = read\twrite\n", "default_scope:" },
 	{ "default_scope = read  write\n", "default_scope:" },
 	{ "default_scope = read\"\n", "default_scope:" },
 	{ "realm = a\"b\n", "realm: '\"' and '\\' are not allowed" },
