@@ -41,6 +41,9 @@ struct conf {
 	long		 lockout_seconds;
 	char		 password_hash[CONF_VALUE_MAX];
 	char		 default_scope[AG_SCOPE_MAX + 1];
+	/* The client_id claim of a token no client asked for (RFC 9068
+	 * 2.2 makes the claim required). */
+	char		 default_client_id[AG_NAME_MAX + 1];
 	int		 verify_only;		/* no user_db, no /token */
 	long		 threads;		/* worker threads per process */
 	long		 jwks_max_age;		/* Cache-Control of the JWKS */

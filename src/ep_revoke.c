@@ -85,7 +85,7 @@ revoke_access(const struct app *app, const char *tok,
 	if (jwt_verify(&app->conf, app->keys, tok, len, now, &c, &why) !=
 	    AG_OK)
 		return AG_OK;
-	if (strcmp(c.client_id, cl->id) != 0) {
+	if (!ep_client_owns(app, c.client_id, cl)) {
 		log_msg("revoke: client \"%s\" sent an access token of "
 		    "client \"%s\": ignored", cl->id, c.client_id);
 		return AG_OK;

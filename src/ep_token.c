@@ -143,6 +143,21 @@ default_client(struct client *cl)
 	cl->public_client = true;
 }
 
+const char *
+ep_client_claim(const struct app *app, const struct client *cl)
+{
+	return cl->id[0] != '\0' ? cl->id : app->conf.default_client_id;
+}
+
+bool
+ep_client_owns(const struct app *app, const char *cid,
+    const struct client *cl)
+{
+	if (cl->id[0] != '\0')
+		return strcmp(cid, cl->id) == 0;
+	return cid[0] == '\0' || strcmp(cid, app->conf.default_client_id) == 0;
+}
+
 /*
  * Client authentication.  One method per request (RFC 6749 2.3): HTTP
  * Basic together with a client_secret field is refused.  A client_id
@@ -310,8 +325,8 @@ issue(const struct app *app, const char *sub, const char *scope,
 		ep_server_error(rs);
 		return;
 	}
-	e = jwt_issue(&app->conf, app->keys, sub, scope, cl->id,
-	    app->conf.access_token_ttl, now, tok, sizeof(tok), &claims);
+	e = jwt_issue(&app->conf, app->keys, sub, scope,
+	    ep_client_claim(app, cl), app->conf.access_token_ttl, now, tok, sizeof(tok), &claims);
 	if (e != AG_OK) {
 		log_msg("token: user \"%s\": cannot issue: %s", sub,
 		    ag_strerror(e));
