@@ -237,15 +237,20 @@ req_parse_env(struct req *r, char *const *envp)
 	int		 i;
 
 	(void)pthread_once(&by_len_once, by_len_init);
-	/* One pass over "NAME=value" strings instead of a search per
-	 * variable: the first of a name wins, as with getenv(3). */
+	/*
+	 * One pass over "NAME=value" strings instead of a search per
+	 * variable.  A name given twice: the last one counts, as in
+	 * PHP-FPM.  nginx sends both when a location overrides a line of
+	 * an included fastcgi_params (SCRIPT_NAME for an auth_request
+	 * location, say), and means the override, which comes last.
+	 */
 	for (; *envp != NULL; envp++) {
 		if ((eq = strchr(*envp, '=')) == NULL)
 			continue;
 		if ((n = (size_t)(eq - *envp)) > VAR_NAME_MAX)
 			continue;
 		for (i = first_of_len[n]; i >= 0; i = next_of_len[i])
-			if (val[i] == NULL && **envp == vars[i].name[0] &&
+			if (**envp == vars[i].name[0] &&
 			    memcmp(*envp, vars[i].name, n) == 0) {
 				val[i] = eq + 1;
 				break;
