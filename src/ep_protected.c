@@ -23,6 +23,7 @@
 
 #include "deny.h"
 #include "ep.h"
+#include "ep_err.h"
 #include "jw.h"
 #include "jwt.h"
 #include "metrics.h"
@@ -130,8 +131,8 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 {
 	struct claims	 cl;
 	struct jw	 w;
-	const char	*tok, *why = NULL, *body;
-	size_t		 toklen, len;
+	const char	*tok, *why = NULL;
+	size_t		 toklen;
 	time_t		 now;
 	bool		 lenient, other;
 	enum ag_err	 e;
@@ -184,7 +185,7 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	    &why)) == AG_OK)
 		vcache_put(app->gen, tok, toklen, &cl);
 	if (e == AG_ENOMEM) {
-		res->status = 500;
+		ep_fail_err(res, e);
 		return;
 	}
 	if (e != AG_OK && !req_b64token(tok, toklen)) {
@@ -216,14 +217,12 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		return;
 	}
 
-	res->status = 200;
 	if (r->role == REQ_AUTHORIZER) {
 		/* Passed on to the guarded response: no body, no caching
 		 * directive of ours. */
 		resp_header(res, "Variable-REMOTE_USER", cl.sub);
 		resp_header(res, "Variable-AUTHGATE_SCOPE", cl.scope);
-		res->nobody = 1;
-		res->bodylen = 0;
+		resp_nobody(res, 200);
 		return;
 	}
 	resp_header(res, "X-Auth-Request-User", cl.sub);
@@ -233,15 +232,11 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		resp_json(res, 200, "{}", 2);
 		return;
 	}
-	jw_init(&w, res->body, sizeof(res->body));
+	resp_body_begin(res, &w);
 	jw_obj_open(&w, NULL);
 	jw_str(&w, "message", "Hello, authenticated user!");
 	jw_str(&w, "sub", cl.sub);
 	jw_str(&w, "scope", cl.scope);
 	jw_obj_close(&w);
-	if ((body = jw_done(&w, &len)) == NULL) {
-		res->overflow = 1;
-		return;
-	}
-	res->bodylen = len;
+	resp_body_end(res, 200, &w);
 }

@@ -17,6 +17,7 @@
 #include "deny.h"
 #include "metrics.h"
 #include "ep.h"
+#include "ep_err.h"
 #include "ep_oauth.h"
 #include "form.h"
 #include "jwt.h"
@@ -116,8 +117,7 @@ ep_revoke(const struct app *app, const struct req *rq, struct resp *rs)
 	memset(&b, 0, sizeof(b));
 	audit_remote(rq->remote_addr);
 	if (app->conf.verify_only) {
-		resp_error(rs, 404, "not_found",
-		    "This service only verifies tokens");
+		ep_fail(rs, EPF_VERIFY_ONLY);
 		return;
 	}
 	if (!ep_body_parse(rq, revoke_once, &b, rs))
@@ -127,7 +127,7 @@ ep_revoke(const struct app *app, const struct req *rq, struct resp *rs)
 	tok = form_get(&b.form, "token", NULL);
 	hint = form_get(&b.form, "token_type_hint", NULL);
 	if (tok == NULL || tok[0] == '\0') {
-		resp_error(rs, 400, "invalid_request", "token is required");
+		ep_fail(rs, EPF_TOKEN_MISSING);
 		goto out;
 	}
 	now = time(NULL);
@@ -142,7 +142,7 @@ ep_revoke(const struct app *app, const struct req *rq, struct resp *rs)
 	}
 	if (e != AG_OK) {
 		log_msg("revoke: cannot store: %s", ag_strerror(e));
-		ep_unavailable(rs);
+		ep_fail(rs, EPF_UNAVAILABLE);
 		goto out;
 	}
 	resp_json(rs, 200, "{}", 2);

@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "ep.h"
+#include "ep_err.h"
 #include "key.h"
 #include "audit.h"
 #include "log.h"
@@ -378,26 +379,22 @@ read_body(const struct app *a, const struct serve_io *io, struct req *r,
 	if (max > SERVE_BODY_CEILING)
 		max = SERVE_BODY_CEILING;
 	if (r->content_length_bad) {
-		resp_error(res, 400, "invalid_request",
-		    "Invalid Content-Length");
+		ep_fail(res, EPF_CLEN);
 		return false;
 	}
 	/* Absent CONTENT_LENGTH: no body (RFC 3875 4.1.2). */
 	len = r->content_length < 0 ? 0 : r->content_length;
 	if (len > max) {
-		resp_error(res, 413, "invalid_request",
-		    "Request body too large");
+		ep_fail(res, EPF_BODY_LARGE);
 		return false;
 	}
 	if ((len > 0 || r->content_type != NULL) &&
 	    !type_is_form(r->content_type)) {
-		resp_error(res, 415, "invalid_request", "Content-Type must be "
-		    "application/x-www-form-urlencoded");
+		ep_fail(res, EPF_CTYPE);
 		return false;
 	}
 	if ((buf = malloc((size_t)len + 1)) == NULL) {
-		resp_error(res, 503, "temporarily_unavailable",
-		    "Out of memory");
+		ep_fail_err(res, AG_ENOMEM);
 		return false;
 	}
 	while (got < (size_t)len) {
@@ -409,8 +406,7 @@ read_body(const struct app *a, const struct serve_io *io, struct req *r,
 	if (got != (size_t)len) {
 		explicit_bzero(buf, got);
 		free(buf);
-		resp_error(res, 400, "invalid_request",
-		    "Incomplete request body");
+		ep_fail(res, EPF_BODY_SHORT);
 		return false;
 	}
 	buf[len] = '\0';
@@ -430,8 +426,7 @@ dispatch(const struct app *a, const struct serve_io *io, struct req *r,
 		return;
 	}
 	if (a->keys == NULL) {
-		resp_error(res, 503, "temporarily_unavailable",
-		    "The service is misconfigured");
+		ep_fail(res, EPF_MISCONFIGURED);
 		return;
 	}
 	if (r->role == REQ_AUTHORIZER) {
@@ -440,13 +435,12 @@ dispatch(const struct app *a, const struct serve_io *io, struct req *r,
 	}
 	if (r->route == ROUTE_NONE ||
 	    (a->conf.verify_only && issuer_only(r->route))) {
-		resp_error(res, 404, "not_found", "No such endpoint");
+		ep_fail(res, EPF_NO_ENDPOINT);
 		return;
 	}
 	if (!method_ok(r->route, r->method)) {
 		resp_header(res, "Allow", req_allow(r->route));
-		resp_error(res, 405, "method_not_allowed",
-		    "Method not allowed");
+		ep_fail(res, EPF_METHOD);
 		return;
 	}
 	if (r->method == REQ_POST && r->route != ROUTE_AUTH &&
@@ -524,12 +518,7 @@ serve_one(const struct serve_io *io, struct req *r)
 		/* Whatever the endpoint built is not sent. */
 		status = res.status == 503 ? 503 : 500;
 		resp_init(&res);
-		if (status == 503)
-			resp_error(&res, 503, "temporarily_unavailable",
-			    "The service is temporarily unavailable");
-		else
-			resp_error(&res, 500, "server_error",
-			    "Internal error");
+		ep_fail(&res, status == 503 ? EPF_NOMEM : EPF_SERVER_ERROR);
 	}
 	if (r->method == REQ_HEAD && r->role != REQ_AUTHORIZER)
 		res.nobody = 1;
