@@ -28,8 +28,8 @@ static const struct ep_fail_row rows[EPF__MAX] = {
 	[EPF_METRICS_FORBIDDEN] = { 403, "forbidden",
 				  "This address may not read the metrics" },
 	[EPF_AUTH_MALFORMED] =	{ 400, IR, "Malformed Authorization header" },
-	[EPF_CLIENT_TWO_METHODS] = { 400, IR,
-				  "More than one client authentication method" },
+	[EPF_CLIENT_TWO_METHODS] = { 400, IR, "More than one client "
+				  "authentication method" },
 	[EPF_CLIENT_SECRET_ALONE] = { 400, IR,
 				  "client_secret without client_id" },
 	[EPF_CLIENT_INVALID] =	{ 401, "invalid_client",

@@ -98,7 +98,8 @@ issue(const struct app *app, const char *sub, const char *scope,
 		return;
 	}
 	e = jwt_issue(&app->conf, app->keys, sub, scope,
-	    ep_client_claim(app, cl), app->conf.access_token_ttl, now, tok, sizeof(tok), &claims);
+	    ep_client_claim(app, cl), app->conf.access_token_ttl, now, tok,
+	    sizeof(tok), &claims);
 	if (e != AG_OK) {
 		log_msg("token: user \"%s\": cannot issue: %s", sub,
 		    ag_strerror(e));

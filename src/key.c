@@ -396,8 +396,9 @@ key_from_pem(const unsigned char *buf, size_t len, bool priv,
 }
 
 /*
- * Read path whole (at most KEY_FILE_MAX bytes) into a buffer the caller
- * frees with OPENSSL_clear_free(*bufp, *lenp + 1).  When secret, the
+ * Read path whole (at most KEY_FILE_MAX bytes) into a buffer of
+ * KEY_FILE_MAX + 2 bytes, which the caller frees with
+ * OPENSSL_clear_free(*bufp, KEY_FILE_MAX + 2).  When secret, the
  * file must not be accessible by group or others.
  */
 static enum ag_err

@@ -1,7 +1,7 @@
 /*
- * Operations (SPEC.md "Operations"): GET /metrics, /health/live and
- * /health/ready, and the request path's one hook that counts and times
- * every answer.  The counters themselves are in metrics.c.
+ * Operations (authgate(8), "Metrics and health"): GET /metrics,
+ * /health/live and /health/ready, and the request path's one hook
+ * that counts and times every answer.  The counters themselves are in metrics.c.
  */
 #ifndef OPS_H
 #define OPS_H

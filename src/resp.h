@@ -28,7 +28,7 @@ void		 resp_init(struct resp *r);
 const char	*resp_reason(int status);
 /* Add a header; refused (overflow set) if name or value holds CR/LF/NUL. */
 void		 resp_header(struct resp *r, const char *name, const char *value);
-/* True if a header name (any case) was added.  (Addition, helper http.) */
+/* True if a header name (any case) was added. */
 bool		 resp_has_header(const struct resp *r, const char *name);
 /* Set status and a JSON body (copied). */
 void		 resp_json(struct resp *r, int status, const char *json,

@@ -20,7 +20,7 @@
 struct conf;
 struct state;
 
-#define STATE_LOCKOUT_CAP	86400	/* longest lockout, s */
+#define STATE_LOCKOUT_CAP	AG_DAY_SECONDS	/* longest lockout, s */
 #define STATE_PURGE_WRITES	100	/* purge at least this many writes apart */
 #define STATE_PURGE_SECONDS	3600	/* or when the last is older */
 #define STATE_PURGE_BATCH	16	/* writes a process counts in memory */

@@ -6,8 +6,8 @@
  * HASH is the password hash (no ':'), GROUPS the scopes separated by
  * ',', with the ':', ',' and '%' of a scope stored as %3A, %2C and %25
  * (scope_to_grp), so Apache's mod_authz_dbm reads "api:read" as the
- * group "api%3Aread".  The third field is ours: "ag1" versions it, then space-separated
- * key=value pairs; unknown keys are ignored so a later version can add
+ * group "api%3Aread".  The third field is ours: "ag1" versions it,
+ * then space-separated key=value pairs; unknown keys are ignored so a later version can add
  * some.  A third field that does not start with "ag1" (htdbm -t writes
  * a free comment there) is ignored: locked=0 and times 0.
  * Clients: key "client:ID" (a user name never holds ':'), value

@@ -171,7 +171,8 @@ setup(void)
 }
 
 #define LOGIN		"username=alice&password=Alice-pw-1"
-#define WEB_BASIC	"Basic d2ViOldlYi1zZWNyZXQtMQ=="	/* web:Web-secret-1 */
+/* web:Web-secret-1 */
+#define WEB_BASIC	"Basic d2ViOldlYi1zZWNyZXQtMQ=="
 #define WEB_WRONG	"Basic d2ViOndyb25n"			/* web:wrong */
 
 /* The client-authentication matrix of /token (RFC 6749 2.3). */
