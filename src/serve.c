@@ -488,6 +488,9 @@ serve_one(const struct serve_io *io, struct req *r)
 	size_t			 n;
 	int			 status;
 
+	/* The last request's address (in its freed parameters) is no
+	 * longer this thread's: a reload's audit event has none. */
+	audit_remote(NULL);
 	maybe_reload(time(NULL));
 	req_parse_env(r, io->envp);
 	/*
