@@ -11,8 +11,6 @@
 
 static const struct ep_fail_row rows[EPF__MAX] = {
 	[EPF_NO_ENDPOINT] =	{ 404, "not_found", "No such endpoint" },
-	[EPF_VERIFY_ONLY] =	{ 404, "not_found",
-				  "This service only verifies tokens" },
 	[EPF_METHOD] =		{ 405, "method_not_allowed",
 				  "Method not allowed" },
 	[EPF_CLEN] =		{ 400, IR, "Invalid Content-Length" },

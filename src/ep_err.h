@@ -15,7 +15,6 @@ struct resp;
 enum ep_fail {
 	/* The request itself (serve.c, ep_oauth.c). */
 	EPF_NO_ENDPOINT,	/* 404 not_found */
-	EPF_VERIFY_ONLY,	/* 404: verify_only has no /token etc. */
 	EPF_METHOD,		/* 405 */
 	EPF_CLEN,		/* 400: CONTENT_LENGTH not digits */
 	EPF_BODY_LARGE,		/* 413 */

@@ -62,10 +62,6 @@ ep_introspect(const struct app *app, const struct req *rq, struct resp *rs)
 
 	memset(&b, 0, sizeof(b));
 	memset(&r, 0, sizeof(r));
-	if (app->conf.verify_only) {
-		ep_fail(rs, EPF_VERIFY_ONLY);
-		return;
-	}
 	if (!ep_body_parse(rq, introspect_once, &b, rs))
 		goto out;
 	if (!ep_client_auth(app, rq, &b.form, true, &cl, rs))

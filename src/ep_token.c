@@ -407,10 +407,6 @@ ep_token(const struct app *app, const struct req *rq, struct resp *rs)
 
 	memset(&b, 0, sizeof(b));
 	audit_remote(rq->remote_addr);
-	if (app->conf.verify_only) {
-		ep_fail(rs, EPF_VERIFY_ONLY);
-		return;
-	}
 	if (!ep_body_parse(rq, token_once, &b, rs))
 		goto out;
 	if (!ep_client_auth(app, rq, &b.form, false, &cl, rs))

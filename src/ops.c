@@ -49,13 +49,6 @@ ops_init(const struct conf *c)
 		log_msg("metrics: %s: counting for this process only", why);
 }
 
-bool
-ops_route(enum req_route route)
-{
-	return route == ROUTE_METRICS || route == ROUTE_HEALTH_LIVE ||
-	    route == ROUTE_HEALTH_READY;
-}
-
 uint64_t
 ops_clock(void)
 {
@@ -261,11 +254,6 @@ void
 ops_dispatch(const struct app *a, const struct serve_io *io,
     const struct req *r, struct resp *res)
 {
-	if (r->method != REQ_GET && r->method != REQ_HEAD) {
-		resp_header(res, "Allow", req_allow(r->route));
-		ep_fail(res, EPF_METHOD);
-		return;
-	}
 	if (r->route == ROUTE_METRICS)
 		ep_metrics(a, io, r, res);
 	else

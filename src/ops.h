@@ -19,10 +19,8 @@ struct serve_io;
 
 /* Map the pool's counters beside c's state_db (once; logs a failure). */
 void		 ops_init(const struct conf *c);
-/* True for the routes ops_dispatch answers (responder role only). */
-bool		 ops_route(enum req_route route);
 /*
- * Answer an operations route.  /metrics with a 200 is written to io
+ * Answer an operations route (route.c's ops routes, method checked).  /metrics with a 200 is written to io
  * here (it does not fit a struct resp) and res->sent set; everything
  * else is left in res.
  */

@@ -17,18 +17,17 @@
 static const struct {
 	const char	*suffix;
 	enum req_route	 route;
-	const char	*allow;
 } routes[] = {
-	{ "/token",		ROUTE_TOKEN,		"POST" },
-	{ "/protected",		ROUTE_PROTECTED,	"GET, HEAD, POST" },
-	{ "/auth",		ROUTE_AUTH,		"GET, HEAD" },
-	{ "/revoke",		ROUTE_REVOKE,		"POST" },
-	{ "/introspect",	ROUTE_INTROSPECT,	"POST" },
-	{ "/.well-known/jwks.json", ROUTE_JWKS,		"GET, HEAD" },
-	{ "/.well-known/oauth-authorization-server", ROUTE_META, "GET, HEAD" },
-	{ "/metrics",		ROUTE_METRICS,		"GET, HEAD" },
-	{ "/health/live",	ROUTE_HEALTH_LIVE,	"GET, HEAD" },
-	{ "/health/ready",	ROUTE_HEALTH_READY,	"GET, HEAD" },
+	{ "/token",		ROUTE_TOKEN },
+	{ "/protected",		ROUTE_PROTECTED },
+	{ "/auth",		ROUTE_AUTH },
+	{ "/revoke",		ROUTE_REVOKE },
+	{ "/introspect",	ROUTE_INTROSPECT },
+	{ "/.well-known/jwks.json", ROUTE_JWKS },
+	{ "/.well-known/oauth-authorization-server", ROUTE_META },
+	{ "/metrics",		ROUTE_METRICS },
+	{ "/health/live",	ROUTE_HEALTH_LIVE },
+	{ "/health/ready",	ROUTE_HEALTH_READY },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -48,17 +47,6 @@ req_route(const char *path, size_t len, size_t *baselen)
 		}
 	}
 	return ROUTE_NONE;
-}
-
-const char *
-req_allow(enum req_route route)
-{
-	size_t	 i;
-
-	for (i = 0; i < NROUTES; i++)
-		if (routes[i].route == route)
-			return routes[i].allow;
-	return "";
 }
 
 /* The CGI variables a request is made of, in the order of vars[]. */

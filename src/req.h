@@ -80,8 +80,6 @@ void		 req_parse(struct req *r,
 void		 req_parse_env(struct req *r, char *const *envp);
 /* The route whose suffix ends path, or ROUTE_NONE. */
 enum req_route	 req_route(const char *path, size_t len, size_t *baselen);
-/* The methods route allows, for Allow headers ("GET, POST"). */
-const char	*req_allow(enum req_route route);
 
 /*
  * The bearer token of an Authorization value (RFC 6750 2.1): AG_ENOENT

@@ -28,6 +28,7 @@
 #include "ops.h"
 #include "req.h"
 #include "resp.h"
+#include "route.h"
 #include "fsutil.h"
 #include "serve.h"
 #include "state.h"
@@ -328,40 +329,6 @@ type_is_form(const char *t)
 	return *t == '\0' || *t == ';';
 }
 
-static bool
-method_ok(enum req_route route, enum req_method m)
-{
-	switch (route) {
-	case ROUTE_TOKEN:
-	case ROUTE_REVOKE:
-	case ROUTE_INTROSPECT:
-		return m == REQ_POST;
-	case ROUTE_PROTECTED:
-		return m == REQ_GET || m == REQ_HEAD || m == REQ_POST;
-	case ROUTE_AUTH:
-		/* nginx passes the client's method to auth_request. */
-		return true;
-	case ROUTE_JWKS:
-	case ROUTE_META:
-	case ROUTE_METRICS:
-	case ROUTE_HEALTH_LIVE:
-	case ROUTE_HEALTH_READY:
-		return m == REQ_GET || m == REQ_HEAD;
-	case ROUTE_NONE:
-	case ROUTE__MAX:
-		break;
-	}
-	return false;
-}
-
-/* Issuer endpoints: absent on a verify-only host (doc/scaling.md). */
-static bool
-issuer_only(enum req_route route)
-{
-	return route == ROUTE_TOKEN || route == ROUTE_REVOKE ||
-	    route == ROUTE_INTROSPECT || route == ROUTE_META;
-}
-
 /*
  * Read the body of a POST into a buffer the caller frees, or answer.
  * Returns false when res holds the answer.
@@ -416,63 +383,50 @@ read_body(const struct app *a, const struct serve_io *io, struct req *r,
 	return true;
 }
 
+/* 405 with the route's Allow, unless it takes the method. */
+static bool
+method_ok(const struct route_def *d, const struct req *r, struct resp *res)
+{
+	if (route_method_ok(d, r->method))
+		return true;
+	resp_header(res, "Allow", route_allow(d));
+	ep_fail(res, EPF_METHOD);
+	return false;
+}
+
+/* Answer r as the route table (route.c) says. */
 static void
 dispatch(const struct app *a, const struct serve_io *io, struct req *r,
     struct resp *res, char **bodyp)
 {
+	const struct route_def	*d = route_def(r->route);
+
 	/* Answered even when misconfigured: they tell that it is. */
-	if (r->role != REQ_AUTHORIZER && ops_route(r->route)) {
-		ops_dispatch(a, io, r, res);
+	if (r->role != REQ_AUTHORIZER && d != NULL && d->ops) {
+		if (method_ok(d, r, res))
+			ops_dispatch(a, io, r, res);
 		return;
 	}
 	if (a->keys == NULL) {
 		ep_fail(res, EPF_MISCONFIGURED);
 		return;
 	}
+	/* The authorizer role checks the request the server is about to
+	 * serve, whatever its path and method; no body comes with it. */
 	if (r->role == REQ_AUTHORIZER) {
 		ep_protected(a, r, res);
 		return;
 	}
-	if (r->route == ROUTE_NONE ||
-	    (a->conf.verify_only && issuer_only(r->route))) {
+	if (d == NULL || (d->issuer_only && a->conf.verify_only)) {
 		ep_fail(res, EPF_NO_ENDPOINT);
 		return;
 	}
-	if (!method_ok(r->route, r->method)) {
-		resp_header(res, "Allow", req_allow(r->route));
-		ep_fail(res, EPF_METHOD);
+	if (!method_ok(d, r, res))
 		return;
-	}
-	if (r->method == REQ_POST && r->route != ROUTE_AUTH &&
+	if (r->method == REQ_POST && d->reads_body &&
 	    !read_body(a, io, r, res, bodyp))
 		return;
-	switch (r->route) {
-	case ROUTE_TOKEN:
-		ep_token(a, r, res);
-		break;
-	case ROUTE_REVOKE:
-		ep_revoke(a, r, res);
-		break;
-	case ROUTE_INTROSPECT:
-		ep_introspect(a, r, res);
-		break;
-	case ROUTE_PROTECTED:
-	case ROUTE_AUTH:
-		ep_protected(a, r, res);
-		break;
-	case ROUTE_JWKS:
-		ep_jwks(a, r, res);
-		break;
-	case ROUTE_META:
-		ep_meta(a, r, res);
-		break;
-	case ROUTE_METRICS:
-	case ROUTE_HEALTH_LIVE:
-	case ROUTE_HEALTH_READY:
-	case ROUTE_NONE:
-	case ROUTE__MAX:
-		break;
-	}
+	d->handler(a, r, res);
 }
 
 /* Answer r; returns the status sent. */

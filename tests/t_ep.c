@@ -18,6 +18,7 @@
 #include "../src/authgate.h"
 #include "../src/ep_err.h"
 #include "../src/resp.h"
+#include "../src/route.h"
 #include "../src/serve.h"
 #include "tap.h"
 
@@ -309,7 +310,6 @@ static const struct {
 	struct ask	 a;		/* method NULL: not reachable here */
 } reach[] = {
 	{ EPF_NO_ENDPOINT, { "GET", "/nope", NULL, NULL, NULL } },
-	{ EPF_VERIFY_ONLY, { NULL, NULL, NULL, NULL, NULL } },
 	{ EPF_METHOD, { "GET", "/token", NULL, NULL, NULL } },
 	{ EPF_CLEN, { "POST", "/token", "", NULL, "CONTENT_LENGTH=1x" } },
 	{ EPF_BODY_LARGE, { "POST", "/token", "", NULL,
@@ -407,6 +407,39 @@ test_errors(void)
 	    "out of range: 500");
 }
 
+/* The route table: methods, Allow, roles; and what a request gets. */
+static void
+test_routes(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "PUT", "/token", NULL, NULL, NULL };
+	const char	*body;
+	int		 r;
+
+	is_str(route_allow(route_def(ROUTE_TOKEN)), "POST", "Allow /token");
+	is_str(route_allow(route_def(ROUTE_PROTECTED)), "GET, HEAD, POST",
+	    "Allow /protected");
+	is_str(route_allow(route_def(ROUTE_JWKS)), "GET, HEAD", "Allow jwks");
+	ok(route_def(ROUTE_NONE) == NULL, "no definition for ROUTE_NONE");
+	for (r = ROUTE_NONE + 1; r < ROUTE__MAX; r++)
+		ok(route_def((enum req_route)r) != NULL &&
+		    (route_def((enum req_route)r)->handler != NULL) !=
+		    route_def((enum req_route)r)->ops,
+		    "every route: a handler, or ops");
+	ok(route_method_ok(route_def(ROUTE_AUTH), REQ_OTHER),
+	    "/auth takes any method (nginx auth_request)");
+	ok(!route_method_ok(route_def(ROUTE_JWKS), REQ_POST), "jwks: no POST");
+	is_int(request(&a, &f, &body), 405, "PUT /token: 405");
+	ok(strstr(f.out, "Allow: POST\r\n") != NULL, "  Allow: POST");
+	a = (struct ask){ "POST", "/metrics", "", NULL, NULL };
+	is_int(request(&a, &f, &body), 405, "POST /metrics: 405");
+	ok(strstr(f.out, "Allow: GET, HEAD\r\n") != NULL, "  Allow: GET, HEAD");
+	a = (struct ask){ "GET", "/health/live", NULL, NULL, NULL };
+	is_int(request(&a, &f, &body), 200, "GET /health/live");
+	a = (struct ask){ "DELETE", "/auth", NULL, "Bearer x", NULL };
+	is_int(request(&a, &f, &body), 401, "DELETE /auth: checked, 401");
+}
+
 int
 main(void)
 {
@@ -416,6 +449,7 @@ main(void)
 	test_clients();
 	test_scopes();
 	test_refresh();
+	test_routes();
 	test_errors();
 	serve_fini();
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -60,10 +60,6 @@ test_route(void)
 		    c[i].path);
 		is_int(bl, c[i].baselen, "base length");
 	}
-	is_str(req_allow(ROUTE_TOKEN), "POST", "Allow for /token");
-	is_str(req_allow(ROUTE_PROTECTED), "GET, HEAD, POST",
-	    "Allow for /protected");
-	is_str(req_allow(ROUTE_JWKS), "GET, HEAD", "Allow for jwks");
 }
 
 static void
