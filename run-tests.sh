@@ -4,7 +4,8 @@
 #   ./run-tests.sh --no-install
 # Three builds under build/: plain, ASan+UBSan, and libFuzzer (each fuzz
 # target for FUZZ_SECONDS, default 60).  The last line is
-# "N passed, N failed", summed over every suite.
+# "N passed, N failed", summed over every suite (CI reads it); the line
+# before it counts the skipped checks, which are neither.
 set -u
 cd "$(dirname "$0")" || exit 2
 top=$(pwd)
@@ -26,6 +27,7 @@ fi
 
 passed=0
 failed=0
+skipped=0
 
 # Add the results of the automake test logs under $1 to the totals.
 count() {
@@ -33,9 +35,12 @@ count() {
 	    grep -c '^:test-result: PASS')
 	f=$(cat "$1"/tests/*.trs "$1"/tests/*/*.trs 2>/dev/null |
 	    grep -cE '^:test-result: (FAIL|ERROR|XPASS)')
-	echo "$2: $p passed, $f failed"
+	s=$(cat "$1"/tests/*.trs "$1"/tests/*/*.trs 2>/dev/null |
+	    grep -c '^:test-result: SKIP')
+	echo "$2: $p passed, $f failed, $s skipped"
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 }
 
 # Build in build/$1 with configure options $2..., then run make check.
@@ -89,5 +94,6 @@ else
 	echo "fuzz build failed"
 fi
 
+echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

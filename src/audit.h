@@ -1,5 +1,5 @@
 /*
- * The audit log (SPEC.md "Operations"): one JSON object a line, to
+ * The audit log (authgate(8) "Audit log"): one JSON object a line, to
  * syslog (facility authpriv, ident authgate), to a file (appended,
  * created 0600, reopened when logrotate renamed it), or nowhere.
  * Values are written by the JSON writer (escaped, valid UTF-8): a user

@@ -20,6 +20,7 @@
 #define AG_JTI_MAX	64	/* jti claim */
 #define AG_REFRESH_MAX	1804	/* a sealed refresh token (rtseal.c) */
 #define AG_WHY_MAX	256	/* an error message for a log or a user */
+#define AG_DAY_SECONDS	86400	/* longest lockout; failures kept this long */
 
 enum ag_err {
 	AG_OK = 0,

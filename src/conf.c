@@ -32,6 +32,8 @@
 #include "cidr.h"
 #include "conf.h"
 #include "pw.h"
+#include "scope.h"
+#include "store.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -48,6 +50,7 @@ enum ktype {
 	K_BOOL,		/* yes or no */
 	K_HASH,		/* password_hash, checked by pw_scheme_check() */
 	K_SCOPE,	/* space-separated scope tokens (RFC 6749 3.3) */
+	K_NAME,		/* a user name or client id, store_name_ok() */
 	K_CIDRS,	/* addresses and networks, cidr.h */
 	K_AUDIT,	/* "syslog", "off", or a path as K_PATH */
 	K_LOGFMT	/* "text" or "json" */
@@ -90,6 +93,8 @@ static const struct kdef kdefs[] = {
 	    1, CONF_LOCKOUT_SECONDS_MAX, false, false },
 	{ "password_hash",	K_HASH,  STR(password_hash), 0, 0, false, false },
 	{ "default_scope",	K_SCOPE, STR(default_scope), 0, 0, true, false },
+	{ "default_client_id",	K_NAME,   STR(default_client_id), 0, 0, false,
+	    false },
 	{ "verify_only",	K_BOOL,  NUM(verify_only), 0, 0, false, false },
 	{ "threads",		K_LONG,  NUM(threads), 1, CONF_THREADS_MAX,
 	    false, false },
@@ -155,6 +160,8 @@ conf_defaults(struct conf *c)
 	c->lockout_seconds = 300;
 	(void)snprintf(c->password_hash, sizeof(c->password_hash), "scrypt");
 	c->default_scope[0] = '\0';
+	(void)snprintf(c->default_client_id, sizeof(c->default_client_id),
+	    "default");
 	c->verify_only = 0;
 	c->threads = default_threads();
 	c->jwks_max_age = 300;
@@ -187,15 +194,6 @@ static bool
 isblank_c(char ch)
 {
 	return ch == ' ' || ch == '\t';
-}
-
-/* RFC 6749 3.3 scope-token characters; ',' is refused too, because
- * user_db stores scopes as Apache's comma-separated group list. */
-static bool
-scope_char(unsigned char ch)
-{
-	return ch == 0x21 || (ch >= 0x23 && ch <= 0x5b && ch != ',') ||
-	    (ch >= 0x5d && ch <= 0x7e);
 }
 
 /*
@@ -301,22 +299,22 @@ set_value(struct conf *c, const struct kdef *k, const char *v,
 		}
 		memcpy(field, v, vlen + 1);
 		return true;
+	case K_NAME:
+		if (!store_name_ok(v)) {
+			(void)snprintf(why, whysz, "%s: not a client id (1 to "
+			    "%d bytes of UTF-8 without spaces, ':' or ',')",
+			    k->name, AG_NAME_MAX);
+			return false;
+		}
+		memcpy(field, v, vlen + 1);
+		return true;
 	case K_SCOPE:
 		if (vlen >= k->size) {
 			(void)snprintf(why, whysz,
 			    "%s: longer than %d bytes", k->name, AG_SCOPE_MAX);
 			return false;
 		}
-		for (p = v; *p != '\0'; p++) {
-			if (*p == ' ') {
-				if (p == v || p[1] == ' ' || p[1] == '\0')
-					break;
-				continue;
-			}
-			if (!scope_char((unsigned char)*p))
-				break;
-		}
-		if (*p != '\0') {
+		if (v[0] != '\0' && !scope_valid(v)) {
 			(void)snprintf(why, whysz, "%s: not a list of scope "
 			    "names separated by single spaces", k->name);
 			return false;

@@ -1,7 +1,6 @@
 /*
- * authgate.conf(5): lines of "key = value", '#' comments.  Every key of
- * SPEC.md plus the ones authgate.conf(5) adds.  Errors name the file,
- * the line and the reason.
+ * authgate.conf(5): lines of "key = value", '#' comments, every key
+ * that page describes.  Errors name the file, the line and the reason.
  */
 #ifndef CONF_H
 #define CONF_H
@@ -20,7 +19,7 @@
 #define CONF_BODY_MIN	64L		/* max_body range */
 #define CONF_BODY_MAX	1048576L
 #define CONF_LOCKOUT_THRESHOLD_MAX 1000000L
-#define CONF_LOCKOUT_SECONDS_MAX 86400L	/* state.c caps lockouts at a day */
+#define CONF_LOCKOUT_SECONDS_MAX ((long)AG_DAY_SECONDS) /* state.c's cap */
 #define CONF_JWKS_MAX_AGE_MAX	604800L	/* one week */
 
 struct conf {
@@ -41,10 +40,13 @@ struct conf {
 	long		 lockout_seconds;
 	char		 password_hash[CONF_VALUE_MAX];
 	char		 default_scope[AG_SCOPE_MAX + 1];
+	/* The client_id claim of a token no client asked for (RFC 9068
+	 * 2.2 makes the claim required). */
+	char		 default_client_id[AG_NAME_MAX + 1];
 	int		 verify_only;		/* no user_db, no /token */
 	long		 threads;		/* worker threads per process */
 	long		 jwks_max_age;		/* Cache-Control of the JWKS */
-	/* Operations (SPEC.md): who may read /metrics ("" = nobody),
+	/* Operations (authgate(8)): who may read /metrics ("" = nobody),
 	 * where the audit log goes, error log lines as JSON. */
 	char		 metrics_allow[CONF_VALUE_MAX];
 	char		 audit_log[PATH_MAX];	/* "syslog", "off" or a path */

@@ -28,6 +28,7 @@
 #include "ctl.h"
 #include "key.h"
 #include "log.h"
+#include "scope.h"
 #include "state.h"
 #include "store.h"
 
@@ -374,83 +375,21 @@ ctl_secret(bool from_stdin, const char *what, char *buf, size_t bufsz,
 	return e;
 }
 
-/* RFC 6749 3.3 NQCHAR, less ',' (user_db's group separator). */
-static bool
-scope_char(unsigned char ch)
-{
-	return ch == 0x21 || (ch >= 0x23 && ch <= 0x5b && ch != ',') ||
-	    (ch >= 0x5d && ch <= 0x7e);
-}
-
-/* True if the token t (n bytes) is one of the list's tokens. */
-static bool
-scope_has(const char *list, const char *t, size_t n)
-{
-	const char	*p = list;
-	size_t		 len;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		len = strcspn(p, " ");
-		if (len == n && len > 0 && strncmp(p, t, n) == 0)
-			return true;
-		p += len;
-	}
-	return false;
-}
-
 bool
 ctl_scope(const char *in, char *out, size_t outsz)
 {
-	const char	*p = in;
-	size_t		 len, n = 0, i;
+	const char	*bad = in;
 
-	out[0] = '\0';
-	for (;;) {
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			break;
-		len = strcspn(p, " \t");
-		for (i = 0; i < len; i++)
-			if (!scope_char((unsigned char)p[i])) {
-				ctl_err("scope \"%.*s\": not a scope name "
-				    "(RFC 6749 3.3, and no ',')", (int)len, p);
-				return false;
-			}
-		if (!scope_has(out, p, len)) {
-			if (n + (n > 0) + len >= outsz ||
-			    n + (n > 0) + len > AG_SCOPE_MAX) {
-				ctl_err("scope longer than %d bytes",
-				    AG_SCOPE_MAX);
-				return false;
-			}
-			if (n > 0)
-				out[n++] = ' ';
-			memcpy(out + n, p, len);
-			n += len;
-			out[n] = '\0';
-		}
-		p += len;
-	}
-	return true;
-}
-
-bool
-ctl_scope_within(const char *want, const char *have)
-{
-	const char	*p = want;
-	size_t		 len;
-
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			return true;
-		len = strcspn(p, " ");
-		if (!scope_has(have, p, len))
-			return false;
-		p += len;
+	switch (scope_normalise(in, out, outsz, &bad)) {
+	case AG_OK:
+		return true;
+	case AG_EINVAL:
+		ctl_err("scope \"%.*s\": not a scope name (RFC 6749 3.3)",
+		    (int)strcspn(bad, " \t"), bad);
+		return false;
+	default:
+		ctl_err("scope longer than %d bytes", AG_SCOPE_MAX);
+		return false;
 	}
 }
 

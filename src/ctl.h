@@ -73,12 +73,10 @@ enum ag_err	 ctl_readline(int fd, char *buf, size_t bufsz, size_t *len);
 
 /*
  * Check a scope list from the command line and write it normalised
- * (single spaces, each token once) into out.  False with a message when
- * a token is not an RFC 6749 scope-token or holds a ','.
+ * (single spaces, each token once) into out: scope_normalise, with a
+ * message when a token is not an RFC 6749 scope-token.
  */
 bool		 ctl_scope(const char *in, char *out, size_t outsz);
-/* True if every token of want is in have. */
-bool		 ctl_scope_within(const char *want, const char *have);
 
 /* Format a Unix time as ISO 8601 UTC ("2026-11-27T02:40:00Z"); 0 gives
  * "never". */

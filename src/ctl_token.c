@@ -19,6 +19,7 @@
 #include "jw.h"
 #include "jwt.h"
 #include "key.h"
+#include "scope.h"
 #include "store.h"
 
 #define CTL_CLIENT_ID	"authgatectl"
@@ -38,48 +39,31 @@ load_keys(const struct conf *c, struct keyring **kr)
 }
 
 /*
- * The scope authgate's token endpoint would grant: the asked one when
- * it is within the user's (else an error), or default_scope within the
- * user's, or all of the user's.
+ * The scope authgate's token endpoint would grant (scope_grant), the
+ * asked one normalised first, as the command line allows.
  */
 static bool
 grant(const struct conf *c, const struct user *u, const char *want,
     char *out, size_t outsz)
 {
 	char		 norm[AG_SCOPE_MAX + 1];
-	const char	*p;
-	size_t		 len, n = 0;
+	enum ag_err	 e;
 
-	if (want != NULL) {
-		if (!ctl_scope(want, norm, sizeof(norm)))
-			return false;
-		if (!ctl_scope_within(norm, u->scope)) {
-			ctl_err("user %s: scope \"%s\" is not within the "
-			    "user's scope \"%s\"", u->name, norm, u->scope);
-			return false;
-		}
-		(void)snprintf(out, outsz, "%s", norm);
+	if (want != NULL && !ctl_scope(want, norm, sizeof(norm)))
+		return false;
+	if (want != NULL && norm[0] == '\0') {	/* --scope "": none */
+		out[0] = '\0';
 		return true;
 	}
-	if (c->default_scope[0] == '\0') {
-		(void)snprintf(out, outsz, "%s", u->scope);
-		return true;
-	}
-	out[0] = '\0';
-	for (p = c->default_scope; *p != '\0'; p += len) {
-		p += strspn(p, " ");
-		len = strcspn(p, " ");
-		if (len == 0)
-			break;
-		(void)snprintf(norm, sizeof(norm), "%.*s", (int)len, p);
-		if (!ctl_scope_within(norm, u->scope))
-			continue;
-		if (n + len + 2 > outsz)
-			return false;
-		n += (size_t)snprintf(out + n, outsz - n, "%s%s",
-		    n > 0 ? " " : "", norm);
-	}
-	return true;
+	e = scope_grant(want != NULL ? norm : NULL, u->scope,
+	    c->default_scope, out, outsz);
+	if (e == AG_EDENIED)
+		ctl_err("user %s: scope \"%s\" is not within the user's "
+		    "scope \"%s\"", u->name, norm, u->scope);
+	else if (e != AG_OK)
+		ctl_err("scope \"%s\": %s", want != NULL ? norm : "",
+		    ag_strerror(e));
+	return e == AG_OK;
 }
 
 static int

@@ -47,5 +47,19 @@ void	ep_jwks(const struct app *, const struct req *, struct resp *);
 bool	ep_client_auth(const struct app *, const struct req *,
 	    const struct form *, bool require_confidential,
 	    struct client *cl, struct resp *);
+/*
+ * The client_id claim of a token issued to cl: its id, or the
+ * configured default_client_id when the request named no client
+ * (cl->id "": RFC 9068 2.2 requires the claim).
+ */
+const char *ep_client_claim(const struct app *, const struct client *cl);
+/*
+ * True if a token whose client_id claim is cid belongs to cl: its own,
+ * or for a request that named no client one issued without a client
+ * (cid the default_client_id, or "" from before the claim was always
+ * set).
+ */
+bool	ep_client_owns(const struct app *, const char *cid,
+	    const struct client *cl);
 
 #endif

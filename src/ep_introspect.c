@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "deny.h"
 #include "ep.h"
+#include "ep_err.h"
 #include "ep_oauth.h"
 #include "form.h"
 #include "jw.h"
@@ -37,7 +38,7 @@ answer(struct jw *w, struct resp *rs)
 	size_t		 len;
 
 	if ((json = jw_done(w, &len)) == NULL) {
-		ep_server_error(rs);
+		ep_fail(rs, EPF_SERVER_ERROR);
 		return;
 	}
 	resp_json(rs, 200, json, len);
@@ -61,18 +62,13 @@ ep_introspect(const struct app *app, const struct req *rq, struct resp *rs)
 
 	memset(&b, 0, sizeof(b));
 	memset(&r, 0, sizeof(r));
-	if (app->conf.verify_only) {
-		resp_error(rs, 404, "not_found",
-		    "This service only verifies tokens");
-		return;
-	}
 	if (!ep_body_parse(rq, introspect_once, &b, rs))
 		goto out;
 	if (!ep_client_auth(app, rq, &b.form, true, &cl, rs))
 		goto out;
 	tok = form_get(&b.form, "token", NULL);
 	if (tok == NULL || tok[0] == '\0') {
-		resp_error(rs, 400, "invalid_request", "token is required");
+		ep_fail(rs, EPF_TOKEN_MISSING);
 		goto out;
 	}
 	now = time(NULL);
@@ -104,7 +100,7 @@ ep_introspect(const struct app *app, const struct req *rq, struct resp *rs)
 		e = state_refresh_peek(app->state, tok, now, &r);
 		if (e == AG_EUNAVAIL || e == AG_ENOMEM) {
 			log_msg("introspect: state_db: %s", ag_strerror(e));
-			ep_unavailable(rs);
+			ep_fail(rs, EPF_UNAVAILABLE);
 			goto out;
 		}
 		if (e == AG_OK) {

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "ep.h"
+#include "ep_err.h"
 #include "jw.h"
 #include "req.h"
 #include "resp.h"
@@ -110,15 +111,12 @@ ep_meta(const struct app *app, const struct req *r, struct resp *res)
 {
 	struct jw	 w;
 	char		 orig[HOST_MAX + 16], cc[64];
-	const char	*body;
-	size_t		 len;
 
 	if (!origin(r, orig, sizeof(orig))) {
-		resp_error(res, 400, "invalid_request",
-		    "Missing or malformed Host header");
+		ep_fail(res, EPF_HOST);
 		return;
 	}
-	jw_init(&w, res->body, sizeof(res->body));
+	resp_body_begin(res, &w);
 	jw_obj_open(&w, NULL);
 	jw_str(&w, "issuer", app->conf.issuer);
 	url(&w, "token_endpoint", orig, r, "/token");
@@ -148,12 +146,7 @@ ep_meta(const struct app *app, const struct req *r, struct resp *res)
 	jw_str(&w, NULL, "client_secret_post");
 	jw_arr_close(&w);
 	jw_obj_close(&w);
-	if ((body = jw_done(&w, &len)) == NULL) {
-		res->overflow = 1;
-		return;
-	}
-	res->status = 200;
-	res->bodylen = len;
+	resp_body_end(res, 200, &w);
 	(void)snprintf(cc, sizeof(cc), "max-age=%ld", app->conf.jwks_max_age);
 	resp_header(res, "Cache-Control", cc);
 	resp_header(res, "Vary", "Host");

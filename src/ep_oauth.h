@@ -1,7 +1,7 @@
 /*
  * Helpers the OAuth endpoints share (token, revoke, introspect): the
- * form body, repeated fields, and the error answers every one of them
- * gives.  Implemented in ep_token.c.
+ * form body and repeated fields (ep_oauth.c).  Their error answers are
+ * ep_err.h's; client authentication is ep.h's (ep_client.c).
  */
 #ifndef EP_OAUTH_H
 #define EP_OAUTH_H
@@ -24,17 +24,13 @@ struct ep_body {
  * Copy the body of rq (req is const; form_parse decodes in place) and
  * parse it.  Each field named in once (NULL-terminated) may appear at
  * most once (RFC 6749 3.1).  On failure rs holds 400 invalid_request
- * (or 503 when out of memory) and false is returned; b is then safe to
+ * (or EPF_NOMEM's 503) and false is returned; b is then safe to
  * pass to ep_body_free().
  */
 bool	ep_body_parse(const struct req *rq, const char *const *once,
 	    struct ep_body *b, struct resp *rs);
 /* Wipe (the body may hold a password) and free. */
 void	ep_body_free(struct ep_body *b);
-/* 503 temporarily_unavailable: storage can't be read or written. */
-void	ep_unavailable(struct resp *rs);
-/* 500 server_error. */
-void	ep_server_error(struct resp *rs);
 /* Cache-Control: no-store and Pragma: no-cache (RFC 6749 5.1). */
 void	ep_no_store(struct resp *rs);
 

@@ -23,11 +23,13 @@
 
 #include "deny.h"
 #include "ep.h"
+#include "ep_err.h"
 #include "jw.h"
 #include "jwt.h"
 #include "metrics.h"
 #include "req.h"
 #include "resp.h"
+#include "scope.h"
 #include "vcache.h"
 
 #define CHALLENGE_MAX	RESP_HEADERS_MAX
@@ -104,44 +106,6 @@ has_access_token(const char *s, size_t len)
 	return false;
 }
 
-/* True if the space-separated list have holds the scope want (wl bytes). */
-static bool
-scope_has(const char *have, const char *want, size_t wl)
-{
-	const char	*p = have;
-	size_t		 l;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		for (l = 0; p[l] != '\0' && p[l] != ' '; l++)
-			continue;
-		if (l == wl && l > 0 && memcmp(p, want, wl) == 0)
-			return true;
-		p += l;
-	}
-	return false;
-}
-
-/* True if have holds every scope of need (space- or comma-separated). */
-static bool
-scope_covers(const char *have, const char *need)
-{
-	const char	*p = need;
-	size_t		 l;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == ',')
-			p++;
-		for (l = 0; p[l] != '\0' && p[l] != ' ' && p[l] != ','; l++)
-			continue;
-		if (l > 0 && !scope_has(have, p, l))
-			return false;
-		p += l;
-	}
-	return true;
-}
-
 /* True if the Authorization value names the Bearer scheme. */
 static bool
 is_bearer(const char *h)
@@ -167,8 +131,8 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 {
 	struct claims	 cl;
 	struct jw	 w;
-	const char	*tok, *why = NULL, *body;
-	size_t		 toklen, len;
+	const char	*tok, *why = NULL;
+	size_t		 toklen;
 	time_t		 now;
 	bool		 lenient, other;
 	enum ag_err	 e;
@@ -221,7 +185,7 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	    &why)) == AG_OK)
 		vcache_put(app->gen, tok, toklen, &cl);
 	if (e == AG_ENOMEM) {
-		res->status = 500;
+		ep_fail_err(res, e);
 		return;
 	}
 	if (e != AG_OK && !req_b64token(tok, toklen)) {
@@ -246,21 +210,19 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		return;
 	}
 	if (r->require_scope != NULL &&
-	    !scope_covers(cl.scope, r->require_scope)) {
+	    !scope_covers(cl.scope, r->require_scope, " ,")) {
 		metrics_inc(MC_REJECT_SCOPE);
 		deny(app, res, 403, "insufficient_scope",
 		    "The token lacks a required scope", r->require_scope);
 		return;
 	}
 
-	res->status = 200;
 	if (r->role == REQ_AUTHORIZER) {
 		/* Passed on to the guarded response: no body, no caching
 		 * directive of ours. */
 		resp_header(res, "Variable-REMOTE_USER", cl.sub);
 		resp_header(res, "Variable-AUTHGATE_SCOPE", cl.scope);
-		res->nobody = 1;
-		res->bodylen = 0;
+		resp_nobody(res, 200);
 		return;
 	}
 	resp_header(res, "X-Auth-Request-User", cl.sub);
@@ -270,15 +232,11 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		resp_json(res, 200, "{}", 2);
 		return;
 	}
-	jw_init(&w, res->body, sizeof(res->body));
+	resp_body_begin(res, &w);
 	jw_obj_open(&w, NULL);
 	jw_str(&w, "message", "Hello, authenticated user!");
 	jw_str(&w, "sub", cl.sub);
 	jw_str(&w, "scope", cl.scope);
 	jw_obj_close(&w);
-	if ((body = jw_done(&w, &len)) == NULL) {
-		res->overflow = 1;
-		return;
-	}
-	res->bodylen = len;
+	resp_body_end(res, 200, &w);
 }

@@ -17,6 +17,7 @@
 #include "deny.h"
 #include "metrics.h"
 #include "ep.h"
+#include "ep_err.h"
 #include "ep_oauth.h"
 #include "form.h"
 #include "jwt.h"
@@ -85,7 +86,7 @@ revoke_access(const struct app *app, const char *tok,
 	if (jwt_verify(&app->conf, app->keys, tok, len, now, &c, &why) !=
 	    AG_OK)
 		return AG_OK;
-	if (strcmp(c.client_id, cl->id) != 0) {
+	if (!ep_client_owns(app, c.client_id, cl)) {
 		log_msg("revoke: client \"%s\" sent an access token of "
 		    "client \"%s\": ignored", cl->id, c.client_id);
 		return AG_OK;
@@ -115,11 +116,6 @@ ep_revoke(const struct app *app, const struct req *rq, struct resp *rs)
 
 	memset(&b, 0, sizeof(b));
 	audit_remote(rq->remote_addr);
-	if (app->conf.verify_only) {
-		resp_error(rs, 404, "not_found",
-		    "This service only verifies tokens");
-		return;
-	}
 	if (!ep_body_parse(rq, revoke_once, &b, rs))
 		goto out;
 	if (!ep_client_auth(app, rq, &b.form, false, &cl, rs))
@@ -127,7 +123,7 @@ ep_revoke(const struct app *app, const struct req *rq, struct resp *rs)
 	tok = form_get(&b.form, "token", NULL);
 	hint = form_get(&b.form, "token_type_hint", NULL);
 	if (tok == NULL || tok[0] == '\0') {
-		resp_error(rs, 400, "invalid_request", "token is required");
+		ep_fail(rs, EPF_TOKEN_MISSING);
 		goto out;
 	}
 	now = time(NULL);
@@ -142,7 +138,7 @@ ep_revoke(const struct app *app, const struct req *rq, struct resp *rs)
 	}
 	if (e != AG_OK) {
 		log_msg("revoke: cannot store: %s", ag_strerror(e));
-		ep_unavailable(rs);
+		ep_fail(rs, EPF_UNAVAILABLE);
 		goto out;
 	}
 	resp_json(rs, 200, "{}", 2);

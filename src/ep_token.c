@@ -1,7 +1,7 @@
 /*
  * POST /token: the RFC 6749 token endpoint, with the resource owner
- * password grant (4.3) and the refresh token grant (6), and client
- * authentication (2.3.1) shared with /revoke and /introspect.
+ * password grant (4.3) and the refresh token grant (6).  Client
+ * authentication is ep_client.c's, the error answers ep_err.c's.
  *
  * serve.c has checked the method, the body size (413) and the content
  * type (415) before we are called.
@@ -28,6 +28,7 @@
 #include "authgate.h"
 #include "conf.h"
 #include "ep.h"
+#include "ep_err.h"
 #include "ep_oauth.h"
 #include "form.h"
 #include "jw.h"
@@ -37,338 +38,31 @@
 #include "pw.h"
 #include "req.h"
 #include "resp.h"
+#include "scope.h"
 #include "state.h"
 #include "store.h"
-
-#define BAD_LOGIN	"Incorrect username or password"
-#define BAD_REFRESH	"Invalid refresh token"
 
 static const char *const token_once[] = {
 	"grant_type", "username", "password", "scope", "client_id",
 	"client_secret", "refresh_token", NULL
 };
 
-bool
-ep_body_parse(const struct req *rq, const char *const *once,
-    struct ep_body *b, struct resp *rs)
-{
-	size_t		 i, count;
-	enum ag_err	 e;
-
-	memset(b, 0, sizeof(*b));
-	b->len = rq->body != NULL ? rq->bodylen : 0;
-	if ((b->buf = malloc(b->len + 1)) == NULL) {
-		ep_unavailable(rs);
-		return false;
-	}
-	if (b->len > 0)
-		memcpy(b->buf, rq->body, b->len);
-	b->buf[b->len] = '\0';
-	if ((e = form_parse(b->buf, b->len, &b->form)) != AG_OK) {
-		resp_error(rs, 400, "invalid_request",
-		    e == AG_ETOOBIG ? "Too many fields" : "Malformed body");
-		return false;
-	}
-	for (i = 0; once[i] != NULL; i++) {
-		(void)form_get(&b->form, once[i], &count);
-		if (count > 1) {
-			resp_error(rs, 400, "invalid_request",
-			    "A parameter was given more than once");
-			return false;
-		}
-	}
-	return true;
-}
-
-void
-ep_body_free(struct ep_body *b)
-{
-	if (b->buf != NULL) {
-		OPENSSL_cleanse(b->buf, b->len + 1);
-		free(b->buf);
-	}
-	OPENSSL_cleanse(&b->form, sizeof(b->form));
-	b->buf = NULL;
-	b->len = 0;
-}
-
-void
-ep_unavailable(struct resp *rs)
-{
-	resp_error(rs, 503, "temporarily_unavailable",
-	    "The service cannot store its state now; try again later");
-}
-
-void
-ep_server_error(struct resp *rs)
-{
-	resp_error(rs, 500, "server_error", "Internal error");
-}
-
-void
-ep_no_store(struct resp *rs)
-{
-	if (!resp_has_header(rs, "Cache-Control"))
-		resp_header(rs, "Cache-Control", "no-store");
-	if (!resp_has_header(rs, "Pragma"))
-		resp_header(rs, "Pragma", "no-cache");
-}
-
 /*
- * 401 invalid_client with a Basic challenge (RFC 6749 5.2).  The realm
- * loses quotes and backslashes rather than break the header.
- */
-static void
-invalid_client(const struct app *app, struct resp *rs)
-{
-	char		 hdr[CONF_VALUE_MAX + 32];
-	const char	*p;
-	size_t		 n;
-
-	resp_error(rs, 401, "invalid_client", "Client authentication failed");
-	n = (size_t)snprintf(hdr, sizeof(hdr), "Basic realm=\"");
-	for (p = app->conf.realm; *p != '\0' && n < sizeof(hdr) - 3; p++)
-		if (*p != '"' && *p != '\\')
-			hdr[n++] = *p;
-	hdr[n++] = '"';
-	hdr[n] = '\0';
-	resp_header(rs, "WWW-Authenticate", hdr);
-}
-
-static void
-default_client(struct client *cl)
-{
-	memset(cl, 0, sizeof(*cl));
-	cl->public_client = true;
-}
-
-/*
- * Client authentication.  One method per request (RFC 6749 2.3): HTTP
- * Basic together with a client_secret field is refused.  A client_id
- * field next to Basic is tolerated when it names the same client, as
- * some libraries send both; it authenticates nothing by itself.
- * Registered public clients send their id with no secret, or an empty
- * one (requests-oauthlib sends Basic "id:").
- */
-bool
-ep_client_auth(const struct app *app, const struct req *rq,
-    const struct form *f, bool require_confidential, struct client *cl,
-    struct resp *rs)
-{
-	char		 buser[AG_NAME_MAX + 1], bpass[AG_PASSWORD_MAX + 1];
-	const char	*fid, *fsecret, *id = NULL, *secret = NULL;
-	size_t		 nid, nsecret;
-	bool		 basic = false, ok = false;
-	enum ag_err	 e;
-
-	default_client(cl);
-	buser[0] = bpass[0] = '\0';
-	fid = form_get(f, "client_id", &nid);
-	fsecret = form_get(f, "client_secret", &nsecret);
-	if (nid > 1 || nsecret > 1) {
-		resp_error(rs, 400, "invalid_request",
-		    "A parameter was given more than once");
-		goto out;
-	}
-	if (rq->authorization != NULL && rq->authorization[0] != '\0') {
-		e = req_basic(rq->authorization, buser, sizeof(buser),
-		    bpass, sizeof(bpass));
-		if (e == AG_OK)
-			basic = true;
-		else if (e == AG_ETOOBIG) {
-			invalid_client(app, rs);
-			goto out;
-		} else if (e != AG_ENOENT) {
-			resp_error(rs, 400, "invalid_request",
-			    "Malformed Authorization header");
-			goto out;
-		}
-	}
-	if (basic) {
-		if (fsecret != NULL || (fid != NULL &&
-		    strcmp(fid, buser) != 0)) {
-			resp_error(rs, 400, "invalid_request",
-			    "More than one client authentication method");
-			goto out;
-		}
-		id = buser;
-		secret = bpass;
-	} else {
-		id = fid;
-		secret = fsecret;
-	}
-
-	/* No client named: the public default client. */
-	if (id == NULL || (id[0] == '\0' && (secret == NULL ||
-	    secret[0] == '\0'))) {
-		if (secret != NULL && secret[0] != '\0') {
-			resp_error(rs, 400, "invalid_request",
-			    "client_secret without client_id");
-			goto out;
-		}
-		if (require_confidential) {
-			invalid_client(app, rs);
-			goto out;
-		}
-		ok = true;
-		goto out;
-	}
-
-	if (strlen(id) > AG_NAME_MAX || !store_name_ok(id) ||
-	    (secret != NULL && strlen(secret) > AG_PASSWORD_MAX)) {
-		invalid_client(app, rs);
-		goto out;
-	}
-	e = store_client_get(app->store, id, cl);
-	if (e == AG_EUNAVAIL) {
-		log_msg("client \"%s\": user_db unreadable", id);
-		ep_unavailable(rs);
-		goto out;
-	}
-	if (e != AG_OK) {
-		/* The same work as a known client's secret check. */
-		if (secret != NULL && secret[0] != '\0')
-			pw_dummy(app->conf.password_hash, secret,
-			    strlen(secret));
-		log_msg("client \"%s\": unknown", id);
-		invalid_client(app, rs);
-		goto out;
-	}
-	if (cl->public_client) {
-		if (require_confidential || (secret != NULL &&
-		    secret[0] != '\0')) {
-			log_msg("client \"%s\": public client refused", id);
-			invalid_client(app, rs);
-			goto out;
-		}
-		ok = true;
-		goto out;
-	}
-	if (secret == NULL || secret[0] == '\0' ||
-	    !pw_verify(cl->hash, secret, strlen(secret))) {
-		log_msg("client \"%s\": missing or wrong secret", id);
-		invalid_client(app, rs);
-		goto out;
-	}
-	ok = true;
-out:
-	OPENSSL_cleanse(bpass, sizeof(bpass));
-	if (!ok)
-		default_client(cl);
-	return ok;
-}
-
-/*
- * RFC 6749 3.3: scope = scope-token *( SP scope-token ), each token
- * 1*NQCHAR (%x21 / %x23-5B / %x5D-7E).  The empty string is not a scope.
+ * The scope to grant (scope_grant), or the invalid_scope answer.
  */
 static bool
-scope_ok(const char *s)
-{
-	size_t		 i;
-	bool		 intok = false;
-	unsigned char	 c;
-
-	if (strlen(s) > AG_SCOPE_MAX)
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		c = (unsigned char)s[i];
-		if (c == ' ') {
-			if (!intok)
-				return false;
-			intok = false;
-			continue;
-		}
-		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
-			return false;
-		intok = true;
-	}
-	return intok;
-}
-
-/* True if the space-separated list holds the token t (n bytes). */
-static bool
-scope_has(const char *list, const char *t, size_t n)
-{
-	const char	*p = list, *sp;
-	size_t		 len;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		sp = strchr(p, ' ');
-		len = sp != NULL ? (size_t)(sp - p) : strlen(p);
-		if (len == n && memcmp(p, t, n) == 0)
-			return true;
-		p += len;
-	}
-	return false;
-}
-
-/*
- * The tokens of a that b holds too, once each, into out.  With
- * subset_only, any token of a missing from b is AG_EDENIED instead.
- */
-static enum ag_err
-scope_meet(const char *a, const char *b, bool subset_only, char *out,
-    size_t outsz)
-{
-	const char	*p = a, *sp;
-	size_t		 len, n = 0;
-
-	out[0] = '\0';
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		sp = strchr(p, ' ');
-		len = sp != NULL ? (size_t)(sp - p) : strlen(p);
-		if (!scope_has(b, p, len)) {
-			if (subset_only)
-				return AG_EDENIED;
-		} else if (!scope_has(out, p, len)) {
-			if (n + (n > 0) + len >= outsz)
-				return AG_ETOOBIG;
-			if (n > 0)
-				out[n++] = ' ';
-			memcpy(out + n, p, len);
-			n += len;
-			out[n] = '\0';
-		}
-		p += len;
-	}
-	return AG_OK;
-}
-
-/*
- * The scope to grant: the requested one when it is within allowed (else
- * invalid_scope), otherwise the default scope within allowed, or all of
- * allowed.  want may be NULL or "".
- */
-static bool
-scope_grant(const struct app *app, const char *want, const char *allowed,
+grant_scope(const struct app *app, const char *want, const char *allowed,
     char *out, size_t outsz, struct resp *rs)
 {
 	enum ag_err	 e;
 
-	if (want != NULL && want[0] != '\0') {
-		if (!scope_ok(want)) {
-			resp_error(rs, 400, "invalid_scope",
-			    "Malformed scope");
-			return false;
-		}
-		e = scope_meet(want, allowed, true, out, outsz);
-	} else if (app->conf.default_scope[0] != '\0')
-		e = scope_meet(app->conf.default_scope, allowed, false, out,
-		    outsz);
-	else
-		e = scope_meet(allowed, allowed, false, out, outsz);
+	e = scope_grant(want, allowed, app->conf.default_scope, out, outsz);
+	if (e == AG_EINVAL) {
+		ep_fail(rs, EPF_SCOPE_MALFORMED);
+		return false;
+	}
 	if (e != AG_OK) {
-		resp_error(rs, 400, "invalid_scope",
-		    "The requested scope exceeds the scope granted");
+		ep_fail(rs, EPF_SCOPE_EXCEEDS);
 		return false;
 	}
 	return true;
@@ -400,15 +94,16 @@ issue(const struct app *app, const char *sub, const char *scope,
 
 	rtok[0] = '\0';
 	if (app->keys == NULL) {
-		ep_server_error(rs);
+		ep_fail(rs, EPF_SERVER_ERROR);
 		return;
 	}
-	e = jwt_issue(&app->conf, app->keys, sub, scope, cl->id,
-	    app->conf.access_token_ttl, now, tok, sizeof(tok), &claims);
+	e = jwt_issue(&app->conf, app->keys, sub, scope,
+	    ep_client_claim(app, cl), app->conf.access_token_ttl, now, tok,
+	    sizeof(tok), &claims);
 	if (e != AG_OK) {
 		log_msg("token: user \"%s\": cannot issue: %s", sub,
 		    ag_strerror(e));
-		ep_server_error(rs);
+		ep_fail(rs, EPF_SERVER_ERROR);
 		goto out;
 	}
 	r->exp = (int64_t)now + app->conf.refresh_token_ttl;
@@ -421,13 +116,13 @@ issue(const struct app *app, const char *sub, const char *scope,
 		/* lost a race: another use, a revocation, the account */
 		log_msg("token: refresh token of user \"%s\" refused at use: "
 		    "%s", sub, ag_strerror(e));
-		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+		ep_fail(rs, EPF_REFRESH);
 		goto out;
 	}
 	if (e != AG_OK) {
 		log_msg("token: user \"%s\": cannot store state: %s", sub,
 		    ag_strerror(e));
-		ep_unavailable(rs);
+		ep_fail(rs, EPF_UNAVAILABLE);
 		goto out;
 	}
 	jw_init(&w, body, sizeof(body));
@@ -440,7 +135,7 @@ issue(const struct app *app, const char *sub, const char *scope,
 		jw_str(&w, "refresh_token", rtok);
 	jw_obj_close(&w);
 	if ((json = jw_done(&w, &len)) == NULL) {
-		ep_server_error(rs);
+		ep_fail(rs, EPF_SERVER_ERROR);
 		goto out;
 	}
 	resp_json(rs, 200, json, len);
@@ -459,7 +154,7 @@ out:
 static void
 bad_login(struct resp *rs)
 {
-	resp_error(rs, 400, "invalid_grant", BAD_LOGIN);
+	ep_fail(rs, EPF_LOGIN);
 }
 
 /*
@@ -520,14 +215,12 @@ grant_password(const struct app *app, const struct form *f,
 	pw = form_get(f, "password", NULL);
 	want = form_get(f, "scope", NULL);
 	if (name == NULL || name[0] == '\0' || pw == NULL) {
-		resp_error(rs, 400, "invalid_request",
-		    "username and password are required");
+		ep_fail(rs, EPF_LOGIN_MISSING);
 		return;
 	}
 	pwlen = strlen(pw);
 	if (strlen(name) > AG_NAME_MAX || pwlen > AG_PASSWORD_MAX) {
-		resp_error(rs, 400, "invalid_request",
-		    "username or password too long");
+		ep_fail(rs, EPF_LOGIN_LONG);
 		return;
 	}
 	now = time(NULL);
@@ -540,14 +233,14 @@ grant_password(const struct app *app, const struct form *f,
 		else if (e != AG_ENOENT) {
 			log_msg("token: user_db unreadable: %s",
 			    ag_strerror(e));
-			ep_unavailable(rs);
+			ep_fail(rs, EPF_UNAVAILABLE);
 			goto out;
 		}
 		if ((e = state_login_begin(app->state, name, now, &fi,
 		    &locked_out, &slot)) != AG_OK) {
 			log_msg("token: state_db unreadable: %s",
 			    ag_strerror(e));
-			ep_unavailable(rs);
+			ep_fail(rs, EPF_UNAVAILABLE);
 			goto out;
 		}
 	}
@@ -560,7 +253,7 @@ grant_password(const struct app *app, const struct form *f,
 		    &after)) != AG_OK) {
 			log_msg("token: cannot count failure: %s",
 			    ag_strerror(e));
-			ep_unavailable(rs);
+			ep_fail(rs, EPF_UNAVAILABLE);
 			goto out;
 		}
 		metrics_inc(locked_out || (known && u.locked) ?
@@ -578,7 +271,7 @@ grant_password(const struct app *app, const struct form *f,
 		goto out;
 	}
 	rehash(app, &u, pw, pwlen);
-	if (!scope_grant(app, want, u.scope, scope, sizeof(scope), rs)) {
+	if (!grant_scope(app, want, u.scope, scope, sizeof(scope), rs)) {
 		/* the password was right: the failures are forgotten */
 		if ((fi.failures > 0 || fi.locked_until != 0) &&
 		    state_fail_clear(app->state, name) != AG_OK)
@@ -624,12 +317,11 @@ grant_refresh(const struct app *app, const struct form *f,
 	tok = form_get(f, "refresh_token", NULL);
 	want = form_get(f, "scope", NULL);
 	if (tok == NULL || tok[0] == '\0') {
-		resp_error(rs, 400, "invalid_request",
-		    "refresh_token is required");
+		ep_fail(rs, EPF_REFRESH_MISSING);
 		return;
 	}
 	if (strlen(tok) > AG_REFRESH_MAX) {
-		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+		ep_fail(rs, EPF_REFRESH);
 		return;
 	}
 	now = time(NULL);
@@ -651,7 +343,7 @@ grant_refresh(const struct app *app, const struct form *f,
 		log_msg("token: refresh token refused: %s",
 		    e == AG_EDENIED ? "reused, family revoked" :
 		    ag_strerror(e));
-		resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+		ep_fail(rs, EPF_REFRESH);
 		goto out;
 	}
 	/*
@@ -679,12 +371,12 @@ grant_refresh(const struct app *app, const struct form *f,
 	/* Narrow, never widen; and never past the user's scope now. */
 	if (want == NULL || want[0] == '\0')
 		memcpy(narrow, r.scope, sizeof(narrow));
-	else if (!scope_grant(app, want, r.scope, narrow, sizeof(narrow),
+	else if (!grant_scope(app, want, r.scope, narrow, sizeof(narrow),
 	    rs))
 		goto out;
 	if (scope_meet(narrow, u.scope, false, scope, sizeof(scope)) !=
 	    AG_OK) {
-		ep_server_error(rs);
+		ep_fail(rs, EPF_SERVER_ERROR);
 		goto out;
 	}
 	/* Rotate; the new refresh token keeps the grant's scope (RFC 6749
@@ -696,11 +388,11 @@ revoke:
 	if (e != AG_OK && e != AG_ENOENT)
 		goto unavail;
 	audit("refresh", "failure", r.user, cl->id, "revoked");
-	resp_error(rs, 400, "invalid_grant", BAD_REFRESH);
+	ep_fail(rs, EPF_REFRESH);
 	goto out;
 unavail:
 	log_msg("token: refresh: storage unavailable: %s", ag_strerror(e));
-	ep_unavailable(rs);
+	ep_fail(rs, EPF_UNAVAILABLE);
 out:
 	OPENSSL_cleanse(&r, sizeof(r));
 	OPENSSL_cleanse(&u, sizeof(u));
@@ -715,11 +407,6 @@ ep_token(const struct app *app, const struct req *rq, struct resp *rs)
 
 	memset(&b, 0, sizeof(b));
 	audit_remote(rq->remote_addr);
-	if (app->conf.verify_only) {
-		resp_error(rs, 404, "not_found",
-		    "This service only verifies tokens");
-		return;
-	}
 	if (!ep_body_parse(rq, token_once, &b, rs))
 		goto out;
 	if (!ep_client_auth(app, rq, &b.form, false, &cl, rs))
@@ -731,8 +418,7 @@ ep_token(const struct app *app, const struct req *rq, struct resp *rs)
 	    app->conf.refresh_token_ttl > 0)
 		grant_refresh(app, &b.form, &cl, rs);
 	else
-		resp_error(rs, 400, "unsupported_grant_type",
-		    "Supported grant types: password, refresh_token");
+		ep_fail(rs, EPF_GRANT_TYPE);
 out:
 	ep_body_free(&b);
 }

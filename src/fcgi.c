@@ -34,6 +34,9 @@
 #include "serve.h"
 #include "vcache.h"
 
+/* Bytes passed to libfcgi in one call: its counts are int. */
+#define FCGI_IO_CHUNK	65536
+
 static int		 listen_fd = 0;
 static int		 wake[2] = { -1, -1 };
 static atomic_int	 stopping;
@@ -73,7 +76,7 @@ static long
 fcgi_read(void *arg, char *buf, size_t n)
 {
 	FCGX_Request	*fr = arg;
-	int		 want = n > 65536 ? 65536 : (int)n, got;
+	int		 want = n > FCGI_IO_CHUNK ? FCGI_IO_CHUNK : (int)n, got;
 
 	got = FCGX_GetStr(buf, want, fr->in);
 	if (got < 0)
@@ -87,7 +90,7 @@ fcgi_write(void *arg, const char *buf, size_t n)
 	FCGX_Request	*fr = arg;
 
 	while (n > 0) {
-		int	 chunk = n > 65536 ? 65536 : (int)n;
+		int	 chunk = n > FCGI_IO_CHUNK ? FCGI_IO_CHUNK : (int)n;
 
 		if (FCGX_PutStr(buf, chunk, fr->out) != chunk)
 			return -1;

@@ -20,7 +20,6 @@
 #include "key.h"
 
 #define JWT_JTI_BYTES	16	/* random bytes behind a jti */
-#define JWT_LEEWAY_MAX	86400	/* a day of clock skew is plenty */
 
 /*
  * No control bytes: these strings go into headers and log lines.  Valid
@@ -223,10 +222,11 @@ jwt_check_times(const struct conf *c, const struct claims *cl, time_t now,
 {
 	int64_t	 lo, hi, leeway;
 
-	/* Clamped so that now +- leeway cannot overflow. */
+	/* conf.c refuses more; clamped for a struct conf filled by hand,
+	 * so that now +- leeway cannot overflow. */
 	leeway = c->leeway > 0 ? c->leeway : 0;
-	if (leeway > JWT_LEEWAY_MAX)
-		leeway = JWT_LEEWAY_MAX;
+	if (leeway > CONF_LEEWAY_MAX)
+		leeway = CONF_LEEWAY_MAX;
 	lo = (int64_t)now - leeway;
 	hi = (int64_t)now + leeway;
 	if (cl->exp <= lo) {

@@ -50,7 +50,6 @@
 #include "state.h"
 #include "state_db.h"
 
-#define DAY		86400
 #define INFLIGHT_SLOTS	1024		/* logins in flight at once */
 #define INFLIGHT_HEAD	64		/* the seed, then padding */
 #define INFLIGHT_SIZE	(INFLIGHT_HEAD + INFLIGHT_SLOTS * 16)
@@ -445,5 +444,5 @@ lockout_stale(const char *key, const char *val, time_t now)
 
 	/* a day after the last failure, and no longer locked out */
 	return strncmp(key, "fail:", 5) == 0 && st_parse_nums(val, v, 3) &&
-	    v[1] < (int64_t)now - DAY && v[2] < (int64_t)now;
+	    v[1] < (int64_t)now - AG_DAY_SECONDS && v[2] < (int64_t)now;
 }

@@ -1,9 +1,9 @@
 /*
- * Counters of the whole pool (SPEC.md "Operations"): every process
- * serving one state_db maps the same small file, "<state_db>.metrics",
- * and adds to it with atomic adds, so a scrape of any process sees the
- * figures of all of them, and they survive restarts.  No lock on the
- * request path.  When the file cannot be used the counters are this
+ * Counters of the whole pool (authgate(8), "Metrics and health"):
+ * every process serving one state_db maps the same small file,
+ * "<state_db>.metrics", and adds to it with atomic adds, so a scrape
+ * of any process sees the figures of all of them, and they survive
+ * restarts.  No lock on the request path.  When the file cannot be used the counters are this
  * process's own (and say so).
  */
 #ifndef METRICS_H

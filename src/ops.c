@@ -21,6 +21,7 @@
 #include "audit.h"
 #include "cidr.h"
 #include "ep.h"
+#include "ep_err.h"
 #include "jw.h"
 #include "key.h"
 #include "log.h"
@@ -46,13 +47,6 @@ ops_init(const struct conf *c)
 	if (!metrics_open(c->state_db, true, why, sizeof(why)) &&
 	    !c->verify_only)
 		log_msg("metrics: %s: counting for this process only", why);
-}
-
-bool
-ops_route(enum req_route route)
-{
-	return route == ROUTE_METRICS || route == ROUTE_HEALTH_LIVE ||
-	    route == ROUTE_HEALTH_READY;
 }
 
 uint64_t
@@ -146,12 +140,12 @@ metrics_send(const struct app *a, const struct serve_io *io,
 	key_counts(a->keys, &g);
 	g.reload_ok = !serve_reload_failed(NULL, 0);
 	if ((buf = malloc(METRICS_TEXT_MAX)) == NULL) {
-		res->status = 503;
+		ep_fail_err(res, AG_ENOMEM);
 		return;
 	}
 	if ((len = metrics_format(&g, buf, METRICS_TEXT_MAX)) == 0) {
 		free(buf);
-		res->status = 500;
+		ep_fail(res, EPF_SERVER_ERROR);
 		return;
 	}
 	hl = snprintf(head, sizeof(head), "Status: 200 OK\r\n%s"
@@ -161,8 +155,7 @@ metrics_send(const struct app *a, const struct serve_io *io,
 	    r->method != REQ_HEAD)
 		(void)io->write(io->arg, buf, len);
 	free(buf);
-	res->status = 200;
-	res->sent = 1;
+	resp_sent(res, 200);
 }
 
 static void
@@ -170,12 +163,11 @@ ep_metrics(const struct app *a, const struct serve_io *io,
     const struct req *r, struct resp *res)
 {
 	if (a->conf.metrics_allow[0] == '\0') {
-		resp_error(res, 404, "not_found", "No such endpoint");
+		ep_fail(res, EPF_NO_ENDPOINT);
 		return;
 	}
 	if (!cidr_match(a->conf.metrics_allow, r->remote_addr)) {
-		resp_error(res, 403, "forbidden",
-		    "This address may not read the metrics");
+		ep_fail(res, EPF_METRICS_FORBIDDEN);
 		return;
 	}
 	metrics_send(a, io, r, res);
@@ -234,13 +226,13 @@ ready_failures(const struct app *a, const char *fail[OPS_CHECKS_MAX])
 static void
 ep_health(const struct app *a, const struct req *r, struct resp *res)
 {
-	const char	*fail[OPS_CHECKS_MAX], *body;
+	const char	*fail[OPS_CHECKS_MAX];
 	struct jw	 w;
-	size_t		 n = 0, i, len;
+	size_t		 n = 0, i;
 
 	if (r->route == ROUTE_HEALTH_READY)
 		n = ready_failures(a, fail);
-	jw_init(&w, res->body, sizeof(res->body));
+	resp_body_begin(res, &w);
 	jw_obj_open(&w, NULL);
 	jw_str(&w, "status", n == 0 ? "UP" : "DOWN");
 	if (n > 0) {
@@ -254,12 +246,7 @@ ep_health(const struct app *a, const struct req *r, struct resp *res)
 		jw_arr_close(&w);
 	}
 	jw_obj_close(&w);
-	if ((body = jw_done(&w, &len)) == NULL) {
-		res->overflow = 1;
-		return;
-	}
-	res->status = n == 0 ? 200 : 503;
-	res->bodylen = len;
+	resp_body_end(res, n == 0 ? 200 : 503, &w);
 	resp_header(res, "Cache-Control", "no-store");
 }
 
@@ -267,12 +254,6 @@ void
 ops_dispatch(const struct app *a, const struct serve_io *io,
     const struct req *r, struct resp *res)
 {
-	if (r->method != REQ_GET && r->method != REQ_HEAD) {
-		resp_header(res, "Allow", req_allow(r->route));
-		resp_error(res, 405, "method_not_allowed",
-		    "Method not allowed");
-		return;
-	}
 	if (r->route == ROUTE_METRICS)
 		ep_metrics(a, io, r, res);
 	else

@@ -1,7 +1,7 @@
 /*
- * Operations (SPEC.md "Operations"): GET /metrics, /health/live and
- * /health/ready, and the request path's one hook that counts and times
- * every answer.  The counters themselves are in metrics.c.
+ * Operations (authgate(8), "Metrics and health"): GET /metrics,
+ * /health/live and /health/ready, and the request path's one hook
+ * that counts and times every answer.  The counters themselves are in metrics.c.
  */
 #ifndef OPS_H
 #define OPS_H
@@ -19,10 +19,8 @@ struct serve_io;
 
 /* Map the pool's counters beside c's state_db (once; logs a failure). */
 void		 ops_init(const struct conf *c);
-/* True for the routes ops_dispatch answers (responder role only). */
-bool		 ops_route(enum req_route route);
 /*
- * Answer an operations route.  /metrics with a 200 is written to io
+ * Answer an operations route (route.c's ops routes, method checked).  /metrics with a 200 is written to io
  * here (it does not fit a struct resp) and res->sent set; everything
  * else is left in res.
  */

@@ -28,9 +28,16 @@
 static pthread_key_t	 spare_key;
 static _Thread_local void *spare;	/* a block of malloc(3), or NULL */
 
+/*
+ * The key's destructor, run in the ending thread.  It clears the
+ * thread's pointer too: a destructor that runs later (OpenSSL's own)
+ * may still allocate or free, and must not find the freed block there.
+ */
 static void
 spare_free(void *p)
 {
+	if (spare == p)
+		spare = NULL;
 	free(p);
 }
 

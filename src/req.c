@@ -17,18 +17,17 @@
 static const struct {
 	const char	*suffix;
 	enum req_route	 route;
-	const char	*allow;
 } routes[] = {
-	{ "/token",		ROUTE_TOKEN,		"POST" },
-	{ "/protected",		ROUTE_PROTECTED,	"GET, HEAD, POST" },
-	{ "/auth",		ROUTE_AUTH,		"GET, HEAD" },
-	{ "/revoke",		ROUTE_REVOKE,		"POST" },
-	{ "/introspect",	ROUTE_INTROSPECT,	"POST" },
-	{ "/.well-known/jwks.json", ROUTE_JWKS,		"GET, HEAD" },
-	{ "/.well-known/oauth-authorization-server", ROUTE_META, "GET, HEAD" },
-	{ "/metrics",		ROUTE_METRICS,		"GET, HEAD" },
-	{ "/health/live",	ROUTE_HEALTH_LIVE,	"GET, HEAD" },
-	{ "/health/ready",	ROUTE_HEALTH_READY,	"GET, HEAD" },
+	{ "/token",		ROUTE_TOKEN },
+	{ "/protected",		ROUTE_PROTECTED },
+	{ "/auth",		ROUTE_AUTH },
+	{ "/revoke",		ROUTE_REVOKE },
+	{ "/introspect",	ROUTE_INTROSPECT },
+	{ "/.well-known/jwks.json", ROUTE_JWKS },
+	{ "/.well-known/oauth-authorization-server", ROUTE_META },
+	{ "/metrics",		ROUTE_METRICS },
+	{ "/health/live",	ROUTE_HEALTH_LIVE },
+	{ "/health/ready",	ROUTE_HEALTH_READY },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -48,17 +47,6 @@ req_route(const char *path, size_t len, size_t *baselen)
 		}
 	}
 	return ROUTE_NONE;
-}
-
-const char *
-req_allow(enum req_route route)
-{
-	size_t	 i;
-
-	for (i = 0; i < NROUTES; i++)
-		if (routes[i].route == route)
-			return routes[i].allow;
-	return "";
 }
 
 /* The CGI variables a request is made of, in the order of vars[]. */
@@ -237,15 +225,20 @@ req_parse_env(struct req *r, char *const *envp)
 	int		 i;
 
 	(void)pthread_once(&by_len_once, by_len_init);
-	/* One pass over "NAME=value" strings instead of a search per
-	 * variable: the first of a name wins, as with getenv(3). */
+	/*
+	 * One pass over "NAME=value" strings instead of a search per
+	 * variable.  A name given twice: the last one counts, as in
+	 * PHP-FPM.  nginx sends both when a location overrides a line of
+	 * an included fastcgi_params (SCRIPT_NAME for an auth_request
+	 * location, say), and means the override, which comes last.
+	 */
 	for (; *envp != NULL; envp++) {
 		if ((eq = strchr(*envp, '=')) == NULL)
 			continue;
 		if ((n = (size_t)(eq - *envp)) > VAR_NAME_MAX)
 			continue;
 		for (i = first_of_len[n]; i >= 0; i = next_of_len[i])
-			if (val[i] == NULL && **envp == vars[i].name[0] &&
+			if (**envp == vars[i].name[0] &&
 			    memcmp(*envp, vars[i].name, n) == 0) {
 				val[i] = eq + 1;
 				break;

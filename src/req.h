@@ -1,7 +1,7 @@
 /*
  * A request as the web server describes it: CGI variables (RFC 3875),
  * from the FastCGI parameters or the environment.  Routing is by the
- * end of the path (SPEC.md "Endpoints").  No allocation: the strings
+ * end of the path (authgate(8) "Endpoints").  No allocation: the strings
  * point into the parameters, which outlive the request.
  */
 #ifndef REQ_H
@@ -60,7 +60,6 @@ struct req {
 	size_t		 baselen;
 	char		*body;		/* read by the caller; NULL if none */
 	size_t		 bodylen;	/* body[bodylen] is a NUL */
-	/* Additions (helper http). */
 	int		 content_length_bad; /* CONTENT_LENGTH not digits */
 	const char	*query;		/* QUERY_STRING, or NULL */
 	const char	*server_name;	/* SERVER_NAME, or NULL */
@@ -81,8 +80,6 @@ void		 req_parse(struct req *r,
 void		 req_parse_env(struct req *r, char *const *envp);
 /* The route whose suffix ends path, or ROUTE_NONE. */
 enum req_route	 req_route(const char *path, size_t len, size_t *baselen);
-/* The methods route allows, for Allow headers ("GET, POST"). */
-const char	*req_allow(enum req_route route);
 
 /*
  * The bearer token of an Authorization value (RFC 6750 2.1): AG_ENOENT

@@ -139,6 +139,41 @@ resp_json(struct resp *r, int status, const char *json, size_t len)
 }
 
 void
+resp_body_begin(struct resp *r, struct jw *w)
+{
+	jw_init(w, r->body, sizeof(r->body));
+}
+
+void
+resp_body_end(struct resp *r, int status, struct jw *w)
+{
+	size_t	 len;
+
+	if (jw_done(w, &len) == NULL) {
+		r->overflow = 1;
+		r->bodylen = 0;
+		return;
+	}
+	r->status = status;
+	r->bodylen = len;
+}
+
+void
+resp_nobody(struct resp *r, int status)
+{
+	r->status = status;
+	r->nobody = 1;
+	r->bodylen = 0;
+}
+
+void
+resp_sent(struct resp *r, int status)
+{
+	r->status = status;
+	r->sent = 1;
+}
+
+void
 resp_error(struct resp *r, int status, const char *error,
     const char *description)
 {

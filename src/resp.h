@@ -28,11 +28,24 @@ void		 resp_init(struct resp *r);
 const char	*resp_reason(int status);
 /* Add a header; refused (overflow set) if name or value holds CR/LF/NUL. */
 void		 resp_header(struct resp *r, const char *name, const char *value);
-/* True if a header name (any case) was added.  (Addition, helper http.) */
+/* True if a header name (any case) was added. */
 bool		 resp_has_header(const struct resp *r, const char *name);
 /* Set status and a JSON body (copied). */
 void		 resp_json(struct resp *r, int status, const char *json,
 		    size_t len);
+/*
+ * A JSON body built in place with jw (no copy): resp_body_begin points
+ * w at r's body buffer; resp_body_end sets status and length, or marks
+ * the response overflowed (serve.c then answers 500) when it did not
+ * fit.  Endpoints use these rather than write r's fields.
+ */
+struct jw;
+void		 resp_body_begin(struct resp *r, struct jw *w);
+void		 resp_body_end(struct resp *r, int status, struct jw *w);
+/* A status whose body is not sent (the authorizer role's 200). */
+void		 resp_nobody(struct resp *r, int status);
+/* The endpoint wrote the whole answer itself (ops.c's /metrics). */
+void		 resp_sent(struct resp *r, int status);
 /*
  * An error as RFC 6749 5.2 / RFC 6750 3 shape it:
  * {"error":"…","error_description":"…"} with Cache-Control: no-store.

@@ -21,12 +21,14 @@
 
 #include "conf.h"
 #include "ep.h"
+#include "ep_err.h"
 #include "key.h"
 #include "audit.h"
 #include "log.h"
 #include "ops.h"
 #include "req.h"
 #include "resp.h"
+#include "route.h"
 #include "fsutil.h"
 #include "serve.h"
 #include "state.h"
@@ -327,40 +329,6 @@ type_is_form(const char *t)
 	return *t == '\0' || *t == ';';
 }
 
-static bool
-method_ok(enum req_route route, enum req_method m)
-{
-	switch (route) {
-	case ROUTE_TOKEN:
-	case ROUTE_REVOKE:
-	case ROUTE_INTROSPECT:
-		return m == REQ_POST;
-	case ROUTE_PROTECTED:
-		return m == REQ_GET || m == REQ_HEAD || m == REQ_POST;
-	case ROUTE_AUTH:
-		/* nginx passes the client's method to auth_request. */
-		return true;
-	case ROUTE_JWKS:
-	case ROUTE_META:
-	case ROUTE_METRICS:
-	case ROUTE_HEALTH_LIVE:
-	case ROUTE_HEALTH_READY:
-		return m == REQ_GET || m == REQ_HEAD;
-	case ROUTE_NONE:
-	case ROUTE__MAX:
-		break;
-	}
-	return false;
-}
-
-/* Issuer endpoints: absent on a verify-only host (doc/scaling.md). */
-static bool
-issuer_only(enum req_route route)
-{
-	return route == ROUTE_TOKEN || route == ROUTE_REVOKE ||
-	    route == ROUTE_INTROSPECT || route == ROUTE_META;
-}
-
 /*
  * Read the body of a POST into a buffer the caller frees, or answer.
  * Returns false when res holds the answer.
@@ -378,26 +346,22 @@ read_body(const struct app *a, const struct serve_io *io, struct req *r,
 	if (max > SERVE_BODY_CEILING)
 		max = SERVE_BODY_CEILING;
 	if (r->content_length_bad) {
-		resp_error(res, 400, "invalid_request",
-		    "Invalid Content-Length");
+		ep_fail(res, EPF_CLEN);
 		return false;
 	}
 	/* Absent CONTENT_LENGTH: no body (RFC 3875 4.1.2). */
 	len = r->content_length < 0 ? 0 : r->content_length;
 	if (len > max) {
-		resp_error(res, 413, "invalid_request",
-		    "Request body too large");
+		ep_fail(res, EPF_BODY_LARGE);
 		return false;
 	}
 	if ((len > 0 || r->content_type != NULL) &&
 	    !type_is_form(r->content_type)) {
-		resp_error(res, 415, "invalid_request", "Content-Type must be "
-		    "application/x-www-form-urlencoded");
+		ep_fail(res, EPF_CTYPE);
 		return false;
 	}
 	if ((buf = malloc((size_t)len + 1)) == NULL) {
-		resp_error(res, 503, "temporarily_unavailable",
-		    "Out of memory");
+		ep_fail_err(res, AG_ENOMEM);
 		return false;
 	}
 	while (got < (size_t)len) {
@@ -409,8 +373,7 @@ read_body(const struct app *a, const struct serve_io *io, struct req *r,
 	if (got != (size_t)len) {
 		explicit_bzero(buf, got);
 		free(buf);
-		resp_error(res, 400, "invalid_request",
-		    "Incomplete request body");
+		ep_fail(res, EPF_BODY_SHORT);
 		return false;
 	}
 	buf[len] = '\0';
@@ -420,65 +383,50 @@ read_body(const struct app *a, const struct serve_io *io, struct req *r,
 	return true;
 }
 
+/* 405 with the route's Allow, unless it takes the method. */
+static bool
+method_ok(const struct route_def *d, const struct req *r, struct resp *res)
+{
+	if (route_method_ok(d, r->method))
+		return true;
+	resp_header(res, "Allow", route_allow(d));
+	ep_fail(res, EPF_METHOD);
+	return false;
+}
+
+/* Answer r as the route table (route.c) says. */
 static void
 dispatch(const struct app *a, const struct serve_io *io, struct req *r,
     struct resp *res, char **bodyp)
 {
+	const struct route_def	*d = route_def(r->route);
+
 	/* Answered even when misconfigured: they tell that it is. */
-	if (r->role != REQ_AUTHORIZER && ops_route(r->route)) {
-		ops_dispatch(a, io, r, res);
+	if (r->role != REQ_AUTHORIZER && d != NULL && d->ops) {
+		if (method_ok(d, r, res))
+			ops_dispatch(a, io, r, res);
 		return;
 	}
 	if (a->keys == NULL) {
-		resp_error(res, 503, "temporarily_unavailable",
-		    "The service is misconfigured");
+		ep_fail(res, EPF_MISCONFIGURED);
 		return;
 	}
+	/* The authorizer role checks the request the server is about to
+	 * serve, whatever its path and method; no body comes with it. */
 	if (r->role == REQ_AUTHORIZER) {
 		ep_protected(a, r, res);
 		return;
 	}
-	if (r->route == ROUTE_NONE ||
-	    (a->conf.verify_only && issuer_only(r->route))) {
-		resp_error(res, 404, "not_found", "No such endpoint");
+	if (d == NULL || (d->issuer_only && a->conf.verify_only)) {
+		ep_fail(res, EPF_NO_ENDPOINT);
 		return;
 	}
-	if (!method_ok(r->route, r->method)) {
-		resp_header(res, "Allow", req_allow(r->route));
-		resp_error(res, 405, "method_not_allowed",
-		    "Method not allowed");
+	if (!method_ok(d, r, res))
 		return;
-	}
-	if (r->method == REQ_POST && r->route != ROUTE_AUTH &&
+	if (r->method == REQ_POST && d->reads_body &&
 	    !read_body(a, io, r, res, bodyp))
 		return;
-	switch (r->route) {
-	case ROUTE_TOKEN:
-		ep_token(a, r, res);
-		break;
-	case ROUTE_REVOKE:
-		ep_revoke(a, r, res);
-		break;
-	case ROUTE_INTROSPECT:
-		ep_introspect(a, r, res);
-		break;
-	case ROUTE_PROTECTED:
-	case ROUTE_AUTH:
-		ep_protected(a, r, res);
-		break;
-	case ROUTE_JWKS:
-		ep_jwks(a, r, res);
-		break;
-	case ROUTE_META:
-		ep_meta(a, r, res);
-		break;
-	case ROUTE_METRICS:
-	case ROUTE_HEALTH_LIVE:
-	case ROUTE_HEALTH_READY:
-	case ROUTE_NONE:
-	case ROUTE__MAX:
-		break;
-	}
+	d->handler(a, r, res);
 }
 
 /* Answer r; returns the status sent. */
@@ -524,12 +472,7 @@ serve_one(const struct serve_io *io, struct req *r)
 		/* Whatever the endpoint built is not sent. */
 		status = res.status == 503 ? 503 : 500;
 		resp_init(&res);
-		if (status == 503)
-			resp_error(&res, 503, "temporarily_unavailable",
-			    "The service is temporarily unavailable");
-		else
-			resp_error(&res, 500, "server_error",
-			    "Internal error");
+		ep_fail(&res, status == 503 ? EPF_NOMEM : EPF_SERVER_ERROR);
 	}
 	if (r->method == REQ_HEAD && r->role != REQ_AUTHORIZER)
 		res.nobody = 1;

@@ -20,7 +20,7 @@
 struct conf;
 struct state;
 
-#define STATE_LOCKOUT_CAP	86400	/* longest lockout, s */
+#define STATE_LOCKOUT_CAP	AG_DAY_SECONDS	/* longest lockout, s */
 #define STATE_PURGE_BATCH	16	/* writes of a process between purge steps */
 #define STATE_PURGE_STEP	64	/* records a purge step visits */
 

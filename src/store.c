@@ -4,8 +4,10 @@
  * Record formats.  Users: key NAME, value
  *	HASH[:GROUPS[:ag1 locked=0 created=N changed=N]]
  * HASH is the password hash (no ':'), GROUPS the scopes separated by
- * ','.  The third field is ours: "ag1" versions it, then space-separated
- * key=value pairs; unknown keys are ignored so a later version can add
+ * ',', with the ':', ',' and '%' of a scope stored as %3A, %2C and %25
+ * (scope_to_grp), so Apache's mod_authz_dbm reads "api:read" as the
+ * group "api%3Aread".  The third field is ours: "ag1" versions it,
+ * then space-separated key=value pairs; unknown keys are ignored so a later version can add
  * some.  A third field that does not start with "ag1" (htdbm -t writes
  * a free comment there) is ignored: locked=0 and times 0.
  * Clients: key "client:ID" (a user name never holds ':'), value
@@ -45,6 +47,7 @@
 #include "dbfile.h"
 #include "fsutil.h"
 #include "log.h"
+#include "scope.h"
 #include "store.h"
 #include "utf8.h"
 
@@ -123,14 +126,6 @@ store_name_ok(const char *name)
 			return false;
 	}
 	return true;
-}
-
-static bool
-scope_char_ok(unsigned char c)
-{
-	/* RFC 6749 section 3.3 scope-token, minus our separators */
-	return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\' &&
-	    c != ',' && c != ':';
 }
 
 /* A decimal of 1 to 18 digits, no leading zero. */
@@ -232,12 +227,33 @@ check:
 	return AG_OK;
 }
 
+/*
+ * The bytes of a scope-token that the group list cannot hold (':' ends
+ * the field, ',' the group) are stored as %3A and %2C, and '%' as %25,
+ * so that the encoding can be undone.  Any other '%' is a group's own
+ * (a file made by htdbm).  A group is a scope-token once decoded.
+ */
+static int
+grp_decode_pct(const char *p, size_t left)
+{
+	if (left < 3 || p[0] != '%')
+		return -1;
+	if (p[1] == '3' && (p[2] == 'A' || p[2] == 'a'))
+		return ':';
+	if (p[1] == '2' && (p[2] == 'C' || p[2] == 'c'))
+		return ',';
+	if (p[1] == '2' && p[2] == '5')
+		return '%';
+	return -1;
+}
+
 /* Comma-separated groups into a space-separated scope. */
 static enum ag_err
 grp_to_scope(const char *grp, size_t len, char *out, size_t outsz)
 {
 	size_t	 i, o = 0;
 	bool	 sep = false;
+	int	 c;
 
 	out[0] = '\0';
 	for (i = 0; i < len; i++) {
@@ -245,46 +261,54 @@ grp_to_scope(const char *grp, size_t len, char *out, size_t outsz)
 			sep = o > 0;
 			continue;
 		}
-		if (!scope_char_ok((unsigned char)grp[i]))
+		if ((c = grp_decode_pct(grp + i, len - i)) >= 0)
+			i += 2;
+		else
+			c = (unsigned char)grp[i];
+		if (!scope_char((unsigned char)c))
 			return AG_EINVAL;
-		if (sep) {
-			if (o + 1 >= outsz)
-				return AG_ETOOBIG;
-			out[o++] = ' ';
-			sep = false;
-		}
-		if (o + 1 >= outsz)
+		if (o + 1 + sep >= outsz)
 			return AG_ETOOBIG;
-		out[o++] = grp[i];
+		if (sep)
+			out[o++] = ' ';
+		sep = false;
+		out[o++] = (char)c;
 	}
 	out[o] = '\0';
 	return AG_OK;
 }
 
-/* A space-separated scope into comma-separated groups. */
+/* A space-separated scope into comma-separated groups (outsz at least
+ * STORE_GROUPS_MAX + 1). */
 static enum ag_err
 scope_to_grp(const char *scope, char *out, size_t outsz)
 {
-	size_t	 i, o = 0;
-	bool	 sep = false;
+	size_t		 i, o = 0;
+	bool		 sep = false;
+	const char	*enc;
+	unsigned char	 c;
 
 	out[0] = '\0';
 	for (i = 0; scope[i] != '\0'; i++) {
-		if (scope[i] == ' ') {
+		c = (unsigned char)scope[i];
+		if (c == ' ') {
 			sep = o > 0;
 			continue;
 		}
-		if (!scope_char_ok((unsigned char)scope[i]))
+		if (!scope_char(c))
 			return AG_EINVAL;
-		if (sep) {
-			if (o + 1 >= outsz)
-				return AG_ETOOBIG;
-			out[o++] = ',';
-			sep = false;
-		}
-		if (o + 1 >= outsz)
+		enc = c == ':' ? "%3A" : c == ',' ? "%2C" : c == '%' ? "%25" :
+		    NULL;
+		if (o + sep + (enc != NULL ? 3 : 1) >= outsz)
 			return AG_ETOOBIG;
-		out[o++] = scope[i];
+		if (sep)
+			out[o++] = ',';
+		sep = false;
+		if (enc != NULL) {
+			memcpy(out + o, enc, 3);
+			o += 3;
+		} else
+			out[o++] = (char)c;
 	}
 	out[o] = '\0';
 	return AG_OK;
@@ -339,7 +363,7 @@ enum ag_err
 store_user_encode(const struct user *u, char *out, size_t outsz,
     size_t *outlen)
 {
-	char		 grp[AG_SCOPE_MAX + 1];
+	char		 grp[STORE_GROUPS_MAX + 1];
 	enum ag_err	 e;
 	int		 n;
 

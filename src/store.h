@@ -21,6 +21,10 @@
 #include "authgate.h"
 
 #define STORE_RECORD_MAX	4096	/* longest value read */
+/* A scope's group list: each byte may take 3 ("%3A", see store.c). */
+#define STORE_GROUPS_MAX	(AG_SCOPE_MAX * 3)
+_Static_assert(AG_HASH_MAX + STORE_GROUPS_MAX + 128 <= STORE_RECORD_MAX,
+    "a user record with the longest hash and scope fits STORE_RECORD_MAX");
 
 struct user {
 	char		 name[AG_NAME_MAX + 1];

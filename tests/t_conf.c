@@ -64,9 +64,12 @@ static const struct {
 	{ "verify_only = true\n", "verify_only: not yes or no" },
 	{ "password_hash = md5\n", "password_hash:" },
 	{ "password_hash = scrypt:ln=99,r=8,p=1\n", "password_hash:" },
-	{ "default_scope = read,write\n", "default_scope:" },
+	{ "default_scope = read\twrite\n", "default_scope:" },
 	{ "default_scope = read  write\n", "default_scope:" },
 	{ "default_scope = read\"\n", "default_scope:" },
+	{ "default_client_id = a b\n", "default_client_id: not a client id" },
+	{ "default_client_id = a:b\n", "default_client_id: not a client id" },
+	{ "default_client_id = \xff\n", "default_client_id: not a client id" },
 	{ "realm = a\"b\n", "realm: '\"' and '\\' are not allowed" },
 	{ "issuer = a\tb\n", "issuer: control character" },
 	{ "issuer = a\x01" "b\n", "issuer: control character" },
@@ -101,6 +104,7 @@ test_defaults(void)
 	is_int(c.lockout_seconds, 300, "default lockout_seconds");
 	is_str(c.password_hash, "scrypt", "default password_hash");
 	is_str(c.default_scope, "", "default default_scope");
+	is_str(c.default_client_id, "default", "default default_client_id");
 	is_int(c.verify_only, 0, "default verify_only");
 	ok(c.threads >= 1 && c.threads <= CONF_THREADS_DEFAULT_MAX,
 	    "default threads within 1..8");
@@ -132,6 +136,7 @@ test_good(void)
 	    "lockout_seconds = 86400\n"
 	    "password_hash = scrypt:ln=4,r=8,p=1\n"
 	    "default_scope = read write\n"
+	    "default_client_id = web-app\n"
 	    "verify_only = yes\n"
 	    "threads = 64\n"
 	    "jwks_max_age = 0";		/* no final newline */
@@ -157,6 +162,7 @@ test_good(void)
 	is_int(c.lockout_seconds, 86400, "lockout_seconds at its maximum");
 	is_str(c.password_hash, "scrypt:ln=4,r=8,p=1", "password_hash");
 	is_str(c.default_scope, "read write", "default_scope");
+	is_str(c.default_client_id, "web-app", "default_client_id");
 	is_int(c.verify_only, 1, "verify_only yes");
 	is_int(c.threads, 64, "threads at its maximum");
 	is_int(c.jwks_max_age, 0, "last line without newline");

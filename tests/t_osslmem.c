@@ -68,6 +68,39 @@ scrypt_vector(void)
 	return ok;
 }
 
+/*
+ * Thread-exit destructors that run after the spare's (keys created
+ * later run later in glibc) may still free through OpenSSL: the spare
+ * freed by its destructor must not be seen again (a dangling spare is
+ * handed out or freed twice).
+ */
+static pthread_key_t	 late_key;
+static int		 late_ok;
+
+static void
+late_free(void *arg)
+{
+	unsigned char	*p;
+
+	(void)arg;
+	p = CRYPTO_malloc(BIG, __FILE__, __LINE__);
+	if (p != NULL) {
+		memset(p, 0x33, BIG);
+		CRYPTO_free(p, __FILE__, __LINE__);
+		late_ok = 1;
+	}
+}
+
+static void *
+spare_then_late(void *arg)
+{
+	(void)arg;
+	CRYPTO_free(CRYPTO_malloc(BIG, __FILE__, __LINE__), __FILE__,
+	    __LINE__);
+	(void)pthread_setspecific(late_key, &late_ok);
+	return NULL;
+}
+
 int
 main(void)
 {
@@ -109,6 +142,11 @@ main(void)
 	ok(pthread_create(&th, NULL, other_thread, &rc) == 0 &&
 	    pthread_join(th, NULL) == 0 && rc == 0,
 	    "a thread ending with a spare (freed by its destructor)");
+
+	ok(pthread_key_create(&late_key, late_free) == 0 &&
+	    pthread_create(&th, NULL, spare_then_late, NULL) == 0 &&
+	    pthread_join(th, NULL) == 0 && late_ok,
+	    "OpenSSL memory used by a later destructor of an ending thread");
 
 	ok(scrypt_vector(), "scrypt: RFC 7914 vector 2");
 	ok(scrypt_vector(), "scrypt again, in the kept block");

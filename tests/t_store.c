@@ -182,9 +182,14 @@ test_decode(void)
 	mkuser(&u, "x", "a:b", "");
 	is_int(store_user_encode(&u, buf, sizeof(buf), &len), AG_EINVAL,
 	    "hash with ':' refused");
-	mkuser(&u, "x", "h", "a,b");
+	mkuser(&u, "x", "h", "a,b api:read");
+	is_int(store_user_encode(&u, buf, sizeof(buf), &len), AG_OK,
+	    "scope with ',' and ':' encoded");
+	is_str(buf, "h:a%2Cb,api%3Aread:ag1 locked=0 created=0 changed=0 "
+	    "gen=0", "  as %2C and %3A");
+	mkuser(&u, "x", "h", "a\"b");
 	is_int(store_user_encode(&u, buf, sizeof(buf), &len), AG_EINVAL,
-	    "scope with ',' refused");
+	    "scope with '\"' refused");
 	mkuser(&u, "x", "h", "read");
 	is_int(store_user_encode(&u, buf, 10, &len), AG_ETOOBIG,
 	    "encode into a short buffer");

@@ -91,8 +91,8 @@ long=$(head -c 1025 /dev/zero | tr '\0' x)
 runin "$long" user add bob --password-stdin
 is "$RC" 1 "password over 1024 bytes refused"
 like "$ERR" "longer than 1024" "says why"
-runin 'pw' user add bob --scope 'a,b' --password-stdin
-is "$RC" 1 "scope with ',' refused"
+runin 'pw' user add bob --scope 'a"b' --password-stdin
+is "$RC" 1 "scope with '\"' refused"
 printf 'Bob-pw\r\n' | "$AG_CTL" -c "$AG_CONF" user add bob \
     --password-stdin >/dev/null 2>&1
 is "$?" 0 "password line with CRLF accepted"

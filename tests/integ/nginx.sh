@@ -158,12 +158,48 @@ checks() {
 ok "spawn-fcgi starts authgate as $AG_USER" start_authgate
 is "$(stat -c %U "$sock" 2>/dev/null)" www-data "the socket belongs to www-data"
 
-fill >"$AG_TMP/site.conf"
+# A second server in the style nginx users write: the auth_request
+# location includes fastcgi_params and overrides its SCRIPT_NAME line,
+# so nginx sends SCRIPT_NAME twice (the included one, /_check, first).
+# authgate takes the last, as PHP-FPM does; with the first it would
+# answer 404 and nginx turn every guarded request into a 500.
+PORT2=$(ag_free_port)
+site2() {
+	cat <<EOF
+server {
+	listen 127.0.0.1:$PORT2;
+	root $AG_TMP/htdocs;
+	location = /_check {
+		internal;
+		include $AG_TMP/fastcgi_params;
+		fastcgi_param SCRIPT_NAME /oauth/auth;
+		fastcgi_pass_request_body off;
+		fastcgi_param CONTENT_LENGTH "";
+		fastcgi_pass unix:$sock;
+	}
+	location /private/ {
+		auth_request /_check;
+	}
+}
+EOF
+}
+{ fill; site2; } >"$AG_TMP/site.conf"
 ok "nginx -t accepts the shipped server block" nginx_t
 ok "nginx starts" start_nginx
 checks shipped
 c=$(upstream_conns)
 is "$c" 0 "shipped: no connection to authgate left open"
+
+# --- a parameter given twice: the last counts -----------------------
+ok "the second server has SCRIPT_NAME twice" \
+    grep -q '^[[:space:]]*fastcgi_param[[:space:]]*SCRIPT_NAME' \
+    "$AG_TMP/fastcgi_params"
+ag_http GET "http://127.0.0.1:$PORT2/private/file.txt" \
+    -H "Authorization: Bearer $token"
+is "$AG_STATUS" 200 "SCRIPT_NAME overridden in the location: token passes"
+is "$AG_BODY" "secret file" "  the file"
+ag_http GET "http://127.0.0.1:$PORT2/private/file.txt"
+is "$AG_STATUS" 401 "  and no token: 401, not 500"
 
 # --- reload with a request in flight --------------------------------
 "$AG_PY" - "$AG_PORT" >"$AG_TMP/slow.out" 2>&1 <<'EOF' &

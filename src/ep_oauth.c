@@ -1,0 +1,69 @@
+/*
+ * What the OAuth endpoints (token, revoke, introspect) share besides
+ * client authentication (ep_client.c): the form body and the no-store
+ * headers.  See ep_oauth.h.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "authgate.h"
+#include "ep_err.h"
+#include "ep_oauth.h"
+#include "form.h"
+#include "req.h"
+#include "resp.h"
+
+bool
+ep_body_parse(const struct req *rq, const char *const *once,
+    struct ep_body *b, struct resp *rs)
+{
+	size_t		 i, count;
+	enum ag_err	 e;
+
+	memset(b, 0, sizeof(*b));
+	b->len = rq->body != NULL ? rq->bodylen : 0;
+	if ((b->buf = malloc(b->len + 1)) == NULL) {
+		ep_fail_err(rs, AG_ENOMEM);
+		return false;
+	}
+	if (b->len > 0)
+		memcpy(b->buf, rq->body, b->len);
+	b->buf[b->len] = '\0';
+	if ((e = form_parse(b->buf, b->len, &b->form)) != AG_OK) {
+		ep_fail(rs, e == AG_ETOOBIG ? EPF_BODY_FIELDS :
+		    EPF_BODY_MALFORMED);
+		return false;
+	}
+	for (i = 0; once[i] != NULL; i++) {
+		(void)form_get(&b->form, once[i], &count);
+		if (count > 1) {
+			ep_fail(rs, EPF_REPEATED);
+			return false;
+		}
+	}
+	return true;
+}
+
+void
+ep_body_free(struct ep_body *b)
+{
+	if (b->buf != NULL) {
+		OPENSSL_cleanse(b->buf, b->len + 1);
+		free(b->buf);
+	}
+	OPENSSL_cleanse(&b->form, sizeof(b->form));
+	b->buf = NULL;
+	b->len = 0;
+}
+
+void
+ep_no_store(struct resp *rs)
+{
+	if (!resp_has_header(rs, "Cache-Control"))
+		resp_header(rs, "Cache-Control", "no-store");
+	if (!resp_has_header(rs, "Pragma"))
+		resp_header(rs, "Pragma", "no-cache");
+}

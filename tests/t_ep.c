@@ -1,0 +1,458 @@
+/*
+ * The endpoints driven through serve_request() with a fake serve_io (no
+ * web server): the client-authentication matrix, scope grants, refresh
+ * token reuse, and every row of the error table (ep_err.c), the
+ * reachable ones by a request that gets them.  Real parts otherwise:
+ * authgatectl makes the GDBM files and the key in a temporary
+ * directory.
+ */
+#include <sys/stat.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/authgate.h"
+#include "../src/ep_err.h"
+#include "../src/resp.h"
+#include "../src/route.h"
+#include "../src/serve.h"
+#include "tap.h"
+
+#define OUT_MAX		(RESP_OUT_MAX + 1)
+#define ENV_MAX		16
+
+/* One request's input and output. */
+struct fake {
+	const char	*body;
+	size_t		 bodylen, off;
+	char		 out[OUT_MAX];
+	size_t		 outlen;
+};
+
+static long
+fake_read(void *arg, char *buf, size_t n)
+{
+	struct fake	*f = arg;
+
+	if (n > f->bodylen - f->off)
+		n = f->bodylen - f->off;
+	memcpy(buf, f->body + f->off, n);
+	f->off += n;
+	return (long)n;
+}
+
+static int
+fake_write(void *arg, const char *buf, size_t n)
+{
+	struct fake	*f = arg;
+
+	if (n > sizeof(f->out) - 1 - f->outlen)
+		return -1;
+	memcpy(f->out + f->outlen, buf, n);
+	f->outlen += n;
+	f->out[f->outlen] = '\0';
+	return 0;
+}
+
+struct ask {
+	const char	*method, *path, *body, *auth;
+	const char	*extra;		/* one more "NAME=value", or NULL */
+};
+
+/* Answer one request; returns its status and the body in *bodyp. */
+static int
+request(const struct ask *a, struct fake *f, const char **bodyp)
+{
+	char		 env[ENV_MAX][512], *envp[ENV_MAX + 1];
+	int		 n = 0, i;
+	const char	*st, *b;
+	struct serve_io	 io;
+
+	memset(f, 0, sizeof(*f));
+	f->body = a->body != NULL ? a->body : "";
+	f->bodylen = strlen(f->body);
+	(void)snprintf(env[n++], sizeof(env[0]), "REQUEST_METHOD=%s",
+	    a->method);
+	(void)snprintf(env[n++], sizeof(env[0]), "REQUEST_URI=%s", a->path);
+	(void)snprintf(env[n++], sizeof(env[0]), "SCRIPT_NAME=%s", a->path);
+	(void)snprintf(env[n++], sizeof(env[0]), "REMOTE_ADDR=127.0.0.1");
+	(void)snprintf(env[n++], sizeof(env[0]), "HTTP_HOST=auth.example");
+	if (a->body != NULL) {
+		(void)snprintf(env[n++], sizeof(env[0]), "CONTENT_TYPE=%s",
+		    "application/x-www-form-urlencoded");
+		(void)snprintf(env[n++], sizeof(env[0]), "CONTENT_LENGTH=%zu",
+		    f->bodylen);
+	}
+	if (a->auth != NULL)
+		(void)snprintf(env[n++], sizeof(env[0]),
+		    "HTTP_AUTHORIZATION=%s", a->auth);
+	if (a->extra != NULL)	/* last: it overrides (req_parse_env) */
+		(void)snprintf(env[n++], sizeof(env[0]), "%s", a->extra);
+	for (i = 0; i < n; i++)
+		envp[i] = env[i];
+	envp[n] = NULL;
+	io.envp = envp;
+	io.read = fake_read;
+	io.write = fake_write;
+	io.arg = f;
+	serve_request(&io);
+	*bodyp = (b = strstr(f->out, "\r\n\r\n")) != NULL ? b + 4 : "";
+	if (strncmp(f->out, "Status: ", 8) != 0)
+		return 0;
+	st = f->out + 8;
+	return atoi(st);
+}
+
+/* The value of the top-level JSON string field name in body ("" if
+ * absent); enough for the bodies authgate writes. */
+static const char *
+field(const char *body, const char *name)
+{
+	static char	 v[4096];
+	char		 key[64];
+	const char	*p;
+	size_t		 n = 0;
+
+	(void)snprintf(key, sizeof(key), "\"%s\":\"", name);
+	v[0] = '\0';
+	if ((p = strstr(body, key)) == NULL)
+		return v;
+	for (p += strlen(key); *p != '\0' && *p != '"' && n < sizeof(v) - 1;
+	    p++)
+		v[n++] = *p;
+	v[n] = '\0';
+	return v;
+}
+
+static char	 dir[] = "/tmp/t_ep.XXXXXX";
+static char	 conf[512];
+
+static int
+ctl(const char *input, const char *fmt, ...)
+{
+	char		 cmd[2048], args[1024];
+	const char	*bd = getenv("top_builddir");
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	(void)snprintf(cmd, sizeof(cmd), "printf '%%s\\n' '%s' | "
+	    "%s/authgatectl -c %s %s >/dev/null 2>&1", input != NULL ?
+	    input : "", bd != NULL ? bd : ".", conf, args);
+	return system(cmd);
+}
+
+static void
+setup(void)
+{
+	FILE	*fp;
+
+	if (mkdtemp(dir) == NULL)
+		exit(1);
+	(void)snprintf(conf, sizeof(conf), "%s/authgate.conf", dir);
+	if ((fp = fopen(conf, "w")) == NULL)
+		exit(1);
+	fprintf(fp, "user_db = %s/users.db\nstate_db = %s/state.db\n"
+	    "key_file = %s/signing.key\nkey_dir = %s/keys\n"
+	    "password_hash = scrypt:ln=4,r=8,p=1\naudit_log = off\n",
+	    dir, dir, dir, dir);
+	fclose(fp);
+	ok(ctl(NULL, "init") == 0, "authgatectl init");
+	ok(ctl("Alice-pw-1", "user add alice --scope 'read api:read' "
+	    "--password-stdin") == 0, "user alice (read api:read)");
+	ok(ctl("Web-secret-1", "client add web --secret-stdin") == 0,
+	    "confidential client web");
+	ok(ctl(NULL, "client add spa --public") == 0, "public client spa");
+	serve_init(conf);
+}
+
+#define LOGIN		"username=alice&password=Alice-pw-1"
+/* web:Web-secret-1 */
+#define WEB_BASIC	"Basic d2ViOldlYi1zZWNyZXQtMQ=="
+#define WEB_WRONG	"Basic d2ViOndyb25n"			/* web:wrong */
+
+/* The client-authentication matrix of /token (RFC 6749 2.3). */
+static const struct {
+	const char	*body, *auth, *name;
+	int		 status;
+	const char	*error;
+} clients[] = {
+	{ LOGIN, NULL, "no client: the default one", 200, "" },
+	{ LOGIN "&client_id=web&client_secret=Web-secret-1", NULL,
+	    "form secret", 200, "" },
+	{ LOGIN, WEB_BASIC, "Basic", 200, "" },
+	{ LOGIN "&client_id=web", WEB_BASIC, "Basic and the same client_id",
+	    200, "" },
+	{ LOGIN "&client_id=spa", NULL, "public client, no secret", 200, "" },
+	{ LOGIN "&client_id=spa&client_secret=", NULL,
+	    "public client, empty secret", 200, "" },
+	{ LOGIN "&client_id=web", NULL, "confidential, no secret", 401,
+	    "invalid_client" },
+	{ LOGIN, WEB_WRONG, "wrong secret", 401, "invalid_client" },
+	{ LOGIN "&client_id=nobody&client_secret=x", NULL, "unknown client",
+	    401, "invalid_client" },
+	{ LOGIN "&client_id=spa&client_secret=x", NULL,
+	    "public client with a secret", 401, "invalid_client" },
+	{ LOGIN "&client_id=a%3Ab&client_secret=x", NULL,
+	    "id that is no name", 401, "invalid_client" },
+	{ LOGIN "&client_secret=Web-secret-1", WEB_BASIC,
+	    "Basic and client_secret", 400, "invalid_request" },
+	{ LOGIN "&client_id=spa", WEB_BASIC, "Basic and another client_id",
+	    400, "invalid_request" },
+	{ LOGIN "&client_secret=x", NULL, "secret without id", 400,
+	    "invalid_request" },
+	{ LOGIN, "Basic !!!", "malformed Basic", 400, "invalid_request" },
+	{ LOGIN, "Bearer abc", "another scheme: no client", 200, "" },
+};
+
+static void
+test_clients(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "POST", "/token", NULL, NULL, NULL };
+	const char	*body;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(clients) / sizeof(clients[0]); i++) {
+		a.body = clients[i].body;
+		a.auth = clients[i].auth;
+		is_int(request(&a, &f, &body), clients[i].status,
+		    clients[i].name);
+		is_str(field(body, "error"), clients[i].error, "  error");
+	}
+	a.body = LOGIN;
+	a.auth = NULL;
+	(void)request(&a, &f, &body);
+	a.path = "/introspect";
+	a.body = "token=x";
+	is_int(request(&a, &f, &body), 401,
+	    "introspect needs a confidential client");
+	ok(strstr(f.out, "WWW-Authenticate: Basic realm=\"authgate\"") !=
+	    NULL, "  with a Basic challenge");
+}
+
+/* Scope grants (scope_grant through /token). */
+static const struct {
+	const char	*body;
+	int		 status;
+	const char	*scope, *error;
+} scopes[] = {
+	{ LOGIN "&scope=api%3Aread", 200, "api:read", "" },
+	{ LOGIN "&scope=api%3Aread+read", 200, "api:read read", "" },
+	{ LOGIN, 200, "read api:read", "" },
+	{ LOGIN "&scope=", 200, "read api:read", "" },
+	{ LOGIN "&scope=api%3Awrite", 400, "", "invalid_scope" },
+	{ LOGIN "&scope=read++api%3Aread", 400, "", "invalid_scope" },
+	{ LOGIN "&scope=%22", 400, "", "invalid_scope" },
+};
+
+static void
+test_scopes(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "POST", "/token", NULL, NULL, NULL };
+	const char	*body;
+	char		 tok[4096], bearer[4200];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+		a.body = scopes[i].body;
+		is_int(request(&a, &f, &body), scopes[i].status,
+		    scopes[i].body);
+		is_str(field(body, "scope"), scopes[i].scope, "  scope");
+		is_str(field(body, "error"), scopes[i].error, "  error");
+	}
+	a.body = LOGIN "&scope=api%3Aread";
+	(void)request(&a, &f, &body);
+	(void)snprintf(tok, sizeof(tok), "%s", field(body, "access_token"));
+	(void)snprintf(bearer, sizeof(bearer), "Bearer %s", tok);
+	a = (struct ask){ "GET", "/protected", NULL, bearer,
+	    "AUTHGATE_REQUIRE_SCOPE=api:read" };
+	is_int(request(&a, &f, &body), 200, "/protected requiring api:read");
+	a.extra = "AUTHGATE_REQUIRE_SCOPE=read";
+	is_int(request(&a, &f, &body), 403, "/protected requiring read: 403");
+	ok(strstr(f.out, "insufficient_scope") != NULL, "  insufficient_scope");
+}
+
+/* A refresh token is used once; its reuse fails and ends the family. */
+static void
+test_refresh(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "POST", "/token", LOGIN, NULL, NULL };
+	const char	*body;
+	char		 r1[512], r2[512], req[600];
+
+	is_int(request(&a, &f, &body), 200, "login");
+	(void)snprintf(r1, sizeof(r1), "%s", field(body, "refresh_token"));
+	ok(r1[0] != '\0', "  a refresh token");
+	(void)snprintf(req, sizeof(req),
+	    "grant_type=refresh_token&refresh_token=%s", r1);
+	a.body = req;
+	is_int(request(&a, &f, &body), 200, "refresh");
+	(void)snprintf(r2, sizeof(r2), "%s", field(body, "refresh_token"));
+	ok(r2[0] != '\0' && strcmp(r1, r2) != 0, "  rotated");
+	is_int(request(&a, &f, &body), 400, "reuse of the first");
+	is_str(field(body, "error"), "invalid_grant", "  invalid_grant");
+	(void)snprintf(req, sizeof(req),
+	    "grant_type=refresh_token&refresh_token=%s", r2);
+	is_int(request(&a, &f, &body), 400, "the family ended with the reuse");
+}
+
+/* Every row of the table: ep_fail() gives it; requests reach most. */
+static const struct {
+	enum ep_fail	 f;
+	struct ask	 a;		/* method NULL: not reachable here */
+} reach[] = {
+	{ EPF_NO_ENDPOINT, { "GET", "/nope", NULL, NULL, NULL } },
+	{ EPF_METHOD, { "GET", "/token", NULL, NULL, NULL } },
+	{ EPF_CLEN, { "POST", "/token", "", NULL, "CONTENT_LENGTH=1x" } },
+	{ EPF_BODY_LARGE, { "POST", "/token", "", NULL,
+	    "CONTENT_LENGTH=9999999" } },
+	{ EPF_CTYPE, { "POST", "/token", "a=b", NULL,
+	    "CONTENT_TYPE=text/plain" } },
+	{ EPF_BODY_SHORT, { "POST", "/token", "a=b", NULL,
+	    "CONTENT_LENGTH=10" } },
+	{ EPF_BODY_MALFORMED, { "POST", "/token", "a=%zz", NULL, NULL } },
+	{ EPF_BODY_FIELDS, { "POST", "/token", "a&a&a&a&a&a&a&a&a&a&a&a&a&a"
+	    "&a&a&a&a&a&a&a&a&a&a&a&a&a&a&a&a&a&a&a", NULL, NULL } },
+	{ EPF_REPEATED, { "POST", "/token", LOGIN "&username=bob", NULL,
+	    NULL } },
+	{ EPF_HOST, { "GET", "/.well-known/oauth-authorization-server", NULL,
+	    NULL, "HTTP_HOST=a/b" } },
+	{ EPF_METRICS_FORBIDDEN, { "GET", "/metrics", NULL, NULL,
+	    "REMOTE_ADDR=192.0.2.1" } },
+	{ EPF_AUTH_MALFORMED, { "POST", "/token", LOGIN, "Basic !!!", NULL } },
+	{ EPF_CLIENT_TWO_METHODS, { "POST", "/token", LOGIN
+	    "&client_secret=x", WEB_BASIC, NULL } },
+	{ EPF_CLIENT_SECRET_ALONE, { "POST", "/token", LOGIN
+	    "&client_secret=x", NULL, NULL } },
+	{ EPF_CLIENT_INVALID, { "POST", "/token", LOGIN, WEB_WRONG, NULL } },
+	{ EPF_GRANT_TYPE, { "POST", "/token", "grant_type=implicit", NULL,
+	    NULL } },
+	{ EPF_LOGIN_MISSING, { "POST", "/token", "username=alice", NULL,
+	    NULL } },
+	{ EPF_LOGIN_LONG, { "POST", "/token", "password=x&username="
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    NULL, NULL } },
+	{ EPF_LOGIN, { "POST", "/token", "username=alice&password=no", NULL,
+	    NULL } },
+	{ EPF_REFRESH_MISSING, { "POST", "/token", "grant_type=refresh_token",
+	    NULL, NULL } },
+	{ EPF_REFRESH, { "POST", "/token",
+	    "grant_type=refresh_token&refresh_token=bogus", NULL, NULL } },
+	{ EPF_SCOPE_MALFORMED, { "POST", "/token", LOGIN "&scope=%22", NULL,
+	    NULL } },
+	{ EPF_SCOPE_EXCEEDS, { "POST", "/token", LOGIN "&scope=admin", NULL,
+	    NULL } },
+	{ EPF_TOKEN_MISSING, { "POST", "/revoke", "", NULL, NULL } },
+	{ EPF_MISCONFIGURED, { NULL, NULL, NULL, NULL, NULL } },
+	{ EPF_UNAVAILABLE, { NULL, NULL, NULL, NULL, NULL } },
+	{ EPF_NOMEM, { NULL, NULL, NULL, NULL, NULL } },
+	{ EPF_SERVER_ERROR, { NULL, NULL, NULL, NULL, NULL } },
+};
+
+static bool
+error_chars(const char *s)
+{
+	/* RFC 6749 5.2: %x20-21 / %x23-5B / %x5D-7E */
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
+static void
+test_errors(void)
+{
+	const struct ep_fail_row	*row;
+	struct resp			 rs;
+	struct fake			 f;
+	const char			*body;
+	size_t				 i, seen = 0;
+	char				 name[128];
+
+	is_int(sizeof(reach) / sizeof(reach[0]), EPF__MAX,
+	    "a case for every row");
+	for (i = 0; i < sizeof(reach) / sizeof(reach[0]); i++) {
+		row = ep_fail_row(reach[i].f);
+		ok(row->status >= 400 && row->status <= 599 &&
+		    error_chars(row->error) && error_chars(row->description) &&
+		    row->error[0] != '\0', "row: status and RFC 6749 text");
+		resp_init(&rs);
+		ep_fail(&rs, reach[i].f);
+		is_int(rs.status, row->status, "  ep_fail sets the status");
+		is_str(field(rs.body, "error"), row->error, "  and the error");
+		if (reach[i].a.method == NULL)
+			continue;
+		(void)snprintf(name, sizeof(name), "%s %s -> %d %s",
+		    reach[i].a.method, reach[i].a.path, row->status,
+		    row->error);
+		is_int(request(&reach[i].a, &f, &body), row->status, name);
+		is_str(field(body, "error_description"), row->description,
+		    "  the row's description");
+		seen++;
+	}
+	printf("# %zu of %d rows reached by a request\n", seen, EPF__MAX);
+	is_int(ep_fail_of(AG_ENOMEM), EPF_NOMEM, "ENOMEM: 503");
+	is_int(ep_fail_of(AG_EUNAVAIL), EPF_UNAVAILABLE, "EUNAVAIL: 503");
+	is_int(ep_fail_of(AG_EINVAL), EPF_SERVER_ERROR, "EINVAL: 500");
+	is_int(ep_fail_row((enum ep_fail)999)->status, 500,
+	    "out of range: 500");
+}
+
+/* The route table: methods, Allow, roles; and what a request gets. */
+static void
+test_routes(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "PUT", "/token", NULL, NULL, NULL };
+	const char	*body;
+	int		 r;
+
+	is_str(route_allow(route_def(ROUTE_TOKEN)), "POST", "Allow /token");
+	is_str(route_allow(route_def(ROUTE_PROTECTED)), "GET, HEAD, POST",
+	    "Allow /protected");
+	is_str(route_allow(route_def(ROUTE_JWKS)), "GET, HEAD", "Allow jwks");
+	ok(route_def(ROUTE_NONE) == NULL, "no definition for ROUTE_NONE");
+	for (r = ROUTE_NONE + 1; r < ROUTE__MAX; r++)
+		ok(route_def((enum req_route)r) != NULL &&
+		    (route_def((enum req_route)r)->handler != NULL) !=
+		    route_def((enum req_route)r)->ops,
+		    "every route: a handler, or ops");
+	ok(route_method_ok(route_def(ROUTE_AUTH), REQ_OTHER),
+	    "/auth takes any method (nginx auth_request)");
+	ok(!route_method_ok(route_def(ROUTE_JWKS), REQ_POST), "jwks: no POST");
+	is_int(request(&a, &f, &body), 405, "PUT /token: 405");
+	ok(strstr(f.out, "Allow: POST\r\n") != NULL, "  Allow: POST");
+	a = (struct ask){ "POST", "/metrics", "", NULL, NULL };
+	is_int(request(&a, &f, &body), 405, "POST /metrics: 405");
+	ok(strstr(f.out, "Allow: GET, HEAD\r\n") != NULL, "  Allow: GET, HEAD");
+	a = (struct ask){ "GET", "/health/live", NULL, NULL, NULL };
+	is_int(request(&a, &f, &body), 200, "GET /health/live");
+	a = (struct ask){ "DELETE", "/auth", NULL, "Bearer x", NULL };
+	is_int(request(&a, &f, &body), 401, "DELETE /auth: checked, 401");
+}
+
+int
+main(void)
+{
+	char	 cmd[600];
+
+	setup();
+	test_clients();
+	test_scopes();
+	test_refresh();
+	test_routes();
+	test_errors();
+	serve_fini();
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
+	return done_testing();
+}
