@@ -32,7 +32,6 @@
 #include "fcgi.h"
 #include "log.h"
 #include "serve.h"
-#include "vcache.h"
 
 /* Bytes passed to libfcgi in one call: its counts are int. */
 #define FCGI_IO_CHUNK	65536
@@ -271,7 +270,6 @@ fcgi_run(const char *address, long nthreads)
 		return 1;
 	}
 
-	vcache_enable();
 	if (nthreads < 1)
 		nthreads = 1;
 	if (nthreads > CONF_THREADS_MAX)

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -21,7 +20,7 @@
 #include "fcgi.h"
 #include "key.h"
 #include "log.h"
-#include "osslmem.h"
+#include "proc.h"
 #include "serve.h"
 
 static void
@@ -169,17 +168,7 @@ main(int argc, char *argv[])
 	int		 ch, rc;
 
 	log_init("authgate");
-	/*
-	 * A fixed mmap threshold: scrypt's working memory (16 MiB and up)
-	 * then always comes from mmap(2) and goes back to the system after
-	 * each login, instead of raising glibc's dynamic threshold and
-	 * staying in the heap of every responder.
-	 */
-	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
-		log_msg("mallopt(M_MMAP_THRESHOLD) failed");
-	/* But each thread keeps one such block for its next login. */
-	if (!osslmem_init())
-		log_msg("cannot set OpenSSL's memory functions");
+	proc_init();
 	while ((ch = getopt(argc, argv, "c:s:tu:V")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -213,6 +202,7 @@ main(int argc, char *argv[])
 		log_fatal("signal: %s", strerror(errno));
 
 	if (fcgi_is_cgi(saddr)) {
+		proc_serving(false);
 		serve_init(copt);
 		io.envp = environ;
 		io.read = cgi_read;
@@ -222,6 +212,7 @@ main(int argc, char *argv[])
 		serve_fini();
 		return 0;
 	}
+	proc_serving(true);
 	serve_init(copt);
 	rc = fcgi_run(saddr, serve_threads());
 	serve_fini();
