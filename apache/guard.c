@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../src/bearer.h"
 #include "../src/conf.h"
 #include "../src/deny.h"
 #include "../src/fsutil.h"
@@ -28,6 +29,7 @@
 #include "../src/key.h"
 #include "../src/log.h"
 #include "../src/req.h"
+#include "../src/scope.h"
 #include "../src/serve.h"
 #include "../src/state.h"
 #include "../src/vcache.h"
@@ -193,104 +195,19 @@ out:
 	(void)pthread_mutex_unlock(&g->reload);
 }
 
-/* Append s to buf as the inside of an RFC 9110 quoted-string. */
-static bool
-qs_append(char *buf, size_t bufsz, size_t *len, const char *s, bool quote)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (*len + 3 >= bufsz)
-			return false;
-		if (quote && (c == '"' || c == '\\'))
-			buf[(*len)++] = '\\';
-		if (c < 0x20 || c == 0x7f)
-			continue;
-		buf[(*len)++] = (char)c;
-	}
-	buf[*len] = '\0';
-	return true;
-}
-
 /* status with WWW-Authenticate as ep_protected.c's challenge(). */
 static void
 deny(const struct gset *s, struct guard_verdict *v, int status,
     const char *error, const char *desc, const char *scope)
 {
-	char	*h = v->challenge;
-	size_t	 n = 0, hsz = sizeof(v->challenge);
-	bool	 fit;
-
 	v->status = status;
 	v->why = desc;
-	fit = qs_append(h, hsz, &n, "Bearer realm=\"", false) &&
-	    qs_append(h, hsz, &n, s->conf.realm, true) &&
-	    qs_append(h, hsz, &n, "\"", false);
-	if (fit && error != NULL)
-		fit = qs_append(h, hsz, &n, ", error=\"", false) &&
-		    qs_append(h, hsz, &n, error, true) &&
-		    qs_append(h, hsz, &n, "\"", false);
-	if (fit && desc != NULL)
-		fit = qs_append(h, hsz, &n, ", error_description=\"", false) &&
-		    qs_append(h, hsz, &n, desc, true) &&
-		    qs_append(h, hsz, &n, "\"", false);
-	if (fit && scope != NULL)
-		fit = qs_append(h, hsz, &n, ", scope=\"", false) &&
-		    qs_append(h, hsz, &n, scope, true) &&
-		    qs_append(h, hsz, &n, "\"", false);
-	if (!fit) {
+	if (!bearer_challenge(v->challenge, sizeof(v->challenge),
+	    s->conf.realm, error, desc, scope)) {
 		v->status = 500;
 		v->why = "challenge too long";
-		h[0] = '\0';
+		v->challenge[0] = '\0';
 	}
-}
-
-/* True if the space-separated list have holds the scope want (wl bytes). */
-static bool
-scope_has(const char *have, const char *want, size_t wl)
-{
-	const char	*p = have;
-	size_t		 l;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		for (l = 0; p[l] != '\0' && p[l] != ' '; l++)
-			continue;
-		if (l == wl && l > 0 && memcmp(p, want, wl) == 0)
-			return true;
-		p += l;
-	}
-	return false;
-}
-
-/* True if have holds every scope of need (space- or comma-separated). */
-static bool
-scope_covers(const char *have, const char *need)
-{
-	const char	*p = need;
-	size_t		 l;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == ',')
-			p++;
-		for (l = 0; p[l] != '\0' && p[l] != ' ' && p[l] != ','; l++)
-			continue;
-		if (l > 0 && !scope_has(have, p, l))
-			return false;
-		p += l;
-	}
-	return true;
-}
-
-/* True if the Authorization value names the Bearer scheme. */
-static bool
-is_bearer(const char *h)
-{
-	while (*h == ' ' || *h == '\t')
-		h++;
-	return strncasecmp(h, "Bearer", 6) == 0 &&
-	    (h[6] == '\0' || h[6] == ' ' || h[6] == '\t');
 }
 
 /* The check proper, with the read lock held on s. */
@@ -313,7 +230,7 @@ check(const struct gset *s, const char *authorization, const char *need,
 		deny(s, v, 401, "invalid_token", "token too long", NULL);
 		return;
 	default:
-		deny(s, v, 401, "invalid_request", is_bearer(authorization) ?
+		deny(s, v, 401, "invalid_request", bearer_scheme(authorization) ?
 		    "Malformed Bearer credentials" :
 		    "The Authorization scheme is not Bearer", NULL);
 		return;
@@ -344,7 +261,7 @@ check(const struct gset *s, const char *authorization, const char *need,
 		deny(s, v, 401, "invalid_token", "token revoked", NULL);
 		return;
 	}
-	if (need != NULL && !scope_covers(cl.scope, need)) {
+	if (need != NULL && !scope_covers(cl.scope, need, " ,")) {
 		deny(s, v, 403, "insufficient_scope",
 		    "The token lacks a required scope", need);
 		return;

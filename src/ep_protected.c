@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "deny.h"
+#include "bearer.h"
 #include "ep.h"
 #include "ep_err.h"
 #include "jw.h"
@@ -34,26 +35,6 @@
 
 #define CHALLENGE_MAX	RESP_HEADERS_MAX
 
-/* Append s to buf as the inside of an RFC 9110 quoted-string. */
-static bool
-qs_append(char *buf, size_t bufsz, size_t *len, const char *s, bool quote)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (*len + 3 >= bufsz)
-			return false;
-		if (quote && (c == '"' || c == '\\'))
-			buf[(*len)++] = '\\';
-		/* Control bytes cannot travel in a header: drop them. */
-		if (c < 0x20 || c == 0x7f)
-			continue;
-		buf[(*len)++] = (char)c;
-	}
-	buf[*len] = '\0';
-	return true;
-}
-
 /*
  * WWW-Authenticate: Bearer realm="…"[, error="…"][, error_description=
  * "…"][, scope="…"] (RFC 6750 3).
@@ -63,25 +44,9 @@ challenge(const struct app *app, struct resp *res, const char *error,
     const char *desc, const char *scope)
 {
 	char	 h[CHALLENGE_MAX];
-	size_t	 n = 0;
-	bool	 fit;
 
-	fit = qs_append(h, sizeof(h), &n, "Bearer realm=\"", false) &&
-	    qs_append(h, sizeof(h), &n, app->conf.realm, true) &&
-	    qs_append(h, sizeof(h), &n, "\"", false);
-	if (fit && error != NULL)
-		fit = qs_append(h, sizeof(h), &n, ", error=\"", false) &&
-		    qs_append(h, sizeof(h), &n, error, true) &&
-		    qs_append(h, sizeof(h), &n, "\"", false);
-	if (fit && desc != NULL)
-		fit = qs_append(h, sizeof(h), &n, ", error_description=\"",
-		    false) && qs_append(h, sizeof(h), &n, desc, true) &&
-		    qs_append(h, sizeof(h), &n, "\"", false);
-	if (fit && scope != NULL)
-		fit = qs_append(h, sizeof(h), &n, ", scope=\"", false) &&
-		    qs_append(h, sizeof(h), &n, scope, true) &&
-		    qs_append(h, sizeof(h), &n, "\"", false);
-	if (!fit) {
+	if (!bearer_challenge(h, sizeof(h), app->conf.realm, error, desc,
+	    scope)) {
 		res->overflow = 1;
 		return;
 	}
@@ -104,16 +69,6 @@ has_access_token(const char *s, size_t len)
 		i++;
 	}
 	return false;
-}
-
-/* True if the Authorization value names the Bearer scheme. */
-static bool
-is_bearer(const char *h)
-{
-	while (*h == ' ' || *h == '\t')
-		h++;
-	return strncasecmp(h, "Bearer", 6) == 0 &&
-	    (h[6] == '\0' || h[6] == ' ' || h[6] == '\t');
 }
 
 /* A 401 or 403 with its challenge and JSON body. */
@@ -172,7 +127,7 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	case AG_EDENIED:
 		metrics_inc(MC_REJECT_MALFORMED);
 		deny(app, res, lenient ? 401 : 400, "invalid_request",
-		    is_bearer(r->authorization) ? "Malformed Bearer "
+		    bearer_scheme(r->authorization) ? "Malformed Bearer "
 		    "credentials" : "The Authorization scheme is not Bearer",
 		    NULL);
 		return;
