@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "fsutil.h"
 #include "jw.h"
 #include "log.h"
 
@@ -69,31 +70,6 @@ audit_remote(const char *remote_addr)
 		memcpy(remote, remote_addr, strlen(remote_addr) + 1);
 }
 
-/*
- * A file root creates (authgatectl run as root) goes to the owner of
- * its directory, so that authgate, running as that user, can append to
- * it: the same rule as authgatectl's other files under an existing tree.
- */
-static void
-give_to_dir_owner(int newfd)
-{
-	struct stat	 dst;
-	char		 dir[PATH_MAX], *slash;
-
-	if (geteuid() != 0)
-		return;
-	(void)snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		(void)snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (stat(dir, &dst) == 0 && dst.st_uid != 0 &&
-	    fchown(newfd, dst.st_uid, dst.st_gid) == -1)
-		log_msg("audit log %s: chown: %s", path, strerror(errno));
-}
-
 /* The file is open and still under its name; reopen it otherwise. */
 static bool
 file_ready(void)
@@ -110,7 +86,11 @@ file_ready(void)
 	if ((fd = open(path, flags)) != -1 || errno != ENOENT)
 		return fd != -1;
 	if ((fd = open(path, flags | O_CREAT | O_EXCL, 0600)) != -1) {
-		give_to_dir_owner(fd);
+		/* made by root (authgatectl): its directory's owner's,
+		 * as authgatectl's other files under an existing tree */
+		if (fsu_own_new_fd(fd, path) == -1)
+			log_msg("audit log %s: chown: %s", path,
+			    strerror(errno));
 		return true;
 	}
 	/* Another process created it meanwhile. */

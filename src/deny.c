@@ -65,6 +65,7 @@
 
 #include "conf.h"
 #include "deny.h"
+#include "fsutil.h"
 #include "log.h"
 #include "state_db.h"
 
@@ -409,32 +410,14 @@ side_path(struct state *sdb, const char *suffix, char *p, size_t psz)
 }
 
 /*
- * Run as root (authgatectl), give a file we create the owner of
- * state_db, or of its directory: authgate, running as its own user,
- * must go on reading and replacing it.
+ * Run as root (authgatectl), give a file we create the owner of its
+ * directory, state_db's: authgate, running as its own user, must go on
+ * reading and replacing it.
  */
 static void
-keep_owner(struct state *sdb, int fd, const char *path)
+keep_owner(int fd, const char *path)
 {
-	const struct conf	*c = sdb->c;
-	struct stat	 st;
-	char		 dir[PATH_MAX], *slash;
-
-	if (geteuid() != 0)
-		return;
-	if (stat(c->state_db, &st) == -1) {
-		(void)snprintf(dir, sizeof(dir), "%s", c->state_db);
-		if ((slash = strrchr(dir, '/')) == NULL)
-			(void)snprintf(dir, sizeof(dir), ".");
-		else if (slash == dir)
-			dir[1] = '\0';
-		else
-			*slash = '\0';
-		if (stat(dir, &st) == -1)
-			return;
-	}
-	if ((st.st_uid != 0 || st.st_gid != 0) &&
-	    fchown(fd, st.st_uid, st.st_gid) == -1)
+	if (fsu_own_new_fd(fd, path) == -1)
 		log_msg("%s: keeping the owner: %s", path, strerror(errno));
 }
 
@@ -447,7 +430,7 @@ keep_owner(struct state *sdb, int fd, const char *path)
  * in place.
  */
 static bool
-gen_create(struct state *sdb, const char *path)
+gen_create(const char *path)
 {
 	char		 tmp[PATH_MAX];
 	uint64_t	 zero = 0;
@@ -460,7 +443,7 @@ gen_create(struct state *sdb, const char *path)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) == -1)
 		return false;
-	keep_owner(sdb, fd, path);
+	keep_owner(fd, path);
 	if (write(fd, &zero, sizeof(zero)) != (ssize_t)sizeof(zero))
 		ok = false;
 	if (close(fd) == -1)
@@ -482,7 +465,7 @@ gen_map(struct state *sdb, const char *path)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno != ENOENT || sdb->readonly ||
-		    !gen_create(sdb, path) ||
+		    !gen_create(path) ||
 		    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 			return NULL;
 	}
@@ -509,7 +492,7 @@ gen_bump(struct state *sdb)
 	if (!side_path(sdb, ".revoked.gen", path, sizeof(path)))
 		return AG_EUNAVAIL;
 	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 &&
-	    (errno != ENOENT || !gen_create(sdb, path) ||
+	    (errno != ENOENT || !gen_create(path) ||
 	    (fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)) {
 		log_msg("%s: %s", path, strerror(errno));
 		return AG_EUNAVAIL;
@@ -940,7 +923,7 @@ write_list(struct state *sdb, const char *path, const char *recs,
 		log_msg("%s: %s", tmp, strerror(errno));
 		return AG_EUNAVAIL;
 	}
-	keep_owner(sdb, fd, tmp);
+	keep_owner(fd, tmp);
 	if ((o.f = fdopen(fd, "w")) == NULL) {
 		(void)close(fd);
 		(void)unlink(tmp);
@@ -1064,7 +1047,7 @@ append_line(struct state *sdb, const char *jti, int64_t exp,
 		log_msg("%s: %s", path, strerror(errno));
 		return AG_EUNAVAIL;
 	}
-	keep_owner(sdb, fd, path);
+	keep_owner(fd, path);
 	if (write(fd, line, (size_t)n) != n || fsync(fd) == -1) {
 		log_msg("%s: write: %s", path, strerror(errno));
 		e = AG_EUNAVAIL;

@@ -178,6 +178,16 @@ fsu_own_new(const char *path)
 }
 
 int
+fsu_own_new_fd(int fd, const char *path)
+{
+	struct fsu_owner	 o;
+
+	if (geteuid() != 0 || !fsu_parent_owner(path, &o))
+		return 0;
+	return fchown(fd, o.uid, o.gid);
+}
+
+int
 fsu_open_new(const char *path, int flags, mode_t mode)
 {
 	int	 fd;

@@ -82,6 +82,9 @@ bool		 fsu_flock_wait(int fd, int how, long timeout_ms);
 /* As root, give path (just created) the owner of its parent directory;
  * nothing otherwise.  0 or -1. */
 int		 fsu_own_new(const char *path);
+/* The same for fd, open on a file just created at (or to be renamed
+ * to) path. */
+int		 fsu_own_new_fd(int fd, const char *path);
 /* open(2) with O_CREAT, and fsu_own_new() when this call created it. */
 int		 fsu_open_new(const char *path, int flags, mode_t mode);
 

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "metrics.h"
 
 #define MF_MAGIC	"AGMETRIC"
@@ -112,29 +113,6 @@ header_ok(const struct mfile *m)
 }
 
 /*
- * Made by root, the file goes to the owner of its directory (state_db's,
- * which authgate's user owns), who must be able to map it read-write.
- */
-static void
-give_to_dir_owner(int fd, const char *path)
-{
-	struct stat	 dst;
-	char		 dir[PATH_MAX], *slash;
-
-	if (geteuid() != 0)
-		return;
-	(void)snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		(void)snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (stat(dir, &dst) == 0 && dst.st_uid != 0)
-		(void)fchown(fd, dst.st_uid, dst.st_gid);
-}
-
-/*
  * A new, fully initialised counters file under a temporary name beside
  * path; tmp receives its name.  Returns false on error.
  */
@@ -161,7 +139,9 @@ make_tmp(const char *path, char *tmp, size_t tmpsz, char *why, size_t whysz)
 		return false;
 	}
 	header_fill(m);
-	give_to_dir_owner(fd, path);
+	/* made by root, the directory's owner (authgate's user) must map
+	 * it read-write */
+	(void)fsu_own_new_fd(fd, path);
 	good = write(fd, m, sizeof(*m)) == (ssize_t)sizeof(*m);
 	free(m);
 	if (!good)

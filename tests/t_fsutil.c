@@ -94,11 +94,10 @@ test_owner(void)
 	struct fsu_owner o = { 0, 0 };
 	struct stat	 st;
 	char		 svc[PATH_MAX], p[PATH_MAX];
-
-	int		 i;
+	int		 i, fd;
 
 	if (geteuid() != 0) {
-		for (i = 0; i < 6; i++)
+		for (i = 0; i < 7; i++)
 			printf("ok %d # SKIP not root\n", ++tap_n);
 		return;
 	}
@@ -127,6 +126,14 @@ test_owner(void)
 	    st.st_uid == OTHER_UID, "also the service's");
 	ok(fsu_chown_root(p, &o) == 0 && stat(p, &st) == 0 && st.st_uid == 0,
 	    "fsu_chown_root");
+	/* an open file (written aside, then linked or renamed to path) */
+	path_in(p, sizeof(p), "svc/byfd");
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ok(fd != -1 && fsu_own_new_fd(fd, p) == 0 && fstat(fd, &st) == 0 &&
+	    st.st_uid == OTHER_UID && st.st_gid == OTHER_GID,
+	    "fsu_own_new_fd: the directory's owner");
+	if (fd != -1)
+		(void)close(fd);
 }
 
 int
