@@ -195,19 +195,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null ||
 	ag_done
 fi
 sed "s|^audit_log = .*|audit_log = syslog|" "$AG_CONF" >"$AG_TMP/sys.conf"
-cat >"$AG_TMP/listen.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/dev/log")
-open(sys.argv[1] + ".ready", "w").close()
-s.settimeout(5)
-with open(sys.argv[1], "w") as out:
-    try:
-        for _ in range(2):
-            out.write(s.recv(4096).decode(errors="replace") + "\n")
-    except socket.timeout:
-        pass
-PY
+cp "$top_srcdir/tests/integ/devlog.py" "$AG_TMP/listen.py"
 printf 'grant_type=password&username=alice&password=%s' "$PW" \
     >"$AG_TMP/login.in"
 unshare -m sh -c '
@@ -215,7 +203,7 @@ unshare -m sh -c '
     mknod -m 666 /dev/null c 1 3 || exit 1
     "$0" "$1/listen.py" "$1/syslog" &
     i=0
-    while [ ! -e "$1/syslog.ready" ] && [ $i -lt 50 ]; do
+    while [ ! -e "$1/syslog.ready" ] && [ $i -lt 200 ]; do
 	sleep 0.1; i=$((i + 1)); done
     env -i REQUEST_METHOD=POST REQUEST_URI=/token REMOTE_ADDR=127.0.0.1 \
 	CONTENT_TYPE=application/x-www-form-urlencoded \

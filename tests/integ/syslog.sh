@@ -16,19 +16,7 @@ unshare -m sh -c 'mount -t tmpfs tmpfs /dev' >/dev/null 2>&1 ||
     skip_all "cannot mount a private /dev (unshare -m; a chroot?)"
 ag_tmpdir
 
-cat >"$AG_TMP/listen.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/dev/log")
-open(sys.argv[1] + ".ready", "w").close()
-s.settimeout(5)
-with open(sys.argv[1], "w") as out:
-    try:
-        for _ in range(2):
-            out.write(s.recv(4096).decode(errors="replace") + "\n")
-    except socket.timeout:
-        pass
-PY
+cp "$top_srcdir/tests/integ/devlog.py" "$AG_TMP/listen.py"
 # run REDIRECT: authgate as a CGI with its standard error sent to
 # REDIRECT ("null" or "file"); syslog datagrams in $AG_TMP/syslog.
 run() {
