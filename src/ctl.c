@@ -171,7 +171,9 @@ ctl_args(int argc, char **argv, const struct ctl_opt *opts, char **pos,
 			continue;
 		}
 		if (a[1] != '-') {
-			ctl_err("unknown option \"%s\"", a);
+			/* a kid or a name may start with '-' (base64url) */
+			ctl_err("unknown option \"%s\" (an argument that "
+			    "starts with '-' goes after --)", a);
 			return false;
 		}
 		a += 2;

@@ -306,7 +306,13 @@ run token verify "$OLD"
 is "$RC" 0 "token of the retired key still verifies"
 KID=$("$AG_CTL" -c "$AG_CONF" key list 2>/dev/null |
     awk '$3 == "retired" { print $1; exit }')
-run key retire "$KID"
+# A kid may start with '-' (base64url, 1 in 64): without -- it is taken
+# for an option, and the message says what to do.
+run key retire -Xq3notakid
+is "$RC" 2 "key retire -Xq3notakid: an unknown option"
+like "$ERR" "goes after --" "  the message says to put it after --"
+# -- before it, as authgatectl(8) says
+run key retire -- "$KID"
 is "$RC" 0 "key retire"
 run token verify "$OLD"
 is "$RC" 1 "token of a removed key no longer verifies"
