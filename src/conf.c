@@ -103,6 +103,11 @@ static const struct kdef kdefs[] = {
 	{ "metrics_allow",	K_CIDRS, STR(metrics_allow), 0, 0, true, false },
 	{ "audit_log",		K_AUDIT, STR(audit_log), 0, 0, false, true },
 	{ "log_format",		K_LOGFMT, NUM(log_json), 0, 0, false, false },
+	{ "login_url",		K_STR,   STR(login_url), 0, 0, false, false },
+	{ "login_redirect",	K_STR,   STR(login_redirect), 0, 0, false,
+	    false },
+	{ "session_ttl",	K_LONG,  NUM(session_ttl), 60, CONF_TTL_MAX,
+	    false, false },
 };
 
 #define NKEYS	(sizeof(kdefs) / sizeof(kdefs[0]))
@@ -169,6 +174,9 @@ conf_defaults(struct conf *c)
 	    "127.0.0.1/8 ::1/128");
 	(void)snprintf(c->audit_log, sizeof(c->audit_log), "syslog");
 	c->log_json = 0;
+	(void)snprintf(c->login_url, sizeof(c->login_url), "/oauth/login");
+	(void)snprintf(c->login_redirect, sizeof(c->login_redirect), "/");
+	c->session_ttl = 28800;
 }
 
 static void

@@ -51,6 +51,12 @@ struct conf {
 	char		 metrics_allow[CONF_VALUE_MAX];
 	char		 audit_log[PATH_MAX];	/* "syslog", "off" or a path */
 	int		 log_json;		/* log_format = json */
+	/* Browser sign-in (session.h): the sign-in page as the browser
+	 * reaches it, where a sign-in without a usable rd goes, and how
+	 * long a session lives. */
+	char		 login_url[CONF_VALUE_MAX];
+	char		 login_redirect[CONF_VALUE_MAX];
+	long		 session_ttl;
 };
 
 /* The file to read: opt (-c) if not NULL, else $AUTHGATE_CONF, else the

@@ -35,6 +35,10 @@ void	ep_revoke(const struct app *, const struct req *, struct resp *);
 void	ep_introspect(const struct app *, const struct req *, struct resp *);
 void	ep_meta(const struct app *, const struct req *, struct resp *);
 void	ep_jwks(const struct app *, const struct req *, struct resp *);
+/* Browser sign-in (SPEC "Browser sign-in"): HTML pages. */
+void	ep_login(const struct app *, const struct req *, struct resp *);
+void	ep_logout(const struct app *, const struct req *, struct resp *);
+void	ep_authorize(const struct app *, const struct req *, struct resp *);
 
 /*
  * Authenticate the client of a token, revoke or introspect request by

@@ -87,6 +87,12 @@ endpoint(const struct req *r)
 	case ROUTE_HEALTH_LIVE:
 	case ROUTE_HEALTH_READY:
 		return MEP_HEALTH;
+	case ROUTE_AUTHORIZE:
+		return MEP_AUTHORIZE;
+	case ROUTE_LOGIN:
+		return MEP_LOGIN;
+	case ROUTE_LOGOUT:
+		return MEP_LOGOUT;
 	case ROUTE_NONE:
 	case ROUTE__MAX:
 		break;

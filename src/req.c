@@ -28,6 +28,9 @@ static const struct {
 	{ "/metrics",		ROUTE_METRICS },
 	{ "/health/live",	ROUTE_HEALTH_LIVE },
 	{ "/health/ready",	ROUTE_HEALTH_READY },
+	{ "/authorize",		ROUTE_AUTHORIZE },
+	{ "/login",		ROUTE_LOGIN },
+	{ "/logout",		ROUTE_LOGOUT },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -52,7 +55,8 @@ req_route(const char *path, size_t len, size_t *baselen)
 /* The CGI variables a request is made of, in the order of vars[]. */
 enum {
 	V_ROLE, V_METHOD, V_CTYPE, V_CLEN, V_AUTH, V_SCOPE, V_ADDR, V_HTTPS,
-	V_HOST, V_QUERY, V_SNAME, V_SPORT, V_URI, V_SCRIPT, V_PINFO, V__MAX
+	V_HOST, V_QUERY, V_SNAME, V_SPORT, V_URI, V_SCRIPT, V_PINFO, V_COOKIE,
+	V_ACCEPT, V_ORIGIN, V_FETCH_SITE, V__MAX
 };
 
 static const struct {
@@ -65,7 +69,8 @@ static const struct {
 	VAR("AUTHGATE_REQUIRE_SCOPE"), VAR("REMOTE_ADDR"), VAR("HTTPS"),
 	VAR("HTTP_HOST"), VAR("QUERY_STRING"), VAR("SERVER_NAME"),
 	VAR("SERVER_PORT"), VAR("REQUEST_URI"), VAR("SCRIPT_NAME"),
-	VAR("PATH_INFO")
+	VAR("PATH_INFO"), VAR("HTTP_COOKIE"), VAR("HTTP_ACCEPT"),
+	VAR("HTTP_ORIGIN"), VAR("HTTP_SEC_FETCH_SITE")
 #undef VAR
 };
 
@@ -155,8 +160,13 @@ req_fill(struct req *r, const char *const val[V__MAX])
 	r->query = nonempty(val[V_QUERY]);
 	r->server_name = nonempty(val[V_SNAME]);
 	r->server_port = nonempty(val[V_SPORT]);
+	r->cookie = nonempty(val[V_COOKIE]);
+	r->accept = nonempty(val[V_ACCEPT]);
+	r->origin = nonempty(val[V_ORIGIN]);
+	r->fetch_site = nonempty(val[V_FETCH_SITE]);
 
 	uri = nonempty(val[V_URI]);
+	r->request_uri = uri;
 	if (uri != NULL) {
 		q = strchr(uri, '?');
 		if (req_setpath(r, uri, q != NULL ? (size_t)(q - uri) :

@@ -40,6 +40,9 @@ enum req_route {
 	ROUTE_METRICS,		/* operations: ops.c */
 	ROUTE_HEALTH_LIVE,
 	ROUTE_HEALTH_READY,
+	ROUTE_AUTHORIZE,	/* browser sign-in: ep_authorize.c */
+	ROUTE_LOGIN,		/* ep_login.c */
+	ROUTE_LOGOUT,
 	ROUTE__MAX
 };
 
@@ -64,6 +67,12 @@ struct req {
 	const char	*query;		/* QUERY_STRING, or NULL */
 	const char	*server_name;	/* SERVER_NAME, or NULL */
 	const char	*server_port;	/* SERVER_PORT, or NULL */
+	/* Browser sign-in (session.c, ep_login.c, ep_authorize.c). */
+	const char	*request_uri;	/* REQUEST_URI as sent, or NULL */
+	const char	*cookie;	/* HTTP_COOKIE, or NULL */
+	const char	*accept;	/* HTTP_ACCEPT, or NULL */
+	const char	*origin;	/* HTTP_ORIGIN, or NULL */
+	const char	*fetch_site;	/* HTTP_SEC_FETCH_SITE, or NULL */
 	char		 pathbuf[REQ_PATH_MAX + 1];	/* path points here */
 };
 

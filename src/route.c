@@ -20,6 +20,12 @@ static const struct route_def	 defs[] = {
 	{ ROUTE_METRICS, RM_GET | RM_HEAD, false, true, false, NULL },
 	{ ROUTE_HEALTH_LIVE, RM_GET | RM_HEAD, false, true, false, NULL },
 	{ ROUTE_HEALTH_READY, RM_GET | RM_HEAD, false, true, false, NULL },
+	/* Browser sign-in: pages, not JSON (ep_login.c, ep_authorize.c). */
+	{ ROUTE_AUTHORIZE, RM_GET | RM_HEAD, true, false, false,
+	    ep_authorize },
+	{ ROUTE_LOGIN,	RM_GET | RM_HEAD | RM_POST, true, false, true,
+	    ep_login },
+	{ ROUTE_LOGOUT,	RM_POST, true, false, true, ep_logout },
 };
 
 const struct route_def *
