@@ -21,6 +21,7 @@ struct resp {
 	int		 nobody;	/* authorizer 200, HEAD: no body sent */
 	int		 overflow;	/* a header or body did not fit */
 	int		 sent;		/* written by the endpoint (ops.c) */
+	int		 html;		/* the body is HTML (resp_html) */
 };
 
 void		 resp_init(struct resp *r);
@@ -42,6 +43,10 @@ void		 resp_json(struct resp *r, int status, const char *json,
 struct jw;
 void		 resp_body_begin(struct resp *r, struct jw *w);
 void		 resp_body_end(struct resp *r, int status, struct jw *w);
+/* Set status and an HTML page as the body (copied): Content-Type
+ * text/html; charset=utf-8 instead of JSON (browser sign-in). */
+void		 resp_html(struct resp *r, int status, const char *html,
+		    size_t len);
 /* A status whose body is not sent (the authorizer role's 200). */
 void		 resp_nobody(struct resp *r, int status);
 /* The endpoint wrote the whole answer itself (ops.c's /metrics). */
