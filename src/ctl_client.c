@@ -168,6 +168,7 @@ client_add(struct ctl *x, int argc, char **argv)
 {
 	const struct conf	*c = x->c;
 	struct client	 cl, old;
+	struct user	 u;
 	unsigned char	 rnd[CLIENT_SECRET_BYTES];
 	char		 secret[AG_PASSWORD_MAX + 2], *pos[1];
 	const char	*scope = NULL;
@@ -207,6 +208,14 @@ client_add(struct ctl *x, int argc, char **argv)
 	cl.created = (int64_t)time(NULL);
 	if (!registration(&m, scope, &cl))
 		return CTL_FAIL;
+	if ((cl.grants & CG_CLIENT) && store_user_get(x->store, cl.id, &u) ==
+	    AG_OK) {
+		/* its tokens' sub would be the user's (RFC 9068 5) */
+		OPENSSL_cleanse(&u, sizeof(u));
+		ctl_err("client %s: a user has that name; client_credentials "
+		    "tokens would pass for hers", cl.id);
+		return CTL_FAIL;
+	}
 	if (!pub) {
 		if (from_stdin) {
 			if (ctl_secret(true, "secret", secret,
