@@ -168,6 +168,9 @@ def code_flow(base, user, password, issuer):
     r = token_post(base, dict(again, code=code, code_verifier=verifier))
     check(r.status_code == 200 and r.json().get("access_token"),
           "the refused attempts did not spend the code")
+    r = requests.get(base + "/metrics", timeout=TIMEOUT)
+    check('authgate_tokens_issued_total{grant="authorization_code"} 2\n'
+          in r.text, "two codes redeemed, counted in the metrics")
 
     # Errors after the client is known go back to it; before, a page.
     oauth, verifier, url, state = new_flow(base)

@@ -68,6 +68,9 @@ ag_http POST /token -u svc:svc-secret-1 -d grant_type=client_credentials
 is "$AG_STATUS" 200 "curl: client_credentials"
 is "$(ag_json scope)" "api:read" "  the client's registered scope"
 is "$(ag_json refresh_token)" "" "  no refresh token"
+ag_http GET /metrics
+like "$AG_BODY" '^authgate_tokens_issued_total\{grant="client_credentials"\} 1$' \
+    "  counted in authgate_tokens_issued_total{grant=client_credentials}"
 
 "$AG_PY" "$top_srcdir/tests/integ/authcode.py" "$AG_URL" alice alice-pw-1 \
     https://auth.test >"$AG_TMP/py.out" 2>&1
