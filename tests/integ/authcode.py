@@ -17,7 +17,7 @@ Prints TAP lines without numbers ("ok - ...", "not ok - ...",
 import os
 import re
 import sys
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
 
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # http, loopback
 
