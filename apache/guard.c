@@ -235,11 +235,11 @@ check(const struct gset *s, const char *authorization, const char *need,
 		    "The Authorization scheme is not Bearer", NULL);
 		return;
 	}
-	if (vcache_get(s->gen, tok, toklen, &cl))
+	if (vcache_get(s->gen, JWS_ACCESS, tok, toklen, &cl))
 		e = jwt_check_times(&s->conf, &cl, now, &why);
 	else if ((e = jwt_verify(&s->conf, s->keys, tok, toklen, now, &cl,
 	    &why)) == AG_OK)
-		vcache_put(s->gen, tok, toklen, &cl);
+		vcache_put(s->gen, JWS_ACCESS, tok, toklen, &cl);
 	if (e == AG_ENOMEM) {
 		v->status = 500;
 		v->why = "out of memory";

@@ -134,11 +134,11 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	}
 
 	now = time(NULL);
-	if (vcache_get(app->gen, tok, toklen, &cl))
+	if (vcache_get(app->gen, JWS_ACCESS, tok, toklen, &cl))
 		e = jwt_check_times(&app->conf, &cl, now, &why);
 	else if ((e = jwt_verify(&app->conf, app->keys, tok, toklen, now, &cl,
 	    &why)) == AG_OK)
-		vcache_put(app->gen, tok, toklen, &cl);
+		vcache_put(app->gen, JWS_ACCESS, tok, toklen, &cl);
 	if (e == AG_ENOMEM) {
 		ep_fail_err(res, e);
 		return;

@@ -29,14 +29,16 @@
 /* Turn the cache on (FastCGI); off, as for CGI, every call misses. */
 void	vcache_enable(void);
 /*
- * The claims verified for exactly these len bytes under the keys and
- * configuration of generation gen, or false.  Expiry is the caller's
- * to check again (jwt_check_times).
+ * The claims verified for exactly these len bytes as a token of kind
+ * under the keys and configuration of generation gen, or false: a
+ * token verified as one kind is never found as another (an access
+ * token is not a session, RFC 8725 3.11).  Expiry is the caller's to
+ * check again (jwt_check_times).
  */
-bool	vcache_get(uint64_t gen, const char *tok, size_t len,
-	    struct claims *out);
-/* Remember claims verified for tok under generation gen. */
-void	vcache_put(uint64_t gen, const char *tok, size_t len,
-	    const struct claims *cl);
+bool	vcache_get(uint64_t gen, enum jws_kind kind, const char *tok,
+	    size_t len, struct claims *out);
+/* Remember claims verified for tok as kind under generation gen. */
+void	vcache_put(uint64_t gen, enum jws_kind kind, const char *tok,
+	    size_t len, const struct claims *cl);
 
 #endif
