@@ -339,3 +339,51 @@ session_set_cookie(char *buf, size_t bufsz, bool https, const char *val,
 	}
 	return true;
 }
+
+/* RFC 3986 2.3 unreserved, and "/", which a query may hold as it is. */
+static bool
+rd_keep(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+	    ch == '~' || ch == '/';
+}
+
+bool
+session_login_location(const char *login_url, const char *uri, char *buf,
+    size_t bufsz)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	size_t			 n, base;
+	unsigned char		 ch;
+
+	if (bufsz == 0)
+		return false;
+	buf[0] = '\0';
+	if ((n = strlen(login_url)) >= bufsz)
+		return false;
+	memcpy(buf, login_url, n + 1);
+	if (uri == NULL || *uri == '\0')
+		return true;
+	base = n;
+	if (bufsz - n <= 4)
+		return true;
+	memcpy(buf + n, strchr(login_url, '?') != NULL ? "&rd=" : "?rd=", 4);
+	n += 4;
+	for (; *uri != '\0'; uri++) {
+		ch = (unsigned char)*uri;
+		if (bufsz - n <= (rd_keep(ch) ? 1 : 3)) {
+			buf[base] = '\0';	/* too long: no rd at all */
+			return true;
+		}
+		if (rd_keep(ch))
+			buf[n++] = (char)ch;
+		else {
+			buf[n++] = '%';
+			buf[n++] = hex[ch >> 4];
+			buf[n++] = hex[ch & 0x0f];
+		}
+	}
+	buf[n] = '\0';
+	return true;
+}

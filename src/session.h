@@ -35,6 +35,7 @@ struct state;
 #define SESSION_COOKIE		"authgate_session"
 #define SESSION_COOKIE_HTTPS	"__Host-authgate_session"
 #define SESSION_VALUE_MAX	2048	/* a session cookie's value, bytes */
+#define SESSION_LOCATION_MAX	1536	/* the guard's redirect, bytes */
 
 struct session {
 	char	 user[AG_NAME_MAX + 1];
@@ -107,5 +108,15 @@ void		 session_acct_key(const char *user, int64_t gen,
  */
 bool		 session_set_cookie(char *buf, size_t bufsz, bool https,
 		    const char *val, long max_age);
+/*
+ * The guard's redirect of a browser without a session (SPEC "Browser
+ * sign-in"): login_url + "?rd=" (or "&rd=" when login_url has a query)
+ * + uri percent-encoded (all but unreserved bytes and "/"), into buf.
+ * Without uri, or when it would not fit, login_url alone (the sign-in
+ * then goes to login_redirect).  False only when login_url itself does
+ * not fit.
+ */
+bool		 session_login_location(const char *login_url,
+		    const char *uri, char *buf, size_t bufsz);
 
 #endif
