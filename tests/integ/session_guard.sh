@@ -221,4 +221,6 @@ like "$(cat "$AG_TMP/race.out")" '^errors=0$' "  every answer 200 or 401"
 ag_http GET /private/hello.txt -H "Cookie: authgate_session=$S5"
 is "$AG_STATUS" 401 "  the session is ended"
 
+ag_stop_all
+ag_no_sanitizer_reports
 ag_done
