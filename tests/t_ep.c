@@ -20,6 +20,7 @@
 #include "../src/ep_err.h"
 #include "../src/jwt.h"
 #include "../src/key.h"
+#include "../src/metrics.h"
 #include "../src/resp.h"
 #include "../src/route.h"
 #include "../src/serve.h"
@@ -478,6 +479,7 @@ test_session_guard(void)
 	char		 val[SESSION_VALUE_MAX + 1], tok[AG_TOKEN_MAX + 1];
 	char		 w[AG_WHY_MAX];
 	size_t		 n;
+	uint64_t	 missing, revoked;
 
 	vcache_enable();	/* as in FastCGI: the confusion tests need it */
 	conf_defaults(&c);
@@ -521,8 +523,11 @@ test_session_guard(void)
 	a = (struct ask){ "GET", "/private/a b?x=1&y=%2F", NULL, NULL,
 	    "FCGI_ROLE=AUTHORIZER", "HTTP_ACCEPT=text/html,"
 	    "application/xhtml+xml,*/*;q=0.8", NULL };
+	missing = metrics_get(MC_REJECT_MISSING);
 	is_int(request(&a, &f, &body), 302,
 	    "authorizer, no credentials, Accept text/html: 302");
+	is_int(metrics_get(MC_REJECT_MISSING) - missing, 1,
+	    "  counted as a missing credential");
 	ok(strstr(f.out, "Location: /oauth/login?rd=/private/a%20b%3Fx%3D1"
 	    "%26y%3D%252F\r\n") != NULL, "  to login_url, rd percent-encoded");
 	ok(strstr(f.out, "Cache-Control: no-store\r\n") != NULL,
@@ -577,7 +582,10 @@ test_session_guard(void)
 	a = (struct ask){ "GET", "/x", NULL, NULL, "FCGI_ROLE=AUTHORIZER",
 	    ck, NULL };
 	ok(session_end(sdb, &s) == AG_OK, "logout");
+	revoked = metrics_get(MC_REJECT_REVOKED);
 	is_int(request(&a, &f, &body), 401, "  the cookie: 401 at once");
+	is_int(metrics_get(MC_REJECT_REVOKED) - revoked, 1,
+	    "  counted as revoked");
 	(void)session_issue(&c, kr, "alice", "read", u.gen, time(NULL), val,
 	    sizeof(val), &s);
 	(void)snprintf(ck, sizeof(ck), "HTTP_COOKIE=" SESSION_COOKIE "=%s",
