@@ -15,9 +15,10 @@
  * sub and AUTHGATE_SCOPE to its scope; anything else is 401 with the
  * WWW-Authenticate of /protected.  A request without Authorization is
  * judged by its session cookie (browser sign-in), and a browser with
- * neither is redirected (302) to the configuration's login_url.  Each child process opens every
- * configuration named (child_init), as Apache's user: that user reads
- * the keys and the deny list, as mod_fcgid's authgate does.
+ * neither is redirected (302) to the configuration's login_url.  Each
+ * child process opens every configuration named (child_init), as
+ * Apache's user: that user reads the keys and the deny list, as
+ * mod_fcgid's authgate does.
  */
 #include <string.h>
 
