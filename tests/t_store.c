@@ -295,6 +295,8 @@ test_client_codec(void)
 	ok(strcmp(store_grant_name(CG_CODE), "authorization_code") == 0 &&
 	    store_grant_bit("client_credentials") == CG_CLIENT &&
 	    store_grant_bit("implicit") == 0, "grant names");
+}
+
 static int64_t		 seen_gen;
 static struct user	 u0_carol;
 
