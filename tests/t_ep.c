@@ -973,6 +973,79 @@ test_session_guard(void)
 	keyring_free(kr);
 }
 
+/* GET /authorize signed in: the code at the redirect URI, then /token. */
+static void
+test_authorize_session(void)
+{
+	static char	 ck[ENV_LINE_MAX], path[ENV_LINE_MAX];
+	struct conf	 c;
+	struct keyring	*kr = NULL;
+	struct store	*st = NULL;
+	struct user	 u;
+	struct session	 s;
+	struct fake	 f;
+	struct ask	 a;
+	const char	*body, *loc, *p;
+	char		 val[SESSION_VALUE_MAX + 1], w[AG_WHY_MAX];
+	char		 code[CODE_LEN + 1], req[1024];
+
+	conf_defaults(&c);
+	if (conf_load(&c, conf, w, sizeof(w)) != AG_OK ||
+	    keyring_load(&c, &kr, w, sizeof(w)) != AG_OK ||
+	    (st = store_new(c.user_db)) == NULL ||
+	    store_user_get(st, "alice", &u) != AG_OK ||
+	    session_issue(&c, kr, "alice", u.scope, u.gen, time(NULL), val,
+	    sizeof(val), &s) != AG_OK) {
+		ok(0, "a session of alice");
+		goto out;
+	}
+	(void)snprintf(ck, sizeof(ck), "HTTP_COOKIE=" SESSION_COOKIE "=%s",
+	    val);
+	(void)snprintf(path, sizeof(path), "%s", "/authorize?response_type="
+	    "code&client_id=app&redirect_uri=" APP_CB_ENC "&code_challenge="
+	    CHALLENGE "&code_challenge_method=S256&state=st1&scope=read");
+	a = (struct ask){ "GET", path, NULL, NULL, NULL, ck, NULL };
+	is_int(request(&a, &f, &body), 302, "signed in: /authorize answers");
+	loc = header(&f, "Location");
+	ok(strncmp(loc, APP_CB "?code=", strlen(APP_CB) + 6) == 0 &&
+	    strstr(loc, "&state=st1&iss=authgate") != NULL,
+	    "  at the redirect URI with code, state and iss");
+	p = strstr(loc, "?code=");
+	(void)snprintf(code, sizeof(code), "%.*s", CODE_LEN,
+	    p != NULL ? p + 6 : "");
+	ok(strlen(code) == CODE_LEN, "  a code of 43 characters");
+	(void)snprintf(req, sizeof(req), "grant_type=authorization_code&code="
+	    "%s&client_id=app&redirect_uri=%s&code_verifier=%s", code,
+	    APP_CB_ENC, VERIFIER);
+	a = (struct ask){ "POST", "/token", req, NULL, NULL, NULL, NULL };
+	is_int(request(&a, &f, &body), 200, "  exchanged at /token");
+	is_str(field(body, "scope"), "read", "  scope read");
+	(void)snprintf(path, sizeof(path), "%s", "/authorize?response_type="
+	    "code&client_id=app2&redirect_uri=" APP_CB_ENC "&code_challenge="
+	    CHALLENGE "&code_challenge_method=S256&scope=api%3Aread");
+	a = (struct ask){ "GET", path, NULL, NULL, NULL, ck, NULL };
+	is_int(request(&a, &f, &body), 302,
+	    "a scope beyond the client's registered ones");
+	ok(strncmp(header(&f, "Location"), APP_CB "?error=invalid_scope&",
+	    strlen(APP_CB) + 21) == 0, "  invalid_scope at the redirect URI");
+	(void)snprintf(path, sizeof(path), "%s", "/authorize?response_type="
+	    "code&client_id=app&redirect_uri=" APP_CB_ENC "&code_challenge="
+	    CHALLENGE "&code_challenge_method=S256&scope=write");
+	a.path = path;
+	(void)request(&a, &f, &body);
+	ok(strncmp(header(&f, "Location"), APP_CB "?error=invalid_scope&",
+	    strlen(APP_CB) + 21) == 0, "a scope beyond the user's: the same");
+	a.path = AZ;
+	(void)snprintf(ck, sizeof(ck), "HTTP_COOKIE=" SESSION_COOKIE "=x%s",
+	    val);
+	(void)request(&a, &f, &body);
+	ok(strncmp(header(&f, "Location"), "/oauth/login?rd=", 16) == 0,
+	    "a bad session cookie: to the sign-in page");
+out:
+	store_free(st);
+	keyring_free(kr);
+}
+
 int
 main(void)
 {
@@ -985,6 +1058,7 @@ main(void)
 	test_authorize();
 	test_code_grant();
 	test_client_credentials();
+	test_authorize_session();
 	test_routes();
 	test_errors();
 	test_session_guard();
