@@ -94,10 +94,12 @@ take_multi(int *argcp, char **argv, struct multi *m)
 			return false;
 		}
 		if (k == 0 && m->nredirect >= CLIENT_REDIRECTS_MAX) {
-			ctl_err("at most %d redirect URIs", CLIENT_REDIRECTS_MAX);
+			ctl_err("at most %d redirect URIs",
+			    CLIENT_REDIRECTS_MAX);
 			return false;
 		}
-		if (k == 1 && m->ngrant >= sizeof(m->grant) / sizeof(m->grant[0])) {
+		if (k == 1 &&
+		    m->ngrant >= sizeof(m->grant) / sizeof(m->grant[0])) {
 			ctl_err("too many --grant options");
 			return false;
 		}

@@ -71,7 +71,8 @@ struct client {
 	 * client's on a user's token, and gives client_credentials none. */
 	char		 scope[AG_SCOPE_MAX + 1];
 	size_t		 nredirect;
-	char		 redirect[CLIENT_REDIRECTS_MAX][CLIENT_REDIRECT_MAX + 1];
+	char		 redirect[CLIENT_REDIRECTS_MAX]
+			    [CLIENT_REDIRECT_MAX + 1];
 };
 
 /* True if name is acceptable as a user name or client id: 1 to

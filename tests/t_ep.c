@@ -774,8 +774,8 @@ static void
 test_client_credentials(void)
 {
 	struct fake	 f;
-	struct ask	 a = { "POST", "/token", "grant_type=client_credentials",
-			    SVC_BASIC, NULL };
+	struct ask	 a = { "POST", "/token",
+			    "grant_type=client_credentials", SVC_BASIC, NULL };
 	const char	*body;
 	char		 bearer[4200];
 
