@@ -3,8 +3,11 @@
  * redirect URI and challenge; expiry; single use, with 20 threads
  * released together by a barrier and exactly one redeeming; a second
  * use revoking what the first issued (deny list and refresh family);
+ * the same race in 8 processes;
  * the purge; the PKCE grammar at its limits.
  */
+#include <sys/wait.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@
 #define VERIFIER	"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 #define CHALLENGE	"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 #define RACERS		20
+#define RACE_PROCS	8
 
 static char		 dir[64];
 static struct conf	 cf;
@@ -226,6 +230,60 @@ test_race(void)
 	is_int(other, 0, "  and nothing else");
 }
 
+/*
+ * The same across processes (CGI runs, FastCGI workers): RACE_PROCS
+ * children, each with its own handle, released at once by closing a
+ * pipe; each exits 0 when it redeemed, 1 when it saw a reuse.
+ */
+static void
+test_race_procs(void)
+{
+	struct code_issued	 iss;
+	struct authcode		 ac;
+	char			 code[CODE_LEN + 1], c;
+	pid_t			 pid[RACE_PROCS];
+	int			 go[2], i, st, wins = 0, reused = 0;
+
+	mkcode(&ac, "dave");
+	is_int(code_new(H(&cf), &ac, CB, time(NULL), code), AG_OK,
+	    "a code for the process race");
+	if (pipe(go) == -1) {
+		ok(0, "pipe");
+		return;
+	}
+	H_reset();	/* each child opens state_db itself */
+	for (i = 0; i < RACE_PROCS; i++) {
+		if ((pid[i] = fork()) == 0) {
+			(void)close(go[1]);
+			(void)read(go[0], &c, 1);
+			memset(&iss, 0, sizeof(iss));
+			(void)snprintf(iss.jti, sizeof(iss.jti), "proc-%d", i);
+			iss.jti_exp = (int64_t)time(NULL) + 900;
+			switch (code_redeem(H(&cf), code, time(NULL), &iss)) {
+			case AG_OK:
+				_exit(0);
+			case AG_EEXIST:
+				_exit(1);
+			default:
+				_exit(2);
+			}
+		}
+	}
+	(void)close(go[0]);
+	(void)close(go[1]);	/* go */
+	for (i = 0; i < RACE_PROCS; i++) {
+		if (pid[i] <= 0 || waitpid(pid[i], &st, 0) != pid[i] ||
+		    !WIFEXITED(st))
+			continue;
+		if (WEXITSTATUS(st) == 0)
+			wins++;
+		else if (WEXITSTATUS(st) == 1)
+			reused++;
+	}
+	is_int(wins, 1, "8 processes redeem one code at once: exactly one");
+	is_int(reused, RACE_PROCS - 1, "  the others see a reuse");
+}
+
 int
 main(void)
 {
@@ -246,6 +304,7 @@ main(void)
 	test_binding();
 	test_reuse();
 	test_race();
+	test_race_procs();
 	H_reset();
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);
