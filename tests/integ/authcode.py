@@ -17,6 +17,7 @@ Prints TAP lines without numbers ("ok - ...", "not ok - ...",
 import os
 import re
 import sys
+import threading
 from urllib.parse import parse_qs, urlparse
 
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # http, loopback
@@ -28,6 +29,7 @@ from requests_oauthlib import OAuth2Session  # noqa: E402
 
 CB = "http://127.0.0.1:9/cb"
 TIMEOUT = 10
+RACERS = 16
 failed = 0
 
 
@@ -171,6 +173,39 @@ def code_flow(base, user, password, issuer):
     r = requests.get(base + "/metrics", timeout=TIMEOUT)
     check('authgate_tokens_issued_total{grant="authorization_code"} 2\n'
           in r.text, "two codes redeemed, counted in the metrics")
+
+    # One code, RACERS requests released together: one token, and the
+    # others, being second uses, revoke it.
+    oauth, verifier, url, state = new_flow(base)
+    r = browser.get(url, allow_redirects=False, timeout=TIMEOUT)
+    code = parse_qs(urlparse(location(r)).query)["code"][0]
+    form = dict(again, code=code, code_verifier=verifier)
+    bar = threading.Barrier(RACERS)
+    got = []
+
+    def racer():
+        s = requests.Session()
+        try:
+            bar.wait(TIMEOUT)
+            got.append(s.post(base + "/token", data=form, timeout=TIMEOUT))
+        except Exception as e:  # noqa: BLE001
+            got.append(e)
+    ts = [threading.Thread(target=racer) for _ in range(RACERS)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    wins = [x for x in got if getattr(x, "status_code", 0) == 200]
+    lost = [x for x in got if getattr(x, "status_code", 0) == 400 and
+            x.json().get("error") == "invalid_grant"]
+    check(len(wins) == 1 and len(lost) == RACERS - 1,
+          "%d requests with one code at once: exactly one token (%d, %d)"
+          % (RACERS, len(wins), len(lost)))
+    if wins:
+        r = requests.get(base + "/protected", timeout=TIMEOUT, headers={
+            "Authorization": "Bearer " + wins[0].json()["access_token"]})
+        check(r.status_code == 401,
+              "  and the other uses revoked it")
 
     # Errors after the client is known go back to it; before, a page.
     oauth, verifier, url, state = new_flow(base)
