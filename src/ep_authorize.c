@@ -130,7 +130,11 @@ to_client(const struct app *app, const struct authz *a, struct resp *rs)
 	found(rs, loc, fits);
 }
 
-/* No session: to the sign-in page, which comes back to this request. */
+/*
+ * No session: to the sign-in page, which comes back to this request
+ * (rd, encoded as the guard encodes it).  When rd would not fit, a
+ * page: signing in would not come back here.
+ */
 static void
 to_login(const struct app *app, const struct req *r, struct resp *rs)
 {
@@ -145,8 +149,8 @@ to_login(const struct app *app, const struct req *r, struct resp *rs)
 		    (int)r->baselen, r->base, r->query != NULL ? r->query :
 		    "");
 	fits = n >= 0 && (size_t)n < sizeof(back) &&
-	    snprintf(loc, sizeof(loc), "%s", app->conf.login_url) <
-	    (int)sizeof(loc) && authz_param(loc, sizeof(loc), "rd", back);
+	    session_login_location(app->conf.login_url, back, loc,
+	    sizeof(loc)) && strlen(loc) > strlen(app->conf.login_url);
 	found(rs, loc, fits);
 }
 

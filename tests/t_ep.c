@@ -19,6 +19,7 @@
 #include <openssl/sha.h>
 
 #include "../src/authgate.h"
+#include "../src/authz.h"
 #include "../src/b64.h"
 #include "../src/code.h"
 #include "../src/conf.h"
@@ -572,7 +573,7 @@ static const struct {
 	    APP_CB "?error=invalid_request&error_description=state%20is%20"
 	    "repeated%20or%20too%20long&iss=authgate" },
 	{ AZ, "good, no session: to the sign-in page", 302,
-	    "/oauth/login?rd=%2Fauthorize%3Fresponse_type%3Dcode%26client_id"
+	    "/oauth/login?rd=/authorize%3Fresponse_type%3Dcode%26client_id"
 	    "%3Dapp%26redirect_uri%3Dhttps%253A%252F%252Fapp.example" },
 };
 
@@ -632,6 +633,16 @@ test_authorize(void)
 	is_int(request(&a, &f, &body), 302, "state at the limit");
 	ok(strncmp(header(&f, "Location"), "/oauth/login?rd=", 16) == 0,
 	    "  accepted (to the sign-in page)");
+	/* state of 256 '&', each 5 bytes in rd: no room to come back */
+	n = snprintf(path, sizeof(path), "%s", "/authorize?response_type=code&"
+	    "client_id=app&redirect_uri=" APP_CB_ENC "&code_challenge="
+	    CHALLENGE "&code_challenge_method=S256&scope=read+api%3Aread"
+	    "&state=");
+	for (i = 0; i < AUTHZ_STATE_MAX; i++)
+		n += snprintf(path + n, sizeof(path) - (size_t)n, "%%26");
+	is_int(request(&a, &f, &body), 400,
+	    "a request too long to come back to after signing in: a page");
+	is_str(header(&f, "Location"), "", "  no Location");
 	/* AUTHZ_QUERY_MAX */
 	n = snprintf(path, sizeof(path), "/authorize?client_id=app&x=");
 	memset(path + n, 'x', 2049 - (size_t)n + 11);

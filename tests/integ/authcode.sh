@@ -50,7 +50,7 @@ like "$(ag_header Location)" \
     "  error, state and iss at the client"
 ag_http GET "$AZ"
 is "$AG_STATUS" 302 "a good request without a session"
-like "$(ag_header Location)" '^/login\?rd=%2Fauthorize%3Fresponse_type%3Dcode' \
+like "$(ag_header Location)" '^/login\?rd=/authorize%3Fresponse_type%3Dcode' \
     "  to the sign-in page, coming back here"
 is "$(ag_header Cache-Control)" no-store "  no-store"
 
