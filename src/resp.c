@@ -19,6 +19,7 @@ resp_init(struct resp *r)
 	r->bodylen = 0;
 	r->body[0] = '\0';
 	r->nobody = 0;
+	r->typed = 0;
 	r->sent = 0;
 	r->overflow = 0;
 }
@@ -31,6 +32,8 @@ resp_reason(int status)
 		return "OK";
 	case 204:
 		return "No Content";
+	case 303:
+		return "See Other";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -158,6 +161,27 @@ resp_body_end(struct resp *r, int status, struct jw *w)
 	r->bodylen = len;
 }
 
+char *
+resp_text_begin(struct resp *r, size_t *size)
+{
+	*size = sizeof(r->body);
+	return r->body;
+}
+
+void
+resp_text_end(struct resp *r, int status, const char *type, size_t len)
+{
+	if (len >= sizeof(r->body)) {
+		r->overflow = 1;
+		r->bodylen = 0;
+		return;
+	}
+	r->status = status;
+	r->bodylen = len;
+	r->typed = 1;
+	resp_header(r, "Content-Type", type);
+}
+
 void
 resp_nobody(struct resp *r, int status)
 {
@@ -228,7 +252,7 @@ resp_format(const struct resp *r, char *out, size_t outsz)
 	    !put(out, outsz, &n, code, sizeof(code)) ||
 	    !put(out, outsz, &n, reason, strlen(reason)) ||
 	    !put(out, outsz, &n, "\r\n", 2) ||
-	    (r->bodylen > 0 &&
+	    (r->bodylen > 0 && !r->typed &&
 	    !put(out, outsz, &n, ctype, sizeof(ctype) - 1)) ||
 	    !put(out, outsz, &n, r->headers, r->headerslen) ||
 	    !put(out, outsz, &n, "\r\n", 2) ||

@@ -1,7 +1,8 @@
 /*
  * A response, built in fixed buffers by the endpoints, then written by
- * serve.c as CGI/FastCGI output ("Status:" line first).  Every body is
- * JSON.  Header values are checked: no CR, LF or NUL reaches the wire.
+ * serve.c as CGI/FastCGI output ("Status:" line first).  Bodies are
+ * JSON but for the sign-in pages' HTML (resp_text_*).  Header values
+ * are checked: no CR, LF or NUL reaches the wire.
  */
 #ifndef RESP_H
 #define RESP_H
@@ -9,7 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RESP_HEADERS_MAX	2048
+/* A sign-in's 303 holds a session cookie (session.h's
+ * SESSION_VALUE_MAX) and a Location of up to REDIRECT_RD_MAX bytes. */
+#define RESP_HEADERS_MAX	4096
 #define RESP_BODY_MAX		16384
 
 struct resp {
@@ -19,6 +22,7 @@ struct resp {
 	char		 body[RESP_BODY_MAX];
 	size_t		 bodylen;
 	int		 nobody;	/* authorizer 200, HEAD: no body sent */
+	int		 typed;		/* Content-Type added (resp_text_end) */
 	int		 overflow;	/* a header or body did not fit */
 	int		 sent;		/* written by the endpoint (ops.c) */
 };
@@ -42,6 +46,15 @@ void		 resp_json(struct resp *r, int status, const char *json,
 struct jw;
 void		 resp_body_begin(struct resp *r, struct jw *w);
 void		 resp_body_end(struct resp *r, int status, struct jw *w);
+/*
+ * A body of another type built in place: resp_text_begin gives r's
+ * body buffer and its size; resp_text_end sets status, the length and
+ * the Content-Type header, or marks r overflowed when len does not
+ * leave room for a NUL in the buffer.
+ */
+char		*resp_text_begin(struct resp *r, size_t *size);
+void		 resp_text_end(struct resp *r, int status, const char *type,
+		    size_t len);
 /* A status whose body is not sent (the authorizer role's 200). */
 void		 resp_nobody(struct resp *r, int status);
 /* The endpoint wrote the whole answer itself (ops.c's /metrics). */
@@ -55,7 +68,7 @@ void		 resp_error(struct resp *r, int status, const char *error,
 /*
  * Format the whole response (CGI style) into out: "Status: 200 OK",
  * Content-Type: application/json when there is a body (even one not
- * sent: HEAD), the headers, an empty line, the body unless nobody.
+ * sent: HEAD) unless resp_text_end gave another, the headers, an empty line, the body unless nobody.
  * Returns its length (out is NUL-terminated), or 0 if out is too small
  * or the status is not three digits.
  */
