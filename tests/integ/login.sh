@@ -40,12 +40,12 @@ csrf_of_page()
 	    head -n 1
 }
 
-# visible STRING: STRING with a tab, CR and LF named (a test's name
-# goes through echo, which would make them again from "\t").
+# visible STRING: STRING with a tab, CR and LF named and '\' doubled (a
+# test's name goes through echo, which reads "\t" or "\e").
 visible()
 {
 	printf '%s' "$1" | tr '\t\r\n' '\001\002\003' |
-	    sed 's/\x01/<TAB>/g; s/\x02/<CR>/g; s/\x03/<LF>/g'
+	    sed 's/\x01/<TAB>/g; s/\x02/<CR>/g; s/\x03/<LF>/g; s/\\/\\\\/g'
 }
 
 # post_login USER PASSWORD RD [CURL-ARG...]: POST /login with the jar's
@@ -219,7 +219,7 @@ else
 		    "sign-in with rd $(visible "$rd"): to login_redirect"
 	done
 	cp "$JAR" "$AG_TMP/jar.signed-in"
-	ag_http POST /logout -b "$JAR" -c "$JAR"
+	ag_http POST /logout -b "$JAR" -c "$JAR" -d csrf=
 	is "$AG_STATUS" 403 "POST /logout without csrf: 403"
 	ag_http POST /logout -b "$JAR" -c "$JAR" \
 	    --data-urlencode "csrf=$CSRF"
