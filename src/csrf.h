@@ -24,9 +24,9 @@ struct req;
 #define CSRF_COOKIE		"authgate_csrf"
 #define CSRF_COOKIE_HTTPS	"__Host-authgate_csrf"
 #define CSRF_BYTES		32
-#define CSRF_LEN		B64_ENCLEN(CSRF_BYTES)	/* 43 characters */
+#define CSRF_LEN		B64_ENCLEN(CSRF_BYTES)	/* 43 */
 #define CSRF_SET_COOKIE_MAX	160	/* a Set-Cookie value of ours */
-#define CSRF_ORIGIN_MAX		512	/* "scheme://host:port" compared */
+#define CSRF_ORIGIN_MAX		512	/* "scheme://host:port" */
 
 /* True when the request came over HTTPS (HTTPS "on" or "1"). */
 bool		 csrf_https(const struct req *r);

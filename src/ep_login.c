@@ -35,15 +35,16 @@
 #include "resp.h"
 #include "session.h"
 
-#define LOGIN_QUERY_MAX	(REDIRECT_RD_MAX * 3 + 256)	/* query read for rd */
-#define LOGIN_COOKIE_MAX (SESSION_VALUE_MAX + 256)	/* a Set-Cookie */
+/* The longest query read for rd, and a Set-Cookie of ours. */
+#define LOGIN_QUERY_MAX	(REDIRECT_RD_MAX * 3 + 256)
+#define LOGIN_COOKIE_MAX (SESSION_VALUE_MAX + 256)
 
 /* What a page shows besides the form. */
 struct page {
 	int		 status;
 	const char	*msg;		/* a message, or NULL */
 	bool		 msg_ok;	/* good news (not an error) */
-	const char	*user;		/* the user name typed, or NULL */
+	const char	*user;		/* the user name typed or NULL */
 	const char	*rd;		/* a good rd, or NULL */
 };
 
@@ -268,7 +269,8 @@ static void
 signed_in(const struct app *app, const struct req *r, struct resp *res,
     const struct login *lg, struct page *p)
 {
-	char		 val[SESSION_VALUE_MAX + 1], cookie[LOGIN_COOKIE_MAX];
+	char		 val[SESSION_VALUE_MAX + 1];
+	char		 cookie[LOGIN_COOKIE_MAX];
 	struct session	 s;
 	bool		 https = csrf_https(r);
 	enum ag_err	 e;

@@ -18,7 +18,7 @@ struct resp;
 struct html {
 	char	*buf;
 	size_t	 size, len;	/* buf[len] is a NUL while !overflow */
-	bool	 overflow;	/* something did not fit: the page is lost */
+	bool	 overflow;	/* something did not fit: page lost */
 };
 
 /* Write into buf (size > 0 bytes). */

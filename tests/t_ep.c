@@ -450,7 +450,8 @@ test_routes(void)
 
 /* ---- browser sign-in: /login and /logout (ep_login.c) ---- */
 
-#define CSRF_TOKEN	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"	/* 43 */
+/* 43 base64url characters: a well-formed token. */
+#define CSRF_TOKEN	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define CSRF_COOKIE	"HTTP_COOKIE=authgate_csrf=" CSRF_TOKEN
 #define BOB		"username=bob&password=Bob-pw-1&csrf=" CSRF_TOKEN
 #define BAD_BOB		"username=bob&password=wrong&csrf=" CSRF_TOKEN
@@ -649,8 +650,8 @@ static void
 test_login_session(void)
 {
 	struct fake	 f;
-	struct ask	 a = { "POST", "/oauth/login", BOB "&rd=%2Fprivate%2Fx",
-	    NULL, NULL, { CSRF_COOKIE } };
+	struct ask	 a = { "POST", "/oauth/login",
+	    BOB "&rd=%2Fprivate%2Fx", NULL, NULL, { CSRF_COOKIE } };
 	const char	*body;
 	char		 cookie[ENV_VAR_MAX], *semi;
 

@@ -61,7 +61,8 @@ static const struct {
 	{ "\xef\xbc\x8f\xef\xbc\x8f" "evil.com", false,
 	    "two fullwidth solidi" },
 	{ "/\xe2\x88\x95" "evil.com", false, "'/' + division slash" },
-	{ "/\xef\xbc\xbc" "evil.com", false, "'/' + fullwidth reverse solidus" },
+	{ "/\xef\xbc\xbc" "evil.com", false,
+	    "'/' + fullwidth reverse solidus" },
 	{ "/caf\xc3\xa9", false, "raw UTF-8 (browsers send it escaped)" },
 	{ "/caf%C3%A9", true, "escaped UTF-8" },
 };
