@@ -15,7 +15,8 @@ ag_require_cmd lighttpd curl
 ag_require_py
 ag_tmpdir
 
-ag_setup_conf lockout_threshold=5 lockout_seconds=300
+AUDIT=$AG_TMP/audit.log
+ag_setup_conf lockout_threshold=5 lockout_seconds=300 "audit_log = $AUDIT"
 ag_init
 ag_user ann ann-pw "read"
 ag_user lee lee-pw "read"
@@ -116,6 +117,9 @@ post_login nobody-here wrong ""
 is "$AG_STATUS" 401 "an unknown user: 401"
 like "$AG_BODY" 'Wrong user name or password, or the account is locked.' \
     "  the same message"
+is "$(grep -c '"event":"login","outcome":"failure","user":"ann"' "$AUDIT")" \
+    1 "the audit log: one login failure of ann"
+unlike "$(cat "$AUDIT")" 'wrong|ann-pw' "  no password in it"
 
 # -- open redirects (issue 15): the form drops a bad rd
 for rd in //evil.example '/\evil.example' '\/evil.example' \
@@ -227,6 +231,11 @@ else
 	is "$(ag_header Location)" /oauth/login "  to login_url"
 	like "$(ag_header Set-Cookie)" '^authgate_session=;' \
 	    "  the cookie cleared"
+	like "$(grep '"event":"login","outcome":"success","user":"ann"' \
+	    "$AUDIT" | head -n 1)" '"jti":"[^"]+","type":"session"' \
+	    "the audit log: ann's sign-in, its session id"
+	is "$(grep -c '"event":"logout","outcome":"success","user":"ann"' \
+	    "$AUDIT")" 1 "  and one logout"
 	ag_http GET /login -b "$AG_TMP/jar.signed-in"
 	unlike "$AG_BODY" 'Signed in as' \
 	    "the ended session's cookie, replayed: not signed in"
