@@ -46,6 +46,8 @@ struct page {
 	bool		 msg_ok;	/* good news (not an error) */
 	const char	*user;		/* the user name typed or NULL */
 	const char	*rd;		/* a good rd, or NULL */
+	/* The sign-in form even with a session (a failed sign-in). */
+	bool		 form;
 };
 
 static const char *const login_once[] = {
@@ -151,8 +153,8 @@ see_other(struct resp *res, const char *location, const char *title)
 }
 
 /*
- * The page: the sign-in form, or with a session who is signed in.  The
- * CSRF cookie the request holds is kept, else a new one is set.
+ * The page: the sign-in form, or with a session (unless p->form) who is
+ * signed in.  The CSRF cookie the request holds is kept, else a new one is set.
  */
 static void
 show(const struct app *app, const struct req *r, struct resp *res,
@@ -163,6 +165,7 @@ show(const struct app *app, const struct req *r, struct resp *res,
 	char		 csrf[CSRF_LEN + 1], cookie[CSRF_SET_COOKIE_MAX];
 	bool		 https = csrf_https(r), in;
 
+	memset(&s, 0, sizeof(s));
 	if (!csrf_from_cookie(r->cookie, https, csrf) && !csrf_new(csrf)) {
 		log_msg("login: no randomness for a CSRF token");
 		ep_fail(res, EPF_SERVER_ERROR);
@@ -173,8 +176,8 @@ show(const struct app *app, const struct req *r, struct resp *res,
 		return;
 	}
 	resp_header(res, "Set-Cookie", cookie);
-	in = session_from_req(&app->conf, app->keys, app->state, r,
-	    time(NULL), &s) == AG_OK;
+	in = !p->form && session_from_req(&app->conf, app->keys, app->state,
+	    r, time(NULL), &s) == AG_OK;
 	html_page_begin(&h, res, in ? "Signed in" : "Sign in");
 	if (in)
 		session_body(&h, r, p, &s, csrf);
@@ -207,7 +210,8 @@ static bool
 post_form(const struct app *app, const struct req *r, struct resp *res,
     struct form *f)
 {
-	struct page	 p = { 400, NULL, false, NULL, NULL };
+	struct page	 p = { 400, NULL, false, NULL, NULL,
+			    r->route == ROUTE_LOGIN };
 	size_t		 i, count;
 
 	f->n = 0;
@@ -246,7 +250,9 @@ post_allowed(const struct app *app, const struct req *r, struct resp *res,
 	    !csrf_match(form_get(f, "csrf", NULL), csrf)) {
 		log_msg("%s: refused: CSRF token missing or not the "
 		    "cookie's", r->route == ROUTE_LOGOUT ? "logout" : "login");
-		p->msg = "Your sign-in form expired, please try again.";
+		p->msg = r->route == ROUTE_LOGOUT ? "Your sign-out form "
+		    "expired, please try again." : "Your sign-in form expired, "
+		    "please try again.";
 		show(app, r, res, p);
 		return false;
 	}
@@ -305,7 +311,7 @@ login_post(const struct app *app, const struct req *r, struct resp *res)
 {
 	struct form	 f;
 	struct login	 lg;
-	struct page	 p = { 0, NULL, false, NULL, NULL };
+	struct page	 p = { 0, NULL, false, NULL, NULL, true };
 	const char	*user;
 
 	if (!post_form(app, r, res, &f))
@@ -352,7 +358,7 @@ void
 ep_login(const struct app *app, const struct req *r, struct resp *res)
 {
 	char		 q[LOGIN_QUERY_MAX];
-	struct page	 p = { 200, NULL, false, NULL, NULL };
+	struct page	 p = { 200, NULL, false, NULL, NULL, false };
 
 	if (r->method == REQ_POST) {
 		login_post(app, r, res);
@@ -372,7 +378,7 @@ ep_logout(const struct app *app, const struct req *r, struct resp *res)
 {
 	struct form	 f;
 	struct session	 s;
-	struct page	 p = { 0, NULL, false, NULL, NULL };
+	struct page	 p = { 0, NULL, false, NULL, NULL, false };
 	char		 cookie[LOGIN_COOKIE_MAX];
 	enum ag_err	 e;
 

@@ -690,9 +690,20 @@ test_login_session(void)
 	    "  a sign-out form");
 	ok(strstr(body, "href=\"/private/x\"") != NULL, "  a link to rd");
 
+	a = (struct ask){ "POST", "/oauth/login", BAD_BOB, NULL, NULL,
+	    { cookie } };
+	is_int(request(&a, &f, &body), 401,
+	    "a wrong password with a session: 401");
+	ok(strstr(body, "Signed in as") == NULL &&
+	    strstr(body, "name=\"password\"") != NULL, "  the form again");
+
 	a = (struct ask){ "POST", "/oauth/logout", "", NULL, NULL,
 	    { cookie } };
 	is_int(request(&a, &f, &body), 403, "POST /logout without csrf: 403");
+	ok(strstr(body, "Your sign-out form expired") != NULL &&
+	    strstr(body, "Signed in as <strong>bob</strong>") != NULL &&
+	    strstr(body, "action=\"/oauth/logout\"") != NULL,
+	    "  the sign-out form again, with its message");
 	a.body = "csrf=" CSRF_TOKEN;
 	a.more[1] = "HTTP_ORIGIN=http://evil.example";
 	is_int(request(&a, &f, &body), 403, "POST /logout from elsewhere: 403");
