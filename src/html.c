@@ -187,7 +187,7 @@ html_page_begin(struct html *h, struct resp *r, const char *title)
 	size_t	 size;
 	char	*buf;
 
-	buf = resp_text_begin(r, &size);
+	buf = resp_html_begin(r, &size);
 	html_init(h, buf, size);
 	html_head(h, title);
 }
@@ -197,6 +197,5 @@ html_page_end(struct html *h, struct resp *r, int status)
 {
 	html_foot(h);
 	html_page_headers(r);
-	resp_text_end(r, status, "text/html; charset=utf-8",
-	    h->overflow ? h->size : h->len);
+	resp_html_end(r, status, h->overflow ? h->size : h->len);
 }

@@ -1,7 +1,7 @@
 /*
  * A response, built in fixed buffers by the endpoints, then written by
  * serve.c as CGI/FastCGI output ("Status:" line first).  Bodies are
- * JSON but for the sign-in pages' HTML (resp_text_*).  Header values
+ * JSON but for the sign-in pages' HTML (resp_html*).  Header values
  * are checked: no CR, LF or NUL reaches the wire.
  */
 #ifndef RESP_H
@@ -22,9 +22,9 @@ struct resp {
 	char		 body[RESP_BODY_MAX];
 	size_t		 bodylen;
 	int		 nobody;	/* authorizer 200, HEAD: no body sent */
-	int		 typed;		/* Content-Type added (resp_text_end) */
 	int		 overflow;	/* a header or body did not fit */
 	int		 sent;		/* written by the endpoint (ops.c) */
+	int		 html;		/* the body is HTML (resp_html) */
 };
 
 void		 resp_init(struct resp *r);
@@ -46,19 +46,22 @@ void		 resp_json(struct resp *r, int status, const char *json,
 struct jw;
 void		 resp_body_begin(struct resp *r, struct jw *w);
 void		 resp_body_end(struct resp *r, int status, struct jw *w);
-/*
- * A body of another type built in place: resp_text_begin gives r's
- * body buffer and its size; resp_text_end sets status, the length and
- * the Content-Type header, or marks r overflowed when len does not
- * leave room for a NUL in the buffer.
- */
-char		*resp_text_begin(struct resp *r, size_t *size);
-void		 resp_text_end(struct resp *r, int status, const char *type,
+/* Set status and an HTML page as the body (copied): Content-Type
+ * text/html; charset=utf-8 instead of JSON (browser sign-in). */
+void		 resp_html(struct resp *r, int status, const char *html,
 		    size_t len);
 /* A status whose body is not sent (the authorizer role's 200). */
 void		 resp_nobody(struct resp *r, int status);
 /* The endpoint wrote the whole answer itself (ops.c's /metrics). */
 void		 resp_sent(struct resp *r, int status);
+/*
+ * An HTML page built in place (html.c): resp_html_begin gives r's body
+ * buffer and its size; resp_html_end sets status, the length and the
+ * HTML Content-Type, or marks r overflowed when len leaves no room for
+ * a NUL in the buffer.
+ */
+char		*resp_html_begin(struct resp *r, size_t *size);
+void		 resp_html_end(struct resp *r, int status, size_t len);
 /*
  * An error as RFC 6749 5.2 / RFC 6750 3 shape it:
  * {"error":"…","error_description":"…"} with Cache-Control: no-store.
@@ -68,7 +71,7 @@ void		 resp_error(struct resp *r, int status, const char *error,
 /*
  * Format the whole response (CGI style) into out: "Status: 200 OK",
  * Content-Type: application/json when there is a body (even one not
- * sent: HEAD) unless resp_text_end gave another, the headers, an empty line, the body unless nobody.
+ * sent: HEAD), the headers, an empty line, the body unless nobody.
  * Returns its length (out is NUL-terminated), or 0 if out is too small
  * or the status is not three digits.
  */
