@@ -183,8 +183,8 @@ setup(void)
 	ok(ctl("Web-secret-1", "client add web --secret-stdin") == 0,
 	    "confidential client web");
 	ok(ctl(NULL, "client add spa --public") == 0, "public client spa");
-	ok(ctl("Bob-pw-1", "user add bob --scope read --password-stdin") == 0,
-	    "user bob (read), for the sign-in page");
+	ok(ctl("Sam-pw-1", "user add sam --scope read --password-stdin") == 0,
+	    "user sam (read), for the sign-in page");
 	serve_init(conf);
 }
 
@@ -326,8 +326,8 @@ test_refresh(void)
 /* 43 base64url characters: a well-formed token. */
 #define CSRF_TOKEN	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define CSRF_COOKIE	"HTTP_COOKIE=authgate_csrf=" CSRF_TOKEN
-#define BOB		"username=bob&password=Bob-pw-1&csrf=" CSRF_TOKEN
-#define BAD_BOB		"username=bob&password=wrong&csrf=" CSRF_TOKEN
+#define SAM		"username=sam&password=Sam-pw-1&csrf=" CSRF_TOKEN
+#define BAD_SAM		"username=sam&password=wrong&csrf=" CSRF_TOKEN
 
 /* The value of response header name in f->out ("" if absent). */
 static const char *
@@ -438,36 +438,36 @@ static const struct {
 	int		 status;
 	const char	*text;
 } refused[] = {
-	{ "no CSRF cookie", BAD_BOB, { NULL }, 403, "form expired" },
-	{ "no CSRF field", "username=bob&password=Bob-pw-1",
+	{ "no CSRF cookie", BAD_SAM, { NULL }, 403, "form expired" },
+	{ "no CSRF field", "username=sam&password=Sam-pw-1",
 	    { CSRF_COOKIE }, 403, "form expired" },
-	{ "a CSRF field not the cookie's", "username=bob&password=Bob-pw-1"
+	{ "a CSRF field not the cookie's", "username=sam&password=Sam-pw-1"
 	    "&csrf=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA",
 	    { CSRF_COOKIE }, 403, "form expired" },
-	{ "a CSRF cookie twice", BAD_BOB, { CSRF_COOKIE "; authgate_csrf="
+	{ "a CSRF cookie twice", BAD_SAM, { CSRF_COOKIE "; authgate_csrf="
 	    CSRF_TOKEN }, 403, "form expired" },
-	{ "Origin another site", BOB, { CSRF_COOKIE,
+	{ "Origin another site", SAM, { CSRF_COOKIE,
 	    "HTTP_ORIGIN=http://evil.example" }, 403, "another site" },
-	{ "Origin another port", BOB, { CSRF_COOKIE,
+	{ "Origin another port", SAM, { CSRF_COOKIE,
 	    "HTTP_ORIGIN=http://auth.example:8080" }, 403, "another site" },
-	{ "Origin https, request http", BOB, { CSRF_COOKIE,
+	{ "Origin https, request http", SAM, { CSRF_COOKIE,
 	    "HTTP_ORIGIN=https://auth.example" }, 403, "another site" },
-	{ "Origin null", BOB, { CSRF_COOKIE, "HTTP_ORIGIN=null" }, 403,
+	{ "Origin null", SAM, { CSRF_COOKIE, "HTTP_ORIGIN=null" }, 403,
 	    "another site" },
-	{ "Sec-Fetch-Site cross-site", BOB, { CSRF_COOKIE,
+	{ "Sec-Fetch-Site cross-site", SAM, { CSRF_COOKIE,
 	    "HTTP_SEC_FETCH_SITE=cross-site" }, 403, "another site" },
-	{ "Sec-Fetch-Site same-site", BOB, { CSRF_COOKIE,
+	{ "Sec-Fetch-Site same-site", SAM, { CSRF_COOKIE,
 	    "HTTP_SEC_FETCH_SITE=same-site" }, 403, "another site" },
-	{ "the same origin, a wrong password", BAD_BOB, { CSRF_COOKIE,
+	{ "the same origin, a wrong password", BAD_SAM, { CSRF_COOKIE,
 	    "HTTP_ORIGIN=http://auth.example:80",
 	    "HTTP_SEC_FETCH_SITE=same-origin" }, 401,
 	    "Wrong user name or password, or the account is locked." },
 	{ "an unknown user: the same message", "username=nobody&password=x"
 	    "&csrf=" CSRF_TOKEN, { CSRF_COOKIE }, 401,
 	    "Wrong user name or password, or the account is locked." },
-	{ "no password", "username=bob&csrf=" CSRF_TOKEN, { CSRF_COOKIE },
+	{ "no password", "username=sam&csrf=" CSRF_TOKEN, { CSRF_COOKIE },
 	    400, "Enter your user name and password." },
-	{ "rd twice", BOB "&rd=%2Fa&rd=%2Fb", { CSRF_COOKIE }, 400,
+	{ "rd twice", SAM "&rd=%2Fa&rd=%2Fb", { CSRF_COOKIE }, 400,
 	    "field twice" },
 };
 
@@ -496,19 +496,19 @@ test_login_post(void)
 		    NULL, "  no session");
 	}
 	page_headers(&f, "a refused sign-in");
-	a.body = "username=%3Cb%3Ebob%22&password=x&csrf=" CSRF_TOKEN
+	a.body = "username=%3Cb%3Esam%22&password=x&csrf=" CSRF_TOKEN
 	    "&rd=%2Fprivate%2F%3Cscript%3E";
 	a.extra2 = CSRF_COOKIE;
 	a.extra3 = NULL;
 	a.extra = NULL;
 	is_int(request(&a, &f, &body), 401, "a user name with markup: 401");
-	ok(strstr(body, "value=\"&lt;b&gt;bob&quot;\"") != NULL,
+	ok(strstr(body, "value=\"&lt;b&gt;sam&quot;\"") != NULL,
 	    "  the user name kept, escaped");
 	ok(strstr(body, "name=\"rd\" value=\"/private/&lt;script&gt;\"") !=
 	    NULL, "  rd carried through the failure, escaped");
 	ok(strstr(body, "<script") == NULL && strstr(body, "<b>") == NULL,
 	    "  no markup of theirs");
-	a.body = "username=bob&password=x&csrf=" CSRF_TOKEN "&rd=%2F%2Fevil";
+	a.body = "username=sam&password=x&csrf=" CSRF_TOKEN "&rd=%2F%2Fevil";
 	(void)request(&a, &f, &body);
 	ok(strstr(body, "name=\"rd\"") == NULL, "  a bad rd is not carried");
 }
@@ -527,7 +527,7 @@ test_login_session(void)
 {
 	struct fake	 f;
 	struct ask	 a = { "POST", "/oauth/login",
-	    BOB "&rd=%2Fprivate%2Fx", NULL, NULL, CSRF_COOKIE, NULL };
+	    SAM "&rd=%2Fprivate%2Fx", NULL, NULL, CSRF_COOKIE, NULL };
 	const char	*body;
 	char		 cookie[ENV_LINE_MAX], *semi;
 
@@ -546,13 +546,13 @@ test_login_session(void)
 	if ((semi = strchr(cookie, ';')) != NULL)	/* name=value only */
 		(void)snprintf(semi, sizeof(cookie) - (size_t)(semi - cookie),
 		    "; %s", CSRF_COOKIE + 12);
-	a.body = BOB "&rd=%2F%2Fevil.example";
+	a.body = SAM "&rd=%2F%2Fevil.example";
 	(void)request(&a, &f, &body);
 	is_str(header(&f, "Location"), "/", "rd //evil: to login_redirect");
-	a.body = BOB "&rd=https%3A%2F%2Fevil.example";
+	a.body = SAM "&rd=https%3A%2F%2Fevil.example";
 	(void)request(&a, &f, &body);
 	is_str(header(&f, "Location"), "/", "rd https://evil: login_redirect");
-	a.body = BOB "&rd=%2F%5Cevil.example";
+	a.body = SAM "&rd=%2F%5Cevil.example";
 	(void)request(&a, &f, &body);
 	is_str(header(&f, "Location"), "/", "rd /\\evil: login_redirect");
 
@@ -560,13 +560,13 @@ test_login_session(void)
 	a = (struct ask){ "GET", "/oauth/login", NULL, NULL,
 	    "QUERY_STRING=rd=%2Fprivate%2Fx", cookie, NULL };
 	is_int(request(&a, &f, &body), 200, "GET /login with a session");
-	ok(strstr(body, "Signed in as <strong>bob</strong>") != NULL,
-	    "  Signed in as bob");
+	ok(strstr(body, "Signed in as <strong>sam</strong>") != NULL,
+	    "  Signed in as sam");
 	ok(strstr(body, "action=\"/oauth/logout\"") != NULL,
 	    "  a sign-out form");
 	ok(strstr(body, "href=\"/private/x\"") != NULL, "  a link to rd");
 
-	a = (struct ask){ "POST", "/oauth/login", BAD_BOB, NULL, NULL,
+	a = (struct ask){ "POST", "/oauth/login", BAD_SAM, NULL, NULL,
 	    cookie, NULL };
 	is_int(request(&a, &f, &body), 401,
 	    "a wrong password with a session: 401");
@@ -577,7 +577,7 @@ test_login_session(void)
 	    cookie, NULL };
 	is_int(request(&a, &f, &body), 403, "POST /logout without csrf: 403");
 	ok(strstr(body, "Your sign-out form expired") != NULL &&
-	    strstr(body, "Signed in as <strong>bob</strong>") != NULL &&
+	    strstr(body, "Signed in as <strong>sam</strong>") != NULL &&
 	    strstr(body, "action=\"/oauth/logout\"") != NULL,
 	    "  the sign-out form again, with its message");
 	a.body = "csrf=" CSRF_TOKEN;
