@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define REDIRECT_RD_MAX	1024	/* bytes of an rd accepted */
+/* Bytes of an rd accepted: the guard's whole login_url?rd=... fits in
+ * 1536 (session.c), so any rd it sends is shorter. */
+#define REDIRECT_RD_MAX	1536
 
 /*
  * True if rd (len bytes) may be the Location of the 303 after signing

@@ -11,8 +11,9 @@
 #include <stddef.h>
 
 /* A sign-in's 303 holds a session cookie (session.h's
- * SESSION_VALUE_MAX) and a Location of up to REDIRECT_RD_MAX bytes. */
-#define RESP_HEADERS_MAX	4096
+ * SESSION_VALUE_MAX, 2048) and a Location of up to REDIRECT_RD_MAX
+ * (1536) bytes, besides the pages' headers. */
+#define RESP_HEADERS_MAX	6144
 #define RESP_BODY_MAX		16384
 
 struct resp {

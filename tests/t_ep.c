@@ -22,6 +22,7 @@
 #include "../src/key.h"
 #include "../src/metrics.h"
 #include "../src/resp.h"
+#include "../src/redirect.h"
 #include "../src/route.h"
 #include "../src/serve.h"
 #include "../src/session.h"
@@ -530,6 +531,8 @@ test_login_session(void)
 	    SAM "&rd=%2Fprivate%2Fx", NULL, NULL, CSRF_COOKIE, NULL };
 	const char	*body;
 	char		 cookie[ENV_LINE_MAX], *semi;
+	char		 longrd[REDIRECT_RD_MAX + 1];
+	char		 longbody[REDIRECT_RD_MAX + 256];
 
 	if (!sessions_merged()) {
 		printf("ok %d # SKIP session.c is the skeleton's (branch "
@@ -546,6 +549,19 @@ test_login_session(void)
 	if ((semi = strchr(cookie, ';')) != NULL)	/* name=value only */
 		(void)snprintf(semi, sizeof(cookie) - (size_t)(semi - cookie),
 		    "; %s", CSRF_COOKIE + 12);
+	/* The longest rd: its Location and the cookie fit the headers. */
+	memset(longrd, 'a', sizeof(longrd) - 1);
+	longrd[0] = '/';
+	longrd[sizeof(longrd) - 1] = '\0';
+	(void)snprintf(longbody, sizeof(longbody), SAM "&rd=%s", longrd);
+	a.body = longbody;
+	is_int(request(&a, &f, &body), 303, "rd of REDIRECT_RD_MAX bytes: 303");
+	is_str(header(&f, "Location"), longrd, "  to it");
+	longbody[strlen(longbody) - 1] = 'b';
+	(void)snprintf(longbody + strlen(longbody), 2, "c");
+	(void)request(&a, &f, &body);
+	is_str(header(&f, "Location"), "/", "  one byte more: login_redirect");
+
 	a.body = SAM "&rd=%2F%2Fevil.example";
 	(void)request(&a, &f, &body);
 	is_str(header(&f, "Location"), "/", "rd //evil: to login_redirect");
