@@ -514,15 +514,6 @@ test_login_post(void)
 	ok(strstr(body, "name=\"rd\"") == NULL, "  a bad rd is not carried");
 }
 
-/* The session helper's session.c, merged or still the skeleton's. */
-static bool
-sessions_merged(void)
-{
-	char	 buf[256];
-
-	return session_set_cookie(buf, sizeof(buf), false, NULL, 0);
-}
-
 static void
 test_login_session(void)
 {
@@ -534,11 +525,6 @@ test_login_session(void)
 	char		 longrd[REDIRECT_RD_MAX + 1];
 	char		 longbody[REDIRECT_RD_MAX + 256];
 
-	if (!sessions_merged()) {
-		printf("ok %d # SKIP session.c is the skeleton's (branch "
-		    "session not merged)\n", ++tap_n);
-		return;
-	}
 	is_int(request(&a, &f, &body), 303, "a good sign-in: 303");
 	is_str(header(&f, "Location"), "/private/x", "  to rd");
 	ok(strncmp(header(&f, "Set-Cookie"), "authgate_session=", 17) == 0,

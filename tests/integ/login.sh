@@ -6,8 +6,9 @@
 # password, the open redirects of issue 15 end to end, 50 wrong
 # passwords released together through /login (at most
 # lockout_threshold checked, then the right one refused), /token and
-# /login counting failures together, and sign-in, the session page and
-# sign-out once session.c is the session helper's.
+# /login counting failures together, and sign-in (303 to rd, or to
+# login_redirect for a bad one), the session page, sign-out and the
+# ended session's cookie replayed.
 . "$top_srcdir/tests/integ/lib.sh"
 
 ag_require_bins
@@ -25,13 +26,6 @@ ag_start_lighttpd "$top_srcdir/etc/lighttpd/authgate.conf" \
     'var.authgate_procs := 4'
 LOG=$AG_TMP/lighttpd.log
 JAR=$AG_TMP/cookies
-
-# session.c is still the skeleton's until branch session is merged.
-if grep -q 'SKELETON' "$top_srcdir/src/session.c"; then
-	SESSIONS=
-else
-	SESSIONS=yes
-fi
 
 # csrf_of_page: the value of the hidden field csrf of the last body.
 csrf_of_page()
@@ -202,44 +196,40 @@ ag_http POST /token --data-urlencode grant_type=password \
     --data-urlencode username=kay --data-urlencode password=kay-pw
 is "$AG_STATUS" 400 "  and at /token"
 
-# -- signing in and out (needs the session helper's session.c)
-if [ -z "$SESSIONS" ]; then
-	skip 1 "session.c is the skeleton's (branch session not merged)"
-else
-	post_login ann ann-pw /private/page.html
-	is "$AG_STATUS" 303 "the right password: 303"
-	is "$(ag_header Location)" /private/page.html "  to rd"
-	like "$(ag_header Set-Cookie)" '^authgate_session=' \
-	    "  with the session cookie"
-	ag_http GET /login -b "$JAR" -c "$JAR"
-	like "$AG_BODY" 'Signed in as <strong>ann</strong>' \
-	    "GET /login with the session: signed in as ann"
-	for rd in //evil.example '/\evil.example' https://evil.example \
-	    'javascript:alert(1)' "$(printf '\t//evil.example')" \
-	    '/%2F%2Fevil.example' '/%5Cevil.example' \
-	    "$(printf '/\357\274\217evil.example')"; do
-		post_login ann ann-pw "$rd"
-		is "$AG_STATUS $(ag_header Location)" "303 /" \
-		    "sign-in with rd $(visible "$rd"): to login_redirect"
-	done
-	cp "$JAR" "$AG_TMP/jar.signed-in"
-	ag_http POST /logout -b "$JAR" -c "$JAR" -d csrf=
-	is "$AG_STATUS" 403 "POST /logout without csrf: 403"
-	ag_http POST /logout -b "$JAR" -c "$JAR" \
-	    --data-urlencode "csrf=$CSRF"
-	is "$AG_STATUS" 303 "POST /logout: 303"
-	is "$(ag_header Location)" /oauth/login "  to login_url"
-	like "$(ag_header Set-Cookie)" '^authgate_session=;' \
-	    "  the cookie cleared"
-	like "$(grep '"event":"login","outcome":"success","user":"ann"' \
-	    "$AUDIT" | head -n 1)" '"jti":"[^"]+","type":"session"' \
-	    "the audit log: ann's sign-in, its session id"
-	is "$(grep -c '"event":"logout","outcome":"success","user":"ann"' \
-	    "$AUDIT")" 1 "  and one logout"
-	ag_http GET /login -b "$AG_TMP/jar.signed-in"
-	unlike "$AG_BODY" 'Signed in as' \
-	    "the ended session's cookie, replayed: not signed in"
-fi
+# -- signing in and out
+post_login ann ann-pw /private/page.html
+is "$AG_STATUS" 303 "the right password: 303"
+is "$(ag_header Location)" /private/page.html "  to rd"
+like "$(ag_header Set-Cookie)" '^authgate_session=' \
+    "  with the session cookie"
+ag_http GET /login -b "$JAR" -c "$JAR"
+like "$AG_BODY" 'Signed in as <strong>ann</strong>' \
+    "GET /login with the session: signed in as ann"
+for rd in //evil.example '/\evil.example' https://evil.example \
+    'javascript:alert(1)' "$(printf '\t//evil.example')" \
+    '/%2F%2Fevil.example' '/%5Cevil.example' \
+    "$(printf '/\357\274\217evil.example')"; do
+	post_login ann ann-pw "$rd"
+	is "$AG_STATUS $(ag_header Location)" "303 /" \
+	    "sign-in with rd $(visible "$rd"): to login_redirect"
+done
+cp "$JAR" "$AG_TMP/jar.signed-in"
+ag_http POST /logout -b "$JAR" -c "$JAR" -d csrf=
+is "$AG_STATUS" 403 "POST /logout without csrf: 403"
+ag_http POST /logout -b "$JAR" -c "$JAR" \
+    --data-urlencode "csrf=$CSRF"
+is "$AG_STATUS" 303 "POST /logout: 303"
+is "$(ag_header Location)" /oauth/login "  to login_url"
+like "$(ag_header Set-Cookie)" '^authgate_session=;' \
+    "  the cookie cleared"
+like "$(grep '"event":"login","outcome":"success","user":"ann"' \
+    "$AUDIT" | head -n 1)" '"jti":"[^"]+","type":"session"' \
+    "the audit log: ann's sign-in, its session id"
+is "$(grep -c '"event":"logout","outcome":"success","user":"ann"' \
+    "$AUDIT")" 1 "  and one logout"
+ag_http GET /login -b "$AG_TMP/jar.signed-in"
+unlike "$AG_BODY" 'Signed in as' \
+    "the ended session's cookie, replayed: not signed in"
 
 ag_no_sanitizer_reports
 ag_done
