@@ -2,7 +2,7 @@
  * GET /authorize: RFC 6749 4.1 authorization code with PKCE (RFC 7636,
  * S256 only, required) and RFC 9207's iss (SPEC "Browser sign-in").
  *
- * The request's rules are authz.c's.  Errors before the client and
+ * The request's rules are authz.c's, the pages html.c's.  Errors before the client and
  * its redirect URI are known to go together are shown on a page (400),
  * never redirected; later ones go to the redirect URI with error,
  * error_description, state and iss (RFC 6749 4.1.2.1, RFC 9207).  A
@@ -25,7 +25,9 @@
 #include "conf.h"
 #include "ep.h"
 #include "ep_err.h"
+#include "html.h"
 #include "log.h"
+#include "redirect.h"
 #include "req.h"
 #include "resp.h"
 #include "scope.h"
@@ -34,70 +36,19 @@
 
 /* A Location, with the other headers, fits RESP_HEADERS_MAX. */
 #define AUTHZ_LOCATION_MAX	(RESP_HEADERS_MAX - 512)
-#define PAGE_TEXT_MAX		512	/* bytes of a page's message */
 
-/* The headers of every answer: nothing kept, nothing framed. */
-static void
-page_headers(struct resp *rs)
-{
-	resp_header(rs, "Cache-Control", "no-store");
-	resp_header(rs, "Content-Security-Policy", "default-src 'none'; "
-	    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-	resp_header(rs, "X-Frame-Options", "DENY");
-	resp_header(rs, "Referrer-Policy", "no-referrer");
-}
-
-/* s with &, <, >, " and ' as entities into out; false if it won't fit. */
-static bool
-html_esc(const char *s, char *out, size_t outsz)
-{
-	const char	*ent;
-	size_t		 n = 0, el;
-	char		 one[2] = { 0, 0 };
-
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&': ent = "&amp;"; break;
-		case '<': ent = "&lt;"; break;
-		case '>': ent = "&gt;"; break;
-		case '"': ent = "&quot;"; break;
-		case '\'': ent = "&#39;"; break;
-		default: one[0] = *s; ent = one; break;
-		}
-		el = strlen(ent);
-		if (n + el >= outsz)
-			return false;
-		memcpy(out + n, ent, el);
-		n += el;
-	}
-	out[n] = '\0';
-	return true;
-}
-
-/*
- * An error page for the person at the browser.  Kept to this one
- * function so that it can become html.c's page when that lands.
- */
+/* An error page for the person at the browser (html.c's page). */
 static void
 authz_page(struct resp *rs, int status, const char *msg)
 {
-	char	 esc[PAGE_TEXT_MAX * 6 + 1], body[PAGE_TEXT_MAX * 6 + 1024];
-	int	 n;
+	struct html	 h;
 
-	if (!html_esc(msg, esc, sizeof(esc)))
-		esc[0] = '\0';
-	n = snprintf(body, sizeof(body), "<!DOCTYPE html>\n<html lang=\"en\">"
-	    "<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-	    "content=\"width=device-width, initial-scale=1\">"
-	    "<title>Sign-in request refused</title></head>\n<body>"
-	    "<h1>Sign-in request refused</h1>\n<p>%s</p>\n<p>Go back to the "
-	    "application and try again; if this persists, tell its "
-	    "administrator.</p>\n</body></html>\n", esc);
-	page_headers(rs);
-	if (n < 0 || (size_t)n >= sizeof(body))
-		resp_error(rs, status, "invalid_request", NULL);
-	else
-		resp_html(rs, status, body, (size_t)n);
+	html_page_begin(&h, rs, "Sign-in request refused");
+	html_raw(&h, "<p>");
+	html_text(&h, msg);
+	html_raw(&h, "</p>\n<p>Go back to the application and try again; "
+	    "if this persists, tell its administrator.</p>\n");
+	html_page_end(&h, rs, status);
 }
 
 /* 302 to loc, or a page when it did not fit. */
@@ -108,7 +59,7 @@ found(struct resp *rs, const char *loc, bool fits)
 		authz_page(rs, 400, "The authorization request is too long.");
 		return;
 	}
-	page_headers(rs);
+	html_page_headers(rs);
 	resp_header(rs, "Location", loc);
 	resp_nobody(rs, 302);
 }
@@ -132,8 +83,9 @@ to_client(const struct app *app, const struct authz *a, struct resp *rs)
 
 /*
  * No session: to the sign-in page, which comes back to this request
- * (rd, encoded as the guard encodes it).  When rd would not fit, a
- * page: signing in would not come back here.
+ * (rd, encoded as the guard encodes it).  When the sign-in page would
+ * not take rd back (over REDIRECT_RD_MAX, say), a page: signing in
+ * would not come back here.
  */
 static void
 to_login(const struct app *app, const struct req *r, struct resp *rs)
@@ -148,7 +100,9 @@ to_login(const struct app *app, const struct req *r, struct resp *rs)
 		n = snprintf(back, sizeof(back), "%.*s/authorize?%s",
 		    (int)r->baselen, r->base, r->query != NULL ? r->query :
 		    "");
+	/* rd as the sign-in page will take it back (redirect.h) */
 	fits = n >= 0 && (size_t)n < sizeof(back) &&
+	    redirect_ok(back, (size_t)n) &&
 	    session_login_location(app->conf.login_url, back, loc,
 	    sizeof(loc)) && strlen(loc) > strlen(app->conf.login_url);
 	found(rs, loc, fits);

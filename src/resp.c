@@ -32,6 +32,8 @@ resp_reason(int status)
 		return "OK";
 	case 204:
 		return "No Content";
+	case 303:
+		return "See Other";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -164,6 +166,26 @@ resp_body_end(struct resp *r, int status, struct jw *w)
 	}
 	r->status = status;
 	r->bodylen = len;
+}
+
+char *
+resp_html_begin(struct resp *r, size_t *size)
+{
+	*size = sizeof(r->body);
+	return r->body;
+}
+
+void
+resp_html_end(struct resp *r, int status, size_t len)
+{
+	if (len >= sizeof(r->body)) {
+		r->overflow = 1;
+		r->bodylen = 0;
+		return;
+	}
+	r->status = status;
+	r->bodylen = len;
+	r->html = 1;
 }
 
 void

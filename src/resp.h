@@ -1,7 +1,8 @@
 /*
  * A response, built in fixed buffers by the endpoints, then written by
- * serve.c as CGI/FastCGI output ("Status:" line first).  Every body is
- * JSON.  Header values are checked: no CR, LF or NUL reaches the wire.
+ * serve.c as CGI/FastCGI output ("Status:" line first).  Bodies are
+ * JSON but for the sign-in pages' HTML (resp_html*).  Header values
+ * are checked: no CR, LF or NUL reaches the wire.
  */
 #ifndef RESP_H
 #define RESP_H
@@ -9,7 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RESP_HEADERS_MAX	2048
+/* A sign-in's 303 holds a session cookie (session.h's
+ * SESSION_VALUE_MAX, 2048) and a Location of up to REDIRECT_RD_MAX
+ * (1536) bytes, besides the pages' headers. */
+#define RESP_HEADERS_MAX	6144
 #define RESP_BODY_MAX		16384
 
 struct resp {
@@ -51,6 +55,14 @@ void		 resp_html(struct resp *r, int status, const char *html,
 void		 resp_nobody(struct resp *r, int status);
 /* The endpoint wrote the whole answer itself (ops.c's /metrics). */
 void		 resp_sent(struct resp *r, int status);
+/*
+ * An HTML page built in place (html.c): resp_html_begin gives r's body
+ * buffer and its size; resp_html_end sets status, the length and the
+ * HTML Content-Type, or marks r overflowed when len leaves no room for
+ * a NUL in the buffer.
+ */
+char		*resp_html_begin(struct resp *r, size_t *size);
+void		 resp_html_end(struct resp *r, int status, size_t len);
 /*
  * An error as RFC 6749 5.2 / RFC 6750 3 shape it:
  * {"error":"…","error_description":"…"} with Cache-Control: no-store.
