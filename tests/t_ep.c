@@ -216,6 +216,8 @@ setup(void)
 	    "confidential client svc, client_credentials");
 	ok(ctl("Bob-pw-1", "user add bob --scope 'read' --password-stdin") ==
 	    0, "user bob (read)");
+	ok(ctl(NULL, "client add narrow --public --scope read") == 0,
+	    "public client narrow, default grants, scope read");
 	ok(ctl("Sam-pw-1", "user add sam --scope read --password-stdin") == 0,
 	    "user sam (read), for the sign-in page");
 	serve_init(conf);
@@ -1083,6 +1085,13 @@ test_client_credentials(void)
 	a.auth = NULL;
 	a.body = "client_id=app2&" LOGIN;
 	is_int(request(&a, &f, &body), 400, "nor is app2");
+	a.body = "client_id=narrow&" LOGIN;
+	is_int(request(&a, &f, &body), 200,
+	    "password grant, a client registered with scope read");
+	is_str(field(body, "scope"), "read", "  its scope limits alice's");
+	a.body = "client_id=narrow&scope=api%3Aread&" LOGIN;
+	is_int(request(&a, &f, &body), 400, "  api:read, beyond it");
+	is_str(field(body, "error"), "invalid_scope", "  invalid_scope");
 	a.body = "grant_type=implicit&client_id=app";
 	is_int(request(&a, &f, &body), 400, "an unknown grant");
 	is_str(field(body, "error"), "unsupported_grant_type",
