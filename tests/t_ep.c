@@ -770,6 +770,10 @@ test_routes(void)
 	a = (struct ask){ "POST", "/metrics", "", NULL, NULL };
 	is_int(request(&a, &f, &body), 405, "POST /metrics: 405");
 	ok(strstr(f.out, "Allow: GET, HEAD\r\n") != NULL, "  Allow: GET, HEAD");
+	a = (struct ask){ "HEAD", "/authorize", NULL, NULL, NULL };
+	is_int(request(&a, &f, &body), 405,
+	    "HEAD /authorize: 405 (it would make a code nobody receives)");
+	ok(strstr(f.out, "Allow: GET\r\n") != NULL, "  Allow: GET");
 	a = (struct ask){ "GET", "/health/live", NULL, NULL, NULL };
 	is_int(request(&a, &f, &body), 200, "GET /health/live");
 	a = (struct ask){ "DELETE", "/auth", NULL, "Bearer x", NULL };
