@@ -146,8 +146,9 @@ pk_ok "ES256: algorithm in authgate.conf, key rotate --alg ES256" \
     authgatectl key rotate --alg ES256 >/root/rotate.log 2>&1"
 pk_is "$(cr 'stat -c %U:%a /etc/authgate/signing.key')" "_authgate:600" \
     "the ES256 signing key is still _authgate's alone"
-# The service reloads its keys within a second.
-sleep 2
+# authgate reads the configuration at start (the keys it reloads by
+# itself): `systemctl restart authgate` in deploy.md.
+pk_ok "authgate restarted (the units' stand-in)" pk_service_restart
 pk_ok "verify.conf and jwks.json from /oauth/.well-known/jwks.json (deploy.md)" \
     cr "curl -sf -m 10 http://127.0.0.1:18081/oauth/.well-known/jwks.json \
     >/etc/authgate/jwks.json && grep -q '\"alg\":\"ES256\"' /etc/authgate/jwks.json && \
@@ -200,11 +201,7 @@ pk_is "$(pk_status 18082 /modfull/hello.txt "$T_MOD")" 503 \
     "mod_authgate with authgate.conf, whose key www-data cannot read: 503"
 
 # -- remove, then purge
-for p in $(pk_pids); do
-	case $(readlink "/proc/$p/exe" 2>/dev/null) in
-	*/authgate*) kill "$p" 2>/dev/null ;;
-	esac
-done
+pk_service_stop
 pk_ok "apt-get remove authgate" cr "apt-get remove -y -q authgate >/root/rm.log 2>&1"
 pk_ok "remove keeps configuration, key and databases" \
     cr "test -f /etc/authgate/authgate.conf -a -f /etc/authgate/signing.key \
