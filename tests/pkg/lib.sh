@@ -177,11 +177,14 @@ pk_service_stop() {
 	while [ $_i -lt 25 ]; do
 		_left=
 		# The program's name: its path, seen from the host, runs
-		# through $R (/var/tmp/authgate-pkg.*).
+		# through $R (/var/tmp/authgate-pkg.*); after an upgrade
+		# the running program is "authgate (deleted)".
 		for _p in $(pk_pids); do
 			_exe=$(readlink "/proc/$_p/exe" 2>/dev/null)
 			case ${_exe##*/} in
-			authgate) kill "$_p" 2>/dev/null; _left=1 ;;
+			authgate|"authgate (deleted)")
+				kill "$_p" 2>/dev/null
+				_left=1 ;;
 			esac
 		done
 		[ -z "$_left" ] && return 0
