@@ -31,6 +31,7 @@
 #include "mod_auth.h"
 #include "apr_strings.h"
 
+#include "../src/conf.h"
 #include "../src/log.h"
 #include "../src/vcache.h"
 #include "guard.h"
@@ -82,16 +83,37 @@ dir_merge(apr_pool_t *p, void *basev, void *addv)
 	return d;
 }
 
+/* NULL if path is a configuration authgate can read, else why not. */
+static const char *
+conf_check(const char *path, apr_pool_t *pool)
+{
+	struct conf	*c;
+	char		 why[AUTHGATE_WHY_MAX];
+
+	/* struct conf holds paths of PATH_MAX: not on the stack. */
+	c = apr_palloc(pool, sizeof(*c));
+	conf_defaults(c);
+	if (conf_load(c, path, why, sizeof(why)) != AG_OK)
+		return apr_psprintf(pool, "AuthgateConf %s: %s", path, why);
+	return NULL;
+}
+
 static const char *
 set_conf(cmd_parms *cmd, void *dv, const char *arg)
 {
 	struct ag_dir	*d = dv;
 	struct ag_file	*f;
 	const char	*path = ap_server_root_relative(cmd->pool, arg);
+	const char	*why;
 
 	if (path == NULL)
 		return apr_pstrcat(cmd->pool, "AuthgateConf: bad path ", arg,
 		    NULL);
+	/* Read it now, so that apachectl configtest names a missing or
+	 * wrong file: post_config's check comes only when Apache starts,
+	 * and then stops a running server's reload. */
+	if ((why = conf_check(path, cmd->temp_pool)) != NULL)
+		return why;
 	for (f = files; f != NULL; f = f->next)
 		if (strcmp(f->path, path) == 0)
 			break;

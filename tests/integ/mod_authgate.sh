@@ -94,6 +94,20 @@ apache_t() {
 }
 ag_add_log "$AG_TMP/apache-t.log"
 ok "apache2 -t accepts the shipped authgate-module.conf" apache_t
+# A wrong AuthgateConf is named by configtest, not found only when a
+# reload stops the running server.
+sed "s|^Define AUTHGATE_CONF .*|Define AUTHGATE_CONF $AG_TMP/missing.conf|" \
+    "$HC" >"$AG_TMP/httpd-missing.conf"
+apache2 -f "$AG_TMP/httpd-missing.conf" -t >"$AG_TMP/apache-t2.log" 2>&1
+isnt "$?" 0 "apache2 -t refuses an AuthgateConf that does not exist"
+like "$(cat "$AG_TMP/apache-t2.log")" "AuthgateConf $AG_TMP/missing.conf" \
+    "  naming it"
+printf 'no_such_key = 1\n' >"$AG_TMP/bad.conf"
+sed "s|^Define AUTHGATE_CONF .*|Define AUTHGATE_CONF $AG_TMP/bad.conf|" \
+    "$HC" >"$AG_TMP/httpd-bad.conf"
+apache2 -f "$AG_TMP/httpd-bad.conf" -t >"$AG_TMP/apache-t3.log" 2>&1
+isnt "$?" 0 "apache2 -t refuses an AuthgateConf with an unknown key"
+like "$(cat "$AG_TMP/apache-t3.log")" "bad.conf:1" "  with its line"
 ag_bg apache2 apache2 -f "$HC" -DFOREGROUND
 APACHE_PID=$AG_LAST_PID
 ok "apache2 starts with mod_authgate" ag_wait_port "$AG_PORT" 10
