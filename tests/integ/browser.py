@@ -440,7 +440,7 @@ def main():
     ap.add_argument("--wrong-message", default=r"(?i)incorrect|wrong")
     ap.add_argument("--client-id", default="")
     ap.add_argument("--client-dir", default="")
-    ap.add_argument("--client-page", default="/client/")
+    ap.add_argument("--client-page", default="/client/index.html")
     ap.add_argument("--redirect-uri", default="")
     ap.add_argument("--steps", default="signin,wrong,right,logout,code")
     ap.add_argument("--shots", required=True, help="screenshot directory")

@@ -170,6 +170,7 @@ LoadModule authn_core_module $MODS/mod_authn_core.so
 LoadModule authz_user_module $MODS/mod_authz_user.so
 LoadModule mime_module $MODS/mod_mime.so
 LoadModule alias_module $MODS/mod_alias.so
+LoadModule headers_module $MODS/mod_headers.so
 LoadModule proxy_module $MODS/mod_proxy.so
 LoadModule proxy_fcgi_module $MODS/mod_proxy_fcgi.so
 LoadModule authnz_fcgi_module $MODS/mod_authnz_fcgi.so
@@ -219,6 +220,8 @@ redirects() {
 	ag_http GET "$2$GUARDED" -H "Authorization: Bearer $tok" \
 	    -H 'Accept: text/html'
 	is "$AG_STATUS" 200 "$1: a bearer token still passes"
+	like "$(ag_header Cache-Control)" 'private.*no-cache|no-cache.*private' \
+	    "$1:   the guarded page: Cache-Control private, no-cache"
 }
 redirects lighttpd "$LURL"
 redirects nginx "$NURL"
