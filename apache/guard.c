@@ -3,7 +3,9 @@
  * authorizer (src/ep_protected.c, role AUTHORIZER) over the same libag
  * calls, so that a token passes or fails, and the WWW-Authenticate
  * says why, exactly as at /protected (tests/integ/mod_authgate.sh
- * compares the two).
+ * compares the two).  The same goes for browser sessions: without
+ * Authorization the session cookie is checked, and a browser without
+ * credentials is sent to login_url (302).
  *
  * Keys: the key file, key directory and JWK Set are looked at once a
  * second (serve.c's SERVE_RELOAD_SECONDS) and loaded again when one
@@ -21,6 +23,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../src/accept.h"
 #include "../src/bearer.h"
 #include "../src/conf.h"
 #include "../src/deny.h"
@@ -210,13 +213,63 @@ deny(const struct gset *s, struct guard_verdict *v, int status,
 	}
 }
 
+/* No credentials: a browser is sent to sign in, others get the 401. */
+static void
+no_credentials(const struct gset *s, const struct guard_req *q,
+    struct guard_verdict *v)
+{
+	if (accept_prefers_html(q->accept) &&
+	    session_login_location(s->conf.login_url, q->uri, v->location,
+	    sizeof(v->location))) {
+		v->status = 302;
+		v->why = "no credentials: sent to sign in";
+		return;
+	}
+	deny(s, v, 401, NULL, NULL, NULL);
+}
+
+/* No Authorization: the session cookie decides, as in ep_protected.c. */
+static void
+by_session(const struct gset *s, const struct guard_req *q, time_t now,
+    struct guard_verdict *v)
+{
+	struct session	 ss;
+	const char	*val, *why = NULL;
+	size_t		 len;
+	enum ag_err	 e;
+
+	if ((e = session_cookie(q->cookie, q->https, &val, &len)) == AG_OK)
+		e = session_check(&s->conf, s->keys, s->gen, s->state, val,
+		    len, now, &ss, &why);
+	if (e == AG_ENOMEM || e == AG_EUNAVAIL) {
+		v->status = 500;
+		v->why = why != NULL ? why : "cannot verify the session now";
+		return;
+	}
+	if (e != AG_OK) {
+		no_credentials(s, q, v);
+		if (why != NULL)
+			v->why = why;
+		return;
+	}
+	if (q->need != NULL && !scope_covers(ss.scope, q->need, " ,")) {
+		deny(s, v, 403, "insufficient_scope",
+		    "The token lacks a required scope", q->need);
+		return;
+	}
+	v->status = 200;
+	memcpy(v->sub, ss.user, sizeof(v->sub));
+	memcpy(v->scope, ss.scope, sizeof(v->scope));
+}
+
 /* The check proper, with the read lock held on s. */
 static void
-check(const struct gset *s, const char *authorization, const char *need,
-    time_t now, struct guard_verdict *v)
+check(const struct gset *s, const struct guard_req *q, time_t now,
+    struct guard_verdict *v)
 {
 	struct claims	 cl;
-	const char	*tok, *why = NULL;
+	const char	*tok, *why = NULL, *authorization = q->authorization;
+	const char	*need = q->need;
 	size_t		 toklen;
 	enum ag_err	 e;
 
@@ -224,7 +277,7 @@ check(const struct gset *s, const char *authorization, const char *need,
 	case AG_OK:
 		break;
 	case AG_ENOENT:
-		deny(s, v, 401, NULL, NULL, NULL);
+		by_session(s, q, now, v);
 		return;
 	case AG_ETOOBIG:
 		deny(s, v, 401, "invalid_token", "token too long", NULL);
@@ -235,11 +288,11 @@ check(const struct gset *s, const char *authorization, const char *need,
 		    "The Authorization scheme is not Bearer", NULL);
 		return;
 	}
-	if (vcache_get(s->gen, tok, toklen, &cl))
+	if (vcache_get(s->gen, JWS_ACCESS, tok, toklen, &cl))
 		e = jwt_check_times(&s->conf, &cl, now, &why);
 	else if ((e = jwt_verify(&s->conf, s->keys, tok, toklen, now, &cl,
 	    &why)) == AG_OK)
-		vcache_put(s->gen, tok, toklen, &cl);
+		vcache_put(s->gen, JWS_ACCESS, tok, toklen, &cl);
 	if (e == AG_ENOMEM) {
 		v->status = 500;
 		v->why = "out of memory";
@@ -272,14 +325,14 @@ check(const struct gset *s, const char *authorization, const char *need,
 }
 
 void
-guard_check(struct guard *g, const char *authorization, const char *need,
+guard_check(struct guard *g, const struct guard_req *q,
     struct guard_verdict *v)
 {
 	time_t	 now = time(NULL);
 
 	v->status = 500;
 	v->why = NULL;
-	v->sub[0] = v->scope[0] = v->challenge[0] = '\0';
+	v->sub[0] = v->scope[0] = v->challenge[0] = v->location[0] = '\0';
 	maybe_reload(g, now);
 	if (pthread_rwlock_rdlock(&g->lock) != 0) {
 		v->why = "pthread_rwlock_rdlock failed";
@@ -289,6 +342,6 @@ guard_check(struct guard *g, const char *authorization, const char *need,
 		v->status = 503;
 		v->why = "no keys loaded (see the error log)";
 	} else
-		check(g->cur, authorization, need, now, v);
+		check(g->cur, q, now, v);
 	(void)pthread_rwlock_unlock(&g->lock);
 }

@@ -7,20 +7,38 @@
 #ifndef GUARD_H
 #define GUARD_H
 
+#include <stdbool.h>
+
 #include "../src/authgate.h"
 #include "../src/resp.h"
+#include "../src/session.h"
 
 #define GUARD_CHALLENGE_MAX	RESP_HEADERS_MAX
 
 struct guard;
 
-/* What the check found: status 200 with sub and scope, or 401/403 with
- * the WWW-Authenticate value, or 500/503 (why says why, for the log). */
+/* What of a request the check looks at (NULL: absent). */
+struct guard_req {
+	const char	*authorization;	/* the Authorization header */
+	const char	*cookie;	/* the Cookie header: a session */
+	const char	*accept;	/* the Accept header: a browser? */
+	const char	*uri;		/* the request-target, for rd */
+	bool		 https;		/* the __Host- cookie name */
+	const char	*need;		/* scopes required */
+};
+
+/*
+ * What the check found: status 200 with sub and scope, or 401/403 with
+ * the WWW-Authenticate value, or 302 to location (a browser without
+ * credentials, sent to sign in), or 500/503 (why says why, for the
+ * log).
+ */
 struct guard_verdict {
 	int		 status;
 	char		 sub[AG_NAME_MAX + 1];
 	char		 scope[AG_SCOPE_MAX + 1];
 	char		 challenge[GUARD_CHALLENGE_MAX];
+	char		 location[SESSION_LOCATION_MAX];
 	const char	*why;
 };
 
@@ -32,10 +50,11 @@ struct guard_verdict {
 struct guard	*guard_open(const char *path, char *why, size_t whysz);
 void		 guard_close(struct guard *g);
 /*
- * Check the Authorization header value (NULL: none), needing every
- * scope of need (NULL: none), against the keys of now.  No allocation.
+ * Check a request: its bearer token, or without Authorization its
+ * session cookie (as the FastCGI authorizer does), needing every scope
+ * of need, against the keys of now.  No allocation.
  */
-void		 guard_check(struct guard *g, const char *authorization,
-		    const char *need, struct guard_verdict *v);
+void		 guard_check(struct guard *g, const struct guard_req *q,
+		    struct guard_verdict *v);
 
 #endif

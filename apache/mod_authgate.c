@@ -13,9 +13,12 @@
  *
  * A valid token sets r->user (REMOTE_USER, %u, "Require user") to its
  * sub and AUTHGATE_SCOPE to its scope; anything else is 401 with the
- * WWW-Authenticate of /protected.  Each child process opens every
- * configuration named (child_init), as Apache's user: that user reads
- * the keys and the deny list, as mod_fcgid's authgate does.
+ * WWW-Authenticate of /protected.  A request without Authorization is
+ * judged by its session cookie (browser sign-in), and a browser with
+ * neither is redirected (302) to the configuration's login_url.  Each
+ * child process opens every configuration named (child_init), as
+ * Apache's user: that user reads the keys and the deny list, as
+ * mod_fcgid's authgate does.
  */
 #include <string.h>
 
@@ -187,6 +190,7 @@ authenticate(request_rec *r)
 {
 	struct ag_dir		*d;
 	struct guard_verdict	 v;
+	struct guard_req	 q;
 	const char		*type = ap_auth_type(r);
 
 	if (type == NULL || strcasecmp(type, "Bearer") != 0)
@@ -201,8 +205,13 @@ authenticate(request_rec *r)
 		    "without a working AuthgateConf: refusing");
 		return HTTP_INTERNAL_SERVER_ERROR;
 	}
-	guard_check(d->file->guard,
-	    apr_table_get(r->headers_in, "Authorization"), d->need, &v);
+	q.authorization = apr_table_get(r->headers_in, "Authorization");
+	q.cookie = apr_table_get(r->headers_in, "Cookie");
+	q.accept = apr_table_get(r->headers_in, "Accept");
+	q.uri = r->unparsed_uri;
+	q.https = strcmp(ap_http_scheme(r), "https") == 0;
+	q.need = d->need;
+	guard_check(d->file->guard, &q, &v);
 	switch (v.status) {
 	case 200:
 		r->user = apr_pstrdup(r->pool, v.sub);
@@ -218,6 +227,12 @@ authenticate(request_rec *r)
 			ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
 			    "bearer token refused: %s", v.why);
 		return v.status == 401 ? HTTP_UNAUTHORIZED : HTTP_FORBIDDEN;
+	case 302:
+		/* ap_send_error_response takes Location from headers_out. */
+		apr_table_setn(r->headers_out, "Location",
+		    apr_pstrdup(r->pool, v.location));
+		apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+		return HTTP_MOVED_TEMPORARILY;
 	case 503:
 		ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s", v.why);
 		return HTTP_SERVICE_UNAVAILABLE;

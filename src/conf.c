@@ -53,7 +53,9 @@ enum ktype {
 	K_NAME,		/* a user name or client id, store_name_ok() */
 	K_CIDRS,	/* addresses and networks, cidr.h */
 	K_AUDIT,	/* "syslog", "off", or a path as K_PATH */
-	K_LOGFMT	/* "text" or "json" */
+	K_LOGFMT,	/* "text" or "json" */
+	K_LOGIN_URL,	/* a path, or an absolute http(s) URL */
+	K_SITE_PATH	/* a path on this site: "/", not "//" or "/\\" */
 };
 
 struct kdef {
@@ -103,8 +105,9 @@ static const struct kdef kdefs[] = {
 	{ "metrics_allow",	K_CIDRS, STR(metrics_allow), 0, 0, true, false },
 	{ "audit_log",		K_AUDIT, STR(audit_log), 0, 0, false, true },
 	{ "log_format",		K_LOGFMT, NUM(log_json), 0, 0, false, false },
-	{ "login_url",		K_STR,   STR(login_url), 0, 0, false, false },
-	{ "login_redirect",	K_STR,   STR(login_redirect), 0, 0, false,
+	{ "login_url",		K_LOGIN_URL, STR(login_url), 0, 0, false,
+	    false },
+	{ "login_redirect",	K_SITE_PATH, STR(login_redirect), 0, 0, false,
 	    false },
 	{ "session_ttl",	K_LONG,  NUM(session_ttl), 60, CONF_TTL_MAX,
 	    false, false },
@@ -249,6 +252,48 @@ file_dir(const char *name, char *dir, size_t dirsz)
 	dir[n] = '\0';
 }
 
+/* Printable ASCII without spaces: what a URL in a header may hold. */
+static bool
+url_chars_ok(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v <= 0x20 || (unsigned char)*v >= 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * A path on this site: one leading "/", not "//" or "/\\" (which
+ * browsers take for another host).
+ */
+static bool
+site_path_ok(const char *v)
+{
+	return v[0] == '/' && v[1] != '/' && v[1] != '\\' && url_chars_ok(v);
+}
+
+/*
+ * login_url: a path on this site or an absolute http(s) URL with a
+ * host, no "#" (the guard appends "?rd=" or "&rd=" to it).
+ */
+static bool
+login_url_ok(const char *v)
+{
+	const char	*host;
+
+	if (strchr(v, '#') != NULL)
+		return false;
+	if (strncmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else
+		return site_path_ok(v);
+	if (*host == '\0' || *host == '/' || *host == '?' || *host == '\\')
+		return false;
+	return url_chars_ok(host);
+}
+
 /* Set one key; on failure, why receives the reason (no file or line). */
 static bool
 set_value(struct conf *c, const struct kdef *k, const char *v,
@@ -343,6 +388,24 @@ set_value(struct conf *c, const struct kdef *k, const char *v,
 				    cwhy);
 				return false;
 			}
+		}
+		memcpy(field, v, vlen + 1);
+		return true;
+	case K_LOGIN_URL:
+	case K_SITE_PATH:
+		if (vlen >= k->size) {
+			(void)snprintf(why, whysz, "%s: longer than %zu bytes",
+			    k->name, k->size - 1);
+			return false;
+		}
+		if (k->type == K_LOGIN_URL ? !login_url_ok(v) :
+		    !site_path_ok(v)) {
+			(void)snprintf(why, whysz, k->type == K_LOGIN_URL ?
+			    "%s: not a path (\"/...\") or an http(s) URL, "
+			    "without spaces or \"#\"" : "%s: not a path on "
+			    "this site (\"/...\", not \"//\"), without "
+			    "spaces", k->name);
+			return false;
 		}
 		memcpy(field, v, vlen + 1);
 		return true;

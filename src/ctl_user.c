@@ -16,6 +16,7 @@
 #include "ctl.h"
 #include "htpasswd.h"
 #include "pw.h"
+#include "session.h"
 #include "state.h"
 #include "store.h"
 
@@ -42,6 +43,37 @@ user_fail(const struct conf *c, const char *name, enum ag_err e)
 		ctl_err("user %s: already exists", name);
 	else
 		ctl_err("user %s: %s: %s", name, c->user_db, ag_strerror(e));
+	return CTL_FAIL;
+}
+
+/*
+ * Every browser session of u's account ends (session.h): its current
+ * generation, about to be replaced or deleted, is denied.  Called
+ * under user_db's writers' lock, so that no other change of the
+ * account comes between; state_db's lock is taken inside it (the
+ * order is always user_db, then state_db).  A failure is returned so
+ * that the change is not made: a password changed while the old
+ * sessions live on would be worse than one not changed.
+ */
+static enum ag_err
+end_sessions(struct ctl *x, const struct user *u, enum ag_err *why)
+{
+	enum ag_err	 e;
+
+	e = session_end_account(x->c, x->state, u->name, u->gen, time(NULL));
+	if (e != AG_OK) {
+		*why = e;
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+/* Report a failure to end the sessions of name; returns CTL_FAIL. */
+static int
+sessions_fail(const struct conf *c, const char *name, enum ag_err e)
+{
+	ctl_err("user %s: %s: cannot end its browser sessions: %s; nothing "
+	    "changed", name, c->state_db, ag_strerror(e));
 	return CTL_FAIL;
 }
 
@@ -120,13 +152,22 @@ out:
 	return rc;
 }
 
+struct passwd_arg {
+	struct ctl	*x;
+	const char	*hash;
+	enum ag_err	 sess;		/* AG_OK, or why the sessions live */
+};
+
 /* The new hash for user_passwd, applied under the writers' lock. */
 static enum ag_err
 set_hash(struct user *u, void *arg)
 {
-	const char	*hash = arg;
+	struct passwd_arg	*pa = arg;
+	enum ag_err		 e;
 
-	(void)snprintf(u->hash, sizeof(u->hash), "%s", hash);
+	if ((e = end_sessions(pa->x, u, &pa->sess)) != AG_OK)
+		return e;
+	(void)snprintf(u->hash, sizeof(u->hash), "%s", pa->hash);
 	u->changed = (int64_t)time(NULL);
 	u->gen = store_gen_new();	/* ends its refresh tokens */
 	return AG_OK;
@@ -137,6 +178,7 @@ user_passwd(struct ctl *x, int argc, char **argv)
 {
 	const struct conf	*c = x->c;
 	struct user	 u;
+	struct passwd_arg pa = { x, NULL, AG_OK };
 	char		*pos[1], hash[AG_HASH_MAX + 1];
 	bool		 from_stdin = false;
 	int		 npos, rc = CTL_FAIL;
@@ -157,9 +199,13 @@ user_passwd(struct ctl *x, int argc, char **argv)
 		return user_fail(c, pos[0], e);
 	if (!new_hash(c, from_stdin, hash, sizeof(hash)))
 		goto out;
-	if ((e = store_user_update(x->store, pos[0], set_hash, hash)) !=
+	pa.hash = hash;
+	if ((e = store_user_update(x->store, pos[0], set_hash, &pa)) !=
 	    AG_OK) {
-		(void)user_fail(c, pos[0], e);
+		if (pa.sess != AG_OK)
+			(void)sessions_fail(c, pos[0], pa.sess);
+		else
+			(void)user_fail(c, pos[0], e);
 		goto out;
 	}
 	printf("changed the password of user %s\n", pos[0]);
@@ -182,10 +228,25 @@ one_name(int argc, char **argv, char **name)
 	return true;
 }
 
+struct del_arg {
+	struct ctl	*x;
+	enum ag_err	 sess;
+};
+
+/* Before the record goes, under the writers' lock. */
+static enum ag_err
+del_sessions(const struct user *u, void *arg)
+{
+	struct del_arg	*da = arg;
+
+	return end_sessions(da->x, u, &da->sess);
+}
+
 static int
 user_del(struct ctl *x, int argc, char **argv)
 {
 	const struct conf	*c = x->c;
+	struct del_arg	 da = { x, AG_OK };
 	char		*name;
 	enum ag_err	 e;
 
@@ -193,8 +254,10 @@ user_del(struct ctl *x, int argc, char **argv)
 		return ctl_usage();
 	if (!name_ok(name))
 		return CTL_FAIL;
-	if ((e = store_user_del(x->store, name)) != AG_OK)
-		return user_fail(c, name, e);
+	if ((e = store_user_del_with(x->store, name, del_sessions, &da)) !=
+	    AG_OK)
+		return da.sess != AG_OK ? sessions_fail(c, name, da.sess) :
+		    user_fail(c, name, e);
 	if (state_fail_clear(x->state, name) != AG_OK)
 		ctl_err("user %s: %s: could not clear failure counters", name,
 		    c->state_db);
@@ -202,18 +265,28 @@ user_del(struct ctl *x, int argc, char **argv)
 	return CTL_OK;
 }
 
+struct lock_arg {
+	struct ctl	*x;
+	bool		 lock;
+	enum ag_err	 sess;
+};
+
 /* Lock or unlock, applied under the writers' lock. */
 static enum ag_err
 set_lock(struct user *u, void *arg)
 {
-	const bool	*lock = arg;
+	struct lock_arg	*la = arg;
+	enum ag_err	 e;
 
-	if (u->locked == *lock)
+	if (u->locked == la->lock)
 		return AG_EEXIST;	/* nothing to write */
-	u->locked = *lock;
+	/* A lock ends the sessions and refresh tokens; unlocking does
+	 * not revive them. */
+	if (la->lock && (e = end_sessions(la->x, u, &la->sess)) != AG_OK)
+		return e;
+	u->locked = la->lock;
 	u->changed = (int64_t)time(NULL);
-	/* A lock ends the refresh tokens; unlocking does not revive them. */
-	if (*lock)
+	if (la->lock)
 		u->gen = store_gen_new();
 	return AG_OK;
 }
@@ -222,6 +295,7 @@ static int
 user_lock(struct ctl *x, int argc, char **argv, bool lock)
 {
 	const struct conf	*c = x->c;
+	struct lock_arg	 la = { x, lock, AG_OK };
 	char		*name;
 	enum ag_err	 e;
 
@@ -229,7 +303,9 @@ user_lock(struct ctl *x, int argc, char **argv, bool lock)
 		return ctl_usage();
 	if (!name_ok(name))
 		return CTL_FAIL;
-	e = store_user_update(x->store, name, set_lock, &lock);
+	e = store_user_update(x->store, name, set_lock, &la);
+	if (la.sess != AG_OK)
+		return sessions_fail(c, name, la.sess);
 	if (e != AG_OK && e != AG_EEXIST)
 		return user_fail(c, name, e);
 	/* Unlock also ends a lockout after failed logins. */

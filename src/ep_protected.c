@@ -7,7 +7,7 @@
  * Answers, by kind of caller:
  *
  *	                 /protected      /auth           authorizer
- *	no credentials   401             401             401
+ *	no credentials   401             401             401 (browser: 302)
  *	malformed        400             401             401
  *	invalid token    401             401             401
  *	scope missing    403             403             403
@@ -15,12 +15,22 @@
  *
  * nginx turns anything but 2xx, 401 and 403 from auth_request into a
  * 500, hence 401 for a malformed credential at /auth.
+ *
+ * Browsers (SPEC "Browser sign-in"): /auth and the authorizer also take
+ * the session cookie (session.h) of a request without Authorization;
+ * a good one answers as a bearer token of its user and scope would.
+ * A cookie that is not good (expired, ended, tampered with) counts as
+ * no credentials.  Without credentials, the authorizer sends a caller
+ * whose Accept prefers text/html to login_url with rd = the request's
+ * URI (302); /auth answers 401 (nginx's error_page 401 redirects), and
+ * /protected stays bearer-only.
  */
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "accept.h"
 #include "deny.h"
 #include "bearer.h"
 #include "ep.h"
@@ -31,6 +41,7 @@
 #include "req.h"
 #include "resp.h"
 #include "scope.h"
+#include "session.h"
 #include "vcache.h"
 
 #define CHALLENGE_MAX	RESP_HEADERS_MAX
@@ -81,11 +92,123 @@ deny(const struct app *app, struct resp *res, int status, const char *error,
 	    desc != NULL ? desc : "Bearer token required");
 }
 
+/* The 200 of a caller found to be sub with scope. */
+static void
+allow(const struct req *r, struct resp *res, const char *sub,
+    const char *scope)
+{
+	struct jw	 w;
+
+	if (r->role == REQ_AUTHORIZER) {
+		/* Passed on to the guarded response: no body, no caching
+		 * directive of ours. */
+		resp_header(res, "Variable-REMOTE_USER", sub);
+		resp_header(res, "Variable-AUTHGATE_SCOPE", scope);
+		resp_nobody(res, 200);
+		return;
+	}
+	resp_header(res, "X-Auth-Request-User", sub);
+	resp_header(res, "X-Auth-Request-Scope", scope);
+	resp_header(res, "Cache-Control", "no-store");
+	if (r->route == ROUTE_AUTH) {
+		resp_json(res, 200, "{}", 2);
+		return;
+	}
+	resp_body_begin(res, &w);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "message", "Hello, authenticated user!");
+	jw_str(&w, "sub", sub);
+	jw_str(&w, "scope", scope);
+	jw_obj_close(&w);
+	resp_body_end(res, 200, &w);
+}
+
+/* AUTHGATE_REQUIRE_SCOPE: false, with the 403 made, when not covered. */
+static bool
+scope_ok(const struct app *app, const struct req *r, struct resp *res,
+    const char *scope)
+{
+	if (r->require_scope == NULL ||
+	    scope_covers(scope, r->require_scope, " ,"))
+		return true;
+	metrics_inc(MC_REJECT_SCOPE);
+	deny(app, res, 403, "insufficient_scope",
+	    "The token lacks a required scope", r->require_scope);
+	return false;
+}
+
+/*
+ * No credentials (the reason is counted by the caller): a browser at
+ * the authorizer is sent to sign in, anyone else gets the 401.
+ */
+static void
+no_credentials(const struct app *app, const struct req *r,
+    struct resp *res)
+{
+	char	 loc[SESSION_LOCATION_MAX];
+
+	if (r->role == REQ_AUTHORIZER && accept_prefers_html(r->accept) &&
+	    session_login_location(app->conf.login_url, r->request_uri, loc,
+	    sizeof(loc))) {
+		resp_header(res, "Location", loc);
+		resp_header(res, "Cache-Control", "no-store");
+		resp_nobody(res, 302);
+		return;
+	}
+	deny(app, res, 401, NULL, NULL, NULL);
+}
+
+/*
+ * A request without Authorization at /auth or the authorizer: its
+ * session cookie, if any, decides.  Hot path too: the cookie is parsed
+ * in place, verified through the cache, checked against the mapped
+ * deny list.
+ */
+static void
+by_session(const struct app *app, const struct req *r, struct resp *res)
+{
+	struct session	 s;
+	const char	*val, *why;
+	size_t		 len;
+	enum ag_err	 e;
+
+	e = session_cookie(r->cookie, session_https(r), &val, &len);
+	if (e == AG_ENOENT) {
+		metrics_inc(MC_REJECT_MISSING);
+		no_credentials(app, r, res);
+		return;
+	}
+	if (e == AG_OK)
+		e = session_check(&app->conf, app->keys, app->gen, app->state,
+		    val, len, time(NULL), &s, &why);
+	else
+		why = "malformed session cookie";
+	switch (e) {
+	case AG_OK:
+		break;
+	case AG_ENOMEM:
+	case AG_EUNAVAIL:
+		ep_fail_err(res, e);
+		return;
+	case AG_EINVAL:
+	case AG_ENOENT:
+	case AG_EEXIST:
+	case AG_ETOOBIG:
+	case AG_EDENIED:
+		/* Counted as what it was; answered as no credentials. */
+		metrics_inc(metrics_reject_reason(why));
+		no_credentials(app, r, res);
+		return;
+	}
+	if (!scope_ok(app, r, res, s.scope))
+		return;
+	allow(r, res, s.user, s.scope);
+}
+
 void
 ep_protected(const struct app *app, const struct req *r, struct resp *res)
 {
 	struct claims	 cl;
-	struct jw	 w;
 	const char	*tok, *why = NULL;
 	size_t		 toklen;
 	time_t		 now;
@@ -113,6 +236,11 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	case AG_OK:
 		break;
 	case AG_ENOENT:
+		/* /protected stays bearer-only (SPEC "Browser sign-in"). */
+		if (lenient) {
+			by_session(app, r, res);
+			return;
+		}
 		metrics_inc(MC_REJECT_MISSING);
 		deny(app, res, 401, NULL, NULL, NULL);
 		return;
@@ -134,11 +262,11 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	}
 
 	now = time(NULL);
-	if (vcache_get(app->gen, tok, toklen, &cl))
+	if (vcache_get(app->gen, JWS_ACCESS, tok, toklen, &cl))
 		e = jwt_check_times(&app->conf, &cl, now, &why);
 	else if ((e = jwt_verify(&app->conf, app->keys, tok, toklen, now, &cl,
 	    &why)) == AG_OK)
-		vcache_put(app->gen, tok, toklen, &cl);
+		vcache_put(app->gen, JWS_ACCESS, tok, toklen, &cl);
 	if (e == AG_ENOMEM) {
 		ep_fail_err(res, e);
 		return;
@@ -164,34 +292,7 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		metrics_inc(MC_REJECT_REVOKED);
 		return;
 	}
-	if (r->require_scope != NULL &&
-	    !scope_covers(cl.scope, r->require_scope, " ,")) {
-		metrics_inc(MC_REJECT_SCOPE);
-		deny(app, res, 403, "insufficient_scope",
-		    "The token lacks a required scope", r->require_scope);
+	if (!scope_ok(app, r, res, cl.scope))
 		return;
-	}
-
-	if (r->role == REQ_AUTHORIZER) {
-		/* Passed on to the guarded response: no body, no caching
-		 * directive of ours. */
-		resp_header(res, "Variable-REMOTE_USER", cl.sub);
-		resp_header(res, "Variable-AUTHGATE_SCOPE", cl.scope);
-		resp_nobody(res, 200);
-		return;
-	}
-	resp_header(res, "X-Auth-Request-User", cl.sub);
-	resp_header(res, "X-Auth-Request-Scope", cl.scope);
-	resp_header(res, "Cache-Control", "no-store");
-	if (r->route == ROUTE_AUTH) {
-		resp_json(res, 200, "{}", 2);
-		return;
-	}
-	resp_body_begin(res, &w);
-	jw_obj_open(&w, NULL);
-	jw_str(&w, "message", "Hello, authenticated user!");
-	jw_str(&w, "sub", cl.sub);
-	jw_str(&w, "scope", cl.scope);
-	jw_obj_close(&w);
-	resp_body_end(res, 200, &w);
+	allow(r, res, cl.sub, cl.scope);
 }

@@ -1,20 +1,11 @@
 /*
  * POST /token: the RFC 6749 token endpoint, with the resource owner
  * password grant (4.3) and the refresh token grant (6).  Client
- * authentication is ep_client.c's, the error answers ep_err.c's.
+ * authentication is ep_client.c's, the password check with its lockout
+ * login.c's, the error answers ep_err.c's.
  *
  * serve.c has checked the method, the body size (413) and the content
  * type (415) before we are called.
- *
- * Password logins answer an unknown user, a wrong password, an
- * administrator's lock and a lockout with the same status and body, and
- * spend the same work on each: one user_db read, one state_db read, one
- * password hash, one state_db write.  Failures are counted for names
- * that are not users too (under the same "fail" key scheme of state.c):
- * skipping the write for them would make unknown names answer faster,
- * by a whole fsync, and counting them also slows password spraying.
- * Names that can never be users (store_name_ok() false) are the only
- * exception; they reveal nothing.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +26,7 @@
 #include "jwt.h"
 #include "metrics.h"
 #include "log.h"
+#include "login.h"
 #include "pw.h"
 #include "req.h"
 #include "resp.h"
@@ -151,143 +143,53 @@ out:
 	OPENSSL_cleanse(body, sizeof(body));
 }
 
-static void
-bad_login(struct resp *rs)
-{
-	ep_fail(rs, EPF_LOGIN);
-}
-
 /*
- * Re-hash a password stored in another scheme or cost; not fatal.  Only
- * the hash is replaced, and only if it is still the one just verified:
- * an administrator's passwd, lock or del made meanwhile stands.
- */
-static void
-rehash(const struct app *app, const struct user *u, const char *pw,
-    size_t pwlen)
-{
-	char		 hash[AG_HASH_MAX + 1];
-	enum ag_err	 e;
-
-	if (!pw_needs_rehash(u->hash, app->conf.password_hash))
-		return;
-	e = pw_hash(app->conf.password_hash, pw, pwlen, hash, sizeof(hash));
-	if (e == AG_OK)
-		e = store_user_rehash(app->store, u->name, u->hash,
-		    hash);
-	if (e == AG_OK)
-		log_msg("token: user \"%s\": password re-hashed", u->name);
-	else if (e == AG_EDENIED || e == AG_ENOENT)
-		log_msg("token: user \"%s\": not re-hashed: changed by an "
-		    "administrator meanwhile", u->name);
-	else
-		log_msg("token: user \"%s\": cannot store re-hashed "
-		    "password: %s", u->name, ag_strerror(e));
-	OPENSSL_cleanse(hash, sizeof(hash));
-}
-
-/*
- * The password grant.  The attempt is counted in flight before the
- * password is checked (state_login_begin): however many requests
- * arrive at once, at most lockout_threshold of them are checked before
- * the lockout holds.  Its outcome is stored before it stops counting
- * (state_login_end): a failure, or, with the refresh token, that the
- * failures are forgotten.
+ * The password grant: login.c checks the password, with the lockout.
+ * The outcome is stored before the attempt stops counting in flight
+ * (login_end): with the refresh token, that the failures are
+ * forgotten.
  */
 static void
 grant_password(const struct app *app, const struct form *f,
     const struct client *cl, struct resp *rs)
 {
-	struct user	 u;
-	struct failinfo	 fi, after;
+	struct login	 lg;
 	struct refresh	 r;
-	const char	*name, *pw, *want;
 	char		 scope[AG_SCOPE_MAX + 1];
-	size_t		 pwlen;
-	time_t		 now;
-	bool		 known = false, match, valid, locked_out = false;
-	int		 slot = -1;
-	enum ag_err	 e;
 
-	memset(&u, 0, sizeof(u));
-	memset(&fi, 0, sizeof(fi));
-	name = form_get(f, "username", NULL);
-	pw = form_get(f, "password", NULL);
-	want = form_get(f, "scope", NULL);
-	if (name == NULL || name[0] == '\0' || pw == NULL) {
+	switch (login_begin(app, form_get(f, "username", NULL),
+	    form_get(f, "password", NULL), cl->id, &lg)) {
+	case LOGIN_OK:
+		break;
+	case LOGIN_MISSING:
 		ep_fail(rs, EPF_LOGIN_MISSING);
-		return;
-	}
-	pwlen = strlen(pw);
-	if (strlen(name) > AG_NAME_MAX || pwlen > AG_PASSWORD_MAX) {
+		goto out;
+	case LOGIN_TOO_LONG:
 		ep_fail(rs, EPF_LOGIN_LONG);
-		return;
-	}
-	now = time(NULL);
-	valid = store_name_ok(name);
-
-	if (valid) {
-		e = store_user_get(app->store, name, &u);
-		if (e == AG_OK)
-			known = true;
-		else if (e != AG_ENOENT) {
-			log_msg("token: user_db unreadable: %s",
-			    ag_strerror(e));
-			ep_fail(rs, EPF_UNAVAILABLE);
-			goto out;
-		}
-		if ((e = state_login_begin(app->state, name, now, &fi,
-		    &locked_out, &slot)) != AG_OK) {
-			log_msg("token: state_db unreadable: %s",
-			    ag_strerror(e));
-			ep_fail(rs, EPF_UNAVAILABLE);
-			goto out;
-		}
-	}
-	/* Hash even for locked users, so a lock does not answer faster. */
-	match = pw_check(known ? u.hash : NULL, app->conf.password_hash, pw,
-	    pwlen);
-	if (!known || !match || u.locked || locked_out) {
-		memset(&after, 0, sizeof(after));
-		if (valid && (e = state_fail_add(app->state, name, now,
-		    &after)) != AG_OK) {
-			log_msg("token: cannot count failure: %s",
-			    ag_strerror(e));
-			ep_fail(rs, EPF_UNAVAILABLE);
-			goto out;
-		}
-		metrics_inc(locked_out || (known && u.locked) ?
-		    MC_LOGINFAIL_LOCKED : MC_LOGINFAIL_CREDENTIALS);
-		audit("login", "failure", name, cl->id, locked_out ||
-		    (known && u.locked) ? "locked" : "credentials");
-		/* This failure started a lockout (not an old one's stamp). */
-		if (after.locked_until > (int64_t)now &&
-		    after.locked_until != fi.locked_until)
-			audit("lockout", "failure", name, cl->id, "threshold");
-		log_msg("token: user \"%s\": login failed (%s)", name,
-		    !known ? "unknown" : locked_out ? "locked out" :
-		    u.locked ? "locked" : "bad password");
-		bad_login(rs);
+		goto out;
+	case LOGIN_BAD:
+		ep_fail(rs, EPF_LOGIN);
+		goto out;
+	case LOGIN_UNAVAILABLE:
+		ep_fail(rs, EPF_UNAVAILABLE);
 		goto out;
 	}
-	rehash(app, &u, pw, pwlen);
-	if (!grant_scope(app, want, u.scope, scope, sizeof(scope), rs)) {
+	if (!grant_scope(app, form_get(f, "scope", NULL), lg.user.scope,
+	    scope, sizeof(scope), rs)) {
 		/* the password was right: the failures are forgotten */
-		if ((fi.failures > 0 || fi.locked_until != 0) &&
-		    state_fail_clear(app->state, name) != AG_OK)
-			log_msg("token: cannot clear failures");
+		login_forget(app, &lg);
 		goto out;
 	}
 	memset(&r, 0, sizeof(r));
-	memcpy(r.user, u.name, sizeof(r.user));
+	memcpy(r.user, lg.user.name, sizeof(r.user));
 	memcpy(r.client_id, cl->id, sizeof(r.client_id));
 	memcpy(r.scope, scope, sizeof(r.scope));
-	r.gen = u.gen;
-	issue(app, u.name, scope, cl, &r, NULL,
-	    fi.failures > 0 || fi.locked_until != 0, now, rs);
+	r.gen = lg.user.gen;
+	issue(app, lg.user.name, scope, cl, &r, NULL, lg.forget,
+	    time(NULL), rs);
+	OPENSSL_cleanse(&r, sizeof(r));
 out:
-	state_login_end(app->state, slot);
-	OPENSSL_cleanse(&u, sizeof(u));
+	login_end(app, &lg);
 }
 
 /*

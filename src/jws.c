@@ -17,8 +17,16 @@
 
 #define JWS_HEADER_MAX	256	/* the header jws_sign() writes, JSON */
 
-/* RFC 9068 section 2.1; RFC 7515 section 4.1.9 allows either case. */
-static const char *const typ_names[] = { "at+jwt", "application/at+jwt" };
+/*
+ * The typ of each kind: RFC 9068 section 2.1 for access tokens; RFC
+ * 7515 section 4.1.9 allows the "application/" form too.  A token is
+ * accepted only as the kind its header names (RFC 8725 section 3.11).
+ */
+#define JWS_TYP_NAMES	2
+static const char *const typ_names[JWS_KIND__MAX][JWS_TYP_NAMES] = {
+	[JWS_ACCESS] = { "at+jwt", "application/at+jwt" },
+	[JWS_SESSION] = { "session+jwt", "application/session+jwt" },
+};
 
 /* ASCII case-insensitive equality of s and the lower-case lit. */
 static bool
@@ -43,6 +51,14 @@ enum ag_err
 jws_sign(const struct key *k, const char *payload, size_t paylen,
     char *out, size_t outsz, size_t *outlen)
 {
+	return jws_sign_kind(k, JWS_ACCESS, payload, paylen, out, outsz,
+	    outlen);
+}
+
+enum ag_err
+jws_sign_kind(const struct key *k, enum jws_kind kind, const char *payload,
+    size_t paylen, char *out, size_t outsz, size_t *outlen)
+{
 	struct jw	 w;
 	char		 hdr[JWS_HEADER_MAX];
 	unsigned char	 sig[KEY_SIG_MAX];
@@ -53,7 +69,8 @@ jws_sign(const struct key *k, const char *payload, size_t paylen,
 	*outlen = 0;
 	if (outsz > 0)
 		out[0] = '\0';
-	if ((alg = ag_alg_name(key_alg(k))) == NULL || paylen == 0)
+	if ((alg = ag_alg_name(key_alg(k))) == NULL || paylen == 0 ||
+	    (unsigned)kind >= JWS_KIND__MAX)
 		return AG_EINVAL;
 	if (paylen > AG_TOKEN_MAX)
 		return AG_ETOOBIG;
@@ -61,7 +78,7 @@ jws_sign(const struct key *k, const char *payload, size_t paylen,
 	jw_init(&w, hdr, sizeof(hdr));
 	jw_obj_open(&w, NULL);
 	jw_str(&w, "alg", alg);
-	jw_str(&w, "typ", "at+jwt");
+	jw_str(&w, "typ", typ_names[kind][0]);
 	if ((kid = key_kid(k)) != NULL && *kid != '\0')
 		jw_str(&w, "kid", kid);
 	jw_obj_close(&w);
@@ -101,6 +118,15 @@ jws_verify(const struct keyring *kr, enum ag_alg alg, const char *token,
     size_t len, char *payload, size_t paysz, size_t *paylen,
     const char **why)
 {
+	return jws_verify_kind(kr, alg, JWS_ACCESS, token, len, payload,
+	    paysz, paylen, why);
+}
+
+enum ag_err
+jws_verify_kind(const struct keyring *kr, enum ag_alg alg,
+    enum jws_kind kind, const char *token, size_t len, char *payload,
+    size_t paysz, size_t *paylen, const char **why)
+{
 	struct jp_obj		 hdr;
 	unsigned char		 hbuf[B64_DECLEN(AG_TOKEN_MAX)];
 	unsigned char		 sig[KEY_SIG_MAX];
@@ -119,6 +145,10 @@ jws_verify(const struct keyring *kr, enum ag_alg alg, const char *token,
 	if (len > AG_TOKEN_MAX) {
 		*why = "token too large";
 		return AG_ETOOBIG;
+	}
+	if ((unsigned)kind >= JWS_KIND__MAX) {
+		*why = "wrong token type";
+		return AG_EINVAL;
 	}
 	if ((name = ag_alg_name(alg)) == NULL) {
 		*why = "unsupported algorithm";
@@ -150,8 +180,8 @@ jws_verify(const struct keyring *kr, enum ag_alg alg, const char *token,
 	}
 	typ_ok = false;
 	if ((m = jp_get(&hdr, "typ")) != NULL && m->type == JP_STRING)
-		for (i = 0; i < sizeof(typ_names) / sizeof(typ_names[0]); i++)
-			if (casecmp_eq(&m->str, typ_names[i]))
+		for (i = 0; i < JWS_TYP_NAMES; i++)
+			if (casecmp_eq(&m->str, typ_names[kind][i]))
 				typ_ok = true;
 	if (!typ_ok) {
 		*why = "wrong token type";

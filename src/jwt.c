@@ -42,6 +42,16 @@ jwt_issue(const struct conf *c, const struct keyring *kr, const char *sub,
     const char *scope, const char *client_id, long ttl, time_t now,
     char *tok, size_t toksz, struct claims *out)
 {
+	return jwt_issue_kind(c, kr, JWS_ACCESS, sub, scope, client_id, NULL,
+	    ttl, now, tok, toksz, out);
+}
+
+enum ag_err
+jwt_issue_kind(const struct conf *c, const struct keyring *kr,
+    enum jws_kind kind, const char *sub, const char *scope,
+    const char *client_id, const char *acct, long ttl, time_t now,
+    char *tok, size_t toksz, struct claims *out)
+{
 	struct jw		 w;
 	struct claims		 cl;
 	const struct key	*k;
@@ -49,10 +59,19 @@ jwt_issue(const struct conf *c, const struct keyring *kr, const char *sub,
 	char			 pl[AG_TOKEN_MAX];
 	const char		*json;
 	size_t			 len, sublen, scopelen = 0, cidlen = 0;
+	size_t			 acctlen = 0;
 	enum ag_err		 e;
 
 	if (toksz > 0)
 		tok[0] = '\0';
+	/* A session names its account and no client; a token, no account. */
+	if (kind == JWS_SESSION) {
+		if (acct == NULL || client_id != NULL ||
+		    (acctlen = strlen(acct)) == 0 || acctlen > AG_JTI_MAX ||
+		    !printable(acct, acctlen))
+			return AG_EINVAL;
+	} else if (kind != JWS_ACCESS || acct != NULL)
+		return AG_EINVAL;
 	if ((k = keyring_signer(kr)) == NULL)
 		return AG_EINVAL;
 	if (sub == NULL || (sublen = strlen(sub)) == 0 ||
@@ -73,6 +92,8 @@ jwt_issue(const struct conf *c, const struct keyring *kr, const char *sub,
 		memcpy(cl.scope, scope, scopelen);
 	if (client_id != NULL)
 		memcpy(cl.client_id, client_id, cidlen);
+	if (acct != NULL)
+		memcpy(cl.acct, acct, acctlen);
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
 	    b64_encode(rnd, sizeof(rnd), cl.jti, sizeof(cl.jti)) == 0)
 		return AG_EUNAVAIL;
@@ -93,10 +114,12 @@ jwt_issue(const struct conf *c, const struct keyring *kr, const char *sub,
 		jw_str(&w, "scope", cl.scope);
 	if (cidlen > 0)
 		jw_str(&w, "client_id", cl.client_id);
+	if (acctlen > 0)
+		jw_str(&w, "acct", cl.acct);
 	jw_obj_close(&w);
 	if ((json = jw_done(&w, &len)) == NULL)
 		return AG_ETOOBIG;
-	if ((e = jws_sign(k, json, len, tok, toksz, &len)) != AG_OK)
+	if ((e = jws_sign_kind(k, kind, json, len, tok, toksz, &len)) != AG_OK)
 		return e;
 	if (out != NULL)
 		*out = cl;
@@ -158,6 +181,14 @@ jwt_verify(const struct conf *c, const struct keyring *kr,
     const char *token, size_t len, time_t now, struct claims *out,
     const char **why)
 {
+	return jwt_verify_kind(c, kr, JWS_ACCESS, token, len, now, out, why);
+}
+
+enum ag_err
+jwt_verify_kind(const struct conf *c, const struct keyring *kr,
+    enum jws_kind kind, const char *token, size_t len, time_t now,
+    struct claims *out, const char **why)
+{
 	struct jp_obj		 o;
 	struct claims		 cl;
 	char			 pl[B64_DECLEN(AG_TOKEN_MAX) + 1];
@@ -167,8 +198,8 @@ jwt_verify(const struct conf *c, const struct keyring *kr,
 	enum ag_err		 e;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = jws_verify(kr, c->algorithm, token, len, pl, sizeof(pl),
-	    &plen, why)) != AG_OK)
+	if ((e = jws_verify_kind(kr, c->algorithm, kind, token, len, pl,
+	    sizeof(pl), &plen, why)) != AG_OK)
 		return e;
 	*why = "malformed claims";
 	if (jp_parse(pl, plen, &o) != AG_OK)
@@ -183,6 +214,11 @@ jwt_verify(const struct conf *c, const struct keyring *kr,
 	    !copy_str(&o, "scope", cl.scope, sizeof(cl.scope)) ||
 	    !copy_str(&o, "client_id", cl.client_id, sizeof(cl.client_id)) ||
 	    !copy_str(&o, "jti", cl.jti, sizeof(cl.jti)))
+		return AG_EINVAL;
+	/* A session is revoked by its jti and acct: both must be there. */
+	if (kind == JWS_SESSION && (!copy_str(&o, "acct", cl.acct,
+	    sizeof(cl.acct)) || cl.acct[0] == '\0' || cl.jti[0] == '\0' ||
+	    cl.client_id[0] != '\0'))
 		return AG_EINVAL;
 	if (!get_int(&o, "exp", &cl.exp, &has_exp) || !has_exp ||
 	    !get_int(&o, "nbf", &cl.nbf, &has_nbf) ||

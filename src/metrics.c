@@ -362,6 +362,8 @@ metrics_reject_reason(const char *why)
 		{ "token issued in the future",	MC_REJECT_CLAIMS },
 		{ "malformed claims",		MC_REJECT_CLAIMS },
 		{ "token revoked",		MC_REJECT_REVOKED },
+		{ "session expired",		MC_REJECT_EXPIRED },
+		{ "session ended",		MC_REJECT_REVOKED },
 	};
 	size_t	 i;
 

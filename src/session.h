@@ -10,10 +10,11 @@
  *	- "POST /logout" denies the session's id (sid) until it expires;
  *	- user passwd, del and lock deny the account's generation (the
  *	  acct key, derived from the user name and store.h's gen) for
- *	  session_ttl, so every session signed in before ends at once.
+ *	  session_ttl + 2 leeway, so every session signed in before ends
+ *	  at once.
  *
  * The guard (ep_protected.c, apache/guard.c) takes these with
- * session_verify(); /login and /logout (ep_login.c) and /authorize
+ * session_check(); /login and /logout (ep_login.c) and /authorize
  * (ep_authorize.c) with session_from_req().
  */
 #ifndef SESSION_H
@@ -34,6 +35,7 @@ struct state;
 #define SESSION_COOKIE		"authgate_session"
 #define SESSION_COOKIE_HTTPS	"__Host-authgate_session"
 #define SESSION_VALUE_MAX	2048	/* a session cookie's value, bytes */
+#define SESSION_LOCATION_MAX	1536	/* the guard's redirect, bytes */
 
 struct session {
 	char	 user[AG_NAME_MAX + 1];
@@ -55,7 +57,8 @@ enum ag_err	 session_issue(const struct conf *c,
 /*
  * The value of the session cookie in a Cookie header (the __Host- name
  * when https): AG_ENOENT when there is none, AG_ETOOBIG over
- * SESSION_VALUE_MAX.  Not NUL-terminated.
+ * SESSION_VALUE_MAX, AG_EINVAL when given twice or not made of cookie
+ * octets (RFC 6265 4.1.1).  Not NUL-terminated; no allocation.
  */
 enum ag_err	 session_cookie(const char *cookie_header, bool https,
 		    const char **val, size_t *len);
@@ -63,12 +66,23 @@ enum ag_err	 session_cookie(const char *cookie_header, bool https,
  * Verify a session cookie's value: signature and type, times, and,
  * unless sdb is NULL (verify_only), that neither its sid nor its acct
  * is denied.  AG_EDENIED with *why set ("session expired", "session
- * ended", …) for a session that is not good.
+ * ended", or jwt.c's phrase) for a session that is not good; AG_ENOMEM
+ * or AG_EUNAVAIL when it cannot be told now.
  */
 enum ag_err	 session_verify(const struct conf *c,
 		    const struct keyring *kr, struct state *sdb,
 		    const char *val, size_t len, time_t now,
 		    struct session *out, const char **why);
+/*
+ * session_verify with the verified-token cache of generation gen (0:
+ * none; vcache.h), for the guard's hot path.
+ */
+enum ag_err	 session_check(const struct conf *c,
+		    const struct keyring *kr, uint64_t gen, struct state *sdb,
+		    const char *val, size_t len, time_t now,
+		    struct session *out, const char **why);
+/* True if the request came over HTTPS (HTTPS "on" or "1"). */
+bool		 session_https(const struct req *r);
 /* The request's session, verified (session_cookie + session_verify). */
 enum ag_err	 session_from_req(const struct conf *c,
 		    const struct keyring *kr, struct state *sdb,
@@ -77,7 +91,8 @@ enum ag_err	 session_from_req(const struct conf *c,
 enum ag_err	 session_end(struct state *sdb, const struct session *s);
 /*
  * End every session of user's account generation gen (user passwd,
- * del, lock): deny its acct key for session_ttl + leeway from now.
+ * del, lock): deny its acct key for session_ttl + 2 leeway from now
+ * (session.c says why that long).
  */
 enum ag_err	 session_end_account(const struct conf *c,
 		    struct state *sdb, const char *user, int64_t gen,
@@ -93,5 +108,15 @@ void		 session_acct_key(const char *user, int64_t gen,
  */
 bool		 session_set_cookie(char *buf, size_t bufsz, bool https,
 		    const char *val, long max_age);
+/*
+ * The guard's redirect of a browser without a session (SPEC "Browser
+ * sign-in"): login_url + "?rd=" (or "&rd=" when login_url has a query)
+ * + uri percent-encoded (all but unreserved bytes and "/"), into buf.
+ * Without uri, or when it would not fit, login_url alone (the sign-in
+ * then goes to login_redirect).  False only when login_url itself does
+ * not fit.
+ */
+bool		 session_login_location(const char *login_url,
+		    const char *uri, char *buf, size_t bufsz);
 
 #endif

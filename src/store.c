@@ -700,6 +700,46 @@ store_user_del(struct store *s, const char *name)
 	return dbfile_update(s->path, del_key, (void *)name);
 }
 
+struct delu_arg {
+	const char	 *name;
+	enum ag_err	(*fn)(const struct user *, void *);
+	void		 *arg;
+};
+
+static enum ag_err
+del_user(struct dbtx *tx, void *arg)
+{
+	struct delu_arg	*da = arg;
+	struct user	 u;
+	char		 buf[STORE_RECORD_MAX];
+	size_t		 len;
+	enum ag_err	 e;
+
+	memset(&u, 0, sizeof(u));
+	if ((e = dbtx_fetch(tx, da->name, buf, sizeof(buf), &len)) != AG_OK)
+		return e;
+	/* A damaged record may still be deleted: its name alone. */
+	if (store_user_decode(buf, len, &u) != AG_OK)
+		memset(&u, 0, sizeof(u));
+	memcpy(u.name, da->name, strlen(da->name) + 1);
+	if ((e = da->fn(&u, da->arg)) == AG_OK)
+		e = dbtx_del(tx, da->name);
+	OPENSSL_cleanse(&u, sizeof(u));
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return e;
+}
+
+enum ag_err
+store_user_del_with(struct store *s, const char *name,
+    enum ag_err (*fn)(const struct user *, void *), void *arg)
+{
+	struct delu_arg	 da = { name, fn, arg };
+
+	if (!store_name_ok(name))
+		return AG_ENOENT;
+	return dbfile_update(s->path, del_user, &da);
+}
+
 int64_t
 store_gen_new(void)
 {

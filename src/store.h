@@ -113,6 +113,15 @@ enum ag_err	 store_user_merge_many(struct store *s, const struct user *u,
 enum ag_err	 store_user_merge_each(struct store *s,
 		    int (*next)(struct user *u, void *arg), void *arg);
 enum ag_err	 store_user_del(struct store *s, const char *name);
+/*
+ * Delete user name under the writers' lock, after fn has seen the
+ * record (a damaged one as name alone, gen 0) and returned AG_OK;
+ * anything else leaves the user and is the result.  AG_ENOENT if the
+ * user is not there.
+ */
+enum ag_err	 store_user_del_with(struct store *s, const char *name,
+		    enum ag_err (*fn)(const struct user *u, void *arg),
+		    void *arg);
 /* Call fn for each user, in key order is not promised; stops when fn
  * returns non-zero. */
 enum ag_err	 store_user_each(struct store *s,

@@ -12,6 +12,8 @@
  *   payload nobody re-reads, is verified afresh.  Matching only the
  *   signature would let a tampered payload through to an application
  *   that decodes it behind us.
+ * - A hit needs the kind the token was verified as (jws.h): the bytes
+ *   of an access token in the cache are no session, and the reverse.
  * - Entries belong to one generation of keys and configuration (struct
  *   app's gen): a key reload or retirement empties the cache in
  *   effect, and nothing verified under old keys survives it.
@@ -51,6 +53,7 @@ struct slot {
 	uint64_t	 gen;		/* 0: empty */
 	uint64_t	 hash;
 	size_t		 len;
+	enum jws_kind	 kind;		/* what tok was verified as */
 	struct claims	 cl;
 	char		 tok[];		/* the table's room bytes */
 };
@@ -217,7 +220,8 @@ same(const char *a, const char *b, size_t n)
 }
 
 bool
-vcache_get(uint64_t gen, const char *tok, size_t len, struct claims *out)
+vcache_get(uint64_t gen, enum jws_kind kind, const char *tok, size_t len,
+    struct claims *out)
 {
 	struct table	*t;
 	struct slot	*sl;
@@ -228,14 +232,14 @@ vcache_get(uint64_t gen, const char *tok, size_t len, struct claims *out)
 	h = hash(t, tok, len);
 	sl = slot_at(t, h);
 	if (sl->gen != gen || sl->hash != h || sl->len != len ||
-	    !same(sl->tok, tok, len))
+	    sl->kind != kind || !same(sl->tok, tok, len))
 		return false;
 	*out = sl->cl;
 	return true;
 }
 
 void
-vcache_put(uint64_t gen, const char *tok, size_t len,
+vcache_put(uint64_t gen, enum jws_kind kind, const char *tok, size_t len,
     const struct claims *cl)
 {
 	struct table	*t;
@@ -250,6 +254,7 @@ vcache_put(uint64_t gen, const char *tok, size_t len,
 	sl->gen = gen;
 	sl->hash = h;
 	sl->len = len;
+	sl->kind = kind;
 	memcpy(sl->tok, tok, len);
 	sl->cl = *cl;
 }

@@ -18,9 +18,10 @@
  * steps of VCACHE_TOKEN_STEP) to the longest token verified so far, up
  * to VCACHE_TOKEN_MAX: a token of ordinary claims (596 bytes of header
  * and payload) signed by RS256 at 4096 bits (KEY_SIG_MAX).  Longer
- * tokens are not cached.  Memory per thread: 32 slots of ~1,400 bytes
- * of claims plus the room: 64 KiB for HS256, ES256 and EdDSA, 68 KiB
- * for RS256 at 2048 bits, 84 KiB at most (32 x (1,400 + room) bytes).
+ * tokens are not cached.  Memory per thread: 32 slots of ~1,470 bytes
+ * of claims (a session's acct included) plus the room: 66 KiB for
+ * HS256, ES256 and EdDSA, 70 KiB for RS256 at 2048 bits, 86 KiB at
+ * most (32 x (1,470 + room) bytes).
  */
 #define VCACHE_TOKEN_MIN 640
 #define VCACHE_TOKEN_STEP 128
@@ -29,14 +30,16 @@
 /* Turn the cache on (FastCGI); off, as for CGI, every call misses. */
 void	vcache_enable(void);
 /*
- * The claims verified for exactly these len bytes under the keys and
- * configuration of generation gen, or false.  Expiry is the caller's
- * to check again (jwt_check_times).
+ * The claims verified for exactly these len bytes as a token of kind
+ * under the keys and configuration of generation gen, or false: a
+ * token verified as one kind is never found as another (an access
+ * token is not a session, RFC 8725 3.11).  Expiry is the caller's to
+ * check again (jwt_check_times).
  */
-bool	vcache_get(uint64_t gen, const char *tok, size_t len,
-	    struct claims *out);
-/* Remember claims verified for tok under generation gen. */
-void	vcache_put(uint64_t gen, const char *tok, size_t len,
-	    const struct claims *cl);
+bool	vcache_get(uint64_t gen, enum jws_kind kind, const char *tok,
+	    size_t len, struct claims *out);
+/* Remember claims verified for tok as kind under generation gen. */
+void	vcache_put(uint64_t gen, enum jws_kind kind, const char *tok,
+	    size_t len, const struct claims *cl);
 
 #endif

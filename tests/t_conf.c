@@ -76,6 +76,26 @@ static const struct {
 	{ "issuer = a\x7f\n", "issuer: control character" },
 	{ "realm = ok\nleeway = 1\n\nmax_body=1\n", "test.conf:4: max_body:" },
 	{ "Issuer = x\n", "unknown key \"Issuer\"" },
+	/* Browser sign-in: where the guard and /login send a browser. */
+	{ "login_url = oauth/login\n", "login_url: not a path" },
+	{ "login_url = //evil.example/login\n", "login_url: not a path" },
+	{ "login_url = /\\evil.example\n", "login_url:" },
+	{ "login_url = javascript:alert(1)\n", "login_url: not a path" },
+	{ "login_url = ftp://host/login\n", "login_url: not a path" },
+	{ "login_url = https://\n", "login_url: not a path" },
+	{ "login_url = https:///login\n", "login_url: not a path" },
+	{ "login_url = /oauth/log in\n", "login_url: not a path" },
+	{ "login_url = /oauth/login#x\n", "login_url: not a path" },
+	{ "login_url = /oauth/l\xc3\xa9\n", "login_url: not a path" },
+	{ "login_url = /a\tb\n", "login_url: control character" },
+	{ "login_redirect = //evil.example\n", "login_redirect: not a path" },
+	{ "login_redirect = /\\evil.example\n", "login_redirect:" },
+	{ "login_redirect = https://example.org/\n",
+	    "login_redirect: not a path" },
+	{ "login_redirect = home\n", "login_redirect: not a path" },
+	{ "login_redirect = /a b\n", "login_redirect: not a path" },
+	{ "session_ttl = 59\n", "session_ttl: not a whole number" },
+	{ "session_ttl = 31536001\n", "session_ttl:" },
 };
 
 static void
@@ -178,6 +198,23 @@ test_good(void)
 	is_int(c.verify_only, 0, "verify_only no value");
 	is_int(parse(&c, "refresh_token_ttl = 31536000\nleeway = 0\n"),
 	    AG_OK, "zero and max");
+
+	/* Browser sign-in. */
+	is_str(c.login_url, "/oauth/login", "default login_url");
+	is_str(c.login_redirect, "/", "default login_redirect");
+	is_int(c.session_ttl, 28800, "default session_ttl");
+	is_int(parse(&c, "login_url = https://sso.example.org/oauth/login?a=1\n"
+	    "login_redirect = /app/?x=1#top\nsession_ttl = 60\n"), AG_OK,
+	    "login_url an https URL, login_redirect a path, session_ttl 60");
+	is_str(c.login_url, "https://sso.example.org/oauth/login?a=1",
+	    "  login_url");
+	is_str(c.login_redirect, "/app/?x=1#top", "  login_redirect");
+	is_int(c.session_ttl, 60, "  session_ttl at its minimum");
+	is_int(parse(&c, "login_url = http://127.0.0.1:8080/login\n"
+	    "session_ttl = 31536000\n"), AG_OK,
+	    "login_url an http URL with a port; session_ttl at its maximum");
+	is_int(parse(&c, "login_url = /\nlogin_redirect = /\n"), AG_OK,
+	    "login_url and login_redirect \"/\"");
 }
 
 static void

@@ -16,14 +16,23 @@
 #include <unistd.h>
 
 #include "../src/authgate.h"
+#include "../src/conf.h"
 #include "../src/ep_err.h"
+#include "../src/jwt.h"
+#include "../src/key.h"
+#include "../src/metrics.h"
 #include "../src/resp.h"
 #include "../src/route.h"
 #include "../src/serve.h"
+#include "../src/session.h"
+#include "../src/state.h"
+#include "../src/store.h"
+#include "../src/vcache.h"
 #include "tap.h"
 
 #define OUT_MAX		(RESP_OUT_MAX + 1)
 #define ENV_MAX		16
+#define ENV_LINE_MAX	(AG_TOKEN_MAX + 64)
 
 /* One request's input and output. */
 struct fake {
@@ -61,13 +70,15 @@ fake_write(void *arg, const char *buf, size_t n)
 struct ask {
 	const char	*method, *path, *body, *auth;
 	const char	*extra;		/* one more "NAME=value", or NULL */
+	const char	*extra2, *extra3;	/* two more */
 };
 
 /* Answer one request; returns its status and the body in *bodyp. */
 static int
 request(const struct ask *a, struct fake *f, const char **bodyp)
 {
-	char		 env[ENV_MAX][512], *envp[ENV_MAX + 1];
+	static char	 env[ENV_MAX][ENV_LINE_MAX];
+	char		*envp[ENV_MAX + 1];
 	int		 n = 0, i;
 	const char	*st, *b;
 	struct serve_io	 io;
@@ -90,6 +101,10 @@ request(const struct ask *a, struct fake *f, const char **bodyp)
 	if (a->auth != NULL)
 		(void)snprintf(env[n++], sizeof(env[0]),
 		    "HTTP_AUTHORIZATION=%s", a->auth);
+	if (a->extra2 != NULL)
+		(void)snprintf(env[n++], sizeof(env[0]), "%s", a->extra2);
+	if (a->extra3 != NULL)
+		(void)snprintf(env[n++], sizeof(env[0]), "%s", a->extra3);
 	if (a->extra != NULL)	/* last: it overrides (req_parse_env) */
 		(void)snprintf(env[n++], sizeof(env[0]), "%s", a->extra);
 	for (i = 0; i < n; i++)
@@ -440,6 +455,150 @@ test_routes(void)
 	is_int(request(&a, &f, &body), 401, "DELETE /auth: checked, 401");
 }
 
+/*
+ * The guard and browser sessions (SPEC "Browser sign-in"): the
+ * authorizer and /auth take the cookie when there is no Authorization,
+ * /protected does not; a browser without credentials is sent to
+ * login_url with rd; an access token is no cookie and a session no
+ * bearer token.
+ */
+static void
+test_session_guard(void)
+{
+	static char	 ck[ENV_LINE_MAX], bad[ENV_LINE_MAX];
+	static char	 bearer[AG_TOKEN_MAX + 16], atck[ENV_LINE_MAX];
+	struct conf	 c;
+	struct keyring	*kr = NULL;
+	struct store	*st;
+	struct state	*sdb;
+	struct user	 u;
+	struct session	 s;
+	struct fake	 f;
+	struct ask	 a;
+	const char	*body;
+	char		 val[SESSION_VALUE_MAX + 1], tok[AG_TOKEN_MAX + 1];
+	char		 w[AG_WHY_MAX];
+	size_t		 n;
+	uint64_t	 missing, revoked;
+
+	vcache_enable();	/* as in FastCGI: the confusion tests need it */
+	conf_defaults(&c);
+	if (conf_load(&c, conf, w, sizeof(w)) != AG_OK ||
+	    keyring_load(&c, &kr, w, sizeof(w)) != AG_OK ||
+	    (st = store_new(c.user_db)) == NULL ||
+	    store_user_get(st, "alice", &u) != AG_OK ||
+	    (sdb = state_new(&c)) == NULL) {
+		ok(0, "keys and alice's record");
+		return;
+	}
+	ok(session_issue(&c, kr, "alice", "read api:read", u.gen, time(NULL),
+	    val, sizeof(val), &s) == AG_OK, "a session of alice");
+	(void)snprintf(ck, sizeof(ck), "HTTP_COOKIE=theme=dark; "
+	    SESSION_COOKIE "=%s; lang=en", val);
+
+	a = (struct ask){ "GET", "/private/page", NULL, NULL,
+	    "FCGI_ROLE=AUTHORIZER", ck, NULL };
+	is_int(request(&a, &f, &body), 200, "authorizer + cookie: 200");
+	ok(strstr(f.out, "Variable-REMOTE_USER: alice\r\n") != NULL,
+	    "  Variable-REMOTE_USER");
+	ok(strstr(f.out, "Variable-AUTHGATE_SCOPE: read api:read\r\n") !=
+	    NULL, "  Variable-AUTHGATE_SCOPE");
+	a.extra3 = "AUTHGATE_REQUIRE_SCOPE=api:read";
+	is_int(request(&a, &f, &body), 200, "  requiring api:read: 200");
+	a.extra3 = "AUTHGATE_REQUIRE_SCOPE=admin";
+	is_int(request(&a, &f, &body), 403, "  requiring admin: 403");
+	a.extra3 = "HTTPS=on";
+	is_int(request(&a, &f, &body), 401,
+	    "  over HTTPS the plain name is not taken");
+
+	a = (struct ask){ "GET", "/auth", NULL, NULL, ck, NULL, NULL };
+	is_int(request(&a, &f, &body), 200, "/auth + cookie: 200");
+	ok(strstr(f.out, "X-Auth-Request-User: alice\r\n") != NULL,
+	    "  X-Auth-Request-User");
+	a.path = "/protected";
+	is_int(request(&a, &f, &body), 401,
+	    "/protected + cookie: 401 (bearer only)");
+
+	/* No credentials: a browser is sent to sign in, others get 401. */
+	a = (struct ask){ "GET", "/private/a b?x=1&y=%2F", NULL, NULL,
+	    "FCGI_ROLE=AUTHORIZER", "HTTP_ACCEPT=text/html,"
+	    "application/xhtml+xml,*/*;q=0.8", NULL };
+	missing = metrics_get(MC_REJECT_MISSING);
+	is_int(request(&a, &f, &body), 302,
+	    "authorizer, no credentials, Accept text/html: 302");
+	is_int(metrics_get(MC_REJECT_MISSING) - missing, 1,
+	    "  counted as a missing credential");
+	ok(strstr(f.out, "Location: /oauth/login?rd=/private/a%20b%3Fx%3D1"
+	    "%26y%3D%252F\r\n") != NULL, "  to login_url, rd percent-encoded");
+	ok(strstr(f.out, "Cache-Control: no-store\r\n") != NULL,
+	    "  Cache-Control: no-store");
+	a.extra3 = ck;
+	is_int(request(&a, &f, &body), 200, "  with the cookie: 200");
+	(void)snprintf(bad, sizeof(bad), "HTTP_COOKIE=" SESSION_COOKIE "=%s",
+	    val);
+	n = strlen(bad);
+	bad[n - 2] = bad[n - 2] == 'A' ? 'B' : 'A';
+	a.extra3 = bad;
+	is_int(request(&a, &f, &body), 302,
+	    "  a tampered cookie: as no credentials, 302");
+	a.extra3 = NULL;
+	a.extra2 = "HTTP_ACCEPT=application/json";
+	is_int(request(&a, &f, &body), 401,
+	    "authorizer, no credentials, Accept application/json: 401");
+	ok(strstr(f.out, "WWW-Authenticate: Bearer realm=") != NULL,
+	    "  with the Bearer challenge");
+	a.extra2 = "HTTP_ACCEPT=*/*";
+	is_int(request(&a, &f, &body), 401, "  Accept */*: 401");
+	a.path = "/auth";
+	a.extra = NULL;
+	a.extra2 = "HTTP_ACCEPT=text/html";
+	is_int(request(&a, &f, &body), 401,
+	    "/auth, no credentials, Accept text/html: 401 (error_page)");
+
+	/* RFC 8725 3.11 through the whole guard, cache included. */
+	(void)jwt_issue(&c, kr, "alice", "read", "app", 600, time(NULL), tok,
+	    sizeof(tok), NULL);
+	(void)snprintf(bearer, sizeof(bearer), "Bearer %s", tok);
+	a = (struct ask){ "GET", "/x", NULL, bearer, "FCGI_ROLE=AUTHORIZER",
+	    NULL, NULL };
+	is_int(request(&a, &f, &body), 200, "an access token: 200 (cached)");
+	(void)snprintf(atck, sizeof(atck), "HTTP_COOKIE=" SESSION_COOKIE
+	    "=%s", tok);
+	a = (struct ask){ "GET", "/x", NULL, NULL, "FCGI_ROLE=AUTHORIZER",
+	    atck, NULL };
+	is_int(request(&a, &f, &body), 401,
+	    "the same access token as the cookie: refused");
+	(void)snprintf(bearer, sizeof(bearer), "Bearer %s", val);
+	a = (struct ask){ "GET", "/x", NULL, NULL, "FCGI_ROLE=AUTHORIZER",
+	    ck, NULL };
+	(void)request(&a, &f, &body);
+	a = (struct ask){ "GET", "/x", NULL, bearer, "FCGI_ROLE=AUTHORIZER",
+	    NULL, NULL };
+	is_int(request(&a, &f, &body), 401,
+	    "the session (verified, cached) as a bearer token: refused");
+	ok(strstr(f.out, "wrong token type") != NULL, "  wrong token type");
+
+	/* Logout and account end: at once, through the deny list. */
+	a = (struct ask){ "GET", "/x", NULL, NULL, "FCGI_ROLE=AUTHORIZER",
+	    ck, NULL };
+	ok(session_end(sdb, &s) == AG_OK, "logout");
+	revoked = metrics_get(MC_REJECT_REVOKED);
+	is_int(request(&a, &f, &body), 401, "  the cookie: 401 at once");
+	is_int(metrics_get(MC_REJECT_REVOKED) - revoked, 1,
+	    "  counted as revoked");
+	(void)session_issue(&c, kr, "alice", "read", u.gen, time(NULL), val,
+	    sizeof(val), &s);
+	(void)snprintf(ck, sizeof(ck), "HTTP_COOKIE=" SESSION_COOKIE "=%s",
+	    val);
+	is_int(request(&a, &f, &body), 200, "a new session: 200");
+	ok(session_end_account(&c, sdb, "alice", u.gen, time(NULL)) == AG_OK,
+	    "alice's account generation ended");
+	is_int(request(&a, &f, &body), 401, "  the cookie: 401 at once");
+	state_free(sdb);
+	store_free(st);
+	keyring_free(kr);
+}
+
 int
 main(void)
 {
@@ -451,6 +610,7 @@ main(void)
 	test_refresh();
 	test_routes();
 	test_errors();
+	test_session_guard();
 	serve_fini();
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);

@@ -77,6 +77,19 @@ mk(const struct key *k, const char *hdr, const char *payload)
 	return n;
 }
 
+/* Verify tok (n bytes) as a browser session; returns why, or "OK". */
+static const char *
+vfy_session(const struct keyring *kr, size_t n)
+{
+	const char	*why = "unset";
+	size_t		 plen;
+
+	if (jws_verify_kind(kr, AG_HS256, JWS_SESSION, tok, n, pay,
+	    sizeof(pay), &plen, &why) == AG_OK)
+		return why == NULL ? "OK" : "bad why";
+	return why != NULL ? why : "why not set";
+}
+
 /* Verify tok (n bytes); returns why, or "OK". */
 static const char *
 vfy(const struct keyring *kr, enum ag_alg alg, size_t n)
@@ -326,6 +339,35 @@ main(void)
 	is_str(vfy(kr[AG_HS256], AG_HS256, mk(k,
 	    H("{\"alg\":\"HS256\",\"typ\":1,\"kid\":\"%s\"}"),
 	    PAYLOAD)), "wrong token type", "numeric typ refused");
+	/* Each kind its own typ, never the other's (RFC 8725 3.11). */
+	is_str(vfy(kr[AG_HS256], AG_HS256, mk(k,
+	    H("{\"alg\":\"HS256\",\"typ\":\"session+jwt\",\"kid\":\"%s\"}"),
+	    PAYLOAD)), "wrong token type", "typ session+jwt: no access token");
+	is_str(vfy_session(kr[AG_HS256], mk(k,
+	    H("{\"alg\":\"HS256\",\"typ\":\"session+jwt\",\"kid\":\"%s\"}"),
+	    PAYLOAD)), "OK", "typ session+jwt: a session");
+	is_str(vfy_session(kr[AG_HS256], mk(k,
+	    H("{\"alg\":\"HS256\",\"typ\":\"Application/Session+JWT\","
+	    "\"kid\":\"%s\"}"), PAYLOAD)), "OK",
+	    "typ application/session+jwt, any case: a session");
+	is_str(vfy_session(kr[AG_HS256], mk(k,
+	    H("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"%s\"}"),
+	    PAYLOAD)), "wrong token type", "typ at+jwt: no session");
+	is_str(vfy_session(kr[AG_HS256], mk(k,
+	    H("{\"alg\":\"HS256\",\"kid\":\"%s\"}"), PAYLOAD)),
+	    "wrong token type", "no typ: no session");
+	{
+		size_t	 sn;
+
+		ok(jws_sign_kind(k, JWS_SESSION, PAYLOAD, strlen(PAYLOAD), tok,
+		    sizeof(tok), &sn) == AG_OK &&
+		    strcmp(vfy_session(kr[AG_HS256], sn), "OK") == 0 &&
+		    strcmp(vfy(kr[AG_HS256], AG_HS256, sn), "wrong token type")
+		    == 0, "jws_sign_kind(SESSION): a session, no access token");
+		is_int(jws_sign_kind(k, JWS_KIND__MAX, PAYLOAD,
+		    strlen(PAYLOAD), tok, sizeof(tok), &sn), AG_EINVAL,
+		    "an unknown kind: refused");
+	}
 	/* crit */
 	is_str(vfy(kr[AG_HS256], AG_HS256, mk(k,
 	    H("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"%s\","

@@ -195,6 +195,25 @@ test_decode(void)
 	    "encode into a short buffer");
 }
 
+static int64_t		 seen_gen;
+static struct user	 u0_carol;
+
+static enum ag_err
+del_refuse(const struct user *u, void *arg)
+{
+	(void)arg;
+	seen_gen = u->gen;
+	return AG_EUNAVAIL;
+}
+
+static enum ag_err
+del_accept(const struct user *u, void *arg)
+{
+	(void)arg;
+	u0_carol = *u;
+	return AG_OK;
+}
+
 static void
 test_db(void)
 {
@@ -279,6 +298,20 @@ test_db(void)
 	is_int(store_client_each(S(db), count_client, &n), AG_OK, "each client");
 	is_int(n, 2, "2 clients");
 
+	/* del_with: the record seen first, under the lock; a refusal
+	 * keeps the user (authgatectl ends the sessions this way). */
+	is_int(store_user_get(S(db), "carol", &u), AG_OK, "carol");
+	seen_gen = -1;
+	is_int(store_user_del_with(S(db), "carol", del_refuse, NULL),
+	    AG_EUNAVAIL, "del_with, refused: the refusal");
+	is_int(seen_gen, u.gen, "  the function saw carol's gen");
+	is_int(store_user_get(S(db), "carol", &u), AG_OK, "  carol kept");
+	is_int(store_user_del_with(S(db), "carol", del_accept, NULL), AG_OK,
+	    "del_with, accepted");
+	is_int(store_user_get(S(db), "carol", &u), AG_ENOENT, "  carol gone");
+	is_int(store_user_del_with(S(db), "carol", del_accept, NULL),
+	    AG_ENOENT, "del_with of no user: ENOENT");
+	is_int(store_user_put(S(db), &u0_carol, true), AG_OK, "carol again");
 	is_int(store_user_del(S(db), "bob"), AG_OK, "del bob");
 	is_int(store_user_del(S(db), "bob"), AG_ENOENT, "del bob again");
 	is_int(store_user_get(S(db), "bob", &u), AG_ENOENT, "bob gone");

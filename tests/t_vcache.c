@@ -24,12 +24,25 @@ claims_of(const char *sub)
 	return cl;
 }
 
+/* The cache as the access-token checks use it. */
+static bool
+vget(uint64_t gen, const char *tok, size_t len, struct claims *out)
+{
+	return vcache_get(gen, JWS_ACCESS, tok, len, out);
+}
+
+static void
+vput(uint64_t gen, const char *tok, size_t len, const struct claims *cl)
+{
+	vcache_put(gen, JWS_ACCESS, tok, len, cl);
+}
+
 static void *
 other_thread(void *arg)
 {
 	struct claims	 got;
 
-	*(int *)arg = vcache_get(1, "aaa.bbb.ccc", 11, &got);
+	*(int *)arg = vget(1, "aaa.bbb.ccc", 11, &got);
 	return NULL;
 }
 
@@ -43,37 +56,45 @@ main(void)
 	pthread_t	 th;
 	int		 seen = -1;
 
-	vcache_put(1, tok, len, &a);
-	ok(!vcache_get(1, tok, len, &got), "off: nothing cached");
+	vput(1, tok, len, &a);
+	ok(!vget(1, tok, len, &got), "off: nothing cached");
 
 	vcache_enable();
-	ok(!vcache_get(1, tok, len, &got), "on, empty: miss");
-	vcache_put(1, tok, len, &a);
-	ok(vcache_get(1, tok, len, &got), "same token: hit");
+	ok(!vget(1, tok, len, &got), "on, empty: miss");
+	vput(1, tok, len, &a);
+	ok(vget(1, tok, len, &got), "same token: hit");
 	ok(memcmp(&got, &a, sizeof(a)) == 0, "the claims put are the claims got");
-	ok(!vcache_get(2, tok, len, &got), "another generation: miss");
-	ok(!vcache_get(1, tok, len - 1, &got), "a prefix: miss");
+	ok(!vget(2, tok, len, &got), "another generation: miss");
+	/* RFC 8725 3.11: an access token's bytes are no session. */
+	ok(!vcache_get(1, JWS_SESSION, tok, len, &got),
+	    "verified as an access token, asked as a session: miss");
+	vcache_put(1, JWS_SESSION, tok, len, &a);
+	ok(!vget(1, tok, len, &got),
+	    "verified as a session, asked as an access token: miss");
+	ok(vcache_get(1, JWS_SESSION, tok, len, &got), "  as a session: hit");
+	vput(1, tok, len, &a);
+	ok(!vget(1, tok, len - 1, &got), "a prefix: miss");
 
 	/* Every single-byte change, at every offset, misses. */
 	hits = 0;
 	for (i = 0; i < len; i++) {
 		memcpy(t2, tok, sizeof(tok));
 		t2[i] ^= 1;
-		hits += vcache_get(1, t2, len, &got);
+		hits += vget(1, t2, len, &got);
 	}
 	is_int(hits, 0, "any one byte changed: miss");
-	ok(vcache_get(1, tok, len, &got), "the original still hits");
+	ok(vget(1, tok, len, &got), "the original still hits");
 
-	vcache_put(0, tok, len, &a);
-	ok(vcache_get(1, tok, len, &got), "generation 0 is never stored");
+	vput(0, tok, len, &a);
+	ok(vget(1, tok, len, &got), "generation 0 is never stored");
 
 	memset(big, 'a', sizeof(big));
-	vcache_put(1, big, VCACHE_TOKEN_MAX, &a);
-	ok(vcache_get(1, big, VCACHE_TOKEN_MAX, &got), "VCACHE_TOKEN_MAX: cached");
-	vcache_put(1, big, VCACHE_TOKEN_MAX + 1, &a);
-	ok(!vcache_get(1, big, VCACHE_TOKEN_MAX + 1, &got),
+	vput(1, big, VCACHE_TOKEN_MAX, &a);
+	ok(vget(1, big, VCACHE_TOKEN_MAX, &got), "VCACHE_TOKEN_MAX: cached");
+	vput(1, big, VCACHE_TOKEN_MAX + 1, &a);
+	ok(!vget(1, big, VCACHE_TOKEN_MAX + 1, &got),
 	    "VCACHE_TOKEN_MAX + 1: not cached");
-	ok(!vcache_get(1, "", 0, &got), "empty token: miss");
+	ok(!vget(1, "", 0, &got), "empty token: miss");
 
 	/* The room grows to the longest verified token: an RS256 token
 	 * (661 bytes at 2048 bits) and one at 4096 bits are cached. */
@@ -82,34 +103,34 @@ main(void)
 		size_t	 n;
 
 		memset(rs, 'r', sizeof(rs));
-		vcache_put(1, tok, len, &a);
-		ok(vcache_get(1, tok, len, &got), "a short token, cached");
-		vcache_put(1, rs, 661, &a);
-		ok(vcache_get(1, rs, 661, &got), "661 bytes (RS256): cached");
-		ok(!vcache_get(1, rs, 662, &got), "662 bytes of it: miss");
+		vput(1, tok, len, &a);
+		ok(vget(1, tok, len, &got), "a short token, cached");
+		vput(1, rs, 661, &a);
+		ok(vget(1, rs, 661, &got), "661 bytes (RS256): cached");
+		ok(!vget(1, rs, 662, &got), "662 bytes of it: miss");
 		rs[660] = 's';
-		ok(!vcache_get(1, rs, 661, &got), "its last byte changed: miss");
+		ok(!vget(1, rs, 661, &got), "its last byte changed: miss");
 		rs[660] = 'r';
 		for (n = 0, i = 0; i < 661; i++) {
 			rs[i] ^= 1;
-			n += vcache_get(1, rs, 661, &got);
+			n += vget(1, rs, 661, &got);
 			rs[i] ^= 1;
 		}
 		is_int(n, 0, "661 bytes, any one byte changed: miss");
-		vcache_put(1, tok, len, &a);
-		ok(vcache_get(1, tok, len, &got) &&
-		    vcache_get(1, rs, 661, &got) &&
-		    vcache_get(1, rs, 661, &got), "short and long side by side");
-		vcache_put(1, rs, 1000, &a);
-		ok(vcache_get(1, rs, 1000, &got), "1000 bytes (RS4096): cached");
-		ok(!vcache_get(2, rs, 1000, &got), "another generation: miss");
+		vput(1, tok, len, &a);
+		ok(vget(1, tok, len, &got) &&
+		    vget(1, rs, 661, &got) &&
+		    vget(1, rs, 661, &got), "short and long side by side");
+		vput(1, rs, 1000, &a);
+		ok(vget(1, rs, 1000, &got), "1000 bytes (RS4096): cached");
+		ok(!vget(2, rs, 1000, &got), "another generation: miss");
 	}
 
-	vcache_put(1, "aaa.bbb.ccc", 11, &a);
+	vput(1, "aaa.bbb.ccc", 11, &a);
 	ok(pthread_create(&th, NULL, other_thread, &seen) == 0 &&
 	    pthread_join(th, NULL) == 0, "a second thread ran");
 	is_int(seen, 0, "another thread does not see this thread's entry");
-	ok(vcache_get(1, "aaa.bbb.ccc", 11, &got), "this thread does");
+	ok(vget(1, "aaa.bbb.ccc", 11, &got), "this thread does");
 
 	/* More distinct tokens than slots: each get either misses or
 	 * returns the claims of exactly that token. */
@@ -121,14 +142,14 @@ main(void)
 		(void)snprintf(t, sizeof(t), "tok-%zu", i);
 		(void)snprintf(sub, sizeof(sub), "user-%zu", i);
 		c = claims_of(sub);
-		vcache_put(1, t, strlen(t), &c);
+		vput(1, t, strlen(t), &c);
 	}
 	for (i = 0; i < 4 * VCACHE_SLOTS; i++) {
 		char	 t[32], sub[32];
 
 		(void)snprintf(t, sizeof(t), "tok-%zu", i);
 		(void)snprintf(sub, sizeof(sub), "user-%zu", i);
-		if (vcache_get(1, t, strlen(t), &got)) {
+		if (vget(1, t, strlen(t), &got)) {
 			hits++;
 			if (strcmp(got.sub, sub) != 0)
 				hits += 1000;

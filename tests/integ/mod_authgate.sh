@@ -5,7 +5,9 @@
 # missing, malformed, tampered, expired and revoked tokens get 401 with
 # the very WWW-Authenticate that authgate's /auth gives (authgate run as
 # a CGI here); AuthgateRequireScope gives 403; a replaced key is picked
-# up; and the module writes nothing.  Runs as root: Apache switches to
+# up; the session cookie and the browser's 302 work as in the
+# authorizer, and user passwd ends a session at once; and the module
+# writes nothing.  Runs as root: Apache switches to
 # www-data, which then owns authgate's files.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
 
@@ -200,6 +202,29 @@ chown -R www-data:www-data "$AG_TMP/var"
 sleep 2
 is "$(statuses "$T2")" "30 401" "the old key's token: 30 times 401"
 is "$(statuses "$(issue)")" "30 200" "a token of the new key: 200"
+
+# -- browser sessions (SPEC "Browser sign-in"), as the authorizer takes them
+SESSION=$("$top_builddir/tests/mksession" "$AG_CONF" alice 2>>"$AG_TMP/ctl.log")
+ag_http GET /private/whoami.cgi -H "Cookie: x=1; authgate_session=$SESSION"
+is "$AG_STATUS" 200 "the session cookie: 200"
+like "$AG_BODY" '^REMOTE_USER=alice$' "  REMOTE_USER=alice"
+ag_http GET '/private/file.txt?a=b' -H 'Accept: text/html,*/*;q=0.8'
+is "$AG_STATUS" 302 "a browser without credentials: 302"
+is "$(ag_header Location)" "/oauth/login?rd=/private/file.txt%3Fa%3Db" \
+    "  to login_url with rd"
+is "$(ag_header Cache-Control)" "no-store" "  no-store"
+ag_http GET /private/file.txt -H 'Accept: application/json'
+is "$AG_STATUS" 401 "a script without credentials: 401"
+ag_http GET /private/file.txt -H "Cookie: authgate_session=$(issue)"
+is "$AG_STATUS" 401 "an access token as the cookie: 401"
+ag_http GET /private/file.txt -H "Authorization: Bearer $SESSION"
+is "$AG_STATUS" 401 "the session as a bearer token: 401"
+printf 'new pw\n' | ag_ctl user passwd alice --password-stdin \
+    >>"$AG_TMP/ctl.log" 2>&1
+is "$?" 0 "user passwd alice"
+chown -R www-data:www-data "$AG_TMP/var"
+ag_http GET /private/file.txt -H "Cookie: authgate_session=$SESSION"
+is "$AG_STATUS" 401 "  the session ended at once"
 
 ag_stop "$APACHE_PID"
 ag_done
