@@ -365,10 +365,13 @@ def step_code():
     drv.get(opts.base + opts.client_page)
     link = drv.find_element(By.ID, "signin")
     link.click()
-    wait_for(lambda: on_signin_page()
+    # The sign-in form, whether /authorize sends the browser to the
+    # sign-in page or shows the form itself.
+    wait_for(lambda: signin_form() is not None
              or drv.current_url.startswith(opts.redirect_uri))
-    if check(on_signin_page(),
-             "authorize without a session: the sign-in page"):
+    if check(signin_form() is not None,
+             "authorize without a session: the sign-in form",
+             drv.current_url):
         submit_signin(opts.user, opts.password)
     wait_for(lambda: drv.current_url.startswith(opts.redirect_uri + "?"))
     url = drv.current_url
