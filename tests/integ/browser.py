@@ -29,6 +29,7 @@ import os
 import re
 import secrets
 import signal
+import ssl
 import sys
 import tempfile
 import time
@@ -91,7 +92,7 @@ def start_browser():
     o = webdriver.ChromeOptions()
     o.binary_location = opts.chromium
     profile = tempfile.mkdtemp(prefix="chromium.", dir=opts.tmp)
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+    for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
               "--disable-gpu", "--no-first-run", "--no-default-browser-check",
               "--disable-extensions", "--disable-sync",
               "--disable-background-networking",
@@ -102,7 +103,9 @@ def start_browser():
               "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
               "--no-proxy-server",
               "--user-data-dir=" + profile,
-              "--window-size=%d,%d" % DESKTOP):
+              "--window-size=%d,%d" % DESKTOP] + (
+                  # The test's own self-signed certificate.
+                  ["--ignore-certificate-errors"] if opts.insecure else []):
         o.add_argument(a)
     svc = Service(executable_path=opts.driver,
                   log_path=os.path.join(opts.tmp, "chromedriver.log"))
@@ -289,6 +292,9 @@ def step_right():
           "  HttpOnly", sess)
     check(bool(sess) and sess[0].get("sameSite") == "Lax",
           "  SameSite=Lax", sess)
+    if opts.base.startswith("https:"):
+        check(bool(sess) and sess[0].get("secure") is True,
+              "  Secure (HTTPS)", sess)
     # A reload is served from the session, no sign-in.
     drv.get(guarded_url())
     check(drv.current_url == guarded_url()
@@ -333,13 +339,24 @@ def b64url(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
+def tls():
+    """urllib's TLS context: the test's self-signed certificate."""
+    if not opts.insecure:
+        return None
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
 def http(method, url, data=None):
     body = urllib.parse.urlencode(data).encode() if data else None
     req = urllib.request.Request(url, data=body, method=method)
     if body:
         req.add_header("Content-Type", "application/x-www-form-urlencoded")
     try:
-        with urllib.request.urlopen(req, timeout=PAGE_SECONDS) as r:
+        with urllib.request.urlopen(req, timeout=PAGE_SECONDS,
+                                    context=tls()) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -403,7 +420,8 @@ def step_code():
     req = urllib.request.Request(opts.oauth + "/protected",
                                  headers={"Authorization": "Bearer " + tok})
     try:
-        with urllib.request.urlopen(req, timeout=PAGE_SECONDS) as r:
+        with urllib.request.urlopen(req, timeout=PAGE_SECONDS,
+                                    context=tls()) as r:
             who = json.loads(r.read().decode()).get("sub")
     except (urllib.error.URLError, ValueError):
         who = None
@@ -451,6 +469,8 @@ def main():
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--driver", default="/usr/bin/chromedriver")
     ap.add_argument("--timeout", type=int, default=120)
+    ap.add_argument("--insecure", action="store_true",
+                    help="accept the server's self-signed certificate")
     opts = ap.parse_args()
     if not opts.oauth:
         opts.oauth = opts.base + "/oauth"

@@ -7,7 +7,8 @@
 #   nginx     etc/nginx/authgate.conf (auth_request to /auth, error_page
 #             401 to the sign-in page), authgate from spawn-fcgi
 #   Apache    etc/apache2/authgate-guard.conf (mod_authnz_fcgi) and
-#             authgate-proxy.conf (token service, mod_proxy_fcgi)
+#             authgate-proxy.conf (token service, mod_proxy_fcgi), over
+#             HTTP and over HTTPS (__Host- cookies, Secure)
 # For each: the guarded page sends a browser to the sign-in page with rd;
 # a wrong password shows the message; the right one brings it back to the
 # page; the sign-out button ends the session; the authorization code
@@ -26,7 +27,8 @@ AG_GROUP=nogroup
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (nginx and Apache switch users)"
 ag_require_bins
-ag_require_cmd lighttpd nginx spawn-fcgi apache2 curl setpriv timeout
+ag_require_cmd lighttpd nginx spawn-fcgi apache2 curl setpriv timeout \
+    openssl
 # The browser: skipped only when it is not installed.
 ag_require_cmd chromium chromedriver
 ag_require_py selenium
@@ -34,6 +36,7 @@ nginx -V 2>&1 | grep -q http_auth_request_module ||
     skip_all "nginx lacks auth_request (install nginx-light or nginx-core)"
 [ -f $MODS/mod_authnz_fcgi.so ] || skip_all "mod_authnz_fcgi not installed"
 [ -f $MODS/mod_proxy_fcgi.so ] || skip_all "mod_proxy_fcgi not installed"
+[ -f $MODS/mod_ssl.so ] || skip_all "mod_ssl not installed"
 id www-data >/dev/null 2>&1 && id "$AG_USER" >/dev/null 2>&1 ||
     skip_all "no www-data or $AG_USER user"
 
@@ -56,6 +59,7 @@ ag_user alice "$PW" "read write"
 LPORT=$(ag_free_port)
 NPORT=$(ag_free_port)
 APORT=$(ag_free_port)
+SPORT=$(ag_free_port)
 GPORT=$(ag_free_port)
 # One public client for the three servers' client pages.
 CLIENT=browser-test
@@ -63,6 +67,7 @@ if ! ag_ctl client add "$CLIENT" --public --grant authorization_code \
     --redirect-uri "http://127.0.0.1:$LPORT/client/cb.html" \
     --redirect-uri "http://127.0.0.1:$NPORT/client/cb.html" \
     --redirect-uri "http://127.0.0.1:$APORT/client/cb.html" \
+    --redirect-uri "https://127.0.0.1:$SPORT/client/cb.html" \
     >"$AG_TMP/client.log" 2>&1; then
 	diag "authgatectl client add: $(cat "$AG_TMP/client.log")"
 fi
@@ -156,7 +161,15 @@ ag_wait_port "$NPORT" 10 || { echo "Bail out! nginx"; exit 1; }
 NURL=http://127.0.0.1:$NPORT
 
 # Apache: the guard (mod_authnz_fcgi to authgate -s) and the token
-# service (mod_proxy_fcgi to the socket), both shipped files unchanged.
+# service (mod_proxy_fcgi to the socket), both shipped files unchanged;
+# on a second port over HTTPS too (a self-signed certificate), where the
+# cookies are __Host- and Secure.
+if ! openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$AG_TMP/tls.key" \
+    -out "$AG_TMP/tls.crt" >"$AG_TMP/openssl.log" 2>&1; then
+	echo "Bail out! openssl req: $(cat "$AG_TMP/openssl.log")"
+	exit 1
+fi
 cat >"$AG_TMP/httpd.conf" <<EOF
 Define TMP $AG_TMP
 Define AUTHGATE_GUARD_DIR $AG_TMP/www/private
@@ -174,6 +187,9 @@ LoadModule headers_module $MODS/mod_headers.so
 LoadModule proxy_module $MODS/mod_proxy.so
 LoadModule proxy_fcgi_module $MODS/mod_proxy_fcgi.so
 LoadModule authnz_fcgi_module $MODS/mod_authnz_fcgi.so
+LoadModule setenvif_module $MODS/mod_setenvif.so
+LoadModule socache_shmcb_module $MODS/mod_socache_shmcb.so
+LoadModule ssl_module $MODS/mod_ssl.so
 User www-data
 Group www-data
 Listen 127.0.0.1:$APORT
@@ -186,6 +202,13 @@ AddDefaultCharset utf-8
 Mutex file:\${TMP}/logs
 Include $top_srcdir/etc/apache2/authgate-proxy.conf
 Include $top_srcdir/etc/apache2/authgate-guard.conf
+Listen 127.0.0.1:$SPORT https
+SSLSessionCache shmcb:\${TMP}/run/ssl_scache(65536)
+<VirtualHost 127.0.0.1:$SPORT>
+	SSLEngine on
+	SSLCertificateFile $AG_TMP/tls.crt
+	SSLCertificateKeyFile $AG_TMP/tls.key
+</VirtualHost>
 EOF
 chown www-data "$AG_TMP/logs"
 ag_add_log "$AG_TMP/logs/apache-error.log"
@@ -195,14 +218,19 @@ if ! apache2 -f "$AG_TMP/httpd.conf" -t >"$AG_TMP/apache-t.log" 2>&1; then
 fi
 ag_bg apache2 apache2 -f "$AG_TMP/httpd.conf" -DFOREGROUND
 ag_wait_port "$APORT" 10 || { echo "Bail out! apache2"; exit 1; }
+ag_wait_port "$SPORT" 10 || { echo "Bail out! apache2 (HTTPS)"; exit 1; }
 AURL=http://127.0.0.1:$APORT
+SURL=https://127.0.0.1:$SPORT
 
 # ------------------------------------------------------------ curl
 
 # redirects NAME URL: what a browser and a program get from the guarded
-# page without credentials.
+# page without credentials (curl -k for the test's own certificate).
 redirects() {
-	ag_http GET "$2$GUARDED" -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8'
+	_rk=
+	case $2 in https:*) _rk=-k ;; esac
+	ag_http GET "$2$GUARDED" $_rk \
+	    -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8'
 	is "$AG_STATUS" 302 "$1: a browser without a session: 302"
 	loc=$(ag_header Location)
 	like "$loc" '^(http://127\.0\.0\.1:[0-9]+)?/oauth/login\?rd=' \
@@ -210,14 +238,14 @@ redirects() {
 	rd=$(printf '%s' "${loc#*\?rd=}" | "$AG_PY" -c \
 	    'import sys, urllib.parse; print(urllib.parse.unquote(sys.stdin.read()))')
 	is "$rd" "$GUARDED" "$1:   rd decodes to the URI asked for, & + % included"
-	ag_http GET "$2$GUARDED"
+	ag_http GET "$2$GUARDED" $_rk
 	is "$AG_STATUS" 401 "$1: a program without a token: 401, no redirect"
 	like "$(ag_header WWW-Authenticate)" '^Bearer realm="authgate"' \
 	    "$1:   with WWW-Authenticate"
-	ag_http POST "$2/oauth/token" -d grant_type=password -d username=alice \
-	    --data-urlencode "password=$PW"
+	ag_http POST "$2/oauth/token" $_rk -d grant_type=password \
+	    -d username=alice --data-urlencode "password=$PW"
 	tok=$(ag_json access_token)
-	ag_http GET "$2$GUARDED" -H "Authorization: Bearer $tok" \
+	ag_http GET "$2$GUARDED" $_rk -H "Authorization: Bearer $tok" \
 	    -H 'Accept: text/html'
 	is "$AG_STATUS" 200 "$1: a bearer token still passes"
 	like "$(ag_header Cache-Control)" 'private.*no-cache|no-cache.*private' \
@@ -226,6 +254,7 @@ redirects() {
 redirects lighttpd "$LURL"
 redirects nginx "$NURL"
 redirects apache "$AURL"
+redirects apache-https "$SURL"
 
 # nginx escapes with its maps, one character each: more than six give
 # an empty rd (login_redirect after sign-in), never a wrong one.
@@ -266,6 +295,7 @@ ag_add_log "$AG_TMP/browser/chromedriver.log"
 browse lighttpd "$LURL"
 browse nginx "$NURL"
 browse apache "$AURL"
+browse apache-https "$SURL" --insecure --cookie __Host-authgate_session
 
 ag_no_sanitizer_reports
 diag "screenshots of the sign-in page:" $(ls "$SHOTS"/*.png 2>/dev/null)
