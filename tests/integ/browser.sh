@@ -5,7 +5,8 @@
 #   lighttpd  etc/lighttpd/authgate-browser.conf (authorizer role on
 #             /private/, token service and pages under /oauth/)
 #   nginx     etc/nginx/authgate.conf (auth_request to /auth, error_page
-#             401 to the sign-in page), authgate from spawn-fcgi
+#             401 to the sign-in page), authgate from spawn-fcgi, over
+#             HTTP and over HTTPS
 #   Apache    etc/apache2/authgate-guard.conf (mod_authnz_fcgi) and
 #             authgate-proxy.conf (token service, mod_proxy_fcgi), over
 #             HTTP and over HTTPS (__Host- cookies, Secure)
@@ -60,17 +61,8 @@ LPORT=$(ag_free_port)
 NPORT=$(ag_free_port)
 APORT=$(ag_free_port)
 SPORT=$(ag_free_port)
+TPORT=$(ag_free_port)
 GPORT=$(ag_free_port)
-# One public client for the three servers' client pages.
-CLIENT=browser-test
-if ! ag_ctl client add "$CLIENT" --public --grant authorization_code \
-    --redirect-uri "http://127.0.0.1:$LPORT/client/cb.html" \
-    --redirect-uri "http://127.0.0.1:$NPORT/client/cb.html" \
-    --redirect-uri "http://127.0.0.1:$APORT/client/cb.html" \
-    --redirect-uri "https://127.0.0.1:$SPORT/client/cb.html" \
-    >"$AG_TMP/client.log" 2>&1; then
-	diag "authgatectl client add: $(cat "$AG_TMP/client.log")"
-fi
 
 # The site: a guarded page, a public client page and its callback.
 EXPECT="The guarded page"
@@ -127,7 +119,17 @@ ag_bg authgate-s setpriv --reuid="$AG_USER" --regid="$AG_GROUP" \
     --clear-groups "$AG_BIN" -c "$AG_CONF" -s "127.0.0.1:$GPORT"
 ag_wait_port "$GPORT" 10 || { echo "Bail out! authgate -s"; exit 1; }
 
-# nginx: the shipped site, placeholders filled in.
+# The HTTPS runs' certificate, self-signed.
+if ! openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$AG_TMP/tls.key" \
+    -out "$AG_TMP/tls.crt" >"$AG_TMP/openssl.log" 2>&1; then
+	echo "Bail out! openssl req: $(cat "$AG_TMP/openssl.log")"
+	exit 1
+fi
+
+# nginx: the shipped site, placeholders filled in; once more on another
+# port over HTTPS ("add TLS as usual": listen ... ssl and the
+# certificate; the upstream renamed, as one http block holds both).
 cat >"$AG_TMP/nginx.conf" <<EOF
 user www-data www-data;
 daemon off;
@@ -146,9 +148,15 @@ http {
 	include $AG_TMP/site.conf;
 }
 EOF
-sed -e "s|@PORT@|127.0.0.1:$NPORT|g" -e "s|@SOCKET@|$sock|g" \
-    -e "s|@DOCROOT@|$AG_TMP/www|g" \
-    "$top_srcdir/etc/nginx/authgate.conf" >"$AG_TMP/site.conf"
+{
+	sed -e "s|@PORT@|127.0.0.1:$NPORT|g" -e "s|@SOCKET@|$sock|g" \
+	    -e "s|@DOCROOT@|$AG_TMP/www|g" "$top_srcdir/etc/nginx/authgate.conf"
+	sed -e "s|listen @PORT@;|listen 127.0.0.1:$TPORT ssl; ssl_certificate $AG_TMP/tls.crt; ssl_certificate_key $AG_TMP/tls.key;|" \
+	    -e "s|@SOCKET@|$sock|g" -e "s|@DOCROOT@|$AG_TMP/www|g" \
+	    -e 's|upstream authgate {|upstream authgate_tls {|' \
+	    -e 's|fastcgi_pass authgate;|fastcgi_pass authgate_tls;|' \
+	    "$top_srcdir/etc/nginx/authgate.conf"
+} >"$AG_TMP/site.conf"
 cp /etc/nginx/fastcgi_params "$AG_TMP/fastcgi_params"
 ag_add_log "$AG_TMP/logs/nginx-error.log"
 if ! nginx -t -p "$AG_TMP" -c "$AG_TMP/nginx.conf" >"$AG_TMP/nginx-t.log" 2>&1
@@ -158,18 +166,14 @@ then
 fi
 ag_bg nginx nginx -p "$AG_TMP" -c "$AG_TMP/nginx.conf"
 ag_wait_port "$NPORT" 10 || { echo "Bail out! nginx"; exit 1; }
+ag_wait_port "$TPORT" 10 || { echo "Bail out! nginx (HTTPS)"; exit 1; }
 NURL=http://127.0.0.1:$NPORT
+TURL=https://127.0.0.1:$TPORT
 
 # Apache: the guard (mod_authnz_fcgi to authgate -s) and the token
 # service (mod_proxy_fcgi to the socket), both shipped files unchanged;
-# on a second port over HTTPS too (a self-signed certificate), where the
-# cookies are __Host- and Secure.
-if ! openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-    -addext subjectAltName=IP:127.0.0.1 -keyout "$AG_TMP/tls.key" \
-    -out "$AG_TMP/tls.crt" >"$AG_TMP/openssl.log" 2>&1; then
-	echo "Bail out! openssl req: $(cat "$AG_TMP/openssl.log")"
-	exit 1
-fi
+# on a second port over HTTPS too, where the cookies are __Host- and
+# Secure.
 cat >"$AG_TMP/httpd.conf" <<EOF
 Define TMP $AG_TMP
 Define AUTHGATE_GUARD_DIR $AG_TMP/www/private
@@ -253,6 +257,7 @@ redirects() {
 }
 redirects lighttpd "$LURL"
 redirects nginx "$NURL"
+redirects nginx-https "$TURL"
 redirects apache "$AURL"
 redirects apache-https "$SURL"
 
@@ -272,9 +277,14 @@ browse() {
 	_n=$1
 	_u=$2
 	shift 2
+	# A public client of its own (authgatectl takes four redirect URIs
+	# a client), for the client page of this server.
+	ok "$_n: authgatectl client add (public, authorization_code)" \
+	    ag_ctl client add "browser-$_n" --public \
+	    --grant authorization_code --redirect-uri "$_u/client/cb.html"
 	timeout -k 5 200 "$AG_PY" "$top_srcdir/tests/integ/browser.py" \
 	    --name "$_n" --base "$_u" --guarded "$GUARDED" --expect "$EXPECT" \
-	    --user alice --password "$PW" --client-id "$CLIENT" \
+	    --user alice --password "$PW" --client-id "browser-$_n" \
 	    --client-dir "$AG_TMP/www/client" \
 	    --redirect-uri "$_u/client/cb.html" --shots "$SHOTS" \
 	    --tmp "$AG_TMP/browser" --timeout 150 "$@" \
@@ -294,6 +304,7 @@ ag_add_log "$AG_TMP/browser/chromedriver.log"
 
 browse lighttpd "$LURL"
 browse nginx "$NURL"
+browse nginx-https "$TURL" --insecure --cookie __Host-authgate_session
 browse apache "$AURL"
 browse apache-https "$SURL" --insecure --cookie __Host-authgate_session
 
