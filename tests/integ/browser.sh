@@ -64,7 +64,8 @@ SPORT=$(ag_free_port)
 TPORT=$(ag_free_port)
 GPORT=$(ag_free_port)
 
-# The site: a guarded page, a public client page and its callback.
+# The site: a guarded page and a client's callback (browser.py writes
+# the client's page, whose link carries a fresh PKCE challenge).
 EXPECT="The guarded page"
 cat >"$AG_TMP/www/private/index.html" <<EOF
 <!DOCTYPE html>
@@ -76,8 +77,6 @@ cat >"$AG_TMP/www/client/cb.html" <<'EOF'
 <html lang="en"><head><meta charset="utf-8"><title>Callback</title></head>
 <body><p>The client's redirect_uri.</p></body></html>
 EOF
-: >"$AG_TMP/www/client/index.html"
-chmod 666 "$AG_TMP/www/client/index.html"
 chmod -R a+rX "$AG_TMP/www"
 # Only authgate's user reads the key and the databases; lighttpd's
 # authgate runs as root here (lib.sh), the others as $AG_USER.
