@@ -21,6 +21,7 @@ resp_init(struct resp *r)
 	r->nobody = 0;
 	r->sent = 0;
 	r->overflow = 0;
+	r->html = 0;
 }
 
 const char *
@@ -31,6 +32,8 @@ resp_reason(int status)
 		return "OK";
 	case 204:
 		return "No Content";
+	case 303:
+		return "See Other";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -139,6 +142,13 @@ resp_json(struct resp *r, int status, const char *json, size_t len)
 }
 
 void
+resp_html(struct resp *r, int status, const char *html, size_t len)
+{
+	resp_json(r, status, html, len);
+	r->html = 1;
+}
+
+void
 resp_body_begin(struct resp *r, struct jw *w)
 {
 	jw_init(w, r->body, sizeof(r->body));
@@ -156,6 +166,26 @@ resp_body_end(struct resp *r, int status, struct jw *w)
 	}
 	r->status = status;
 	r->bodylen = len;
+}
+
+char *
+resp_html_begin(struct resp *r, size_t *size)
+{
+	*size = sizeof(r->body);
+	return r->body;
+}
+
+void
+resp_html_end(struct resp *r, int status, size_t len)
+{
+	if (len >= sizeof(r->body)) {
+		r->overflow = 1;
+		r->bodylen = 0;
+		return;
+	}
+	r->status = status;
+	r->bodylen = len;
+	r->html = 1;
 }
 
 void
@@ -212,6 +242,8 @@ size_t
 resp_format(const struct resp *r, char *out, size_t outsz)
 {
 	static const char	 ctype[] = "Content-Type: application/json\r\n";
+	static const char	 htype[] =
+	    "Content-Type: text/html; charset=utf-8\r\n";
 	const char		*reason;
 	char			 code[4];
 	size_t			 n = 0;
@@ -228,8 +260,10 @@ resp_format(const struct resp *r, char *out, size_t outsz)
 	    !put(out, outsz, &n, code, sizeof(code)) ||
 	    !put(out, outsz, &n, reason, strlen(reason)) ||
 	    !put(out, outsz, &n, "\r\n", 2) ||
-	    (r->bodylen > 0 &&
+	    (r->bodylen > 0 && !r->html &&
 	    !put(out, outsz, &n, ctype, sizeof(ctype) - 1)) ||
+	    (r->bodylen > 0 && r->html &&
+	    !put(out, outsz, &n, htype, sizeof(htype) - 1)) ||
 	    !put(out, outsz, &n, r->headers, r->headerslen) ||
 	    !put(out, outsz, &n, "\r\n", 2) ||
 	    (!r->nobody && !put(out, outsz, &n, r->body, r->bodylen)))

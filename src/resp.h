@@ -1,7 +1,8 @@
 /*
  * A response, built in fixed buffers by the endpoints, then written by
- * serve.c as CGI/FastCGI output ("Status:" line first).  Every body is
- * JSON.  Header values are checked: no CR, LF or NUL reaches the wire.
+ * serve.c as CGI/FastCGI output ("Status:" line first).  Bodies are
+ * JSON but for the sign-in pages' HTML (resp_html*).  Header values
+ * are checked: no CR, LF or NUL reaches the wire.
  */
 #ifndef RESP_H
 #define RESP_H
@@ -9,7 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RESP_HEADERS_MAX	2048
+/* A sign-in's 303 holds a session cookie (session.h's
+ * SESSION_VALUE_MAX, 2048) and a Location of up to REDIRECT_RD_MAX
+ * (1536) bytes, besides the pages' headers. */
+#define RESP_HEADERS_MAX	6144
 #define RESP_BODY_MAX		16384
 
 struct resp {
@@ -21,6 +25,7 @@ struct resp {
 	int		 nobody;	/* authorizer 200, HEAD: no body sent */
 	int		 overflow;	/* a header or body did not fit */
 	int		 sent;		/* written by the endpoint (ops.c) */
+	int		 html;		/* the body is HTML (resp_html) */
 };
 
 void		 resp_init(struct resp *r);
@@ -42,10 +47,22 @@ void		 resp_json(struct resp *r, int status, const char *json,
 struct jw;
 void		 resp_body_begin(struct resp *r, struct jw *w);
 void		 resp_body_end(struct resp *r, int status, struct jw *w);
+/* Set status and an HTML page as the body (copied): Content-Type
+ * text/html; charset=utf-8 instead of JSON (browser sign-in). */
+void		 resp_html(struct resp *r, int status, const char *html,
+		    size_t len);
 /* A status whose body is not sent (the authorizer role's 200). */
 void		 resp_nobody(struct resp *r, int status);
 /* The endpoint wrote the whole answer itself (ops.c's /metrics). */
 void		 resp_sent(struct resp *r, int status);
+/*
+ * An HTML page built in place (html.c): resp_html_begin gives r's body
+ * buffer and its size; resp_html_end sets status, the length and the
+ * HTML Content-Type, or marks r overflowed when len leaves no room for
+ * a NUL in the buffer.
+ */
+char		*resp_html_begin(struct resp *r, size_t *size);
+void		 resp_html_end(struct resp *r, int status, size_t len);
 /*
  * An error as RFC 6749 5.2 / RFC 6750 3 shape it:
  * {"error":"…","error_description":"…"} with Cache-Control: no-store.

@@ -22,6 +22,7 @@
 #include "../src/key.h"
 #include "../src/metrics.h"
 #include "../src/resp.h"
+#include "../src/redirect.h"
 #include "../src/route.h"
 #include "../src/serve.h"
 #include "../src/session.h"
@@ -183,6 +184,8 @@ setup(void)
 	ok(ctl("Web-secret-1", "client add web --secret-stdin") == 0,
 	    "confidential client web");
 	ok(ctl(NULL, "client add spa --public") == 0, "public client spa");
+	ok(ctl("Sam-pw-1", "user add sam --scope read --password-stdin") == 0,
+	    "user sam (read), for the sign-in page");
 	serve_init(conf);
 }
 
@@ -317,6 +320,282 @@ test_refresh(void)
 	(void)snprintf(req, sizeof(req),
 	    "grant_type=refresh_token&refresh_token=%s", r2);
 	is_int(request(&a, &f, &body), 400, "the family ended with the reuse");
+}
+
+/* ---- browser sign-in: /login and /logout (ep_login.c) ---- */
+
+/* 43 base64url characters: a well-formed token. */
+#define CSRF_TOKEN	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define CSRF_COOKIE	"HTTP_COOKIE=authgate_csrf=" CSRF_TOKEN
+#define SAM		"username=sam&password=Sam-pw-1&csrf=" CSRF_TOKEN
+#define BAD_SAM		"username=sam&password=wrong&csrf=" CSRF_TOKEN
+
+/* The value of response header name in f->out ("" if absent). */
+static const char *
+header(const struct fake *f, const char *name)
+{
+	static char	 v[4096];
+	char		 key[128];
+	const char	*p, *end = strstr(f->out, "\r\n\r\n");
+	size_t		 n = 0;
+
+	(void)snprintf(key, sizeof(key), "\r\n%s: ", name);
+	v[0] = '\0';
+	if ((p = strstr(f->out, key)) == NULL || (end != NULL && p > end))
+		return v;
+	for (p += strlen(key); *p != '\0' && *p != '\r' && n < sizeof(v) - 1;
+	    p++)
+		v[n++] = *p;
+	v[n] = '\0';
+	return v;
+}
+
+/* The headers of every page (html.c). */
+static void
+page_headers(const struct fake *f, const char *what)
+{
+	char	 name[160];
+
+	(void)snprintf(name, sizeof(name), "  %s: text/html, no-store, CSP, "
+	    "no framing", what);
+	ok(strcmp(header(f, "Content-Type"), "text/html; charset=utf-8") ==
+	    0 && strcmp(header(f, "Cache-Control"), "no-store") == 0 &&
+	    strstr(header(f, "Content-Security-Policy"),
+	    "default-src 'none'") != NULL &&
+	    strstr(header(f, "Content-Security-Policy"),
+	    "frame-ancestors 'none'") != NULL &&
+	    strcmp(header(f, "X-Frame-Options"), "DENY") == 0 &&
+	    strcmp(header(f, "X-Content-Type-Options"), "nosniff") == 0, name);
+}
+
+static void
+test_login_page(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "GET", "/oauth/login", NULL, NULL, NULL };
+	const char	*body;
+	char		 tok[128], want[256];
+
+	is_int(request(&a, &f, &body), 200, "GET /login: 200");
+	page_headers(&f, "GET /login");
+	(void)snprintf(tok, sizeof(tok), "%s", header(&f, "Set-Cookie"));
+	ok(strncmp(tok, "authgate_csrf=", 14) == 0 &&
+	    strstr(tok, "; HttpOnly") != NULL &&
+	    strstr(tok, "SameSite=Strict") != NULL &&
+	    strstr(tok, "Path=/") != NULL && strstr(tok, "Secure") == NULL,
+	    "  sets authgate_csrf: HttpOnly, SameSite=Strict, Path=/");
+	tok[14 + 43] = '\0';
+	(void)snprintf(want, sizeof(want), "name=\"csrf\" value=\"%s\"",
+	    tok + 14);
+	ok(strstr(body, want) != NULL, "  the same value in the field csrf");
+	ok(strstr(body, "action=\"/oauth/login\"") != NULL,
+	    "  the form posts to <base>/login");
+	ok(strstr(body, "autocomplete=\"username\"") != NULL &&
+	    strstr(body, "autocomplete=\"current-password\"") != NULL &&
+	    strstr(body, "<label for=\"password\">") != NULL,
+	    "  labels and autocomplete");
+	ok(strstr(body, "name=\"rd\"") == NULL, "  no rd asked, none kept");
+
+	a.extra2 = CSRF_COOKIE;
+	(void)request(&a, &f, &body);
+	is_str(header(&f, "Set-Cookie"), "authgate_csrf=" CSRF_TOKEN
+	    "; Path=/; HttpOnly; SameSite=Strict",
+	    "a well-formed CSRF cookie is kept");
+	a.extra2 = "HTTP_COOKIE=authgate_csrf=short";
+	(void)request(&a, &f, &body);
+	ok(strstr(header(&f, "Set-Cookie"), "=short") == NULL,
+	    "a malformed one is replaced");
+	a.extra2 = "HTTPS=on";
+	(void)request(&a, &f, &body);
+	ok(strncmp(header(&f, "Set-Cookie"), "__Host-authgate_csrf=", 21) ==
+	    0 && strstr(header(&f, "Set-Cookie"), "; Secure") != NULL,
+	    "over HTTPS: __Host-authgate_csrf, Secure");
+	a.extra2 = NULL;
+
+	a.extra = "QUERY_STRING=rd=%2Fprivate%2Fpage%3Fa%3D1%26b%3D2";
+	(void)request(&a, &f, &body);
+	ok(strstr(body, "name=\"rd\" value=\"/private/page?a=1&amp;b=2\"") !=
+	    NULL, "rd of the query kept in the form, escaped");
+	a.extra = "QUERY_STRING=rd=%2F%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+	(void)request(&a, &f, &body);
+	ok(strstr(body, "<script") == NULL &&
+	    strstr(body, "value=\"/&lt;script&gt;alert(1)&lt;/script&gt;\"")
+	    != NULL, "an rd holding <script> stays text");
+	a.extra = "QUERY_STRING=rd=%2F%2Fevil.example";
+	(void)request(&a, &f, &body);
+	ok(strstr(body, "name=\"rd\"") == NULL, "rd //evil is dropped");
+	a.extra = "QUERY_STRING=rd=%09%2F%2Fevil.example";
+	(void)request(&a, &f, &body);
+	ok(strstr(body, "name=\"rd\"") == NULL, "rd %09//evil is dropped");
+	a.extra = NULL;
+	a.method = "HEAD";
+	is_int(request(&a, &f, &body), 200, "HEAD /login: 200");
+	is_str(body, "", "  no body");
+}
+
+static const struct {
+	const char	*name, *body;
+	const char	*more[3];
+	int		 status;
+	const char	*text;
+} refused[] = {
+	{ "no CSRF cookie", BAD_SAM, { NULL }, 403, "form expired" },
+	{ "no CSRF field", "username=sam&password=Sam-pw-1",
+	    { CSRF_COOKIE }, 403, "form expired" },
+	{ "a CSRF field not the cookie's", "username=sam&password=Sam-pw-1"
+	    "&csrf=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA",
+	    { CSRF_COOKIE }, 403, "form expired" },
+	{ "a CSRF cookie twice", BAD_SAM, { CSRF_COOKIE "; authgate_csrf="
+	    CSRF_TOKEN }, 403, "form expired" },
+	{ "Origin another site", SAM, { CSRF_COOKIE,
+	    "HTTP_ORIGIN=http://evil.example" }, 403, "another site" },
+	{ "Origin another port", SAM, { CSRF_COOKIE,
+	    "HTTP_ORIGIN=http://auth.example:8080" }, 403, "another site" },
+	{ "Origin https, request http", SAM, { CSRF_COOKIE,
+	    "HTTP_ORIGIN=https://auth.example" }, 403, "another site" },
+	{ "Origin null", SAM, { CSRF_COOKIE, "HTTP_ORIGIN=null" }, 403,
+	    "another site" },
+	{ "Sec-Fetch-Site cross-site", SAM, { CSRF_COOKIE,
+	    "HTTP_SEC_FETCH_SITE=cross-site" }, 403, "another site" },
+	{ "Sec-Fetch-Site same-site", SAM, { CSRF_COOKIE,
+	    "HTTP_SEC_FETCH_SITE=same-site" }, 403, "another site" },
+	{ "the same origin, a wrong password", BAD_SAM, { CSRF_COOKIE,
+	    "HTTP_ORIGIN=http://auth.example:80",
+	    "HTTP_SEC_FETCH_SITE=same-origin" }, 401,
+	    "Wrong user name or password, or the account is locked." },
+	{ "an unknown user: the same message", "username=nobody&password=x"
+	    "&csrf=" CSRF_TOKEN, { CSRF_COOKIE }, 401,
+	    "Wrong user name or password, or the account is locked." },
+	{ "no password", "username=sam&csrf=" CSRF_TOKEN, { CSRF_COOKIE },
+	    400, "Enter your user name and password." },
+	{ "rd twice", SAM "&rd=%2Fa&rd=%2Fb", { CSRF_COOKIE }, 400,
+	    "field twice" },
+};
+
+static void
+test_login_post(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "POST", "/oauth/login", NULL, NULL, NULL };
+	const char	*body;
+	char		 name[160];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		a.body = refused[i].body;
+		a.extra2 = refused[i].more[0];
+		a.extra3 = refused[i].more[1];
+		a.extra = refused[i].more[2];
+		(void)snprintf(name, sizeof(name), "POST /login, %s: %d",
+		    refused[i].name, refused[i].status);
+		is_int(request(&a, &f, &body), refused[i].status, name);
+		ok(strstr(body, refused[i].text) != NULL, refused[i].text);
+		ok(strstr(body, "name=\"csrf\" value=\"") != NULL &&
+		    strstr(header(&f, "Set-Cookie"), "authgate_csrf=") != NULL,
+		    "  a fresh form");
+		ok(strstr(header(&f, "Set-Cookie"), "authgate_session") ==
+		    NULL, "  no session");
+	}
+	page_headers(&f, "a refused sign-in");
+	a.body = "username=%3Cb%3Esam%22&password=x&csrf=" CSRF_TOKEN
+	    "&rd=%2Fprivate%2F%3Cscript%3E";
+	a.extra2 = CSRF_COOKIE;
+	a.extra3 = NULL;
+	a.extra = NULL;
+	is_int(request(&a, &f, &body), 401, "a user name with markup: 401");
+	ok(strstr(body, "value=\"&lt;b&gt;sam&quot;\"") != NULL,
+	    "  the user name kept, escaped");
+	ok(strstr(body, "name=\"rd\" value=\"/private/&lt;script&gt;\"") !=
+	    NULL, "  rd carried through the failure, escaped");
+	ok(strstr(body, "<script") == NULL && strstr(body, "<b>") == NULL,
+	    "  no markup of theirs");
+	a.body = "username=sam&password=x&csrf=" CSRF_TOKEN "&rd=%2F%2Fevil";
+	(void)request(&a, &f, &body);
+	ok(strstr(body, "name=\"rd\"") == NULL, "  a bad rd is not carried");
+}
+
+static void
+test_login_session(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "POST", "/oauth/login",
+	    SAM "&rd=%2Fprivate%2Fx", NULL, NULL, CSRF_COOKIE, NULL };
+	const char	*body;
+	char		 cookie[ENV_LINE_MAX], *semi;
+	char		 longrd[REDIRECT_RD_MAX + 1];
+	char		 longbody[REDIRECT_RD_MAX + 256];
+
+	is_int(request(&a, &f, &body), 303, "a good sign-in: 303");
+	is_str(header(&f, "Location"), "/private/x", "  to rd");
+	ok(strncmp(header(&f, "Set-Cookie"), "authgate_session=", 17) == 0,
+	    "  with the session cookie");
+	page_headers(&f, "the 303");
+	(void)snprintf(cookie, sizeof(cookie), "HTTP_COOKIE=%s; %s",
+	    header(&f, "Set-Cookie"), CSRF_COOKIE + 12);
+	if ((semi = strchr(cookie, ';')) != NULL)	/* name=value only */
+		(void)snprintf(semi, sizeof(cookie) - (size_t)(semi - cookie),
+		    "; %s", CSRF_COOKIE + 12);
+	/* The longest rd: its Location and the cookie fit the headers. */
+	memset(longrd, 'a', sizeof(longrd) - 1);
+	longrd[0] = '/';
+	longrd[sizeof(longrd) - 1] = '\0';
+	(void)snprintf(longbody, sizeof(longbody), SAM "&rd=%s", longrd);
+	a.body = longbody;
+	is_int(request(&a, &f, &body), 303, "rd of REDIRECT_RD_MAX bytes: 303");
+	is_str(header(&f, "Location"), longrd, "  to it");
+	longbody[strlen(longbody) - 1] = 'b';
+	(void)snprintf(longbody + strlen(longbody), 2, "c");
+	(void)request(&a, &f, &body);
+	is_str(header(&f, "Location"), "/", "  one byte more: login_redirect");
+
+	a.body = SAM "&rd=%2F%2Fevil.example";
+	(void)request(&a, &f, &body);
+	is_str(header(&f, "Location"), "/", "rd //evil: to login_redirect");
+	a.body = SAM "&rd=https%3A%2F%2Fevil.example";
+	(void)request(&a, &f, &body);
+	is_str(header(&f, "Location"), "/", "rd https://evil: login_redirect");
+	a.body = SAM "&rd=%2F%5Cevil.example";
+	(void)request(&a, &f, &body);
+	is_str(header(&f, "Location"), "/", "rd /\\evil: login_redirect");
+
+	/* With the session: GET shows who is signed in. */
+	a = (struct ask){ "GET", "/oauth/login", NULL, NULL,
+	    "QUERY_STRING=rd=%2Fprivate%2Fx", cookie, NULL };
+	is_int(request(&a, &f, &body), 200, "GET /login with a session");
+	ok(strstr(body, "Signed in as <strong>sam</strong>") != NULL,
+	    "  Signed in as sam");
+	ok(strstr(body, "action=\"/oauth/logout\"") != NULL,
+	    "  a sign-out form");
+	ok(strstr(body, "href=\"/private/x\"") != NULL, "  a link to rd");
+
+	a = (struct ask){ "POST", "/oauth/login", BAD_SAM, NULL, NULL,
+	    cookie, NULL };
+	is_int(request(&a, &f, &body), 401,
+	    "a wrong password with a session: 401");
+	ok(strstr(body, "Signed in as") == NULL &&
+	    strstr(body, "name=\"password\"") != NULL, "  the form again");
+
+	a = (struct ask){ "POST", "/oauth/logout", "", NULL, NULL,
+	    cookie, NULL };
+	is_int(request(&a, &f, &body), 403, "POST /logout without csrf: 403");
+	ok(strstr(body, "Your sign-out form expired") != NULL &&
+	    strstr(body, "Signed in as <strong>sam</strong>") != NULL &&
+	    strstr(body, "action=\"/oauth/logout\"") != NULL,
+	    "  the sign-out form again, with its message");
+	a.body = "csrf=" CSRF_TOKEN;
+	a.extra3 = "HTTP_ORIGIN=http://evil.example";
+	is_int(request(&a, &f, &body), 403, "POST /logout from elsewhere: 403");
+	a.extra3 = NULL;
+	is_int(request(&a, &f, &body), 303, "POST /logout: 303");
+	is_str(header(&f, "Location"), "/oauth/login", "  to login_url");
+	ok(strncmp(header(&f, "Set-Cookie"), "authgate_session=;", 18) == 0,
+	    "  the cookie cleared");
+	a = (struct ask){ "GET", "/oauth/login", NULL, NULL, NULL,
+	    cookie, NULL };
+	(void)request(&a, &f, &body);
+	ok(strstr(body, "Signed in as") == NULL &&
+	    strstr(body, "name=\"password\"") != NULL,
+	    "the ended session no longer counts: the form again");
 }
 
 /* Every row of the table: ep_fail() gives it; requests reach most. */
@@ -608,6 +887,9 @@ main(void)
 	test_clients();
 	test_scopes();
 	test_refresh();
+	test_login_page();
+	test_login_post();
+	test_login_session();
 	test_routes();
 	test_errors();
 	test_session_guard();
