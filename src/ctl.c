@@ -43,7 +43,8 @@ static const char *const usage_lines[] = {
 	"[-c file] user del|show|lock|unlock NAME",
 	"[-c file] user list",
 	"[-c file] user import HTPASSWD_FILE",
-	"[-c file] client add ID [--public] [--secret-stdin]",
+	"[-c file] client add ID [--public] [--secret-stdin] "
+	    "[--redirect-uri URI]... [--grant GRANT]... [--scope \"S1 S2\"]",
 	"[-c file] client del|show ID",
 	"[-c file] client list",
 	"[-c file] token issue NAME [--scope \"S1 S2\"] [--ttl SECONDS]",

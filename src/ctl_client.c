@@ -1,7 +1,11 @@
 /*
  * authgatectl client add|del|list|show.  A confidential client's secret
  * is read from standard input, or made here from 32 random bytes and
- * printed once; only its hash (password_hash) is stored.
+ * printed once; only its hash (password_hash) is stored.  Grants,
+ * redirect URIs and scope are registered at add (SPEC "Browser
+ * sign-in"); without --grant a client has CLIENT_GRANTS_DEFAULT
+ * (password and refresh_token), which is also what a client stored
+ * before grants existed has.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "pw.h"
+#include "scope.h"
 #include "store.h"
 
 #define CLIENT_SECRET_BYTES	32
@@ -43,13 +48,133 @@ client_fail(const struct conf *c, const char *id, enum ag_err e)
 	return CTL_FAIL;
 }
 
+/* The options that may be given more than once. */
+struct multi {
+	const char	*redirect[CLIENT_REDIRECTS_MAX];
+	size_t		 nredirect;
+	const char	*grant[8];
+	size_t		 ngrant;
+};
+
+/*
+ * Take every --redirect-uri and --grant (with "=V" or the next
+ * argument) out of argv into m, leaving the rest for ctl_args; *argcp
+ * shrinks.  False after saying why.
+ */
+static bool
+take_multi(int *argcp, char **argv, struct multi *m)
+{
+	static const char *const names[] = { "--redirect-uri", "--grant" };
+	const char	*a, *v;
+	size_t		 k, n;
+	int		 i, o = 0;
+	bool		 dashdash = false;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < *argcp; i++) {
+		a = argv[i];
+		if (strcmp(a, "--") == 0)
+			dashdash = true;
+		for (k = 0; !dashdash && k < 2; k++) {
+			n = strlen(names[k]);
+			if (strncmp(a, names[k], n) == 0 &&
+			    (a[n] == '\0' || a[n] == '='))
+				break;
+		}
+		if (dashdash || k == 2) {
+			argv[o++] = argv[i];
+			continue;
+		}
+		if (a[n] == '=')
+			v = a + n + 1;
+		else if (i + 1 < *argcp)
+			v = argv[++i];
+		else {
+			ctl_err("option %s needs a value", names[k]);
+			return false;
+		}
+		if (k == 0 && m->nredirect >= CLIENT_REDIRECTS_MAX) {
+			ctl_err("at most %d redirect URIs",
+			    CLIENT_REDIRECTS_MAX);
+			return false;
+		}
+		if (k == 1 &&
+		    m->ngrant >= sizeof(m->grant) / sizeof(m->grant[0])) {
+			ctl_err("too many --grant options");
+			return false;
+		}
+		if (k == 0)
+			m->redirect[m->nredirect++] = v;
+		else
+			m->grant[m->ngrant++] = v;
+	}
+	*argcp = o;
+	return true;
+}
+
+/* Fill cl's grants, redirect URIs and scope from the options, or say
+ * why they cannot be registered together. */
+static bool
+registration(const struct multi *m, const char *scope, struct client *cl)
+{
+	const char	*why, *bad = NULL;
+	unsigned int	 bit;
+	size_t		 i;
+
+	cl->grants = m->ngrant == 0 ? CLIENT_GRANTS_DEFAULT : 0;
+	for (i = 0; i < m->ngrant; i++) {
+		if ((bit = store_grant_bit(m->grant[i])) == 0) {
+			ctl_err("client %s: unknown grant \"%s\" (password, "
+			    "refresh_token, authorization_code, "
+			    "client_credentials)", cl->id, m->grant[i]);
+			return false;
+		}
+		cl->grants |= bit;
+	}
+	for (i = 0; i < m->nredirect; i++) {
+		if (!store_redirect_ok(m->redirect[i], &why)) {
+			ctl_err("client %s: redirect URI \"%s\": %s", cl->id,
+			    m->redirect[i], why);
+			return false;
+		}
+		(void)snprintf(cl->redirect[i], sizeof(cl->redirect[i]), "%s",
+		    m->redirect[i]);
+	}
+	cl->nredirect = m->nredirect;
+	if ((cl->grants & CG_CLIENT) && cl->public_client) {
+		ctl_err("client %s: client_credentials is for confidential "
+		    "clients only (RFC 6749 4.4)", cl->id);
+		return false;
+	}
+	if ((cl->grants & CG_CODE) && cl->nredirect == 0) {
+		ctl_err("client %s: authorization_code needs at least one "
+		    "--redirect-uri", cl->id);
+		return false;
+	}
+	if (!(cl->grants & CG_CODE) && cl->nredirect > 0) {
+		ctl_err("client %s: --redirect-uri is for authorization_code "
+		    "(add --grant authorization_code)", cl->id);
+		return false;
+	}
+	if (scope != NULL && scope_normalise(scope, cl->scope,
+	    sizeof(cl->scope), &bad) != AG_OK) {
+		ctl_err("client %s: invalid scope%s%s", cl->id,
+		    bad != NULL ? " near " : "", bad != NULL ? bad : "");
+		return false;
+	}
+	return true;
+}
+
 static int
 client_add(struct ctl *x, int argc, char **argv)
 {
 	const struct conf	*c = x->c;
 	struct client	 cl, old;
+	struct user	 u;
 	unsigned char	 rnd[CLIENT_SECRET_BYTES];
 	char		 secret[AG_PASSWORD_MAX + 2], *pos[1];
+	const char	*scope = NULL;
+	struct multi	 m;
 	size_t		 len = 0;
 	bool		 pub = false, from_stdin = false, made = false;
 	int		 npos, rc = CTL_FAIL;
@@ -57,9 +182,12 @@ client_add(struct ctl *x, int argc, char **argv)
 	const struct ctl_opt opts[] = {
 		{ "public", NULL, &pub },
 		{ "secret-stdin", NULL, &from_stdin },
+		{ "scope", &scope, NULL },
 		{ NULL, NULL, NULL }
 	};
 
+	if (!take_multi(&argc, argv, &m))
+		return ctl_usage();
 	if (!ctl_args(argc, argv, opts, pos, 1, &npos) || npos != 1)
 		return ctl_usage();
 	if (pub && from_stdin) {
@@ -80,6 +208,16 @@ client_add(struct ctl *x, int argc, char **argv)
 
 	cl.public_client = pub;
 	cl.created = (int64_t)time(NULL);
+	if (!registration(&m, scope, &cl))
+		return CTL_FAIL;
+	if ((cl.grants & CG_CLIENT) && store_user_get(x->store, cl.id, &u) ==
+	    AG_OK) {
+		/* its tokens' sub would be the user's (RFC 9068 5) */
+		OPENSSL_cleanse(&u, sizeof(u));
+		ctl_err("client %s: a user has that name; client_credentials "
+		    "tokens would pass for hers", cl.id);
+		return CTL_FAIL;
+	}
 	if (!pub) {
 		if (from_stdin) {
 			if (ctl_secret(true, "secret", secret,
@@ -105,7 +243,12 @@ client_add(struct ctl *x, int argc, char **argv)
 		}
 	}
 	if ((e = store_client_put(x->store, &cl, true)) != AG_OK) {
-		(void)client_fail(c, cl.id, e);
+		if (e == AG_ETOOBIG)
+			ctl_err("client %s: its redirect URIs and scope do not "
+			    "fit in one record (%d bytes)", cl.id,
+			    STORE_RECORD_MAX);
+		else
+			(void)client_fail(c, cl.id, e);
 		goto out;
 	}
 	/* The only time the secret is shown: it is stored as a hash. */
@@ -145,6 +288,8 @@ client_show(struct ctl *x, int argc, char **argv)
 	const struct conf	*c = x->c;
 	struct client	 cl;
 	char		*pos[1], t[32];
+	unsigned int	 bit;
+	size_t		 i;
 	int		 npos;
 	enum ag_err	 e;
 
@@ -157,6 +302,14 @@ client_show(struct ctl *x, int argc, char **argv)
 	printf("id: %s\n", cl.id);
 	printf("type: %s\n", cl.public_client ? "public" : "confidential");
 	printf("created: %s\n", ctl_time(cl.created, t, sizeof(t)));
+	printf("grants:");
+	for (bit = 1; bit <= CG_ALL; bit <<= 1)
+		if (cl.grants & bit)
+			printf(" %s", store_grant_name(bit));
+	printf("\n");
+	printf("scope: %s\n", cl.scope);
+	for (i = 0; i < cl.nredirect; i++)
+		printf("redirect_uri: %s\n", cl.redirect[i]);
 	OPENSSL_cleanse(&cl, sizeof(cl));
 	return CTL_OK;
 }

@@ -1057,14 +1057,15 @@ append_line(struct state *sdb, const char *jti, int64_t exp,
 	return e;
 }
 
+/* state_deny_add with the state_db lock held (state_db.h). */
 enum ag_err
-state_deny_add(struct state *sdb, const char *jti, int64_t exp)
+deny_add_locked(struct state *sdb, const char *jti, int64_t exp)
 {
 	struct deny_view	*dl = sdb->dv;
 	const struct conf	*c = sdb->c;
 	struct deny_ent	 ent;
 	int64_t		 have = 0;
-	int		 lockfd, found;
+	int		 found;
 	bool		 compacting, torn;
 	enum ag_err	 e;
 
@@ -1072,17 +1073,12 @@ state_deny_add(struct state *sdb, const char *jti, int64_t exp)
 		return AG_EINVAL;
 	(void)snprintf(ent.jti, sizeof(ent.jti), "%s", jti);
 	ent.exp = exp;
-	if ((e = st_lock(sdb, true, &lockfd)) != AG_OK)
-		return e;
 	/* Under the lock the view is the file: nobody else writes. */
-	if (pthread_mutex_lock(&dl->mtx) != 0) {
-		st_unlock(sdb, lockfd);
+	if (pthread_mutex_lock(&dl->mtx) != 0)
 		return AG_EUNAVAIL;
-	}
 	view_bind(sdb);
 	if (!dl->file_ok) {
 		(void)pthread_mutex_unlock(&dl->mtx);
-		st_unlock(sdb, lockfd);
 		return AG_EUNAVAIL;
 	}
 	view_sync(sdb, true);
@@ -1091,10 +1087,8 @@ state_deny_add(struct state *sdb, const char *jti, int64_t exp)
 	    dl->tail.n >= DENY_TAIL_MAX;
 	torn = dl->exists && dl->seen < dl->size;
 	(void)pthread_mutex_unlock(&dl->mtx);
-	if (found == 1 && have >= exp) {
-		st_unlock(sdb, lockfd);
+	if (found == 1 && have >= exp)
 		return AG_OK;	/* denied that long already */
-	}
 	if (compacting && (e = compact(sdb, time(NULL), &ent)) != AG_OK)
 		log_msg("%s: cannot rewrite the deny list: %s; appending",
 		    c->state_db, ag_strerror(e));
@@ -1104,6 +1098,20 @@ state_deny_add(struct state *sdb, const char *jti, int64_t exp)
 	 * count reads the list with it. */
 	if (e == AG_OK)
 		e = gen_bump(sdb);
+	return e;
+}
+
+enum ag_err
+state_deny_add(struct state *sdb, const char *jti, int64_t exp)
+{
+	int		 lockfd;
+	enum ag_err	 e;
+
+	if (!deny_jti_ok(jti) || exp < 0)
+		return AG_EINVAL;
+	if ((e = st_lock(sdb, true, &lockfd)) != AG_OK)
+		return e;
+	e = deny_add_locked(sdb, jti, exp);
 	st_unlock(sdb, lockfd);
 	return e;
 }

@@ -60,6 +60,7 @@ default_client(struct client *cl)
 {
 	memset(cl, 0, sizeof(*cl));
 	cl->public_client = true;
+	cl->grants = CLIENT_GRANTS_DEFAULT;
 }
 
 const char *

@@ -34,7 +34,8 @@ static const struct ep_fail_row rows[EPF__MAX] = {
 				  "Client authentication failed" },
 	[EPF_GRANT_TYPE] =	{ 400, "unsupported_grant_type",
 				  "Supported grant types: password, "
-				  "refresh_token" },
+				  "refresh_token, authorization_code, "
+				  "client_credentials" },
 	[EPF_LOGIN_MISSING] =	{ 400, IR,
 				  "username and password are required" },
 	[EPF_LOGIN_LONG] =	{ 400, IR, "username or password too long" },
@@ -47,6 +48,13 @@ static const struct ep_fail_row rows[EPF__MAX] = {
 	[EPF_SCOPE_EXCEEDS] =	{ 400, "invalid_scope",
 				  "The requested scope exceeds the scope "
 				  "granted" },
+	[EPF_UNAUTHORIZED_CLIENT] = { 400, "unauthorized_client",
+				  "The client is not registered for this "
+				  "grant type" },
+	[EPF_CODE_MISSING] =	{ 400, IR, "code, redirect_uri and "
+				  "code_verifier are required" },
+	[EPF_CODE] =		{ 400, "invalid_grant",
+				  "Invalid authorization code" },
 	[EPF_TOKEN_MISSING] =	{ 400, IR, "token is required" },
 	[EPF_MISCONFIGURED] =	{ 503, TU, "The service is misconfigured" },
 	[EPF_UNAVAILABLE] =	{ 503, TU, "The service cannot store its "

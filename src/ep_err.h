@@ -39,6 +39,9 @@ enum ep_fail {
 	EPF_REFRESH,		/* 400 invalid_grant, any bad refresh */
 	EPF_SCOPE_MALFORMED,	/* 400 invalid_scope */
 	EPF_SCOPE_EXCEEDS,	/* 400 invalid_scope */
+	EPF_UNAUTHORIZED_CLIENT,/* 400: grant not registered for the client */
+	EPF_CODE_MISSING,	/* 400: code, redirect_uri or code_verifier */
+	EPF_CODE,		/* 400 invalid_grant, any bad code */
 	/* /revoke and /introspect. */
 	EPF_TOKEN_MISSING,	/* 400: no token field */
 	/* The service (any endpoint). */

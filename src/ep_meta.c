@@ -6,9 +6,8 @@
  * point.  Host is untrusted: it must look like hostname[:port] or
  * [v6]:port, else 400; the answer says Vary: Host.
  *
- * response_types_supported is REQUIRED by RFC 8414 but only means
- * something with an authorization endpoint, which authgate does not
- * have: it is the empty array, which says so.
+ * The authorization endpoint takes response_type=code with PKCE S256
+ * only, and answers with iss (RFC 9207).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -119,6 +118,7 @@ ep_meta(const struct app *app, const struct req *r, struct resp *res)
 	resp_body_begin(res, &w);
 	jw_obj_open(&w, NULL);
 	jw_str(&w, "issuer", app->conf.issuer);
+	url(&w, "authorization_endpoint", orig, r, "/authorize");
 	url(&w, "token_endpoint", orig, r, "/token");
 	if (app->conf.algorithm != AG_HS256)
 		url(&w, "jwks_uri", orig, r, "/.well-known/jwks.json");
@@ -128,9 +128,16 @@ ep_meta(const struct app *app, const struct req *r, struct resp *res)
 	jw_str(&w, NULL, "password");
 	if (app->conf.refresh_token_ttl > 0)
 		jw_str(&w, NULL, "refresh_token");
+	jw_str(&w, NULL, "authorization_code");
+	jw_str(&w, NULL, "client_credentials");
 	jw_arr_close(&w);
 	jw_arr_open(&w, "response_types_supported");
+	jw_str(&w, NULL, "code");
 	jw_arr_close(&w);
+	jw_arr_open(&w, "code_challenge_methods_supported");
+	jw_str(&w, NULL, "S256");
+	jw_arr_close(&w);
+	jw_bool(&w, "authorization_response_iss_parameter_supported", true);
 	jw_arr_open(&w, "token_endpoint_auth_methods_supported");
 	jw_str(&w, NULL, "client_secret_basic");
 	jw_str(&w, NULL, "client_secret_post");

@@ -13,6 +13,7 @@
 #include "ep_err.h"
 #include "ep_oauth.h"
 #include "form.h"
+#include "jw.h"
 #include "req.h"
 #include "resp.h"
 
@@ -66,4 +67,35 @@ ep_no_store(struct resp *rs)
 		resp_header(rs, "Cache-Control", "no-store");
 	if (!resp_has_header(rs, "Pragma"))
 		resp_header(rs, "Pragma", "no-cache");
+}
+
+bool
+ep_token_ok(struct resp *rs, const char *tok, long ttl, const char *scope,
+    const char *rtok)
+{
+	char		 body[AG_TOKEN_MAX + AG_REFRESH_MAX + AG_SCOPE_MAX +
+			    256];
+	struct jw	 w;
+	const char	*json;
+	size_t		 len;
+	bool		 ok = true;
+
+	jw_init(&w, body, sizeof(body));
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "access_token", tok);
+	jw_str(&w, "token_type", "bearer");
+	jw_int(&w, "expires_in", ttl);
+	jw_str(&w, "scope", scope);
+	if (rtok != NULL && rtok[0] != '\0')
+		jw_str(&w, "refresh_token", rtok);
+	jw_obj_close(&w);
+	if ((json = jw_done(&w, &len)) == NULL) {
+		ep_fail(rs, EPF_SERVER_ERROR);
+		ok = false;
+	} else {
+		resp_json(rs, 200, json, len);
+		ep_no_store(rs);
+	}
+	OPENSSL_cleanse(body, sizeof(body));
+	return ok;
 }

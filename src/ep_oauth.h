@@ -33,5 +33,21 @@ bool	ep_body_parse(const struct req *rq, const char *const *once,
 void	ep_body_free(struct ep_body *b);
 /* Cache-Control: no-store and Pragma: no-cache (RFC 6749 5.1). */
 void	ep_no_store(struct resp *rs);
+/*
+ * The 200 of RFC 6749 5.1: the access token tok, valid ttl seconds,
+ * with scope, and the refresh token rtok unless it is NULL or "".
+ * False (and a 500 in rs) when it does not fit.
+ */
+bool	ep_token_ok(struct resp *rs, const char *tok, long ttl,
+	    const char *scope, const char *rtok);
+
+struct app;
+struct client;
+/* The grants of ep_grant.c (POST /token; the client is authenticated
+ * and registered for the grant). */
+void	ep_grant_code(const struct app *, const struct form *,
+	    const struct client *, struct resp *);
+void	ep_grant_client(const struct app *, const struct form *,
+	    const struct client *, struct resp *);
 
 #endif

@@ -36,7 +36,8 @@
 
 static const char *const token_once[] = {
 	"grant_type", "username", "password", "scope", "client_id",
-	"client_secret", "refresh_token", NULL
+	"client_secret", "refresh_token", "code", "redirect_uri",
+	"code_verifier", NULL
 };
 
 /*
@@ -75,13 +76,9 @@ issue(const struct app *app, const char *sub, const char *scope,
     bool forget, time_t now, struct resp *rs)
 {
 	char		 tok[AG_TOKEN_MAX + 1], rtok[AG_REFRESH_MAX + 1];
-	char		 body[AG_TOKEN_MAX + AG_REFRESH_MAX + AG_SCOPE_MAX +
-			    256];
 	struct claims	 claims;
-	struct jw	 w;
-	const char	*json;
-	size_t		 len;
-	bool		 refresh = app->conf.refresh_token_ttl > 0;
+	bool		 refresh = app->conf.refresh_token_ttl > 0 &&
+			    (cl->grants & CG_REFRESH) != 0;
 	enum ag_err	 e;
 
 	rtok[0] = '\0';
@@ -117,21 +114,8 @@ issue(const struct app *app, const char *sub, const char *scope,
 		ep_fail(rs, EPF_UNAVAILABLE);
 		goto out;
 	}
-	jw_init(&w, body, sizeof(body));
-	jw_obj_open(&w, NULL);
-	jw_str(&w, "access_token", tok);
-	jw_str(&w, "token_type", "bearer");
-	jw_int(&w, "expires_in", app->conf.access_token_ttl);
-	jw_str(&w, "scope", scope);
-	if (rtok[0] != '\0')
-		jw_str(&w, "refresh_token", rtok);
-	jw_obj_close(&w);
-	if ((json = jw_done(&w, &len)) == NULL) {
-		ep_fail(rs, EPF_SERVER_ERROR);
+	if (!ep_token_ok(rs, tok, app->conf.access_token_ttl, scope, rtok))
 		goto out;
-	}
-	resp_json(rs, 200, json, len);
-	ep_no_store(rs);
 	metrics_inc(oldtok != NULL ? MC_ISSUED_REFRESH : MC_ISSUED_PASSWORD);
 	audit_token(oldtok != NULL ? "refresh" : "login", "success", sub,
 	    cl->id, NULL, claims.jti);
@@ -140,7 +124,6 @@ issue(const struct app *app, const char *sub, const char *scope,
 out:
 	OPENSSL_cleanse(tok, sizeof(tok));
 	OPENSSL_cleanse(rtok, sizeof(rtok));
-	OPENSSL_cleanse(body, sizeof(body));
 }
 
 /*
@@ -155,7 +138,7 @@ grant_password(const struct app *app, const struct form *f,
 {
 	struct login	 lg;
 	struct refresh	 r;
-	char		 scope[AG_SCOPE_MAX + 1];
+	char		 scope[AG_SCOPE_MAX + 1], allowed[AG_SCOPE_MAX + 1];
 
 	switch (login_begin(app, form_get(f, "username", NULL),
 	    form_get(f, "password", NULL), cl->id, &lg)) {
@@ -174,8 +157,15 @@ grant_password(const struct app *app, const struct form *f,
 		ep_fail(rs, EPF_UNAVAILABLE);
 		goto out;
 	}
-	if (!grant_scope(app, form_get(f, "scope", NULL), lg.user.scope,
-	    scope, sizeof(scope), rs)) {
+	/* A client registered with scopes limits its users' tokens. */
+	if (cl->scope[0] != '\0' && scope_meet(lg.user.scope, cl->scope,
+	    false, allowed, sizeof(allowed)) != AG_OK) {
+		ep_fail(rs, EPF_SERVER_ERROR);
+		login_forget(app, &lg);
+		goto out;
+	}
+	if (!grant_scope(app, form_get(f, "scope", NULL), cl->scope[0] !=
+	    '\0' ? allowed : lg.user.scope, scope, sizeof(scope), rs)) {
 		/* the password was right: the failures are forgotten */
 		login_forget(app, &lg);
 		goto out;
@@ -300,12 +290,26 @@ out:
 	OPENSSL_cleanse(&u, sizeof(u));
 }
 
+/* The grant types, and the registration each needs (store.h). */
+static const struct {
+	const char	*name;
+	unsigned int	 bit;
+	void		(*fn)(const struct app *, const struct form *,
+			    const struct client *, struct resp *);
+} grants[] = {
+	{ "password",		CG_PASSWORD,	grant_password },
+	{ "refresh_token",	CG_REFRESH,	grant_refresh },
+	{ "authorization_code",	CG_CODE,	ep_grant_code },
+	{ "client_credentials",	CG_CLIENT,	ep_grant_client },
+};
+
 void
 ep_token(const struct app *app, const struct req *rq, struct resp *rs)
 {
 	struct ep_body	 b;
 	struct client	 cl;
 	const char	*gt;
+	size_t		 i;
 
 	memset(&b, 0, sizeof(b));
 	audit_remote(rq->remote_addr);
@@ -313,14 +317,22 @@ ep_token(const struct app *app, const struct req *rq, struct resp *rs)
 		goto out;
 	if (!ep_client_auth(app, rq, &b.form, false, &cl, rs))
 		goto out;
-	gt = form_get(&b.form, "grant_type", NULL);
-	if (gt == NULL || strcmp(gt, "password") == 0)
-		grant_password(app, &b.form, &cl, rs);
-	else if (strcmp(gt, "refresh_token") == 0 &&
-	    app->conf.refresh_token_ttl > 0)
-		grant_refresh(app, &b.form, &cl, rs);
-	else
+	if ((gt = form_get(&b.form, "grant_type", NULL)) == NULL)
+		gt = "password";	/* as FastAPI's form sends it */
+	for (i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
+		if (strcmp(gt, grants[i].name) == 0)
+			break;
+	if (i == sizeof(grants) / sizeof(grants[0]) ||
+	    (grants[i].bit == CG_REFRESH && app->conf.refresh_token_ttl <= 0))
 		ep_fail(rs, EPF_GRANT_TYPE);
+	else if ((cl.grants & grants[i].bit) == 0) {
+		/* RFC 6749 5.2 */
+		log_msg("token: client \"%s\" is not registered for %s",
+		    cl.id, gt);
+		ep_fail(rs, EPF_UNAUTHORIZED_CLIENT);
+	} else
+		grants[i].fn(app, &b.form, &cl, rs);
 out:
+	OPENSSL_cleanse(&cl, sizeof(cl));
 	ep_body_free(&b);
 }

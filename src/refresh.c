@@ -262,6 +262,25 @@ state_refresh_revoke(struct state *sdb, const char *tok)
 	return st_close(sdb, dbf, lockfd, true, e);
 }
 
+enum ag_err
+refresh_family_end(struct state *sdb, GDBM_FILE dbf, const char *family,
+    int64_t exp)
+{
+	struct refresh	 r;
+	struct family	 f;
+	enum ag_err	 e;
+
+	memset(&r, 0, sizeof(r));
+	if (strlen(family) != 2 * RT_FAMILY_BYTES ||
+	    strspn(family, "0123456789abcdef") != 2 * RT_FAMILY_BYTES)
+		return AG_EINVAL;
+	memcpy(r.family, family, sizeof(r.family));
+	r.exp = exp;
+	if ((e = family_get(dbf, family, &f)) != AG_OK)
+		return e;
+	return family_revoke(sdb, dbf, &r, &f);
+}
+
 bool
 refresh_stale(const char *key, const char *val, time_t now)
 {

@@ -21,7 +21,8 @@ static const struct route_def	 defs[] = {
 	{ ROUTE_HEALTH_LIVE, RM_GET | RM_HEAD, false, true, false, NULL },
 	{ ROUTE_HEALTH_READY, RM_GET | RM_HEAD, false, true, false, NULL },
 	/* Browser sign-in: pages, not JSON (ep_login.c, ep_authorize.c). */
-	{ ROUTE_AUTHORIZE, RM_GET | RM_HEAD, true, false, false,
+	/* GET only: a HEAD would make a code that nobody receives. */
+	{ ROUTE_AUTHORIZE, RM_GET, true, false, false,
 	    ep_authorize },
 	{ ROUTE_LOGIN,	RM_GET | RM_HEAD | RM_POST, true, false, true,
 	    ep_login },

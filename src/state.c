@@ -7,8 +7,8 @@
  * struct state the application owns (state_new): each module keeps
  * its part there, none in a global.
  *
- * Records (text values, so gdbm_dump shows them): see lockout.c and
- * refresh.c, and
+ * Records (text values, so gdbm_dump shows them): see lockout.c,
+ * refresh.c and code.c, and
  *	"meta:purge"	the key the last purge step stopped at ("": the
  *			next step starts from the first; see purge_step)
  *
@@ -359,7 +359,8 @@ stale(GDBM_FILE dbf, const char *key, time_t now)
 
 	return strncmp(key, "meta:", 5) != 0 &&
 	    st_get(dbf, key, val, sizeof(val)) == AG_OK &&
-	    (refresh_stale(key, val, now) || lockout_stale(key, val, now));
+	    (refresh_stale(key, val, now) || lockout_stale(key, val, now) ||
+	    code_stale(key, val, now));
 }
 
 /*

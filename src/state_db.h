@@ -45,7 +45,7 @@ void			 rtseal_keys_free(struct rtseal_keys *);
 
 #define ST_KEY_MAX	(AG_NAME_MAX + 16)	/* longest record key */
 #define ST_VAL_MAX	\
-	(AG_NAME_MAX * 2 + AG_SCOPE_MAX + 128)
+	(AG_NAME_MAX * 2 + AG_SCOPE_MAX + 512)	/* code.c's is the longest */
 
 /* Lock state_db, exclusive or shared, waiting at most 10 s; *fdp
  * receives what st_unlock() releases.  AG_EUNAVAIL on failure. */
@@ -81,5 +81,14 @@ enum ag_err	 lockout_forget(struct state *sdb, GDBM_FILE dbf,
 bool		 lockout_stale(const char *key, const char *val, time_t now);
 /* refresh.c: the purge's test of a record. */
 bool		 refresh_stale(const char *key, const char *val, time_t now);
+/* refresh.c: end the family named family (hex), whose tokens expire
+ * by exp at the latest (a code used twice: code.c). */
+enum ag_err	 refresh_family_end(struct state *sdb, GDBM_FILE dbf,
+		    const char *family, int64_t exp);
+/* deny.c: state_deny_add() with the lock held. */
+enum ag_err	 deny_add_locked(struct state *sdb, const char *jti,
+		    int64_t exp);
+/* code.c: the purge's test of a record. */
+bool		 code_stale(const char *key, const char *val, time_t now);
 
 #endif

@@ -11,8 +11,16 @@
  * some.  A third field that does not start with "ag1" (htdbm -t writes
  * a free comment there) is ignored: locked=0 and times 0.
  * Clients: key "client:ID" (a user name never holds ':'), value
- *	HASH::ag1 public=0 created=N
- * with HASH empty and public=1 for a public client.  Apache's
+ *	HASH:SCOPES:ag1 public=0 created=N grants=N redirect_uri=URI...
+ * with HASH empty and public=1 for a public client; SCOPES are the
+ * client's registered scopes as a group list (as a user's), grants a
+ * mask of store.h's CG_ bits, and each redirect_uri one registered URI
+ * (printable, no space: store_redirect_ok).  A record without grants
+ * was stored before they were registered: CLIENT_GRANTS_DEFAULT.  A
+ * value that is not a number is allowed only for redirect_uri; other
+ * unknown keys are skipped whatever their value.  (Versions before
+ * grants refuse a record with redirect_uri: a downgrade leaves the
+ * clients made for /authorize unreadable, the others as they were.)  Apache's
  * mod_authn_dbm cannot be made to accept "client:ID" as a Basic user,
  * since RFC 7617 user-ids never hold ':'.
  *
@@ -152,7 +160,38 @@ struct rec {
 	bool		 ours;		/* ext starts with "ag1" */
 	bool		 locked, public_client;
 	int64_t		 created, changed, gen;
+	bool		 has_grants;
+	int64_t		 grants;
+	const char	*redir[CLIENT_REDIRECTS_MAX];
+	size_t		 redirlen[CLIENT_REDIRECTS_MAX], nredir;
 };
+
+/* A "redirect_uri=URI" of a client record: kept as a view. */
+static enum ag_err
+rec_redirect(struct rec *r, const char *v, size_t len)
+{
+	if (r->nredir >= CLIENT_REDIRECTS_MAX || len == 0 ||
+	    len > CLIENT_REDIRECT_MAX)
+		return AG_EINVAL;
+	r->redir[r->nredir] = v;
+	r->redirlen[r->nredir++] = len;
+	return AG_OK;
+}
+
+/* True for the keys of ours whose value is a number. */
+static bool
+rec_known(const char *k, size_t len)
+{
+	static const char *const nums[] = {
+		"locked", "public", "created", "changed", "gen", "grants", NULL
+	};
+	size_t	 i;
+
+	for (i = 0; nums[i] != NULL; i++)
+		if (strlen(nums[i]) == len && memcmp(k, nums[i], len) == 0)
+			return true;
+	return false;
+}
 
 /* Split and check a stored value (untrusted bytes). */
 static enum ag_err
@@ -203,9 +242,23 @@ rec_parse(const char *val, size_t len, struct rec *r)
 		if ((eq = memchr(tok, '=', toklen)) == NULL)
 			return AG_EINVAL;
 		klen = (size_t)(eq - tok);
-		if (!parse_i64(eq + 1, toklen - klen - 1, &v))
-			return AG_EINVAL;
-		if (klen == 6 && memcmp(tok, "locked", 6) == 0) {
+		if (klen == 12 && memcmp(tok, "redirect_uri", 12) == 0) {
+			if (rec_redirect(r, eq + 1, toklen - klen - 1) !=
+			    AG_OK)
+				return AG_EINVAL;
+			continue;
+		}
+		if (!parse_i64(eq + 1, toklen - klen - 1, &v)) {
+			if (rec_known(tok, klen))
+				return AG_EINVAL;
+			continue;	/* a later version's, not a number */
+		}
+		if (klen == 6 && memcmp(tok, "grants", 6) == 0) {
+			if (v > CG_ALL)
+				return AG_EINVAL;
+			r->has_grants = true;
+			r->grants = v;
+		} else if (klen == 6 && memcmp(tok, "locked", 6) == 0) {
 			if (v > 1)
 				return AG_EINVAL;
 			r->locked = v == 1;
@@ -388,8 +441,107 @@ store_user_encode(const struct user *u, char *out, size_t outsz,
 	return AG_OK;
 }
 
-static enum ag_err
-client_decode(const char *val, size_t len, struct client *cl)
+static const struct {
+	unsigned int	 bit;
+	const char	*name;
+} grant_names[] = {
+	{ CG_PASSWORD,	"password" },
+	{ CG_REFRESH,	"refresh_token" },
+	{ CG_CODE,	"authorization_code" },
+	{ CG_CLIENT,	"client_credentials" },
+};
+
+unsigned int
+store_grant_bit(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(grant_names) / sizeof(grant_names[0]); i++)
+		if (strcmp(name, grant_names[i].name) == 0)
+			return grant_names[i].bit;
+	return 0;
+}
+
+const char *
+store_grant_name(unsigned int bit)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(grant_names) / sizeof(grant_names[0]); i++)
+		if (bit == grant_names[i].bit)
+			return grant_names[i].name;
+	return NULL;
+}
+
+/* RFC 3986 characters, less '#' (no fragment: RFC 6749 3.1.2). */
+static bool
+uri_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && strchr("\"<>\\^`{|}#", c) == NULL;
+}
+
+bool
+store_redirect_ok(const char *uri, const char **why)
+{
+	static const char *const loopback[] = {
+		"127.0.0.1", "[::1]", "localhost", NULL
+	};
+	const char	*host, *end, *colon, *w = NULL;
+	size_t		 i, len, hostlen;
+	bool		 https;
+
+	len = strnlen(uri, CLIENT_REDIRECT_MAX + 1);
+	if (len == 0 || len > CLIENT_REDIRECT_MAX)
+		w = "empty or too long";
+	for (i = 0; w == NULL && i < len; i++)
+		if (!uri_char((unsigned char)uri[i]))
+			w = uri[i] == '#' ? "a fragment is not allowed" :
+			    "a character that is not allowed in a URI";
+	if (w != NULL)
+		goto out;
+	https = strncmp(uri, "https://", 8) == 0;
+	if (!https && strncmp(uri, "http://", 7) != 0) {
+		w = "not an absolute https:// or http:// URI";
+		goto out;
+	}
+	host = uri + (https ? 8 : 7);
+	end = host + strcspn(host, "/?");
+	if (memchr(host, '@', (size_t)(end - host)) != NULL) {
+		w = "user information is not allowed";
+		goto out;
+	}
+	/* the port, after the last ':' not inside [v6] brackets */
+	colon = NULL;
+	for (i = 0; host + i < end; i++)
+		if (host[i] == ':')
+			colon = host + i;
+		else if (host[i] == ']')
+			colon = NULL;
+	hostlen = (size_t)((colon != NULL ? colon : end) - host);
+	if (hostlen == 0) {
+		w = "no host";
+		goto out;
+	}
+	if (colon != NULL && (end - colon < 2 || end - colon > 6 ||
+	    strspn(colon + 1, "0123456789") != (size_t)(end - colon - 1))) {
+		w = "a malformed port";
+		goto out;
+	}
+	if (https)
+		goto out;
+	for (i = 0; loopback[i] != NULL; i++)
+		if (strlen(loopback[i]) == hostlen &&
+		    strncmp(host, loopback[i], hostlen) == 0)
+			goto out;
+	w = "http:// only to a loopback host (127.0.0.1, [::1], localhost)";
+out:
+	if (why != NULL)
+		*why = w;
+	return w == NULL;
+}
+
+enum ag_err
+store_client_decode(const char *val, size_t len, struct client *cl)
 {
 	struct rec	 r;
 	enum ag_err	 e;
@@ -405,29 +557,59 @@ client_decode(const char *val, size_t len, struct client *cl)
 	cl->hash[r.hashlen] = '\0';
 	cl->public_client = r.public_client;
 	cl->created = r.created;
+	cl->grants = r.has_grants ? (unsigned int)r.grants :
+	    CLIENT_GRANTS_DEFAULT;
+	if ((e = grp_to_scope(r.grp != NULL ? r.grp : "", r.grplen,
+	    cl->scope, sizeof(cl->scope))) != AG_OK)
+		return e;
+	cl->nredirect = r.nredir;
+	for (i = 0; i < r.nredir; i++) {
+		memcpy(cl->redirect[i], r.redir[i], r.redirlen[i]);
+		cl->redirect[i][r.redirlen[i]] = '\0';
+		if (!store_redirect_ok(cl->redirect[i], NULL))
+			return AG_EINVAL;
+	}
 	/* A confidential client without a secret would take any secret. */
 	if (!cl->public_client && r.hashlen == 0)
 		return AG_EINVAL;
 	return AG_OK;
 }
 
-static enum ag_err
-client_encode(const struct client *cl, char *out, size_t outsz,
+enum ag_err
+store_client_encode(const struct client *cl, char *out, size_t outsz,
     size_t *outlen)
 {
-	int	 n;
+	char		 grp[STORE_GROUPS_MAX + 1];
+	size_t		 i, o;
+	enum ag_err	 e;
+	int		 n;
 
 	*outlen = 0;
 	if (!hash_ok(cl->hash) || cl->created < 0 ||
-	    (!cl->public_client && cl->hash[0] == '\0'))
+	    (!cl->public_client && cl->hash[0] == '\0') ||
+	    (cl->grants & ~(unsigned int)CG_ALL) != 0 ||
+	    cl->nredirect > CLIENT_REDIRECTS_MAX)
 		return AG_EINVAL;
-	n = snprintf(out, outsz, "%s::" REC_FIELDS_TAG
-	    " public=%d created=%lld",
-	    cl->public_client ? "" : cl->hash, cl->public_client ? 1 : 0,
-	    (long long)cl->created);
+	for (i = 0; i < cl->nredirect; i++)
+		if (!store_redirect_ok(cl->redirect[i], NULL))
+			return AG_EINVAL;
+	if ((e = scope_to_grp(cl->scope, grp, sizeof(grp))) != AG_OK)
+		return e;
+	n = snprintf(out, outsz, "%s:%s:" REC_FIELDS_TAG
+	    " public=%d created=%lld grants=%u",
+	    cl->public_client ? "" : cl->hash, grp, cl->public_client ? 1 : 0,
+	    (long long)cl->created, cl->grants);
 	if (n < 0 || (size_t)n >= outsz)
 		return AG_ETOOBIG;
-	*outlen = (size_t)n;
+	for (o = (size_t)n, i = 0; i < cl->nredirect; i++, o += (size_t)n) {
+		n = snprintf(out + o, outsz - o, " redirect_uri=%s",
+		    cl->redirect[i]);
+		if (n < 0 || (size_t)n >= outsz - o)
+			return AG_ETOOBIG;
+	}
+	if (o > STORE_RECORD_MAX)
+		return AG_ETOOBIG;
+	*outlen = o;
 	return AG_OK;
 }
 
@@ -896,7 +1078,7 @@ store_client_get(struct store *s, const char *id, struct client *cl)
 	if ((e = rd_fetch(s, key, strlen(key), buf, sizeof(buf), &len)) !=
 	    AG_OK)
 		return e;
-	if ((e = client_decode(buf, len, cl)) != AG_OK) {
+	if ((e = store_client_decode(buf, len, cl)) != AG_OK) {
 		memset(cl, 0, sizeof(*cl));
 		log_msg("user_db %s: client \"%s\": damaged record: %s", s->path,
 		    id, ag_strerror(e));
@@ -924,7 +1106,7 @@ put_client(struct dbtx *tx, void *arg)
 	if (cl.created == 0)
 		cl.created = time(NULL);
 	if ((e = client_key(cl.id, key, sizeof(key))) != AG_OK ||
-	    (e = client_encode(&cl, buf, sizeof(buf), &len)) != AG_OK)
+	    (e = store_client_encode(&cl, buf, sizeof(buf), &len)) != AG_OK)
 		return e == AG_ENOENT ? AG_EINVAL : e;
 	return dbtx_put(tx, key, buf, len, ca->must_be_new);
 }
@@ -995,8 +1177,8 @@ walk(struct store *s, bool clients,
 		}
 		if (clients) {
 			memset(&cl, 0, sizeof(cl));
-			if (client_decode(v.dptr, (size_t)v.dsize, &cl) ==
-			    AG_OK) {
+			if (store_client_decode(v.dptr, (size_t)v.dsize,
+			    &cl) == AG_OK) {
 				memcpy(cl.id, id, strlen(id) + 1);
 				stop = cfn(&cl, arg);
 			} else

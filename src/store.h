@@ -45,11 +45,34 @@ struct user {
 
 struct store;
 
+/*
+ * A client's grants (RFC 6749 4), a bit each.  A record without them
+ * (stored before grants were registered) has CLIENT_GRANTS_DEFAULT:
+ * what every client could do then.  client_credentials is for
+ * confidential clients only; authorization_code needs a redirect URI.
+ */
+#define CG_PASSWORD		0x1
+#define CG_REFRESH		0x2
+#define CG_CODE			0x4
+#define CG_CLIENT		0x8
+#define CG_ALL			0xf
+#define CLIENT_GRANTS_DEFAULT	(CG_PASSWORD | CG_REFRESH)
+
+#define CLIENT_REDIRECT_MAX	512	/* bytes of one redirect URI */
+#define CLIENT_REDIRECTS_MAX	4	/* redirect URIs of one client */
+
 struct client {
 	char		 id[AG_NAME_MAX + 1];
 	char		 hash[AG_HASH_MAX + 1];	/* "" for a public client */
 	bool		 public_client;
 	int64_t		 created;
+	unsigned int	 grants;		/* CG_* */
+	/* The scopes its tokens may carry; "" puts no limit of the
+	 * client's on a user's token, and gives client_credentials none. */
+	char		 scope[AG_SCOPE_MAX + 1];
+	size_t		 nredirect;
+	char		 redirect[CLIENT_REDIRECTS_MAX]
+			    [CLIENT_REDIRECT_MAX + 1];
 };
 
 /* True if name is acceptable as a user name or client id: 1 to
@@ -60,6 +83,27 @@ enum ag_err	 store_user_decode(const char *val, size_t len, struct user *u);
 /* Format u as a stored value. */
 enum ag_err	 store_user_encode(const struct user *u, char *out,
 		    size_t outsz, size_t *outlen);
+
+/* Parse a stored client value (untrusted bytes) into cl (id not
+ * touched); a value without grants gets CLIENT_GRANTS_DEFAULT. */
+enum ag_err	 store_client_decode(const char *val, size_t len,
+		    struct client *cl);
+/* Format cl as a stored value: AG_ETOOBIG when its redirect URIs and
+ * scope do not fit STORE_RECORD_MAX together. */
+enum ag_err	 store_client_encode(const struct client *cl, char *out,
+		    size_t outsz, size_t *outlen);
+/*
+ * True if uri may be registered as a redirect URI (RFC 6749 3.1.2,
+ * RFC 8252 7.3): absolute, https, or http to a loopback host
+ * (127.0.0.1, [::1], localhost) with any port; no user info, no
+ * fragment; at most CLIENT_REDIRECT_MAX bytes of RFC 3986 characters.
+ * why (may be NULL) receives the reason of a refusal.
+ */
+bool		 store_redirect_ok(const char *uri, const char **why);
+/* The CG_ bit of a grant type's name, 0 for none. */
+unsigned int	 store_grant_bit(const char *name);
+/* The name of one CG_ bit ("authorization_code"), NULL for none. */
+const char	*store_grant_name(unsigned int bit);
 
 /*
  * A user_db of this process: its path, and the reader kept open between

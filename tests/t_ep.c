@@ -13,9 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 #include "../src/authgate.h"
+#include "../src/authz.h"
+#include "../src/b64.h"
+#include "../src/code.h"
 #include "../src/conf.h"
 #include "../src/ep_err.h"
 #include "../src/jwt.h"
@@ -81,7 +87,7 @@ request(const struct ask *a, struct fake *f, const char **bodyp)
 	static char	 env[ENV_MAX][ENV_LINE_MAX];
 	char		*envp[ENV_MAX + 1];
 	int		 n = 0, i;
-	const char	*st, *b;
+	const char	*st, *b, *q;
 	struct serve_io	 io;
 
 	memset(f, 0, sizeof(*f));
@@ -90,7 +96,13 @@ request(const struct ask *a, struct fake *f, const char **bodyp)
 	(void)snprintf(env[n++], sizeof(env[0]), "REQUEST_METHOD=%s",
 	    a->method);
 	(void)snprintf(env[n++], sizeof(env[0]), "REQUEST_URI=%s", a->path);
-	(void)snprintf(env[n++], sizeof(env[0]), "SCRIPT_NAME=%s", a->path);
+	/* a query goes to QUERY_STRING, as a web server passes it */
+	q = strchr(a->path, '?');
+	(void)snprintf(env[n++], sizeof(env[0]), "SCRIPT_NAME=%.*s",
+	    q != NULL ? (int)(q - a->path) : (int)strlen(a->path), a->path);
+	if (q != NULL)
+		(void)snprintf(env[n++], sizeof(env[0]), "QUERY_STRING=%s",
+		    q + 1);
 	(void)snprintf(env[n++], sizeof(env[0]), "REMOTE_ADDR=127.0.0.1");
 	(void)snprintf(env[n++], sizeof(env[0]), "HTTP_HOST=auth.example");
 	if (a->body != NULL) {
@@ -144,6 +156,14 @@ field(const char *body, const char *name)
 	return v;
 }
 
+#define APP_CB		"https://app.example/cb"
+#define APP_CB_ENC	"https%3A%2F%2Fapp.example%2Fcb"
+/* svc:Svc-secret-1 */
+#define SVC_BASIC	"Basic c3ZjOlN2Yy1zZWNyZXQtMQ=="
+#define VERIFIER	"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+/* BASE64URL(SHA256(VERIFIER)), RFC 7636 appendix B */
+#define CHALLENGE	"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
 static char	 dir[] = "/tmp/t_ep.XXXXXX";
 static char	 conf[512];
 
@@ -184,6 +204,20 @@ setup(void)
 	ok(ctl("Web-secret-1", "client add web --secret-stdin") == 0,
 	    "confidential client web");
 	ok(ctl(NULL, "client add spa --public") == 0, "public client spa");
+	ok(ctl(NULL, "client add app --public --grant authorization_code "
+	    "--grant refresh_token --redirect-uri " APP_CB " --redirect-uri "
+	    "http://127.0.0.1:9/cb") == 0,
+	    "public client app, authorization_code");
+	ok(ctl(NULL, "client add app2 --public --grant authorization_code "
+	    "--redirect-uri " APP_CB " --scope read") == 0,
+	    "public client app2, authorization_code, no refresh, scope read");
+	ok(ctl("Svc-secret-1", "client add svc --secret-stdin --grant "
+	    "client_credentials --scope 'api:read api:write'") == 0,
+	    "confidential client svc, client_credentials");
+	ok(ctl("Bob-pw-1", "user add bob --scope 'read' --password-stdin") ==
+	    0, "user bob (read)");
+	ok(ctl(NULL, "client add narrow --public --scope read") == 0,
+	    "public client narrow, default grants, scope read");
 	ok(ctl("Sam-pw-1", "user add sam --scope read --password-stdin") == 0,
 	    "user sam (read), for the sign-in page");
 	serve_init(conf);
@@ -645,6 +679,14 @@ static const struct {
 	    NULL } },
 	{ EPF_SCOPE_EXCEEDS, { "POST", "/token", LOGIN "&scope=admin", NULL,
 	    NULL } },
+	{ EPF_UNAUTHORIZED_CLIENT, { "POST", "/token",
+	    "grant_type=client_credentials", NULL, NULL } },
+	{ EPF_CODE_MISSING, { "POST", "/token",
+	    "grant_type=authorization_code&client_id=app&code=x", NULL,
+	    NULL } },
+	{ EPF_CODE, { "POST", "/token", "grant_type=authorization_code"
+	    "&client_id=app&code=x&redirect_uri=" APP_CB_ENC
+	    "&code_verifier=" VERIFIER, NULL, NULL } },
 	{ EPF_TOKEN_MISSING, { "POST", "/revoke", "", NULL, NULL } },
 	{ EPF_MISCONFIGURED, { NULL, NULL, NULL, NULL, NULL } },
 	{ EPF_UNAVAILABLE, { NULL, NULL, NULL, NULL, NULL } },
@@ -728,10 +770,346 @@ test_routes(void)
 	a = (struct ask){ "POST", "/metrics", "", NULL, NULL };
 	is_int(request(&a, &f, &body), 405, "POST /metrics: 405");
 	ok(strstr(f.out, "Allow: GET, HEAD\r\n") != NULL, "  Allow: GET, HEAD");
+	a = (struct ask){ "HEAD", "/authorize", NULL, NULL, NULL };
+	is_int(request(&a, &f, &body), 405,
+	    "HEAD /authorize: 405 (it would make a code nobody receives)");
+	ok(strstr(f.out, "Allow: GET\r\n") != NULL, "  Allow: GET");
 	a = (struct ask){ "GET", "/health/live", NULL, NULL, NULL };
 	is_int(request(&a, &f, &body), 200, "GET /health/live");
 	a = (struct ask){ "DELETE", "/auth", NULL, "Bearer x", NULL };
 	is_int(request(&a, &f, &body), 401, "DELETE /auth: checked, 401");
+}
+
+
+#define AZ	"/authorize?response_type=code&client_id=app&redirect_uri=" \
+		APP_CB_ENC "&code_challenge=" CHALLENGE \
+		"&code_challenge_method=S256&state=st%26x"
+
+/* GET /authorize: errors before the client and redirect are known on
+ * a page, never redirected; after, at the redirect URI with state and
+ * iss; a good request without a session to the sign-in page. */
+static const struct {
+	const char	*path, *name;
+	int		 status;
+	const char	*in_location;	/* NULL: a page, no Location */
+} authz_cases[] = {
+	{ "/authorize", "no query: page", 400, NULL },
+	{ "/authorize?client_id=nobody&redirect_uri=" APP_CB_ENC,
+	    "unknown client: page", 400, NULL },
+	{ "/authorize?client_id=app&redirect_uri=https%3A%2F%2Fevil.example"
+	    "%2Fcb&response_type=code", "unregistered redirect: page", 400,
+	    NULL },
+	{ "/authorize?client_id=app&redirect_uri=" APP_CB_ENC "%2F",
+	    "a redirect that only starts like one: page", 400, NULL },
+	{ "/authorize?client_id=app&response_type=code",
+	    "no redirect_uri: page", 400, NULL },
+	{ AZ "&redirect_uri=" APP_CB_ENC, "redirect_uri twice: page", 400,
+	    NULL },
+	{ AZ "&client_id=app", "client_id twice: page", 400, NULL },
+	{ "/authorize?client_id=web&redirect_uri=" APP_CB_ENC,
+	    "a client with no redirect URI: page", 400, NULL },
+	{ "/authorize?client_id=app&redirect_uri=" APP_CB_ENC "&x=%zz",
+	    "malformed query: page", 400, NULL },
+	{ "/authorize?client_id=app&redirect_uri=" APP_CB_ENC
+	    "&response_type=token&state=s1", "response_type=token: redirect",
+	    302, APP_CB "?error=unsupported_response_type&error_description="
+	    "Only%20response_type%3Dcode%20is%20supported&state=s1&iss=authgate"
+	},
+	{ "/authorize?client_id=app&redirect_uri=" APP_CB_ENC
+	    "&response_type=code&state=s2", "no PKCE: redirect", 302,
+	    APP_CB "?error=invalid_request" },
+	{ "/authorize?client_id=app&redirect_uri=" APP_CB_ENC
+	    "&response_type=code&code_challenge=" VERIFIER
+	    "&code_challenge_method=plain", "plain: redirect", 302,
+	    APP_CB "?error=invalid_request&error_description="
+	    "code_challenge_method%20must%20be%20S256" },
+	{ "/authorize?client_id=app&redirect_uri=" APP_CB_ENC
+	    "&response_type=code&code_challenge=short"
+	    "&code_challenge_method=S256", "short challenge: redirect", 302,
+	    APP_CB "?error=invalid_request&error_description=Malformed" },
+	{ AZ "&scope=read&scope=read", "scope twice: redirect", 302,
+	    APP_CB "?error=invalid_request" },
+	{ AZ "&scope=%22", "malformed scope: redirect", 302,
+	    APP_CB "?error=invalid_scope" },
+	{ AZ "&state=again", "state twice: redirect without it", 302,
+	    APP_CB "?error=invalid_request&error_description=state%20is%20"
+	    "repeated%20or%20too%20long&iss=authgate" },
+	{ AZ, "good, no session: to the sign-in page", 302,
+	    "/oauth/login?rd=/authorize%3Fresponse_type%3Dcode%26client_id"
+	    "%3Dapp%26redirect_uri%3Dhttps%253A%252F%252Fapp.example" },
+};
+
+static void
+test_authorize(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "GET", NULL, NULL, NULL, NULL };
+	const char	*body, *loc;
+	char		 path[ENV_LINE_MAX], name[160];
+	size_t		 i;
+	int		 n;
+
+	for (i = 0; i < sizeof(authz_cases) / sizeof(authz_cases[0]); i++) {
+		a.path = authz_cases[i].path;
+		is_int(request(&a, &f, &body), authz_cases[i].status,
+		    authz_cases[i].name);
+		loc = header(&f, "Location");
+		if (authz_cases[i].in_location == NULL) {
+			is_str(loc, "", "  no Location");
+			ok(strstr(f.out, "Content-Type: text/html; "
+			    "charset=utf-8\r\n") != NULL &&
+			    strstr(body, "<h1>") != NULL, "  an HTML page");
+		} else {
+			(void)snprintf(name, sizeof(name), "  Location %.60s",
+			    authz_cases[i].in_location);
+			ok(strncmp(loc, authz_cases[i].in_location,
+			    strlen(authz_cases[i].in_location)) == 0, name);
+			if (strncmp(loc, APP_CB, strlen(APP_CB)) == 0 &&
+			    strstr(authz_cases[i].name, "without") == NULL)
+				ok(strstr(loc, "&iss=authgate") != NULL &&
+				    (strstr(loc, "&state=") != NULL) ==
+				    (strstr(authz_cases[i].path, "state=") !=
+				    NULL), "  with iss, and state if sent");
+		}
+		ok(strstr(f.out, "Cache-Control: no-store\r\n") != NULL &&
+		    strstr(f.out, "Content-Security-Policy: default-src "
+		    "'none'") != NULL, "  no-store, CSP");
+	}
+	/* state comes back as it was sent, & and all */
+	a.path = AZ "&response_type=token";
+	(void)request(&a, &f, &body);
+	ok(strstr(header(&f, "Location"), "&state=st%26x&iss=") != NULL,
+	    "state returned verbatim (percent-encoded)");
+	/* AUTHZ_STATE_MAX */
+	n = snprintf(path, sizeof(path), "%s", "/authorize?response_type=code&"
+	    "client_id=app&redirect_uri=" APP_CB_ENC "&code_challenge="
+	    CHALLENGE "&code_challenge_method=S256&state=");
+	memset(path + n, 's', 257);
+	path[n + 257] = '\0';
+	a.path = path;
+	is_int(request(&a, &f, &body), 302, "state one byte over the limit");
+	ok(strstr(header(&f, "Location"), "error=invalid_request") != NULL &&
+	    strstr(header(&f, "Location"), "sss") == NULL,
+	    "  refused, and not sent back");
+	path[n + 256] = '\0';
+	is_int(request(&a, &f, &body), 302, "state at the limit");
+	ok(strncmp(header(&f, "Location"), "/oauth/login?rd=", 16) == 0,
+	    "  accepted (to the sign-in page)");
+	/* a query within AUTHZ_QUERY_MAX, but longer than the sign-in
+	 * page takes rd (REDIRECT_RD_MAX): it could not come back */
+	n = snprintf(path, sizeof(path), "%s", "/authorize?response_type=code&"
+	    "client_id=app&redirect_uri=" APP_CB_ENC "&code_challenge="
+	    CHALLENGE "&code_challenge_method=S256&state=");
+	for (i = 0; i < AUTHZ_STATE_MAX; i++)
+		n += snprintf(path + n, sizeof(path) - (size_t)n, "%%26");
+	n += snprintf(path + n, sizeof(path) - (size_t)n, "&scope=read");
+	for (i = 0; i < 200; i++)
+		n += snprintf(path + n, sizeof(path) - (size_t)n, "+read");
+	is_int(request(&a, &f, &body), 400,
+	    "a request too long to come back to after signing in: a page");
+	is_str(header(&f, "Location"), "", "  no Location");
+	/* AUTHZ_QUERY_MAX */
+	n = snprintf(path, sizeof(path), "/authorize?client_id=app&x=");
+	memset(path + n, 'x', 2049 - (size_t)n + 11);
+	path[2049 + 11] = '\0';
+	is_int(request(&a, &f, &body), 400, "query over AUTHZ_QUERY_MAX: page");
+	a.path = "/authorize?client_id=%3Cscript%3E&redirect_uri=x";
+	(void)request(&a, &f, &body);
+	ok(strstr(body, "<script>") == NULL, "no markup from the request");
+}
+
+/* The code challenge of a verifier (RFC 7636 4.2). */
+static void
+challenge_of(const char *verifier, char out[CODE_CHALLENGE_LEN + 1])
+{
+	unsigned char	 md[SHA256_DIGEST_LENGTH];
+
+	(void)SHA256((const unsigned char *)verifier, strlen(verifier), md);
+	(void)b64_encode(md, sizeof(md), out, CODE_CHALLENGE_LEN + 1);
+}
+
+static struct conf	 tconf;
+static struct state	*tstate;
+static struct store	*tstore;
+
+/* A code for user (as /authorize makes one once signed in). */
+static void
+make_code(const char *client, const char *user, const char *scope,
+    time_t now, char code[CODE_LEN + 1])
+{
+	struct authcode	 ac;
+	struct user	 u;
+
+	memset(&ac, 0, sizeof(ac));
+	memset(&u, 0, sizeof(u));
+	(void)store_user_get(tstore, user, &u);
+	(void)snprintf(ac.client_id, sizeof(ac.client_id), "%s", client);
+	(void)snprintf(ac.user, sizeof(ac.user), "%s", user);
+	(void)snprintf(ac.scope, sizeof(ac.scope), "%s", scope);
+	challenge_of(VERIFIER, ac.challenge);
+	ac.gen = u.gen;
+	if (code_new(tstate, &ac, APP_CB, now, code) != AG_OK)
+		code[0] = '\0';
+}
+
+static void
+exchange(const char *code, const char *client, const char *redirect,
+    const char *verifier, char *body, size_t bodysz)
+{
+	(void)snprintf(body, bodysz, "grant_type=authorization_code&code=%s"
+	    "&client_id=%s&redirect_uri=%s&code_verifier=%s", code, client,
+	    redirect, verifier);
+}
+
+/* POST /token grant_type=authorization_code. */
+static void
+test_code_grant(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "POST", "/token", NULL, NULL, NULL };
+	const char	*body;
+	char		 why[256], code[CODE_LEN + 1], req[2048];
+	char		 tok[4096], bearer[4200], rt[1024];
+	time_t		 now = time(NULL);
+
+	ok(conf_load(&tconf, conf, why, sizeof(why)) == AG_OK, "conf");
+	tstate = state_new(&tconf);
+	tstore = store_new(tconf.user_db);
+	ok(tstate != NULL && tstore != NULL, "state and store handles");
+
+	make_code("app", "alice", "read", now, code);
+	ok(code[0] != '\0', "a code for alice");
+	a.body = req;
+	exchange(code, "app", APP_CB_ENC, "wrong-verifier-wrong-verifier-wrong-"
+	    "verifier", req, sizeof(req));
+	is_int(request(&a, &f, &body), 400, "wrong verifier");
+	is_str(field(body, "error"), "invalid_grant", "  invalid_grant");
+	exchange(code, "app", "https%3A%2F%2Fapp.example%2Fother", VERIFIER,
+	    req, sizeof(req));
+	is_int(request(&a, &f, &body), 400, "another redirect_uri");
+	exchange(code, "app2", APP_CB_ENC, VERIFIER, req, sizeof(req));
+	is_int(request(&a, &f, &body), 400, "another client");
+	is_str(field(body, "error"), "invalid_grant", "  invalid_grant");
+	exchange(code, "spa", APP_CB_ENC, VERIFIER, req, sizeof(req));
+	is_int(request(&a, &f, &body), 400,
+	    "a client not registered for the grant");
+	is_str(field(body, "error"), "unauthorized_client",
+	    "  unauthorized_client");
+	(void)snprintf(req, sizeof(req), "grant_type=authorization_code&code="
+	    "%s&client_id=app&redirect_uri=%s", code, APP_CB_ENC);
+	is_int(request(&a, &f, &body), 400, "no code_verifier");
+	is_str(field(body, "error"), "invalid_request", "  invalid_request");
+
+	exchange(code, "app", APP_CB_ENC, VERIFIER, req, sizeof(req));
+	is_int(request(&a, &f, &body), 200,
+	    "the right one: the refused attempts did not spend the code");
+	is_str(field(body, "scope"), "read", "  scope read");
+	(void)snprintf(tok, sizeof(tok), "%s", field(body, "access_token"));
+	(void)snprintf(rt, sizeof(rt), "%s", field(body, "refresh_token"));
+	ok(rt[0] != '\0', "  a refresh token (app has refresh_token)");
+	(void)snprintf(bearer, sizeof(bearer), "Bearer %s", tok);
+	a = (struct ask){ "GET", "/protected", NULL, bearer, NULL };
+	is_int(request(&a, &f, &body), 200, "  the token works");
+	is_str(field(body, "sub"), "alice", "  sub alice");
+
+	a = (struct ask){ "POST", "/token", req, NULL, NULL };
+	is_int(request(&a, &f, &body), 400, "the code again");
+	is_str(field(body, "error"), "invalid_grant", "  invalid_grant");
+	a = (struct ask){ "GET", "/protected", NULL, bearer, NULL };
+	is_int(request(&a, &f, &body), 401,
+	    "  the first use's access token is revoked");
+	(void)snprintf(req, sizeof(req),
+	    "grant_type=refresh_token&client_id=app&refresh_token=%s", rt);
+	a = (struct ask){ "POST", "/token", req, NULL, NULL };
+	is_int(request(&a, &f, &body), 400, "  and its refresh token");
+
+	make_code("app", "alice", "read", now - CODE_TTL - 1, code);
+	exchange(code, "app", APP_CB_ENC, VERIFIER, req, sizeof(req));
+	is_int(request(&a, &f, &body), 400, "an expired code");
+
+	make_code("app2", "alice", "read", now, code);
+	exchange(code, "app2", APP_CB_ENC, VERIFIER, req, sizeof(req));
+	is_int(request(&a, &f, &body), 200, "app2: no refresh_token grant");
+	is_str(field(body, "refresh_token"), "", "  no refresh token");
+
+	make_code("app", "bob", "read", now, code);
+	ok(ctl("Bob-pw-2", "user passwd bob --password-stdin") == 0,
+	    "bob's password changed after his code was made");
+	exchange(code, "app", APP_CB_ENC, VERIFIER, req, sizeof(req));
+	is_int(request(&a, &f, &body), 400, "  the code is refused");
+	make_code("app", "bob", "read", now, code);
+	ok(ctl(NULL, "user lock bob") == 0, "bob locked");
+	exchange(code, "app", APP_CB_ENC, VERIFIER, req, sizeof(req));
+	is_int(request(&a, &f, &body), 400, "  a locked account's code");
+	store_free(tstore);
+	state_free(tstate);
+}
+
+/* POST /token grant_type=client_credentials. */
+static void
+test_client_credentials(void)
+{
+	struct fake	 f;
+	struct ask	 a = { "POST", "/token",
+			    "grant_type=client_credentials", SVC_BASIC, NULL };
+	const char	*body;
+	char		 bearer[4200];
+
+	is_int(request(&a, &f, &body), 200, "client_credentials");
+	is_str(field(body, "scope"), "api:read api:write",
+	    "  all its registered scopes");
+	is_str(field(body, "refresh_token"), "", "  no refresh token");
+	(void)snprintf(bearer, sizeof(bearer), "Bearer %s",
+	    field(body, "access_token"));
+	a.body = "grant_type=client_credentials&scope=api%3Aread";
+	is_int(request(&a, &f, &body), 200, "  a narrower scope");
+	is_str(field(body, "scope"), "api:read", "  api:read");
+	a.body = "grant_type=client_credentials&scope=read";
+	is_int(request(&a, &f, &body), 400, "  beyond its scopes");
+	is_str(field(body, "error"), "invalid_scope", "  invalid_scope");
+	a = (struct ask){ "GET", "/protected", NULL, bearer, NULL };
+	is_int(request(&a, &f, &body), 200, "  the token works");
+	is_str(field(body, "sub"), "svc", "  sub is the client");
+	a = (struct ask){ "POST", "/token", "grant_type=client_credentials",
+	    WEB_BASIC, NULL };
+	is_int(request(&a, &f, &body), 400, "a client not registered for it");
+	is_str(field(body, "error"), "unauthorized_client",
+	    "  unauthorized_client");
+	a.auth = NULL;
+	a.body = "grant_type=client_credentials&client_id=app";
+	is_int(request(&a, &f, &body), 400, "a public client");
+	a.body = "grant_type=client_credentials&client_id=svc&client_secret=no";
+	is_int(request(&a, &f, &body), 401, "a wrong secret");
+	a.body = "grant_type=password&" LOGIN;
+	a.auth = SVC_BASIC;
+	is_int(request(&a, &f, &body), 400,
+	    "svc is not registered for password");
+	is_str(field(body, "error"), "unauthorized_client",
+	    "  unauthorized_client");
+	a.auth = NULL;
+	a.body = "client_id=app2&" LOGIN;
+	is_int(request(&a, &f, &body), 400, "nor is app2");
+	a.body = "client_id=narrow&" LOGIN;
+	is_int(request(&a, &f, &body), 200,
+	    "password grant, a client registered with scope read");
+	is_str(field(body, "scope"), "read", "  its scope limits alice's");
+	a.body = "client_id=narrow&scope=api%3Aread&" LOGIN;
+	is_int(request(&a, &f, &body), 400, "  api:read, beyond it");
+	is_str(field(body, "error"), "invalid_scope", "  invalid_scope");
+	a.body = "grant_type=implicit&client_id=app";
+	is_int(request(&a, &f, &body), 400, "an unknown grant");
+	is_str(field(body, "error"), "unsupported_grant_type",
+	    "  unsupported_grant_type");
+	a = (struct ask){ "GET", "/.well-known/oauth-authorization-server",
+	    NULL, NULL, NULL };
+	is_int(request(&a, &f, &body), 200, "metadata");
+	ok(strstr(body, "\"authorization_endpoint\":\"http://auth.example/"
+	    "authorize\"") != NULL, "  authorization_endpoint");
+	ok(strstr(body, "\"code_challenge_methods_supported\":[\"S256\"]") !=
+	    NULL && strstr(body, "\"response_types_supported\":[\"code\"]") !=
+	    NULL && strstr(body, "\"authorization_response_iss_parameter_"
+	    "supported\":true") != NULL && strstr(body, "\"client_credentials"
+	    "\"") != NULL, "  S256, code, iss, grants");
 }
 
 /*
@@ -878,6 +1256,79 @@ test_session_guard(void)
 	keyring_free(kr);
 }
 
+/* GET /authorize signed in: the code at the redirect URI, then /token. */
+static void
+test_authorize_session(void)
+{
+	static char	 ck[ENV_LINE_MAX], path[ENV_LINE_MAX];
+	struct conf	 c;
+	struct keyring	*kr = NULL;
+	struct store	*st = NULL;
+	struct user	 u;
+	struct session	 s;
+	struct fake	 f;
+	struct ask	 a;
+	const char	*body, *loc, *p;
+	char		 val[SESSION_VALUE_MAX + 1], w[AG_WHY_MAX];
+	char		 code[CODE_LEN + 1], req[1024];
+
+	conf_defaults(&c);
+	if (conf_load(&c, conf, w, sizeof(w)) != AG_OK ||
+	    keyring_load(&c, &kr, w, sizeof(w)) != AG_OK ||
+	    (st = store_new(c.user_db)) == NULL ||
+	    store_user_get(st, "alice", &u) != AG_OK ||
+	    session_issue(&c, kr, "alice", u.scope, u.gen, time(NULL), val,
+	    sizeof(val), &s) != AG_OK) {
+		ok(0, "a session of alice");
+		goto out;
+	}
+	(void)snprintf(ck, sizeof(ck), "HTTP_COOKIE=" SESSION_COOKIE "=%s",
+	    val);
+	(void)snprintf(path, sizeof(path), "%s", "/authorize?response_type="
+	    "code&client_id=app&redirect_uri=" APP_CB_ENC "&code_challenge="
+	    CHALLENGE "&code_challenge_method=S256&state=st1&scope=read");
+	a = (struct ask){ "GET", path, NULL, NULL, NULL, ck, NULL };
+	is_int(request(&a, &f, &body), 302, "signed in: /authorize answers");
+	loc = header(&f, "Location");
+	ok(strncmp(loc, APP_CB "?code=", strlen(APP_CB) + 6) == 0 &&
+	    strstr(loc, "&state=st1&iss=authgate") != NULL,
+	    "  at the redirect URI with code, state and iss");
+	p = strstr(loc, "?code=");
+	(void)snprintf(code, sizeof(code), "%.*s", CODE_LEN,
+	    p != NULL ? p + 6 : "");
+	ok(strlen(code) == CODE_LEN, "  a code of 43 characters");
+	(void)snprintf(req, sizeof(req), "grant_type=authorization_code&code="
+	    "%s&client_id=app&redirect_uri=%s&code_verifier=%s", code,
+	    APP_CB_ENC, VERIFIER);
+	a = (struct ask){ "POST", "/token", req, NULL, NULL, NULL, NULL };
+	is_int(request(&a, &f, &body), 200, "  exchanged at /token");
+	is_str(field(body, "scope"), "read", "  scope read");
+	(void)snprintf(path, sizeof(path), "%s", "/authorize?response_type="
+	    "code&client_id=app2&redirect_uri=" APP_CB_ENC "&code_challenge="
+	    CHALLENGE "&code_challenge_method=S256&scope=api%3Aread");
+	a = (struct ask){ "GET", path, NULL, NULL, NULL, ck, NULL };
+	is_int(request(&a, &f, &body), 302,
+	    "a scope beyond the client's registered ones");
+	ok(strncmp(header(&f, "Location"), APP_CB "?error=invalid_scope&",
+	    strlen(APP_CB) + 21) == 0, "  invalid_scope at the redirect URI");
+	(void)snprintf(path, sizeof(path), "%s", "/authorize?response_type="
+	    "code&client_id=app&redirect_uri=" APP_CB_ENC "&code_challenge="
+	    CHALLENGE "&code_challenge_method=S256&scope=write");
+	a.path = path;
+	(void)request(&a, &f, &body);
+	ok(strncmp(header(&f, "Location"), APP_CB "?error=invalid_scope&",
+	    strlen(APP_CB) + 21) == 0, "a scope beyond the user's: the same");
+	a.path = AZ;
+	(void)snprintf(ck, sizeof(ck), "HTTP_COOKIE=" SESSION_COOKIE "=x%s",
+	    val);
+	(void)request(&a, &f, &body);
+	ok(strncmp(header(&f, "Location"), "/oauth/login?rd=", 16) == 0,
+	    "a bad session cookie: to the sign-in page");
+out:
+	store_free(st);
+	keyring_free(kr);
+}
+
 int
 main(void)
 {
@@ -887,6 +1338,10 @@ main(void)
 	test_clients();
 	test_scopes();
 	test_refresh();
+	test_authorize();
+	test_code_grant();
+	test_client_credentials();
+	test_authorize_session();
 	test_login_page();
 	test_login_post();
 	test_login_session();

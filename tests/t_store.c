@@ -195,6 +195,108 @@ test_decode(void)
 	    "encode into a short buffer");
 }
 
+/* Client records: the previous version's still load (with the grants
+ * every client had then); the new fields round-trip; redirect URIs
+ * are checked (RFC 6749 3.1.2, RFC 8252 7.3). */
+static const struct {
+	const char	*uri;
+	bool		 ok;
+} redirects[] = {
+	{ "https://app.example/cb", true },
+	{ "https://app.example:8443/cb?x=1", true },
+	{ "http://127.0.0.1:8080/cb", true },
+	{ "http://[::1]/cb", true },
+	{ "http://localhost/cb", true },
+	{ "http://app.example/cb", false },	/* http, not loopback */
+	{ "http://127.0.0.1.evil/cb", false },
+	{ "http://localhost@evil.example/cb", false },	/* userinfo */
+	{ "https://a/cb#frag", false },
+	{ "https://a/c b", false },
+	{ "https:///cb", false },
+	{ "https://a:x/cb", false },
+	{ "//app.example/cb", false },
+	{ "/cb", false },
+	{ "javascript:alert(1)", false },
+	{ "", false },
+};
+
+static void
+test_client_codec(void)
+{
+	struct client	 cl, back;
+	char		 buf[STORE_RECORD_MAX], big[CLIENT_REDIRECT_MAX + 2];
+	size_t		 i, len;
+	int		 n;
+
+	for (i = 0; i < sizeof(redirects) / sizeof(redirects[0]); i++)
+		is_int(store_redirect_ok(redirects[i].uri, NULL),
+		    redirects[i].ok, redirects[i].uri);
+	n = snprintf(big, sizeof(big), "https://a/");
+	memset(big + n, 'x', sizeof(big) - (size_t)n);
+	big[CLIENT_REDIRECT_MAX] = '\0';
+	ok(store_redirect_ok(big, NULL), "redirect URI of CLIENT_REDIRECT_MAX");
+	big[CLIENT_REDIRECT_MAX] = 'x';
+	big[CLIENT_REDIRECT_MAX + 1] = '\0';
+	ok(!store_redirect_ok(big, NULL), "one byte over");
+
+	memset(&cl, 0, sizeof(cl));
+	n = snprintf(buf, sizeof(buf), "$2b$04$c::ag1 public=0 created=5");
+	is_int(store_client_decode(buf, (size_t)n, &cl), AG_OK,
+	    "a client of the previous version loads");
+	is_int(cl.grants, CLIENT_GRANTS_DEFAULT,
+	    "  with password and refresh_token");
+	ok(cl.nredirect == 0 && cl.scope[0] == '\0' && cl.created == 5,
+	    "  no redirect URI, no scope of its own");
+	n = snprintf(buf, sizeof(buf), "::ag1 public=1 created=5 later=abc");
+	is_int(store_client_decode(buf, (size_t)n, &cl), AG_OK,
+	    "a later version's key, not a number, is skipped");
+	n = snprintf(buf, sizeof(buf), "::ag1 public=1 grants=99");
+	is_int(store_client_decode(buf, (size_t)n, &cl), AG_EINVAL,
+	    "unknown grant bits refused");
+	n = snprintf(buf, sizeof(buf), "::ag1 public=1 grants=x");
+	is_int(store_client_decode(buf, (size_t)n, &cl), AG_EINVAL,
+	    "grants not a number refused");
+	n = snprintf(buf, sizeof(buf), "::ag1 public=1 grants=4 "
+	    "redirect_uri=http://evil.example/");
+	is_int(store_client_decode(buf, (size_t)n, &cl), AG_EINVAL,
+	    "a stored redirect URI is checked again");
+
+	memset(&cl, 0, sizeof(cl));
+	cl.public_client = true;
+	cl.grants = CG_CODE | CG_REFRESH;
+	snprintf(cl.scope, sizeof(cl.scope), "read api:read");
+	for (i = 0; i < CLIENT_REDIRECTS_MAX; i++)
+		snprintf(cl.redirect[i], sizeof(cl.redirect[i]),
+		    "https://app.example/cb%zu", i);
+	cl.nredirect = CLIENT_REDIRECTS_MAX;
+	is_int(store_client_encode(&cl, buf, sizeof(buf), &len), AG_OK,
+	    "encode a client with grants, scope, redirect URIs");
+	memset(&back, 0, sizeof(back));
+	is_int(store_client_decode(buf, len, &back), AG_OK, "  decode it");
+	ok(back.grants == cl.grants && back.nredirect == cl.nredirect &&
+	    strcmp(back.redirect[3], "https://app.example/cb3") == 0 &&
+	    strcmp(back.scope, "read api:read") == 0 && back.public_client,
+	    "  the same client");
+	n = snprintf(buf + len, sizeof(buf) - len, " redirect_uri=https://x/");
+	is_int(store_client_decode(buf, len + (size_t)n, &back), AG_EINVAL,
+	    "more than CLIENT_REDIRECTS_MAX refused");
+	memset(&back, 0, sizeof(back));
+	for (i = 0; i < CLIENT_REDIRECTS_MAX; i++)
+		memcpy(cl.redirect[i], big, CLIENT_REDIRECT_MAX);
+	for (i = 0; i < CLIENT_REDIRECTS_MAX; i++)
+		cl.redirect[i][CLIENT_REDIRECT_MAX] = '\0';
+	memset(cl.scope, 'a', 1000);
+	cl.scope[1000] = '\0';
+	is_int(store_client_encode(&cl, buf, sizeof(buf), &len), AG_OK,
+	    "the longest redirect URIs with a long scope fit");
+	memset(cl.scope, ':', 1000);	/* 3 bytes each in the record */
+	is_int(store_client_encode(&cl, buf, sizeof(buf), &len), AG_ETOOBIG,
+	    "more than a record holds: AG_ETOOBIG");
+	ok(strcmp(store_grant_name(CG_CODE), "authorization_code") == 0 &&
+	    store_grant_bit("client_credentials") == CG_CLIENT &&
+	    store_grant_bit("implicit") == 0, "grant names");
+}
+
 static int64_t		 seen_gen;
 static struct user	 u0_carol;
 
@@ -645,6 +747,7 @@ main(void)
 	ok(!store_name_ok(NULL), "NULL name");
 
 	test_decode();
+	test_client_codec();
 
 	snprintf(dir, sizeof(dir), "/tmp/t_store.XXXXXX");
 	if (mkdtemp(dir) == NULL) {

@@ -264,6 +264,31 @@ run client show web
 is "$RC" 1 "client show of a deleted client: exit 1"
 run user list
 unlike "$OUT" "cli|spa" "clients are not listed as users"
+run client add pkce --public --grant authorization_code --grant \
+    refresh_token --redirect-uri https://app.example/cb \
+    --redirect-uri=http://127.0.0.1:8080/cb --scope "read  write"
+is "$RC" 0 "client add with grants, redirect URIs and scope"
+run client show pkce
+like "$OUT" "^grants: refresh_token authorization_code$" "show: grants"
+like "$OUT" "^scope: read write$" "show: scope"
+like "$OUT" "^redirect_uri: http://127.0.0.1:8080/cb$" "show: redirect URIs"
+run client show spa
+like "$OUT" "^grants: password refresh_token$" \
+    "a client without --grant: password and refresh_token"
+run client add m2m --public --grant client_credentials
+is "$RC" 1 "client_credentials for a public client refused"
+like "$ERR" "confidential" "  says why"
+run client add m2m --grant authorization_code
+is "$RC" 1 "authorization_code without a redirect URI refused"
+run client add m2m --grant authorization_code --redirect-uri http://evil.example/cb
+is "$RC" 1 "http to a host that is not loopback refused"
+like "$ERR" "loopback" "  says why"
+run client add m2m --grant implicit
+is "$RC" 1 "an unknown grant refused"
+run client add alice --grant client_credentials
+is "$RC" 1 "client_credentials for a client named like a user refused"
+run client add m2m --grant client_credentials --scope "api:read"
+is "$RC" 0 "client add --grant client_credentials"
 
 # ---------------------------------------------------------------- import
 if command -v htpasswd >/dev/null 2>&1; then

@@ -103,7 +103,10 @@ is "$(ag_json error)" invalid_request "repeated scope: invalid_request"
 ag_http POST /token -d grant_type=password -d username=alice
 is "$(ag_json error)" invalid_request "missing password: invalid_request"
 ag_http POST /token -d grant_type=client_credentials
-is "$(ag_json error)" unsupported_grant_type "client_credentials: unsupported_grant_type"
+is "$(ag_json error)" unauthorized_client \
+    "client_credentials without a client: unauthorized_client"
+ag_http POST /token -d grant_type=implicit
+is "$(ag_json error)" unsupported_grant_type "implicit: unsupported_grant_type"
 ag_http POST /token -d 'grant_type=password&username=%zz'
 is "$(ag_json error)" invalid_request "bad escape: invalid_request"
 

@@ -69,8 +69,14 @@ is "$(ag_header WWW-Authenticate)" 'Bearer realm="authgate"' \
     "  with the Bearer challenge"
 ag_http GET /private/hello.txt
 is "$AG_STATUS" 401 "curl's Accept */*: 401"
+# One signature character changed, never to itself (a fixed "A" did
+# nothing to a token that ended in "A").
+TAMPERED=$(printf '%s' "$S1" | awk '{ i = length($0) - 9; c = substr($0, i, 1);
+    printf "%s%s%s", substr($0, 1, i - 1), (c == "A" ? "B" : "A"),
+    substr($0, i + 1) }')
+isnt "$TAMPERED" "$S1" "the tampered cookie is not the cookie"
 ag_http GET /private/hello.txt -H "$HTML" \
-    -H "Cookie: authgate_session=${S1%?}A"
+    -H "Cookie: authgate_session=$TAMPERED"
 is "$AG_STATUS" 302 "a browser with a tampered cookie: 302 (no credentials)"
 ag_http GET /private/hello.txt -H "$HTML" \
     -H "Cookie: authgate_session=$S1; authgate_session=$S1"

@@ -171,6 +171,33 @@ pk_service() {
 	    -- /usr/bin/authgate" >/dev/null
 }
 
+# pk_service_stop: every authgate process in the chroot ends (5 s).
+pk_service_stop() {
+	_i=0
+	while [ $_i -lt 25 ]; do
+		_left=
+		# The program's name: its path, seen from the host, runs
+		# through $R (/var/tmp/authgate-pkg.*); after an upgrade
+		# the running program is "authgate (deleted)".
+		for _p in $(pk_pids); do
+			_exe=$(readlink "/proc/$_p/exe" 2>/dev/null)
+			case ${_exe##*/} in
+			authgate|"authgate (deleted)")
+				kill "$_p" 2>/dev/null
+				_left=1 ;;
+			esac
+		done
+		[ -z "$_left" ] && return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# pk_service_restart: what `systemctl restart authgate` does.
+pk_service_restart() {
+	pk_service_stop && pk_service
+}
+
 # pk_flow PORT PREFIX SERVER: a token from PREFIX/token used on
 # PREFIX/protected; refused without it.
 pk_flow() {

@@ -4,8 +4,10 @@
 # apt-get install ./authgate_*.deb, enable it for lighttpd, Apache (and
 # the guard) and nginx, a token from /oauth/token used on
 # /oauth/protected; upgrade to a rebuilt higher version (users, key,
-# refresh token kept); remove (configuration and data kept); purge
-# (nothing of authgate left).  Run as root by `make pkgcheck`.
+# refresh token kept); mod_authgate (a2enmod authgate) with doc/deploy.md's
+# verify-only configuration; remove (configuration and data kept, the
+# module disabled, Apache still starts); purge (nothing of authgate
+# left, Apache still starts).  Run as root by `make pkgcheck`.
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/pkg/lib.sh"
 
@@ -38,8 +40,19 @@ pk_log "lintian: $(wc -l <"$R/root/lintian.log") lines:"
 while IFS= read -r l; do pk_log "  $l"; done <"$R/root/lintian.log"
 pk_ok "lintian: no error, no warning" \
     sh -c '! grep -Eq "^[EW]: " "$0"' "$R/root/lintian.log"
+# mod_authgate is in the one package, which does not bring Apache.
+DEB=$(ls "$R"/root/src/authgate_0.1.0_*.deb)
+pk_ok "the .deb ships mod_authgate.so and mods-available/authgate.load" \
+    sh -c 'dpkg-deb -c "$0" >"$0.list" && \
+    grep -q " \./usr/lib/apache2/modules/mod_authgate\.so$" "$0.list" && \
+    grep -q " \./etc/apache2/mods-available/authgate\.load$" "$0.list"' "$DEB"
+pk_is "$(dpkg-deb -f "$DEB" Pre-Depends Depends Recommends | grep -ci apache)" 0 \
+    "no Pre-Depends, Depends or Recommends on Apache"
+pk_ok "Enhances names the Apache API the module was built for" \
+    sh -c 'dpkg-deb -f "$0" Enhances | grep -Eq "^apache2-api-[0-9]+$"' "$DEB"
 pk_ok "apt-get install ./authgate_*.deb" \
     cr "cd /root/src && apt-get install -y -q ./authgate_*.deb >/root/inst.log 2>&1"
+pk_ok "installing it brought no Apache" cr "! dpkg -s apache2-bin >/dev/null 2>&1"
 pk_is "$(cr 'stat -c %U:%a /etc/authgate/signing.key')" "_authgate:600" \
     "signing key made at install, readable by _authgate alone"
 pk_is "$(cr 'stat -c %U /var/lib/authgate /var/lib/authgate/users.db /var/lib/authgate/state.db | sort -u')" \
@@ -124,19 +137,95 @@ pk_ok "upgrade: alice still logs in" test -n "$(pk_token 18081 /oauth)"
 pk_ok "upgrade: the client app is still there" \
     cr "authgatectl client list | grep -qw app"
 
+# -- mod_authgate, as doc/deploy.md says for the package: tokens signed
+# with ES256, Apache (www-data) verifying with the public keys only
+# (verify.conf), the signing key still _authgate's alone.
+pk_ok "ES256: algorithm in authgate.conf, key rotate --alg ES256" \
+    cr "sed -i 's/^algorithm = HS256/algorithm = ES256/' /etc/authgate/authgate.conf && \
+    grep -qx 'algorithm = ES256' /etc/authgate/authgate.conf && \
+    authgatectl key rotate --alg ES256 >/root/rotate.log 2>&1"
+pk_is "$(cr 'stat -c %U:%a /etc/authgate/signing.key')" "_authgate:600" \
+    "the ES256 signing key is still _authgate's alone"
+# authgate reads the configuration at start (the keys it reloads by
+# itself): `systemctl restart authgate` in deploy.md.
+pk_ok "authgate restarted (the units' stand-in)" pk_service_restart
+pk_ok "verify.conf and jwks.json from /oauth/.well-known/jwks.json (deploy.md)" \
+    cr "curl -sf -m 10 http://127.0.0.1:18081/oauth/.well-known/jwks.json \
+    >/etc/authgate/jwks.json && grep -q '\"alg\":\"ES256\"' /etc/authgate/jwks.json && \
+    printf '%s\n' 'algorithm = ES256' 'verify_only = yes' \
+    'jwks_file = jwks.json' 'key_dir = public' >/etc/authgate/verify.conf"
+pk_ok "authgate -t -c verify.conf -u www-data: configuration ok" \
+    cr "authgate -t -c /etc/authgate/verify.conf -u www-data 2>&1 | \
+    grep -qx 'configuration ok'"
+pk_ok "a2enmod authgate (mods-enabled: authgate.load, .conf, authz_user)" \
+    cr "a2enmod -q authgate && test -L /etc/apache2/mods-enabled/authgate.load && \
+    test -L /etc/apache2/mods-enabled/authgate.conf && \
+    test -e /etc/apache2/mods-enabled/authz_user.load"
+# Two guarded directories of the administrator's: /mod with verify.conf,
+# /modfull with the package's authgate.conf (its key unreadable to
+# www-data: 503).  AuthgateConf inside <IfModule>, as deploy.md says.
+cr "mkdir -p /var/www/mod /var/www/modfull && echo mod >/var/www/mod/hello.txt && \
+    echo full >/var/www/modfull/hello.txt && cat >/etc/apache2/conf-available/modtest.conf" <<'MODTEST'
+Alias /mod /var/www/mod
+Alias /modfull /var/www/modfull
+<Location /mod>
+	AuthType Bearer
+	AuthName authgate
+	<IfModule authgate_module>
+		AuthgateConf /etc/authgate/verify.conf
+	</IfModule>
+	Require valid-user
+</Location>
+<Location /modfull>
+	AuthType Bearer
+	AuthName authgate
+	<IfModule authgate_module>
+		AuthgateConf /etc/authgate/authgate.conf
+	</IfModule>
+	Require valid-user
+</Location>
+MODTEST
+pk_ok "Apache restarts with mod_authgate" \
+    cr "a2enconf -q modtest && apache2ctl configtest >/root/apache-mod.log 2>&1 && \
+    apache2ctl restart >>/root/apache-mod.log 2>&1"
+sleep 1
+pk_wait 18082
+T_MOD=$(cr "authgatectl token issue alice --scope read")
+pk_ok "authgatectl token issue alice: an ES256 token" \
+    sh -c 'printf "%s" "$0" | cut -d. -f1 | base64 -d 2>/dev/null | grep -q ES256' "$T_MOD"
+pk_is "$(pk_status 18082 /mod/hello.txt "$T_MOD")" 200 \
+    "mod_authgate: /mod/hello.txt with the token: 200"
+pk_is "$(pk_status 18082 /mod/hello.txt)" 401 \
+    "mod_authgate: /mod/hello.txt without a token: 401"
+pk_is "$(pk_status 18082 /modfull/hello.txt "$T_MOD")" 503 \
+    "mod_authgate with authgate.conf, whose key www-data cannot read: 503"
+
 # -- remove, then purge
-for p in $(pk_pids); do
-	case $(readlink "/proc/$p/exe" 2>/dev/null) in
-	*/authgate*) kill "$p" 2>/dev/null ;;
-	esac
-done
+pk_service_stop
 pk_ok "apt-get remove authgate" cr "apt-get remove -y -q authgate >/root/rm.log 2>&1"
 pk_ok "remove keeps configuration, key and databases" \
     cr "test -f /etc/authgate/authgate.conf -a -f /etc/authgate/signing.key \
     -a -f /var/lib/authgate/users.db"
+pk_ok "remove: mod_authgate disabled (prerm), authgate.load kept" \
+    cr "test ! -e /etc/apache2/mods-enabled/authgate.load && \
+    test ! -e /etc/apache2/mods-enabled/authgate.conf && \
+    test -f /etc/apache2/mods-available/authgate.load && \
+    test ! -e /usr/lib/apache2/modules/mod_authgate.so"
+pk_ok "remove: Apache configuration still valid, Apache restarts" \
+    cr "apache2ctl configtest >/root/apache-rm.log 2>&1 && \
+    apache2ctl restart >>/root/apache-rm.log 2>&1"
+sleep 1
+pk_wait 18082
+pk_is "$(pk_status 18082 /mod/hello.txt "$T_MOD")" 500 \
+    "remove: the guarded /mod is refused (500), not served"
+# The administrator's own files of the module section go first: purge
+# removes the package's files, not these.
+cr "rm -f /etc/authgate/verify.conf /etc/authgate/jwks.json"
 pk_ok "apt-get purge authgate" cr "apt-get purge -y -q authgate >/root/purge.log 2>&1"
 left=$(cr "ls -d /etc/authgate /var/lib/authgate /usr/bin/authgate* \
     /etc/lighttpd/conf-*/*authgate* /etc/apache2/conf-*/authgate* \
+    /etc/apache2/mods-*/authgate* /usr/lib/apache2/modules/mod_authgate.so \
+    /var/lib/apache2/module/*/authgate \
     /etc/nginx/snippets/authgate.conf /lib/systemd/system/authgate* \
     /etc/logrotate.d/authgate /etc/systemd/system/*/authgate* 2>/dev/null; getent passwd _authgate; \
     getent group _authgate; dpkg -l authgate 2>/dev/null | grep '^.[^n]'")
