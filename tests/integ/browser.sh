@@ -281,12 +281,12 @@ browse() {
 	ok "$_n: authgatectl client add (public, authorization_code)" \
 	    ag_ctl client add "browser-$_n" --public \
 	    --grant authorization_code --redirect-uri "$_u/client/cb.html"
-	timeout -k 5 200 "$AG_PY" "$top_srcdir/tests/integ/browser.py" \
+	timeout -k 5 100 "$AG_PY" "$top_srcdir/tests/integ/browser.py" \
 	    --name "$_n" --base "$_u" --guarded "$GUARDED" --expect "$EXPECT" \
 	    --user alice --password "$PW" --client-id "browser-$_n" \
 	    --client-dir "$AG_TMP/www/client" \
 	    --redirect-uri "$_u/client/cb.html" --shots "$SHOTS" \
-	    --tmp "$AG_TMP/browser" --timeout 150 "$@" \
+	    --tmp "$AG_TMP/browser" --timeout 90 "$@" \
 	    >"$AG_TMP/browser-$_n.out" 2>"$AG_TMP/browser-$_n.err"
 	_rc=$?
 	while IFS= read -r _l; do
