@@ -15,7 +15,8 @@ PACKAGES="build-essential autoconf automake pkg-config clang libclang-rt-dev
  lighttpd apache2 apache2-utils apache2-dev libapache2-mod-fcgid nginx-light
  spawn-fcgi libfcgi-bin systemd curl mandoc valgrind whois iproute2 procps
  python3 python3-requests-oauthlib python3-jwt python3-cryptography
- python3-passlib python3-gdbm prometheus logrotate"
+ python3-passlib python3-gdbm prometheus logrotate
+ chromium chromium-driver python3-selenium"
 
 if [ "${1:-}" != "--no-install" ]; then
 	export DEBIAN_FRONTEND=noninteractive

@@ -126,7 +126,7 @@ html_head(struct html *h, const char *title)
 	    "<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\">\n"
-	    "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
+	    "<meta name=\"referrer\" content=\"same-origin\">\n<title>");
 	html_text(h, title);
 	html_raw(h, "</title>\n<style>");
 	html_raw(h, style);
@@ -178,7 +178,13 @@ html_page_headers(struct resp *r)
 	resp_header(r, "Content-Security-Policy", csp);
 	resp_header(r, "X-Frame-Options", "DENY");
 	resp_header(r, "X-Content-Type-Options", "nosniff");
-	resp_header(r, "Referrer-Policy", "no-referrer");
+	/*
+	 * same-origin, not no-referrer: under no-referrer a browser sends
+	 * "Origin: null" with the page's forms (Fetch, "append a request
+	 * Origin header"), which csrf_origin_ok() refuses, so nobody could
+	 * sign in.  Other sites still get no Referer from these pages.
+	 */
+	resp_header(r, "Referrer-Policy", "same-origin");
 }
 
 void

@@ -295,6 +295,22 @@ print("%.1f" % (time.time() - float(sys.argv[1])))' "$revoked_at"
 delay=$(refused_after)
 ok "authcache: refused $delay s after the revocation (at most 6 s)" \
     "$AG_PY" -c 'import sys; sys.exit(not float(sys.argv[1]) <= 6.3)' "$delay"
+# A session cookie is a credential too: the cache key holds the Cookie
+# header, so the 200 of a cookie never answers a request without one
+# (keyed on Authorization alone, both would be "authgate ").
+MKSESSION=$top_builddir/tests/mksession
+if [ -x "$MKSESSION" ]; then
+	sess=$("$MKSESSION" "$AG_CONF" alice 2>"$AG_TMP/mksession.log")
+	ag_http GET /private/file.txt -H "Cookie: authgate_session=$sess"
+	is "$AG_STATUS" 200 "authcache: a session cookie passes (and is cached)"
+	ag_http GET /private/file.txt
+	is "$AG_STATUS" 401 \
+	    "authcache:   a request without credentials right after: 401"
+	ag_http GET /private/file.txt -H "Cookie: authgate_session=${sess}x"
+	is "$AG_STATUS" 401 "authcache:   a cookie one byte off: 401"
+else
+	skip 3 "tests/mksession not built"
+fi
 
 # --- SIGTERM --------------------------------------------------------
 ag_stop "$NGINX_PID"
