@@ -14,12 +14,6 @@
 #include "csrf.h"
 #include "req.h"
 
-bool
-csrf_https(const struct req *r)
-{
-	return r->https != NULL && (strcasecmp(r->https, "on") == 0 ||
-	    strcmp(r->https, "1") == 0);
-}
 
 static bool
 b64url_char(char c)
@@ -150,7 +144,7 @@ csrf_origin_ok(const struct req *r, const char **why)
 		*why = "Origin, but no Host to compare it with";
 		return false;
 	}
-	n = snprintf(own, sizeof(own), "%s://%s", csrf_https(r) ? "https" :
+	n = snprintf(own, sizeof(own), "%s://%s", r->secure ? "https" :
 	    "http", r->host);
 	if (n <= 0 || (size_t)n >= sizeof(own)) {
 		*why = "Host too long";

@@ -28,8 +28,6 @@ struct req;
 #define CSRF_SET_COOKIE_MAX	160	/* a Set-Cookie value of ours */
 #define CSRF_ORIGIN_MAX		512	/* "scheme://host:port" */
 
-/* True when the request came over HTTPS (HTTPS "on" or "1"). */
-bool		 csrf_https(const struct req *r);
 /*
  * The CSRF cookie of a Cookie header (the __Host- name when https) into
  * out (CSRF_LEN + 1 bytes): true only when the cookie is there exactly

@@ -163,7 +163,7 @@ show(const struct app *app, const struct req *r, struct resp *res,
 	struct session	 s;
 	struct html	 h;
 	char		 csrf[CSRF_LEN + 1], cookie[CSRF_SET_COOKIE_MAX];
-	bool		 https = csrf_https(r), in;
+	bool		 https = r->secure, in;
 
 	memset(&s, 0, sizeof(s));
 	if (!csrf_from_cookie(r->cookie, https, csrf) && !csrf_new(csrf)) {
@@ -246,7 +246,7 @@ post_allowed(const struct app *app, const struct req *r, struct resp *res,
 	const char	*why;
 
 	p->status = 403;
-	if (!csrf_from_cookie(r->cookie, csrf_https(r), csrf) ||
+	if (!csrf_from_cookie(r->cookie, r->secure, csrf) ||
 	    !csrf_match(form_get(f, "csrf", NULL), csrf)) {
 		log_msg("%s: refused: CSRF token missing or not the "
 		    "cookie's", r->route == ROUTE_LOGOUT ? "logout" : "login");
@@ -278,7 +278,7 @@ signed_in(const struct app *app, const struct req *r, struct resp *res,
 	char		 val[SESSION_VALUE_MAX + 1];
 	char		 cookie[LOGIN_COOKIE_MAX];
 	struct session	 s;
-	bool		 https = csrf_https(r);
+	bool		 https = r->secure;
 	enum ag_err	 e;
 
 	e = session_issue(&app->conf, app->keys, lg->user.name,
@@ -384,7 +384,7 @@ ep_logout(const struct app *app, const struct req *r, struct resp *res)
 
 	if (!post_form(app, r, res, &f) || !post_allowed(app, r, res, &f, &p))
 		return;
-	if (!session_set_cookie(cookie, sizeof(cookie), csrf_https(r), NULL,
+	if (!session_set_cookie(cookie, sizeof(cookie), r->secure, NULL,
 	    0)) {
 		ep_fail(res, EPF_SERVER_ERROR);
 		return;

@@ -55,19 +55,13 @@ host_ok(const char *h)
 	return n >= 1 && n <= 5;
 }
 
-static bool
-is_https(const struct req *r)
-{
-	return r->https != NULL && (strcasecmp(r->https, "on") == 0 ||
-	    strcmp(r->https, "1") == 0);
-}
 
 /* "scheme://host" into out; false if there is no acceptable host. */
 static bool
 origin(const struct req *r, char *out, size_t outsz)
 {
-	const char	*scheme = is_https(r) ? "https" : "http";
-	const char	*dport = is_https(r) ? "443" : "80";
+	const char	*scheme = r->secure ? "https" : "http";
+	const char	*dport = r->secure ? "443" : "80";
 	int		 n;
 
 	if (r->host != NULL) {

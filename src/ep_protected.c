@@ -172,7 +172,7 @@ by_session(const struct app *app, const struct req *r, struct resp *res)
 	size_t		 len;
 	enum ag_err	 e;
 
-	e = session_cookie(r->cookie, session_https(r), &val, &len);
+	e = session_cookie(r->cookie, r->secure, &val, &len);
 	if (e == AG_ENOENT) {
 		metrics_inc(MC_REJECT_MISSING);
 		no_credentials(app, r, res);

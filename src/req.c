@@ -56,7 +56,7 @@ req_route(const char *path, size_t len, size_t *baselen)
 enum {
 	V_ROLE, V_METHOD, V_CTYPE, V_CLEN, V_AUTH, V_SCOPE, V_ADDR, V_HTTPS,
 	V_HOST, V_QUERY, V_SNAME, V_SPORT, V_URI, V_SCRIPT, V_PINFO, V_COOKIE,
-	V_ACCEPT, V_ORIGIN, V_FETCH_SITE, V__MAX
+	V_ACCEPT, V_ORIGIN, V_FETCH_SITE, V_SCHEME, V__MAX
 };
 
 static const struct {
@@ -70,7 +70,7 @@ static const struct {
 	VAR("HTTP_HOST"), VAR("QUERY_STRING"), VAR("SERVER_NAME"),
 	VAR("SERVER_PORT"), VAR("REQUEST_URI"), VAR("SCRIPT_NAME"),
 	VAR("PATH_INFO"), VAR("HTTP_COOKIE"), VAR("HTTP_ACCEPT"),
-	VAR("HTTP_ORIGIN"), VAR("HTTP_SEC_FETCH_SITE")
+	VAR("HTTP_ORIGIN"), VAR("HTTP_SEC_FETCH_SITE"), VAR("REQUEST_SCHEME")
 #undef VAR
 };
 
@@ -156,6 +156,9 @@ req_fill(struct req *r, const char *const val[V__MAX])
 	r->require_scope = nonempty(val[V_SCOPE]);
 	r->remote_addr = nonempty(val[V_ADDR]);
 	r->https = nonempty(val[V_HTTPS]);
+	r->secure = (r->https != NULL && (strcasecmp(r->https, "on") == 0 ||
+	    strcmp(r->https, "1") == 0)) || (val[V_SCHEME] != NULL &&
+	    strcasecmp(val[V_SCHEME], "https") == 0);
 	r->host = nonempty(val[V_HOST]);
 	r->query = nonempty(val[V_QUERY]);
 	r->server_name = nonempty(val[V_SNAME]);

@@ -58,6 +58,10 @@ struct req {
 	const char	*require_scope;	/* AUTHGATE_REQUIRE_SCOPE, or NULL */
 	const char	*remote_addr;
 	const char	*https;		/* HTTPS ("on"), or NULL */
+	/* The client came over TLS: HTTPS "on" (or "1"), or REQUEST_SCHEME
+	 * "https" (mod_ssl sets HTTPS only after mod_authnz_fcgi's
+	 * authorizer has run). */
+	bool		 secure;
 	const char	*host;		/* HTTP_HOST, or NULL */
 	const char	*base;		/* path up to the endpoint's suffix */
 	size_t		 baselen;

@@ -71,12 +71,6 @@ session_acct_key(const char *user, int64_t gen, char key[AG_JTI_MAX + 1])
 		key[0] = '\0';
 }
 
-bool
-session_https(const struct req *r)
-{
-	return r->https != NULL && (strcasecmp(r->https, "on") == 0 ||
-	    strcmp(r->https, "1") == 0);
-}
 
 static void
 session_of(const struct claims *cl, struct session *s)
@@ -280,7 +274,7 @@ session_from_req(const struct conf *c, const struct keyring *kr,
 	enum ag_err	 e;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = session_cookie(r->cookie, session_https(r), &val, &len)) !=
+	if ((e = session_cookie(r->cookie, r->secure, &val, &len)) !=
 	    AG_OK)
 		return e;
 	return session_verify(c, kr, sdb, val, len, now, out, &why);

@@ -81,8 +81,6 @@ enum ag_err	 session_check(const struct conf *c,
 		    const struct keyring *kr, uint64_t gen, struct state *sdb,
 		    const char *val, size_t len, time_t now,
 		    struct session *out, const char **why);
-/* True if the request came over HTTPS (HTTPS "on" or "1"). */
-bool		 session_https(const struct req *r);
 /* The request's session, verified (session_cookie + session_verify). */
 enum ag_err	 session_from_req(const struct conf *c,
 		    const struct keyring *kr, struct state *sdb,

@@ -137,6 +137,7 @@ test_origins(void)
 	for (i = 0; i < sizeof(origins) / sizeof(origins[0]); i++) {
 		memset(&r, 0, sizeof(r));
 		r.https = origins[i].https;
+		r.secure = r.https != NULL && strcmp(r.https, "on") == 0;
 		r.host = origins[i].host;
 		r.origin = origins[i].origin;
 		r.fetch_site = origins[i].site;

@@ -3,6 +3,7 @@
  * resp.c (headers, JSON errors, CGI output).
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../src/req.h"
@@ -100,6 +101,7 @@ test_parse(void)
 	is_str(r.content_type, "application/x-www-form-urlencoded", "type");
 	is_str(r.authorization, "Basic YTpi", "authorization");
 	is_str(r.https, "on", "HTTPS");
+	ok(r.secure, "HTTPS on: secure");
 	is_str(r.host, "example.org", "host");
 	is_str(r.query, "x=/protected", "query");
 	ok(r.require_scope == NULL, "no required scope");
@@ -425,10 +427,48 @@ test_parse_env(void)
 	is_int(r.route, ROUTE_NONE, "env: empty list routes nowhere");
 }
 
+/* Over TLS: HTTPS "on" or "1", or REQUEST_SCHEME "https" (mod_ssl sets
+ * HTTPS only after mod_authnz_fcgi's authorizer has run). */
+static void
+test_secure(void)
+{
+	static const struct {
+		const char	*https, *scheme;
+		bool		 secure;
+	} c[] = {
+		{ "on", NULL, true }, { "ON", NULL, true }, { "1", NULL, true },
+		{ NULL, "https", true }, { NULL, "HTTPS", true },
+		{ "off", "https", true }, { "off", NULL, false },
+		{ NULL, "http", false }, { "", "", false }, { NULL, NULL, false },
+		{ "0", "httpsx", false },
+	};
+	struct req	 r;
+	char		 name[96];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct env	 e = { { "REQUEST_URI", "/login",
+		    "HTTPS", c[i].https, "REQUEST_SCHEME", c[i].scheme,
+		    NULL } };
+
+		if (c[i].https == NULL) {
+			e.kv[2] = "REQUEST_SCHEME";
+			e.kv[3] = c[i].scheme;
+			e.kv[4] = NULL;
+		}
+		req_parse(&r, env_get, &e);
+		snprintf(name, sizeof(name), "secure: HTTPS %s, "
+		    "REQUEST_SCHEME %s", c[i].https != NULL ? c[i].https :
+		    "(none)", c[i].scheme != NULL ? c[i].scheme : "(none)");
+		ok(r.secure == c[i].secure, name);
+	}
+}
+
 int
 main(void)
 {
 	test_route();
+	test_secure();
 	test_parse();
 	test_parse_env();
 	test_long_path();
