@@ -12,8 +12,8 @@
 
 #include "form.h"
 
-static int
-hexval(char c)
+int
+form_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -50,8 +50,8 @@ form_decode(const char *src, size_t len, char *dst, size_t dstsz,
 		}
 		if (len - i < 3)
 			return AG_EINVAL;
-		hi = hexval(src[i + 1]);
-		lo = hexval(src[i + 2]);
+		hi = form_hexval(src[i + 1]);
+		lo = form_hexval(src[i + 2]);
 		if (hi == -1 || lo == -1 || (hi | lo) == 0)
 			return AG_EINVAL;
 		dst[j++] = (char)(hi << 4 | lo);

@@ -33,6 +33,8 @@ enum ag_err	 form_parse(char *buf, size_t len, struct form *f);
  * times name appears, so callers can refuse repeats (RFC 6749 3.1). */
 const char	*form_get(const struct form *f, const char *name,
 		    size_t *count);
+/* The value of the hex digit c (either case), or -1. */
+int		 form_hexval(char c);
 /*
  * Decode one urlencoded component of len bytes at src into dst (dstsz
  * bytes, NUL-terminated; dst may equal src when dstsz > len).  *dstlen

@@ -10,19 +10,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "form.h"
 #include "redirect.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* The byte %XX at s (3 bytes available) stands for, or -1. */
 static int
@@ -30,7 +19,8 @@ escaped(const char *s)
 {
 	int	 hi, lo;
 
-	if (s[0] != '%' || (hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0)
+	if (s[0] != '%' || (hi = form_hexval(s[1])) < 0 ||
+	    (lo = form_hexval(s[2])) < 0)
 		return -1;
 	return hi << 4 | lo;
 }
