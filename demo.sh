@@ -95,6 +95,10 @@ cat >"$conf" <<EOF
 user_db = $run/users.db
 state_db = $run/state.db
 key_file = $run/signing.key
+# The sign-in page is at /login here (authgate is mounted at /), and a
+# sign-in without rd comes back to it, signed in.
+login_url = /login
+login_redirect = /login
 EOF
 ctl()
 {
@@ -150,6 +154,8 @@ demo-password, scopes "read write").  Try:
   TOKEN=\$(curl -s -d grant_type=password -d username=demo -d password=demo-password $url/token | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
   curl -s -H "Authorization: Bearer \$TOKEN" $url/protected
   curl -s -i $url/protected
+
+In a browser: $url/login signs in as demo (a session cookie) and out.
 
 Files: $run (configuration, key, databases, lighttpd-error.log)
 Add a user: $build/authgatectl -c $conf user add alice --scope read

@@ -42,6 +42,11 @@ pk_is "$(cr "curl -s -m 10 -o /dev/null -w '%{http_code}' \
     -H 'Authorization: Bearer $tok' http://127.0.0.1:8080/protected")" 200 \
     "demo: the token opens /protected"
 pk_ok "demo prints the curl lines it tells of" grep -q 'curl' "$R/root/demo.log"
+# The sign-in page it tells of is there.
+pk_ok "demo tells of the sign-in page" grep -q '8080/login' "$R/root/demo.log"
+page=$(cr "curl -s -m 10 http://127.0.0.1:8080/login")
+pk_ok "demo: /login is the sign-in form" \
+    sh -c 'printf "%s" "$0" | grep -q "type=\"password\""' "$page"
 cr "cd /root/src/authgate && ./demo.sh stop" >>"$R/root/demo.log" 2>&1
 pk_ok "./demo.sh stop: exit 0" test $? -eq 0
 pk_done
