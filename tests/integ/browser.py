@@ -40,6 +40,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common import utils as wd_utils
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -88,6 +89,19 @@ def on_alarm(signum, frame):
 
 # ------------------------------------------------------------ browser
 
+class LoopbackService(Service):
+    """chromedriver reached at 127.0.0.1, never by the name "localhost"
+    (selenium 4.8's default): a fresh machine, or a minbase chroot, may
+    have no /etc/hosts to resolve it."""
+
+    @property
+    def service_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def is_connectable(self):
+        return wd_utils.is_connectable(self.port, host="127.0.0.1")
+
+
 def start_browser():
     o = webdriver.ChromeOptions()
     o.binary_location = opts.chromium
@@ -102,12 +116,15 @@ def start_browser():
               # Nothing but 127.0.0.1: no name resolves, no proxy.
               "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
               "--no-proxy-server",
+              # chromedriver talks to the browser over a pipe, not a
+              # port on "localhost", which may not resolve (no /etc/hosts).
+              "--remote-debugging-pipe",
               "--user-data-dir=" + profile,
               "--window-size=%d,%d" % DESKTOP] + (
                   # The test's own self-signed certificate.
                   ["--ignore-certificate-errors"] if opts.insecure else []):
         o.add_argument(a)
-    svc = Service(executable_path=opts.driver,
+    svc = LoopbackService(executable_path=opts.driver,
                   log_path=os.path.join(opts.tmp, "chromedriver.log"))
     d = webdriver.Chrome(service=svc, options=o)
     d.set_page_load_timeout(PAGE_SECONDS)
