@@ -432,14 +432,21 @@ ctl_user(struct ctl *x, int argc, char **argv)
 	return ctl_usage();
 }
 
+struct import {
+	struct ctl	*x;
+	size_t		 skipped;
+	enum ag_err	 ended_err;	/* why sessions could not be ended */
+	char		 ended_user[AG_NAME_MAX + 1];
+};
+
 /* A line htpasswd_import skipped: its name, never the hash. */
 static void
 import_skipped(const char *path, size_t line, const char *name,
     const char *reason, void *arg)
 {
-	size_t	*skipped = arg;
+	struct import	*im = arg;
 
-	(*skipped)++;
+	im->skipped++;
 	if (name != NULL)
 		ctl_err("%s:%zu: %s: %s", path, line, name, reason);
 	else
@@ -454,6 +461,29 @@ import_progress(size_t lines, void *arg)
 }
 
 /*
+ * A user's password changes with the import: its account generation
+ * gen ends, and with it the browser sessions (as at user passwd;
+ * refresh tokens end by the new generation itself).  A failure aborts
+ * the import: nothing is stored.
+ */
+static enum ag_err
+import_ended(const char *name, int64_t gen, void *arg)
+{
+	struct import	*im = arg;
+	enum ag_err	 e;
+
+	e = session_end_account(im->x->c, im->x->state, name, gen,
+	    time(NULL));
+	if (e != AG_OK) {
+		im->ended_err = e;
+		(void)snprintf(im->ended_user, sizeof(im->ended_user), "%s",
+		    name);
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+/*
  * user import FILE: one pass over the file (htpasswd.c), skipped lines
  * named one by one, the users stored in one copy-and-rename.  Exit 0
  * when the file was read and stored, skipped lines or not.
@@ -465,7 +495,8 @@ ctl_user_import(struct ctl *x, int argc, char **argv)
 	FILE		*f;
 	char		*pos[1];
 	const char	*file;
-	size_t		 skipped = 0, imported = 0;
+	struct import	 im;
+	size_t		 imported = 0;
 	bool		 tty;
 	int		 npos;
 	enum ag_err	 e;
@@ -478,17 +509,21 @@ ctl_user_import(struct ctl *x, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	tty = isatty(STDERR_FILENO) == 1;
+	memset(&im, 0, sizeof(im));
+	im.x = x;
 	e = htpasswd_import(x->store, f, file, import_skipped,
-	    tty ? import_progress : NULL, &skipped, &imported);
+	    tty ? import_progress : NULL, import_ended, &im, &imported);
 	if (tty)
 		fprintf(stderr, "\n");
 	(void)fclose(f);
+	if (e != AG_OK && im.ended_user[0] != '\0')
+		return sessions_fail(c, im.ended_user, im.ended_err);
 	if (e != AG_OK) {
 		ctl_err("%s: cannot import %s: %s", c->user_db, file,
 		    ag_strerror(e));
 		return CTL_FAIL;
 	}
 	fprintf(stderr, "authgatectl: %s: imported %zu users, skipped %zu\n",
-	    file, imported, skipped);
+	    file, imported, im.skipped);
 	return CTL_OK;
 }

@@ -153,6 +153,7 @@ struct imp {
 	void		(*skipped)(const char *, size_t, const char *,
 			    const char *, void *);
 	void		(*progress)(size_t, void *);
+	enum ag_err	(*ended)(const char *, int64_t, void *);
 	void		*arg;
 	size_t		 lineno, imported;
 	struct nameset	 seen;
@@ -246,10 +247,20 @@ imp_next(struct user *u, void *arg)
 	}
 }
 
+static enum ag_err
+imp_ended(const char *name, int64_t gen, void *arg)
+{
+	struct imp	*im = arg;
+
+	return im->ended != NULL ? im->ended(name, gen, im->arg) : AG_OK;
+}
+
 enum ag_err
 htpasswd_import(struct store *user_db, FILE *in, const char *path,
     void (*skipped)(const char *, size_t, const char *, const char *, void *),
-    void (*progress)(size_t, void *), void *arg, size_t *imported)
+    void (*progress)(size_t, void *),
+    enum ag_err (*ended)(const char *, int64_t, void *), void *arg,
+    size_t *imported)
 {
 	struct imp	 im;
 	enum ag_err	 e;
@@ -260,8 +271,9 @@ htpasswd_import(struct store *user_db, FILE *in, const char *path,
 	im.path = path;
 	im.skipped = skipped;
 	im.progress = progress;
+	im.ended = ended;
 	im.arg = arg;
-	e = store_user_merge_each(user_db, imp_next, &im);
+	e = store_user_merge_each(user_db, imp_next, imp_ended, &im);
 	nameset_free(&im.seen);
 	if (e == AG_EINVAL && im.failed)
 		e = ferror(in) ? AG_EUNAVAIL : AG_ENOMEM;

@@ -33,12 +33,15 @@ enum ag_err	 htpasswd_parse_line(const char *line, size_t len,
  * skipped is called for each line not imported (name NULL when the
  * line has no usable name); progress (may be NULL) every
  * HTPASSWD_PROGRESS lines.  *imported counts the users stored.
+ * ended (may be NULL) is told of each user whose password changes, with
+ * the account generation that ends (store_user_merge_each).
  */
 enum ag_err	 htpasswd_import(struct store *user_db, FILE *in,
 		    const char *path,
 		    void (*skipped)(const char *path, size_t line,
 		    const char *name, const char *reason, void *arg),
-		    void (*progress)(size_t lines, void *arg), void *arg,
-		    size_t *imported);
+		    void (*progress)(size_t lines, void *arg),
+		    enum ag_err (*ended)(const char *name, int64_t gen,
+		    void *arg), void *arg, size_t *imported);
 
 #endif

@@ -759,6 +759,9 @@ struct put_arg {
 	bool			 must_be_new;
 	bool			 merge;	/* keep scope, lock */
 	int64_t			 now;
+	/* merge: a user's generation ends (store_user_merge_each) */
+	enum ag_err		(*ended)(const char *, int64_t, void *);
+	void			*ended_arg;
 };
 
 static enum ag_err
@@ -785,9 +788,14 @@ put_users(struct dbtx *tx, void *arg)
 			memcpy(u.scope, cur.scope, sizeof(u.scope));
 			u.locked = cur.locked;
 			u.created = cur.created;
-			/* a new password ends the account's refresh tokens */
+			/* a new password ends the account's refresh tokens
+			 * and sessions */
 			u.gen = strcmp(u.hash, cur.hash) == 0 ? cur.gen :
 			    store_gen_new();
+			if (u.gen != cur.gen && cur.gen != 0 &&
+			    pa->ended != NULL && (e = pa->ended(u.name,
+			    cur.gen, pa->ended_arg)) != AG_OK)
+				return e;
 		}
 		if (u.gen == 0)
 			u.gen = have && cur.gen != 0 ? cur.gen :
@@ -810,7 +818,8 @@ put_users(struct dbtx *tx, void *arg)
 enum ag_err
 store_user_put(struct store *s, const struct user *u, bool must_be_new)
 {
-	struct put_arg	 pa = { u, 1, must_be_new, false, time(NULL) };
+	struct put_arg	 pa = { u, 1, must_be_new, false, time(NULL), NULL,
+			    NULL };
 
 	if (!store_name_ok(u->name))
 		return AG_EINVAL;
@@ -820,7 +829,7 @@ store_user_put(struct store *s, const struct user *u, bool must_be_new)
 enum ag_err
 store_user_put_many(struct store *s, const struct user *u, size_t n)
 {
-	struct put_arg	 pa = { u, n, false, false, time(NULL) };
+	struct put_arg	 pa = { u, n, false, false, time(NULL), NULL, NULL };
 
 	return dbfile_rewrite(s->path, put_users, &pa);
 }
@@ -828,15 +837,16 @@ store_user_put_many(struct store *s, const struct user *u, size_t n)
 enum ag_err
 store_user_merge_many(struct store *s, const struct user *u, size_t n)
 {
-	struct put_arg	 pa = { u, n, false, true, time(NULL) };
+	struct put_arg	 pa = { u, n, false, true, time(NULL), NULL, NULL };
 
 	return dbfile_rewrite(s->path, put_users, &pa);
 }
 
 struct merge_arg {
-	int	(*next)(struct user *, void *);
-	void	*arg;
-	int64_t	 now;
+	int		(*next)(struct user *, void *);
+	enum ag_err	(*ended)(const char *, int64_t, void *);
+	void		*arg;
+	int64_t		 now;
 };
 
 static enum ag_err
@@ -844,7 +854,8 @@ merge_users(struct dbtx *tx, void *arg)
 {
 	struct merge_arg	*ma = arg;
 	struct user		 u;
-	struct put_arg		 pa = { &u, 1, false, true, ma->now };
+	struct put_arg		 pa = { &u, 1, false, true, ma->now, ma->ended,
+				    ma->arg };
 	enum ag_err		 e;
 	int			 rc;
 
@@ -861,9 +872,9 @@ merge_users(struct dbtx *tx, void *arg)
 
 enum ag_err
 store_user_merge_each(struct store *s, int (*next)(struct user *, void *),
-    void *arg)
+    enum ag_err (*ended)(const char *, int64_t, void *), void *arg)
 {
-	struct merge_arg	 ma = { next, arg, time(NULL) };
+	struct merge_arg	 ma = { next, ended, arg, time(NULL) };
 
 	return dbfile_rewrite(s->path, merge_users, &ma);
 }

@@ -152,10 +152,17 @@ enum ag_err	 store_user_put_many(struct store *s, const struct user *u,
  * creation time: only hash and changed are replaced (htpasswd import). */
 enum ag_err	 store_user_merge_many(struct store *s, const struct user *u,
 		    size_t n);
-/* The same, streaming: next fills u and returns 1, 0 at the end, or -1
- * to abort (then nothing is written and the result is AG_EINVAL). */
+/*
+ * The same, streaming: next fills u and returns 1, 0 at the end, or -1
+ * to abort (then nothing is written and the result is AG_EINVAL).
+ * ended (may be NULL) is called, under the writers' lock, for each user
+ * whose password changes, with the generation that ends (its refresh
+ * tokens and browser sessions); an error from it aborts the whole.
+ */
 enum ag_err	 store_user_merge_each(struct store *s,
-		    int (*next)(struct user *u, void *arg), void *arg);
+		    int (*next)(struct user *u, void *arg),
+		    enum ag_err (*ended)(const char *name, int64_t gen,
+		    void *arg), void *arg);
 enum ag_err	 store_user_del(struct store *s, const char *name);
 /*
  * Delete user name under the writers' lock, after fn has seen the

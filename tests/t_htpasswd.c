@@ -182,7 +182,7 @@ test_import(void)
 	memset(&sk, 0, sizeof(sk));
 	progress_calls = 0;
 	f = fopen(path, "r");
-	is_int(htpasswd_import(S(db), f, path, on_skip, on_progress, &sk, &n),
+	is_int(htpasswd_import(S(db), f, path, on_skip, on_progress, NULL, &sk, &n),
 	    AG_OK, "import");
 	if (f != NULL)
 		fclose(f);
@@ -224,7 +224,7 @@ test_import(void)
 	snprintf(cmd, sizeof(cmd), "%s/empty", dir);
 	f = fopen(cmd, "w+");
 	memset(&sk, 0, sizeof(sk));
-	is_int(htpasswd_import(S(db), f, cmd, on_skip, NULL, &sk, &n), AG_OK,
+	is_int(htpasswd_import(S(db), f, cmd, on_skip, NULL, NULL, &sk, &n), AG_OK,
 	    "empty file");
 	is_int(n, 0, "  nothing imported");
 	if (f != NULL)
@@ -252,7 +252,7 @@ test_big(void)
 	fclose(f);
 	f = fopen(path, "r");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	is_int(htpasswd_import(S(db), f, path, NULL, NULL, NULL, &n), AG_OK,
+	is_int(htpasswd_import(S(db), f, path, NULL, NULL, NULL, NULL, &n), AG_OK,
 	    "import 100,000 lines");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (f != NULL)
@@ -265,7 +265,7 @@ test_big(void)
 	ok(pw_verify(u.hash, "secret", 6), "  verifies");
 	f = fopen(path, "r");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	is_int(htpasswd_import(S(db), f, path, NULL, NULL, NULL, &n), AG_OK,
+	is_int(htpasswd_import(S(db), f, path, NULL, NULL, NULL, NULL, &n), AG_OK,
 	    "import again over 100,000 users");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (f != NULL)

@@ -17,7 +17,7 @@ CONCURRENT=50		# requests with the cookie while passwd runs
 ROUNDS_MAX=1000	# requests each of them sends at most
 
 ag_require_bins
-ag_require_cmd lighttpd curl
+ag_require_cmd lighttpd curl htpasswd
 [ -x "$MKSESSION" ] || skip_all "tests/mksession not built"
 ag_tmpdir
 ag_setup_conf
@@ -155,6 +155,29 @@ is "$(ag_ctl user show alice | grep '^changed:')" "$BEFORE" \
     "  the account is unchanged"
 ag_http GET /private/admin/secret.txt -H "Cookie: authgate_session=$S4"
 is "$AG_STATUS" 200 "  and its session goes on"
+
+# user import: a password it changes ends that account's sessions, as
+# user passwd does; the other accounts' go on.  A failure to end them
+# stores nothing.
+S6=$(mint bob)
+htpasswd -nbB -C 4 alice 'alice-pw-5' >"$AG_TMP/import.htpasswd"
+"$AG_CTL" -c "$AG_TMP/broken.conf" user import "$AG_TMP/import.htpasswd" \
+    >"$AG_TMP/broken.out" 2>&1
+is $? 1 "state_db unwritable: user import changing alice's password exits 1"
+like "$(cat "$AG_TMP/broken.out")" 'alice.*cannot end its browser sessions' \
+    "  and says why"
+ag_http GET /private/admin/secret.txt -H "Cookie: authgate_session=$S4"
+is "$AG_STATUS" 200 "  alice's session goes on"
+ag_ctl user import "$AG_TMP/import.htpasswd" >/dev/null 2>&1
+is $? 0 "user import changing alice's password"
+ag_http GET /private/admin/secret.txt -H "Cookie: authgate_session=$S4"
+is "$AG_STATUS" 401 "  alice's session: ended at once"
+ag_http GET /private/hello.txt -H "Cookie: authgate_session=$S6"
+is "$AG_STATUS" 200 "  bob's (not in the file) goes on"
+S4=$(mint alice)
+ag_ctl user import "$AG_TMP/import.htpasswd" >/dev/null 2>&1
+ag_http GET /private/admin/secret.txt -H "Cookie: authgate_session=$S4"
+is "$AG_STATUS" 200 "the same file again (no password changed): the session goes on"
 
 # 50 requests with the cookie released together while passwd runs: any
 # request sent after passwd returned is refused.  passwd hashes at a
