@@ -1,6 +1,7 @@
 /*
  * The sign-in pages' HTML (see html.h).
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -141,8 +142,12 @@ html_foot(struct html *h)
 	html_raw(h, "</main>\n</body>\n</html>\n");
 }
 
-bool
-html_csp(char *out, size_t outsz)
+/* The policy, made once: the style it hashes is a constant. */
+static pthread_once_t	 csp_once = PTHREAD_ONCE_INIT;
+static char		 csp_text[HTML_CSP_MAX];
+
+static void
+csp_make(void)
 {
 	unsigned char	 md[SHA256_DIGEST_LENGTH];
 	char		 b64[B64_ENCLEN(SHA256_DIGEST_LENGTH) + 1];
@@ -151,18 +156,32 @@ html_csp(char *out, size_t outsz)
 
 	if (SHA256((const unsigned char *)style, sizeof(style) - 1, md) ==
 	    NULL)
-		return false;
+		return;
 	/* CSP hashes are base64 with its padding: one '=' for 32 bytes. */
 	if ((n = b64std_encode(md, sizeof(md), b64, sizeof(b64))) == 0)
-		return false;
+		return;
 	/*
 	 * No form-action: Chrome applies it to the redirects after a form
 	 * is sent too, which would stop /authorize's redirect to a client.
 	 */
-	w = snprintf(out, outsz, "default-src 'none'; style-src "
-	    "'sha256-%.*s='; img-src 'self'; frame-ancestors 'none'; "
-	    "base-uri 'none'", (int)n, b64);
-	return w > 0 && (size_t)w < outsz;
+	w = snprintf(csp_text, sizeof(csp_text), "default-src 'none'; "
+	    "style-src 'sha256-%.*s='; img-src 'self'; frame-ancestors "
+	    "'none'; base-uri 'none'", (int)n, b64);
+	if (w <= 0 || (size_t)w >= sizeof(csp_text))
+		csp_text[0] = '\0';
+}
+
+bool
+html_csp(char *out, size_t outsz)
+{
+	size_t	 len;
+
+	if (pthread_once(&csp_once, csp_make) != 0 || csp_text[0] == '\0')
+		return false;
+	if ((len = strlen(csp_text)) >= outsz)
+		return false;
+	memcpy(out, csp_text, len + 1);
+	return true;
 }
 
 void

@@ -8,6 +8,7 @@
 #define TESTS_HANDLES_H
 
 #include <limits.h>
+#include <gdbm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,5 +99,31 @@ S(const char *path)
 	(void)snprintf(th_store[i].path, PATH_MAX, "%s", path);
 	return th_store[i].h;
 }
+
+/* The records of the GDBM file db whose key starts with prefix; -1 if
+ * it cannot be read.  Read without the lock: the tests' own files. */
+static inline int
+th_count_prefix(const char *db, const char *prefix)
+{
+	GDBM_FILE	 dbf;
+	datum		 k, nk;
+	int		 n = 0;
+
+	if ((dbf = gdbm_open(db, 0, GDBM_READER | GDBM_NOLOCK, 0,
+	    NULL)) == NULL)
+		return -1;
+	for (k = gdbm_firstkey(dbf); k.dptr != NULL; k = nk) {
+		if ((size_t)k.dsize >= strlen(prefix) &&
+		    memcmp(k.dptr, prefix, strlen(prefix)) == 0)
+			n++;
+		nk = gdbm_nextkey(dbf, k);
+		free(k.dptr);
+	}
+	gdbm_close(dbf);
+	return n;
+}
+
+/* The same for the state_db of the test's configuration cf. */
+#define TH_COUNT(prefix)	th_count_prefix(cf.state_db, (prefix))
 
 #endif

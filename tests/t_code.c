@@ -44,27 +44,6 @@ mkcode(struct authcode *ac, const char *user)
 	ac->gen = 123456789012345678LL;
 }
 
-static int
-count_prefix(const char *prefix)
-{
-	GDBM_FILE	 dbf;
-	datum		 k, nk;
-	int		 n = 0;
-
-	if ((dbf = gdbm_open(cf.state_db, 0, GDBM_READER | GDBM_NOLOCK, 0,
-	    NULL)) == NULL)
-		return -1;
-	for (k = gdbm_firstkey(dbf); k.dptr != NULL; k = nk) {
-		if ((size_t)k.dsize >= strlen(prefix) &&
-		    memcmp(k.dptr, prefix, strlen(prefix)) == 0)
-			n++;
-		nk = gdbm_nextkey(dbf, k);
-		free(k.dptr);
-	}
-	gdbm_close(dbf);
-	return n;
-}
-
 static void
 test_grammar(void)
 {
@@ -103,7 +82,7 @@ test_binding(void)
 	is_int((int)strlen(code), CODE_LEN, "  43 characters");
 	ok(ac.exp == (int64_t)now + CODE_TTL && CODE_TTL <= 60,
 	    "  lives CODE_TTL <= 60 s");
-	ok(count_prefix("ac:") >= 1, "  stored under ac:");
+	ok(TH_COUNT("ac:") >= 1, "  stored under ac:");
 	is_int(code_peek(H(&cf), code, now, &got), AG_OK, "peek");
 	ok(strcmp(got.user, "alice") == 0 && strcmp(got.scope,
 	    "read api:read") == 0 && got.gen == ac.gen &&
@@ -176,7 +155,7 @@ test_reuse(void)
 	is_int(state_purge(H(&cf), now + 901), AG_OK, "purge after it");
 	is_int(code_peek(H(&cf), code, now + 901, &got), AG_ENOENT,
 	    "  gone");
-	is_int(count_prefix("ac:"), 0, "  every code record purged");
+	is_int(TH_COUNT("ac:"), 0, "  every code record purged");
 }
 
 static pthread_barrier_t	 bar;

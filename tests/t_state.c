@@ -66,27 +66,6 @@ use(const char *tok, time_t now, struct refresh *got, char *next)
 	return e;
 }
 
-static int
-count_prefix(const char *prefix)
-{
-	GDBM_FILE	 dbf;
-	datum		 k, nk;
-	int		 n = 0;
-
-	if ((dbf = gdbm_open(cf.state_db, 0, GDBM_READER | GDBM_NOLOCK, 0,
-	    NULL)) == NULL)
-		return -1;
-	for (k = gdbm_firstkey(dbf); k.dptr != NULL; k = nk) {
-		if ((size_t)k.dsize >= strlen(prefix) &&
-		    memcmp(k.dptr, prefix, strlen(prefix)) == 0)
-			n++;
-		nk = gdbm_nextkey(dbf, k);
-		free(k.dptr);
-	}
-	gdbm_close(dbf);
-	return n;
-}
-
 static void *
 thr_fail(void *arg)
 {
@@ -211,13 +190,13 @@ test_refresh(void)
 	time_t		 now = time(NULL);
 	int		 records;
 
-	records = count_prefix("");
+	records = TH_COUNT("");
 	mkrefresh(&r, "alice", "read write");
 	is_int(state_login_ok(H(&cf), r.user, false, &r, a), AG_OK,
 	    "new refresh token");
 	ok(strlen(a) > 100 && strlen(a) < 200, "sealed: a short token");
 	ok(strspn(a, B64URL) == strlen(a), "base64url alphabet");
-	is_int(count_prefix(""), records, "a login stores nothing");
+	is_int(TH_COUNT(""), records, "a login stores nothing");
 	is_int(strlen(r.family), 32, "family named");
 	is_int(r.seq, 0, "first of its family");
 	ok(r.exp >= now + 1000 && r.exp <= now + 1001, "exp from the ttl");
@@ -567,15 +546,15 @@ test_purge(void)
 	    "0123456789abcdef", "u\tapp\t\tfam\t99999999999\t0\t1");
 	put_legacy("fam:0123456789abcdef0123456789abcdef", "99999999999");
 	(void)state_fail_add(H(&cf), "stale", now - 2 * 86400, NULL);
-	ok(count_prefix("fail:stale") == 1 && has_key(gone) && has_key(kept),
+	ok(TH_COUNT("fail:stale") == 1 && has_key(gone) && has_key(kept),
 	    "records present");
 	is_int(state_purge(H(&cf), now + 10), AG_OK, "purge");
 	ok(!has_key(gone), "an expired family removed");
 	ok(has_key(kept), "a live one kept");
-	is_int(count_prefix("rt:") + count_prefix("fam:"), 0,
+	is_int(TH_COUNT("rt:") + TH_COUNT("fam:"), 0,
 	    "records of the tokens of before removed");
-	is_int(count_prefix("fail:stale"), 0, "day-old failures removed");
-	ok(count_prefix("fail:racer") == 1, "recent failures kept");
+	is_int(TH_COUNT("fail:stale"), 0, "day-old failures removed");
+	ok(TH_COUNT("fail:racer") == 1, "recent failures kept");
 }
 
 static void
@@ -727,7 +706,7 @@ test_lock(void)
 	double		 dt;
 	int		 before, i, fd, status, good = 0;
 
-	before = count_prefix("rf:");
+	before = TH_COUNT("rf:");
 	(void)rtseal_key_path(H(&cf), path, sizeof(path));
 	(void)unlink(path);	/* the racers make it */
 	rtseal_forget(H(&cf));
@@ -740,7 +719,7 @@ test_lock(void)
 			good++;
 	is_int(good, RACE_PROCS, "lock: every token of every thread of "
 	    "every process sealed with the one key made, and revoked");
-	is_int(count_prefix("rf:") - before,
+	is_int(TH_COUNT("rf:") - before,
 	    RACE_PROCS * RACE_THREADS * RACE_TOKENS,
 	    "lock: as many new records as revocations");
 	snprintf(path, sizeof(path), "%s.rtkey.", cf.state_db);
@@ -801,7 +780,7 @@ test_autopurge(void)
 	 * pass and found by the next.  Two passes, then: a purge that
 	 * never comes still fails, after a few thousand writes.
 	 */
-	max = 2 * (count_prefix("") / (STATE_PURGE_STEP - 1 -
+	max = 2 * (TH_COUNT("") / (STATE_PURGE_STEP - 1 -
 	    STATE_PURGE_BATCH) + 2) * STATE_PURGE_BATCH;
 	for (i = 0; i < max; i++) {
 		mkrefresh(&r, "filler", "");
@@ -834,17 +813,17 @@ test_purge_step(void)
 		put_legacy(key, val);
 	}
 	put_legacy("meta:purge", "");
-	before = count_prefix("rf:");
+	before = TH_COUNT("rf:");
 	H_reset();		/* a new process, as it were: a step now */
 	is_int(state_fail_add(H(&cf), "stepper", time(NULL), NULL), AG_OK,
 	    "purge step: one write");
-	after = count_prefix("rf:");
+	after = TH_COUNT("rf:");
 	ok(before - after > 0 && before - after <= STATE_PURGE_STEP,
 	    "  it purged one step of stale records, not all of them");
 	printf("# %d stale family records before, %d after\n", before,
 	    after);
 	is_int(state_purge(H(&cf), time(NULL)), AG_OK, "a whole pass");
-	is_int(count_prefix("rf:") < before - 900, 1,
+	is_int(TH_COUNT("rf:") < before - 900, 1,
 	    "  takes the rest");
 }
 
