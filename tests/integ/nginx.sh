@@ -270,6 +270,22 @@ is "$AG_STATUS" 200 "authcache: a token checked once (and cached)"
 ag_http GET /private/file.txt -H "Authorization: Bearer $ctoken"
 is "$(ag_header X-Auth-Request-User)" alice \
     "authcache:   a cached answer still names the user"
+# The entry renewed once before the revocation: nginx then writes a new
+# file for the token, and open_file_cache, which keeps the entries'
+# files open, must not go on reading the old one.
+entry_inode() {	# the inode of the cache file of $ctoken, or "none"
+	_md5=$(printf 'authgate Bearer %s|' "$ctoken" | md5sum | cut -c1-32)
+	_sub=$(printf %s "$_md5" | cut -c32)/$(printf %s "$_md5" | cut -c30-31)
+	stat -c %i "$AG_TMP/run/authcache/$_sub/$_md5" 2>/dev/null || echo none
+}
+first_inode=$(entry_inode)
+isnt "$first_inode" none "authcache:   the entry is a file named by its key"
+sleep 6
+ag_http GET /private/file.txt -H "Authorization: Bearer $ctoken"
+is "$AG_STATUS" 200 "authcache: 6 s later the token passes again"
+second_inode=$(entry_inode)
+ok "authcache:   and its entry is a new file ($first_inode, $second_inode)" \
+    test "$second_inode" != none -a "$second_inode" != "$first_inode"
 ag_http POST /oauth/revoke --data-urlencode "token=$ctoken"
 is "$AG_STATUS" 200 "authcache: the token revoked"
 revoked_at=$(date +%s.%N)
