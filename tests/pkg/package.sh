@@ -3,7 +3,8 @@
 # clean Debian 12 chroot: build it (dpkg-buildpackage -us -uc -b),
 # apt-get install ./authgate_*.deb, enable it for lighttpd, Apache (and
 # the guard) and nginx, a token from /oauth/token used on
-# /oauth/protected; upgrade to a rebuilt higher version (users, key,
+# /oauth/protected; a browser's sign-in (doc/deploy.md "Browser
+# sign-in") through the lighttpd and Apache guards; upgrade to a rebuilt higher version (users, key,
 # refresh token kept); mod_authgate (a2enmod authgate) with doc/deploy.md's
 # verify-only configuration; remove (configuration and data kept, the
 # module disabled, Apache still starts); purge (nothing of authgate
@@ -91,6 +92,7 @@ pk_is "$(pk_status 18081 /private/hello.txt "$PK_TOKEN")" 200 \
     "lighttpd guard: /private/hello.txt with the token: 200"
 pk_is "$(pk_status 18081 /private/hello.txt)" 401 \
     "lighttpd guard: /private/hello.txt without a token: 401"
+pk_signin 18081 lighttpd
 T_LIGHTTPD=$PK_TOKEN
 REFRESH=$PK_REFRESH
 
@@ -102,17 +104,18 @@ pk_ok "the guard's authgate -s 127.0.0.1:18090 as _authgate" \
     cr "setpriv --reuid=_authgate --regid=_authgate --init-groups \
     env AUTHGATE_CONF=/etc/authgate/authgate.conf \
     /usr/bin/authgate -s 127.0.0.1:18090 </dev/null >/root/guard.log 2>&1 &"
-pk_ok "a2enmod authnz_fcgi authz_user && a2enconf authgate-guard" \
+pk_ok "a2enmod authnz_fcgi authz_user headers && a2enconf authgate-guard" \
     cr "echo 'Define AUTHGATE_GUARD_ADDR 127.0.0.1:18090' \
     >/etc/apache2/conf-enabled/00-authgate-port.conf && \
     mkdir -p /var/www/private && echo secret >/var/www/private/hello.txt && \
-    a2enmod -q authnz_fcgi authz_user && a2enconf -q authgate-guard >/dev/null"
+    a2enmod -q authnz_fcgi authz_user headers && a2enconf -q authgate-guard >/dev/null"
 pk_ok "Apache starts on 127.0.0.1:18082" pk_apache 18082
 pk_flow 18082 /oauth Apache
 pk_is "$(pk_status 18082 /private/hello.txt "$PK_TOKEN")" 200 \
     "Apache guard: /private/hello.txt with the token: 200"
 pk_is "$(pk_status 18082 /private/hello.txt)" 401 \
     "Apache guard: /private/hello.txt without a token: 401"
+pk_signin 18082 Apache
 
 # -- nginx: the snippet in the default server
 pk_ok "nginx with include snippets/authgate.conf on 127.0.0.1:18083" \
