@@ -211,45 +211,52 @@ pk_flow() {
 	PK_TOKEN=$_t
 }
 
+# pk_login PORT JAR: sign alice in through http://127.0.0.1:PORT/oauth/login
+# as a browser does (the form, its CSRF token, the password, rd =
+# /private/hello.txt) with the cookie jar JAR in the chroot; prints the
+# POST's status and Location.  The form's token is left in JAR.csrf.
+pk_login() {
+	cr "rm -f $2 && curl -s -m 10 -c $2 -o $2.form \
+	    -H 'Accept: text/html' \
+	    'http://127.0.0.1:$1/oauth/login?rd=/private/hello.txt' && \
+	    sed -n 's/.*name=\"csrf\" value=\"\([A-Za-z0-9_-]*\)\".*/\1/p' \
+	    $2.form | head -n 1 >$2.csrf && test -s $2.csrf && \
+	    curl -s -m 10 -b $2 -c $2 -o /dev/null \
+	    -w '%{http_code} %header{location}' -d username=alice \
+	    -d password=alice-pw -d csrf=\$(cat $2.csrf) \
+	    -d rd=/private/hello.txt http://127.0.0.1:$1/oauth/login"
+}
+
 # pk_signin PORT NAME: a person in a browser, as doc/deploy.md "Browser
 # sign-in" describes it, with curl and a cookie jar in the chroot: the
 # guarded /private/hello.txt sends a browser (Accept: text/html) to
-# /oauth/login with rd; the form gives its CSRF token; alice's password
-# brings her back to rd with the session cookie, which opens the file
-# (Cache-Control: private, no-cache); after signing out the same cookie
-# jar is sent to the sign-in page again.
+# /oauth/login with rd; the form's CSRF token and alice's password
+# bring her back to rd with the session cookie, which opens the file
+# (Cache-Control: private, no-cache); after signing out, the cookie
+# kept from before is sent to sign in again.
 pk_signin() {
 	_b=http://127.0.0.1:$1
 	_j=/root/jar-$1
 	_html="-H 'Accept: text/html,application/xhtml+xml'"
-	cr "rm -f $_j"
 	pk_is "$(cr "curl -s -m 10 -o /dev/null $_html \
 	    -w '%{http_code} %header{location}' $_b/private/hello.txt")" \
 	    "302 /oauth/login?rd=/private/hello.txt" \
 	    "$2 sign-in: a browser without a session goes to /oauth/login"
-	pk_is "$(cr "curl -s -m 10 -c $_j -o /root/form-$1 -w '%{http_code}' \
-	    $_html '$_b/oauth/login?rd=/private/hello.txt'")" 200 \
-	    "$2 sign-in: the sign-in page"
-	_csrf=$(cr "sed -n 's/.*name=\"csrf\" value=\"\([A-Za-z0-9_-]*\)\".*/\1/p' \
-	    /root/form-$1 | head -n 1")
-	pk_ok "$2 sign-in:   the form carries a CSRF token" test -n "$_csrf"
-	pk_is "$(cr "curl -s -m 10 -b $_j -c $_j -o /dev/null \
-	    -w '%{http_code} %header{location}' -d username=alice \
-	    -d password=alice-pw -d csrf=$_csrf -d rd=/private/hello.txt \
-	    $_b/oauth/login")" "303 /private/hello.txt" \
-	    "$2 sign-in: the right password goes back to rd"
+	pk_is "$(pk_login "$1" "$_j")" "303 /private/hello.txt" \
+	    "$2 sign-in: the form and the right password go back to rd"
 	pk_ok "$2 sign-in:   the session cookie is set" \
 	    cr "grep -q 'authgate_session' $_j"
-	pk_is "$(cr "curl -s -m 10 -b $_j $_html -D /root/head-$1 \
+	pk_is "$(cr "curl -s -m 10 -b $_j $_html -D $_j.head \
 	    $_b/private/hello.txt")" secret \
 	    "$2 sign-in: the cookie opens the guarded file"
 	pk_ok "$2 sign-in:   Cache-Control: private, no-cache" \
-	    cr "grep -qi '^Cache-Control: private, no-cache' /root/head-$1"
+	    cr "grep -qi '^Cache-Control: private, no-cache' $_j.head"
 	# Signing out clears the cookie in the jar; the copy kept before
 	# shows that the session itself has ended, in state_db.
 	cr "cp $_j $_j.kept"
 	pk_is "$(cr "curl -s -m 10 -b $_j -c $_j -o /dev/null -w '%{http_code}' \
-	    -d csrf=$_csrf $_b/oauth/logout")" 303 "$2 sign-in: sign-out"
+	    -d csrf=\$(cat $_j.csrf) $_b/oauth/logout")" 303 \
+	    "$2 sign-in: sign-out"
 	pk_is "$(cr "curl -s -m 10 -b $_j.kept -o /dev/null $_html \
 	    -w '%{http_code}' $_b/private/hello.txt")" 302 \
 	    "$2 sign-in:   the ended session's cookie is sent to sign in again"

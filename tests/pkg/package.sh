@@ -4,9 +4,10 @@
 # apt-get install ./authgate_*.deb, enable it for lighttpd, Apache (and
 # the guard) and nginx, a token from /oauth/token used on
 # /oauth/protected; a browser's sign-in (doc/deploy.md "Browser
-# sign-in") through the lighttpd and Apache guards; upgrade to a rebuilt higher version (users, key,
-# refresh token kept); mod_authgate (a2enmod authgate) with doc/deploy.md's
-# verify-only configuration; remove (configuration and data kept, the
+# sign-in") through the lighttpd and Apache guards; upgrade to a rebuilt
+# higher version (users, key, refresh token, browser session kept);
+# mod_authgate (a2enmod authgate) with doc/deploy.md's verify-only
+# configuration; remove (configuration and data kept, the
 # module disabled, Apache still starts); purge (nothing of authgate
 # left, Apache still starts).  Run as root by `make pkgcheck`.
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -93,6 +94,8 @@ pk_is "$(pk_status 18081 /private/hello.txt "$PK_TOKEN")" 200 \
 pk_is "$(pk_status 18081 /private/hello.txt)" 401 \
     "lighttpd guard: /private/hello.txt without a token: 401"
 pk_signin 18081 lighttpd
+pk_is "$(pk_login 18081 /root/jar-upgrade)" "303 /private/hello.txt" \
+    "lighttpd: a session to keep across the upgrade"
 T_LIGHTTPD=$PK_TOKEN
 REFRESH=$PK_REFRESH
 
@@ -137,6 +140,9 @@ out=$(cr "curl -s -m 10 -d grant_type=refresh_token -d refresh_token=$REFRESH \
 pk_ok "upgrade: the refresh token from before still works" \
     sh -c "printf '%s' '$out' | grep -q access_token"
 pk_ok "upgrade: alice still logs in" test -n "$(pk_token 18081 /oauth)"
+pk_is "$(cr "curl -s -m 10 -b /root/jar-upgrade \
+    http://127.0.0.1:18081/private/hello.txt")" secret \
+    "upgrade: a browser session from before still opens the guarded file"
 pk_ok "upgrade: the client app is still there" \
     cr "authgatectl client list | grep -qw app"
 
