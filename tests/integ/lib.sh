@@ -32,6 +32,7 @@ export PATH
 AG_BIN=$top_builddir/authgate
 AG_CTL=$top_builddir/authgatectl
 AG_PY=/usr/bin/python3
+AG_APACHE_MODS=/usr/lib/apache2/modules	# Debian's apache2
 AG_TMP=
 AG_CONF=
 AG_PORT=
@@ -508,6 +509,45 @@ ag_start_lighttpd()
 		ag_show_logs
 		exit 1
 	fi
+}
+
+# ag_apache_head FILE PORT DOCROOT [MODULE...]: starts FILE, an Apache
+# httpd.conf, with the head every test's server has: ServerRoot $AG_TMP,
+# mod_mpm_event, mod_authz_core and the MODULEs, User and Group
+# www-data, Listen 127.0.0.1:PORT, DocumentRoot DOCROOT, the pid file,
+# error log and mutexes in $AG_TMP/logs (made; the error log is shown
+# when a check fails).  The test appends its Defines, the Include of the
+# etc/apache2 file under test and its own lines (cat >>FILE).  A MODULE
+# is NAME for mod_NAME.so in $AG_APACHE_MODS (authn_core, proxy_fcgi)
+# or NAME=PATH for one built here (authgate=$AG_TMP/mod_authgate.so).
+ag_apache_head()
+{
+	_ah_file=$1
+	_ah_port=$2
+	_ah_docroot=$3
+	shift 3
+	mkdir -p "$AG_TMP/logs"
+	{
+		echo "# written by tests/integ/lib.sh"
+		echo "ServerName 127.0.0.1"
+		echo "ServerRoot $AG_TMP"
+		for _ah_mod in mpm_event authz_core "$@"; do
+			case $_ah_mod in
+			*=*)	echo "LoadModule ${_ah_mod%%=*}_module ${_ah_mod#*=}" ;;
+			*)	echo "LoadModule ${_ah_mod}_module" \
+				    "$AG_APACHE_MODS/mod_$_ah_mod.so" ;;
+			esac
+		done
+		echo "User www-data"
+		echo "Group www-data"
+		echo "Listen 127.0.0.1:$_ah_port"
+		echo "PidFile $AG_TMP/logs/httpd.pid"
+		echo "ErrorLog $AG_TMP/logs/error.log"
+		echo "LogLevel warn"
+		echo "DocumentRoot $_ah_docroot"
+		echo "Mutex file:$AG_TMP/logs"
+	} >"$_ah_file"
+	ag_add_log "$AG_TMP/logs/error.log"
 }
 
 # ---------------------------------------------------------------- HTTP
