@@ -22,7 +22,7 @@
 # everything on 127.0.0.1, bounded in time.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
 
-MODS=/usr/lib/apache2/modules
+MODS=$AG_APACHE_MODS
 AG_USER=nobody
 AG_GROUP=nogroup
 
@@ -173,36 +173,16 @@ TURL=https://127.0.0.1:$TPORT
 # service (mod_proxy_fcgi to the socket), both shipped files unchanged;
 # on a second port over HTTPS too, where the cookies are __Host- and
 # Secure.
-cat >"$AG_TMP/httpd.conf" <<EOF
+ag_apache_head "$AG_TMP/httpd.conf" "$APORT" "$AG_TMP/www" authn_core \
+    authz_user mime alias headers proxy proxy_fcgi authnz_fcgi setenvif \
+    socache_shmcb ssl
+cat >>"$AG_TMP/httpd.conf" <<EOF
 Define TMP $AG_TMP
 Define AUTHGATE_GUARD_DIR $AG_TMP/www/private
 Define AUTHGATE_GUARD_ADDR 127.0.0.1:$GPORT
 Define AUTHGATE_SOCKET $sock
-ServerName 127.0.0.1
-ServerRoot $AG_TMP
-LoadModule mpm_event_module $MODS/mod_mpm_event.so
-LoadModule authz_core_module $MODS/mod_authz_core.so
-LoadModule authn_core_module $MODS/mod_authn_core.so
-LoadModule authz_user_module $MODS/mod_authz_user.so
-LoadModule mime_module $MODS/mod_mime.so
-LoadModule alias_module $MODS/mod_alias.so
-LoadModule headers_module $MODS/mod_headers.so
-LoadModule proxy_module $MODS/mod_proxy.so
-LoadModule proxy_fcgi_module $MODS/mod_proxy_fcgi.so
-LoadModule authnz_fcgi_module $MODS/mod_authnz_fcgi.so
-LoadModule setenvif_module $MODS/mod_setenvif.so
-LoadModule socache_shmcb_module $MODS/mod_socache_shmcb.so
-LoadModule ssl_module $MODS/mod_ssl.so
-User www-data
-Group www-data
-Listen 127.0.0.1:$APORT
-PidFile \${TMP}/run/httpd.pid
-ErrorLog \${TMP}/logs/apache-error.log
-LogLevel warn
-DocumentRoot \${TMP}/www
 TypesConfig /etc/mime.types
 AddDefaultCharset utf-8
-Mutex file:\${TMP}/logs
 Include $top_srcdir/etc/apache2/authgate-proxy.conf
 Include $top_srcdir/etc/apache2/authgate-guard.conf
 Listen 127.0.0.1:$SPORT https
@@ -214,7 +194,6 @@ SSLSessionCache shmcb:\${TMP}/run/ssl_scache(65536)
 </VirtualHost>
 EOF
 chown www-data "$AG_TMP/logs"
-ag_add_log "$AG_TMP/logs/apache-error.log"
 if ! apache2 -f "$AG_TMP/httpd.conf" -t >"$AG_TMP/apache-t.log" 2>&1; then
 	echo "Bail out! apache2 -t: $(cat "$AG_TMP/apache-t.log")"
 	exit 1
