@@ -129,24 +129,8 @@ fi
 # nginx: the shipped site, placeholders filled in; once more on another
 # port over HTTPS ("add TLS as usual": listen ... ssl and the
 # certificate; the upstream renamed, as one http block holds both).
-cat >"$AG_TMP/nginx.conf" <<EOF
-user www-data www-data;
-daemon off;
-worker_processes 1;
-pid $AG_TMP/run/nginx.pid;
-error_log $AG_TMP/logs/nginx-error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	include /etc/nginx/mime.types;
-	client_body_temp_path $AG_TMP/run/body;
-	fastcgi_temp_path $AG_TMP/run/fastcgi;
-	proxy_temp_path $AG_TMP/run/proxy;
-	uwsgi_temp_path $AG_TMP/run/uwsgi;
-	scgi_temp_path $AG_TMP/run/scgi;
-	include $AG_TMP/site.conf;
-}
-EOF
+ag_nginx_conf "$AG_TMP/nginx.conf" "include /etc/nginx/mime.types;" \
+    "include $AG_TMP/site.conf;"
 {
 	sed -e "s|@PORT@|127.0.0.1:$NPORT|g" -e "s|@SOCKET@|$sock|g" \
 	    -e "s|@DOCROOT@|$AG_TMP/www|g" "$top_srcdir/etc/nginx/authgate.conf"
@@ -157,7 +141,6 @@ EOF
 	    "$top_srcdir/etc/nginx/authgate.conf"
 } >"$AG_TMP/site.conf"
 cp /etc/nginx/fastcgi_params "$AG_TMP/fastcgi_params"
-ag_add_log "$AG_TMP/logs/nginx-error.log"
 if ! nginx -t -p "$AG_TMP" -c "$AG_TMP/nginx.conf" >"$AG_TMP/nginx-t.log" 2>&1
 then
 	echo "Bail out! nginx -t: $(cat "$AG_TMP/nginx-t.log")"

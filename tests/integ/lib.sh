@@ -550,6 +550,39 @@ ag_apache_head()
 	ag_add_log "$AG_TMP/logs/error.log"
 }
 
+# ag_nginx_conf FILE LINE...: writes FILE, an nginx.conf with the head
+# every test's nginx has: workers as www-data, in the foreground, one
+# worker, the pid file and temporary files in $AG_TMP/run, the error log
+# (level info) in $AG_TMP/logs (both made; the log is shown when a check
+# fails), no access log; the LINEs go inside its http block (the
+# include of the site under test, from etc/nginx).  Run it with
+# nginx -p "$AG_TMP" -c FILE.
+ag_nginx_conf()
+{
+	_nc_file=$1
+	shift
+	mkdir -p "$AG_TMP/run" "$AG_TMP/logs"
+	{
+		echo "# written by tests/integ/lib.sh"
+		echo "user www-data www-data;"
+		echo "daemon off;"
+		echo "worker_processes 1;"
+		echo "pid $AG_TMP/run/nginx.pid;"
+		echo "error_log $AG_TMP/logs/nginx-error.log info;"
+		echo "events { worker_connections 64; }"
+		echo "http {"
+		echo "	access_log off;"
+		echo "	client_body_temp_path $AG_TMP/run/body;"
+		echo "	fastcgi_temp_path $AG_TMP/run/fastcgi;"
+		echo "	proxy_temp_path $AG_TMP/run/proxy;"
+		echo "	uwsgi_temp_path $AG_TMP/run/uwsgi;"
+		echo "	scgi_temp_path $AG_TMP/run/scgi;"
+		printf '\t%s\n' "$@"
+		echo "}"
+	} >"$_nc_file"
+	ag_add_log "$AG_TMP/logs/nginx-error.log"
+}
+
 # ---------------------------------------------------------------- HTTP
 
 # ag_http METHOD PATH|URL [CURL-ARG...]: one request (10 s at most).

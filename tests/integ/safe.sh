@@ -117,28 +117,14 @@ if command -v nginx >/dev/null 2>&1; then
 	AG_URL=http://127.0.0.1:$AG_PORT
 	to_test_socket "$top_srcdir/etc/nginx/snippets/authgate.conf"
 	cp /etc/nginx/fastcgi_params "$AG_TMP/fastcgi_params"
-	cat >"$AG_TMP/nginx.conf" <<EOF
-user www-data www-data;
-daemon off;
-worker_processes 1;
-pid $AG_TMP/nginx.pid;
-error_log $AG_TMP/nginx-error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $AG_TMP/run/body;
-	fastcgi_temp_path $AG_TMP/run/fastcgi;
-	proxy_temp_path $AG_TMP/run/proxy;
-	uwsgi_temp_path $AG_TMP/run/uwsgi;
-	scgi_temp_path $AG_TMP/run/scgi;
-	server {
-		listen 127.0.0.1:$AG_PORT;
-		root $AG_TMP/htdocs;
-		include $AG_TMP/authgate.conf;
-	}
+	cat >"$AG_TMP/server.conf" <<EOF
+server {
+	listen 127.0.0.1:$AG_PORT;
+	root $AG_TMP/htdocs;
+	include $AG_TMP/authgate.conf;
 }
 EOF
-	ag_add_log "$AG_TMP/nginx-error.log"
+	ag_nginx_conf "$AG_TMP/nginx.conf" "include $AG_TMP/server.conf;"
 	ag_bg nginx nginx -p "$AG_TMP" -c "$AG_TMP/nginx.conf"
 	ok "nginx starts with snippets/authgate.conf" ag_wait_port "$AG_PORT" 10
 	flow nginx /oauth
