@@ -38,13 +38,7 @@ ag_add_log "$AG_TMP/t.log"
 ok "authgate -t as www-data" ag_check_conf
 
 echo "secret file" >"$AG_TMP/private/file.txt"
-cat >"$AG_TMP/private/whoami.cgi" <<'EOF'
-#!/bin/sh
-printf 'Content-Type: text/plain\r\n\r\n'
-echo "REMOTE_USER=${REMOTE_USER:-}"
-echo "AUTHGATE_SCOPE=${AUTHGATE_SCOPE:-}"
-EOF
-chmod 755 "$AG_TMP/private/whoami.cgi"
+ag_whoami_cgi "$AG_TMP/private"
 
 AG_PORT=$(ag_free_port)
 agport=$(ag_free_port)

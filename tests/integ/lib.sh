@@ -482,6 +482,27 @@ ag_lighttpd_conf()
 	} >"$_lc"
 }
 
+# AG_LIGHTTPD_CGI: lines for AG_LIGHTTPD_AFTER that load mod_cgi after
+# the shipped file (after an authorizer, so that a script behind it runs
+# once authgate said yes) and run *.cgi with /bin/sh.
+AG_LIGHTTPD_CGI='server.modules += ( "mod_cgi" )
+cgi.assign = ( ".cgi" => "/bin/sh" )'
+
+# ag_whoami_cgi DIR: DIR/whoami.cgi, a CGI script for the guarded side
+# that prints what the guard passed on, a NAME=VALUE line each (empty
+# when unset): REMOTE_USER, AUTH_TYPE, AUTHGATE_SCOPE.
+ag_whoami_cgi()
+{
+	cat >"$1/whoami.cgi" <<'CGI'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+printf 'REMOTE_USER=%s\n' "${REMOTE_USER:-}"
+printf 'AUTH_TYPE=%s\n' "${AUTH_TYPE:-}"
+printf 'AUTHGATE_SCOPE=%s\n' "${AUTHGATE_SCOPE:-}"
+CGI
+	chmod 755 "$1/whoami.cgi"
+}
+
 # ag_start_lighttpd TEMPLATE [LINE...]: lighttpd in the foreground on
 # 127.0.0.1:$AG_PORT (a free port unless set) with ag_lighttpd_conf;
 # waits (10 s at most) until the port answers.  Sets $AG_URL,

@@ -38,10 +38,7 @@ chmod 700 "$AG_TMP/var"
 
 echo "secret file" >"$AG_TMP/private/file.txt"
 for d in admin bob alice; do echo "$d file" >"$AG_TMP/private/$d/f.txt"; done
-printf '%s\n' '#!/bin/sh' "printf 'Content-Type: text/plain\\r\\n\\r\\n'" \
-    'echo "REMOTE_USER=${REMOTE_USER:-}"' 'echo "AUTH_TYPE=${AUTH_TYPE:-}"' \
-    'echo "AUTHGATE_SCOPE=${AUTHGATE_SCOPE:-}"' >"$AG_TMP/private/whoami.cgi"
-chmod 755 "$AG_TMP/private/whoami.cgi"
+ag_whoami_cgi "$AG_TMP/private"
 
 AG_PORT=$(ag_free_port)
 HC=$AG_TMP/httpd.conf
