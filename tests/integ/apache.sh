@@ -8,7 +8,7 @@
 # root: Apache switches to www-data, which then owns authgate's files.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
 
-MODS=/usr/lib/apache2/modules
+MODS=$AG_APACHE_MODS
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (Apache switches to www-data)"
 ag_require_bins
@@ -38,47 +38,22 @@ ag_add_log "$AG_TMP/t.log"
 ok "authgate -t as www-data" ag_check_conf
 
 echo "secret file" >"$AG_TMP/private/file.txt"
-cat >"$AG_TMP/private/whoami.cgi" <<'EOF'
-#!/bin/sh
-printf 'Content-Type: text/plain\r\n\r\n'
-echo "REMOTE_USER=${REMOTE_USER:-}"
-echo "AUTHGATE_SCOPE=${AUTHGATE_SCOPE:-}"
-EOF
-chmod 755 "$AG_TMP/private/whoami.cgi"
+ag_whoami_cgi "$AG_TMP/private"
 
 AG_PORT=$(ag_free_port)
 agport=$(ag_free_port)
 HC=$AG_TMP/httpd.conf
-cat >"$HC" <<EOF
+ag_apache_head "$HC" "$AG_PORT" "$AG_TMP/htdocs" authn_core authz_user \
+    mime alias env headers cgid fcgid authnz_fcgi
+cat >>"$HC" <<EOF
 Define TMP $AG_TMP
 Define AUTHGATE_BIN $AG_BIN
 Define AUTHGATE_CONF $AG_CONF
 Define AUTHGATE_GUARD_DIR $AG_TMP/private
 Define AUTHGATE_GUARD_ADDR 127.0.0.1:$agport
-ServerName 127.0.0.1
-ServerRoot $AG_TMP
-LoadModule mpm_event_module $MODS/mod_mpm_event.so
-LoadModule authz_core_module $MODS/mod_authz_core.so
-LoadModule authn_core_module $MODS/mod_authn_core.so
-LoadModule authz_user_module $MODS/mod_authz_user.so
-LoadModule mime_module $MODS/mod_mime.so
-LoadModule alias_module $MODS/mod_alias.so
-LoadModule env_module $MODS/mod_env.so
-LoadModule headers_module $MODS/mod_headers.so
-LoadModule cgid_module $MODS/mod_cgid.so
-LoadModule fcgid_module $MODS/mod_fcgid.so
-LoadModule authnz_fcgi_module $MODS/mod_authnz_fcgi.so
-User www-data
-Group www-data
-Listen 127.0.0.1:$AG_PORT
-PidFile \${TMP}/httpd.pid
-ErrorLog \${TMP}/logs/error.log
-LogLevel warn
 LogFormat "%u %U" user
 CustomLog \${TMP}/logs/access.log user
-DocumentRoot \${TMP}/htdocs
 TypesConfig /etc/mime.types
-Mutex file:\${TMP}/logs
 ScriptSock \${TMP}/logs/cgid.sock
 FcgidIPCDir \${TMP}/fcgid
 FcgidProcessTableFile \${TMP}/fcgid/shm
@@ -93,7 +68,6 @@ Include $top_srcdir/etc/apache2/authgate-guard.conf
 	Header always set X-Remote-User "%{REMOTE_USER}e" env=REMOTE_USER
 </Location>
 EOF
-ag_add_log "$AG_TMP/logs/error.log"
 
 # mod_authnz_fcgi connects to an authgate already running on TCP; here
 # as www-data too (the files are www-data's).

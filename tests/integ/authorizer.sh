@@ -17,17 +17,10 @@ mkdir -p "$AG_TMP/www/private/admin"
 echo "the guarded file" >"$AG_TMP/www/private/hello.txt"
 echo "admins only" >"$AG_TMP/www/private/admin/secret.txt"
 echo "public" >"$AG_TMP/www/public.txt"
-cat >"$AG_TMP/www/private/whoami.cgi" <<'CGI'
-#!/bin/sh
-printf 'Content-Type: text/plain\r\n\r\n'
-printf 'REMOTE_USER=%s\n' "$REMOTE_USER"
-printf 'AUTHGATE_SCOPE=%s\n' "$AUTHGATE_SCOPE"
-CGI
-chmod 755 "$AG_TMP/www/private/whoami.cgi"
+ag_whoami_cgi "$AG_TMP/www/private"
 
 # mod_cgi after the authorizer: runs whoami.cgi once authgate said yes.
-AG_LIGHTTPD_AFTER='server.modules += ( "mod_cgi" )
-cgi.assign = ( ".cgi" => "/bin/sh" )'
+AG_LIGHTTPD_AFTER=$AG_LIGHTTPD_CGI
 ag_start_lighttpd "$top_srcdir/etc/lighttpd/authgate-authorizer.conf"
 
 ag_http GET /public.txt

@@ -22,7 +22,7 @@
 # everything on 127.0.0.1, bounded in time.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
 
-MODS=/usr/lib/apache2/modules
+MODS=$AG_APACHE_MODS
 AG_USER=nobody
 AG_GROUP=nogroup
 
@@ -129,24 +129,8 @@ fi
 # nginx: the shipped site, placeholders filled in; once more on another
 # port over HTTPS ("add TLS as usual": listen ... ssl and the
 # certificate; the upstream renamed, as one http block holds both).
-cat >"$AG_TMP/nginx.conf" <<EOF
-user www-data www-data;
-daemon off;
-worker_processes 1;
-pid $AG_TMP/run/nginx.pid;
-error_log $AG_TMP/logs/nginx-error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	include /etc/nginx/mime.types;
-	client_body_temp_path $AG_TMP/run/body;
-	fastcgi_temp_path $AG_TMP/run/fastcgi;
-	proxy_temp_path $AG_TMP/run/proxy;
-	uwsgi_temp_path $AG_TMP/run/uwsgi;
-	scgi_temp_path $AG_TMP/run/scgi;
-	include $AG_TMP/site.conf;
-}
-EOF
+ag_nginx_conf "$AG_TMP/nginx.conf" "include /etc/nginx/mime.types;" \
+    "include $AG_TMP/site.conf;"
 {
 	sed -e "s|@PORT@|127.0.0.1:$NPORT|g" -e "s|@SOCKET@|$sock|g" \
 	    -e "s|@DOCROOT@|$AG_TMP/www|g" "$top_srcdir/etc/nginx/authgate.conf"
@@ -157,7 +141,6 @@ EOF
 	    "$top_srcdir/etc/nginx/authgate.conf"
 } >"$AG_TMP/site.conf"
 cp /etc/nginx/fastcgi_params "$AG_TMP/fastcgi_params"
-ag_add_log "$AG_TMP/logs/nginx-error.log"
 if ! nginx -t -p "$AG_TMP" -c "$AG_TMP/nginx.conf" >"$AG_TMP/nginx-t.log" 2>&1
 then
 	echo "Bail out! nginx -t: $(cat "$AG_TMP/nginx-t.log")"
@@ -173,36 +156,16 @@ TURL=https://127.0.0.1:$TPORT
 # service (mod_proxy_fcgi to the socket), both shipped files unchanged;
 # on a second port over HTTPS too, where the cookies are __Host- and
 # Secure.
-cat >"$AG_TMP/httpd.conf" <<EOF
+ag_apache_head "$AG_TMP/httpd.conf" "$APORT" "$AG_TMP/www" authn_core \
+    authz_user mime alias headers proxy proxy_fcgi authnz_fcgi setenvif \
+    socache_shmcb ssl
+cat >>"$AG_TMP/httpd.conf" <<EOF
 Define TMP $AG_TMP
 Define AUTHGATE_GUARD_DIR $AG_TMP/www/private
 Define AUTHGATE_GUARD_ADDR 127.0.0.1:$GPORT
 Define AUTHGATE_SOCKET $sock
-ServerName 127.0.0.1
-ServerRoot $AG_TMP
-LoadModule mpm_event_module $MODS/mod_mpm_event.so
-LoadModule authz_core_module $MODS/mod_authz_core.so
-LoadModule authn_core_module $MODS/mod_authn_core.so
-LoadModule authz_user_module $MODS/mod_authz_user.so
-LoadModule mime_module $MODS/mod_mime.so
-LoadModule alias_module $MODS/mod_alias.so
-LoadModule headers_module $MODS/mod_headers.so
-LoadModule proxy_module $MODS/mod_proxy.so
-LoadModule proxy_fcgi_module $MODS/mod_proxy_fcgi.so
-LoadModule authnz_fcgi_module $MODS/mod_authnz_fcgi.so
-LoadModule setenvif_module $MODS/mod_setenvif.so
-LoadModule socache_shmcb_module $MODS/mod_socache_shmcb.so
-LoadModule ssl_module $MODS/mod_ssl.so
-User www-data
-Group www-data
-Listen 127.0.0.1:$APORT
-PidFile \${TMP}/run/httpd.pid
-ErrorLog \${TMP}/logs/apache-error.log
-LogLevel warn
-DocumentRoot \${TMP}/www
 TypesConfig /etc/mime.types
 AddDefaultCharset utf-8
-Mutex file:\${TMP}/logs
 Include $top_srcdir/etc/apache2/authgate-proxy.conf
 Include $top_srcdir/etc/apache2/authgate-guard.conf
 Listen 127.0.0.1:$SPORT https
@@ -214,7 +177,6 @@ SSLSessionCache shmcb:\${TMP}/run/ssl_scache(65536)
 </VirtualHost>
 EOF
 chown www-data "$AG_TMP/logs"
-ag_add_log "$AG_TMP/logs/apache-error.log"
 if ! apache2 -f "$AG_TMP/httpd.conf" -t >"$AG_TMP/apache-t.log" 2>&1; then
 	echo "Bail out! apache2 -t: $(cat "$AG_TMP/apache-t.log")"
 	exit 1

@@ -32,6 +32,7 @@ export PATH
 AG_BIN=$top_builddir/authgate
 AG_CTL=$top_builddir/authgatectl
 AG_PY=/usr/bin/python3
+AG_APACHE_MODS=/usr/lib/apache2/modules	# Debian's apache2
 AG_TMP=
 AG_CONF=
 AG_PORT=
@@ -481,6 +482,27 @@ ag_lighttpd_conf()
 	} >"$_lc"
 }
 
+# AG_LIGHTTPD_CGI: lines for AG_LIGHTTPD_AFTER that load mod_cgi after
+# the shipped file (after an authorizer, so that a script behind it runs
+# once authgate said yes) and run *.cgi with /bin/sh.
+AG_LIGHTTPD_CGI='server.modules += ( "mod_cgi" )
+cgi.assign = ( ".cgi" => "/bin/sh" )'
+
+# ag_whoami_cgi DIR: DIR/whoami.cgi, a CGI script for the guarded side
+# that prints what the guard passed on, a NAME=VALUE line each (empty
+# when unset): REMOTE_USER, AUTH_TYPE, AUTHGATE_SCOPE.
+ag_whoami_cgi()
+{
+	cat >"$1/whoami.cgi" <<'CGI'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+printf 'REMOTE_USER=%s\n' "${REMOTE_USER:-}"
+printf 'AUTH_TYPE=%s\n' "${AUTH_TYPE:-}"
+printf 'AUTHGATE_SCOPE=%s\n' "${AUTHGATE_SCOPE:-}"
+CGI
+	chmod 755 "$1/whoami.cgi"
+}
+
 # ag_start_lighttpd TEMPLATE [LINE...]: lighttpd in the foreground on
 # 127.0.0.1:$AG_PORT (a free port unless set) with ag_lighttpd_conf;
 # waits (10 s at most) until the port answers.  Sets $AG_URL,
@@ -508,6 +530,78 @@ ag_start_lighttpd()
 		ag_show_logs
 		exit 1
 	fi
+}
+
+# ag_apache_head FILE PORT DOCROOT [MODULE...]: starts FILE, an Apache
+# httpd.conf, with the head every test's server has: ServerRoot $AG_TMP,
+# mod_mpm_event, mod_authz_core and the MODULEs, User and Group
+# www-data, Listen 127.0.0.1:PORT, DocumentRoot DOCROOT, the pid file,
+# error log and mutexes in $AG_TMP/logs (made; the error log is shown
+# when a check fails).  The test appends its Defines, the Include of the
+# etc/apache2 file under test and its own lines (cat >>FILE).  A MODULE
+# is NAME for mod_NAME.so in $AG_APACHE_MODS (authn_core, proxy_fcgi)
+# or NAME=PATH for one built here (authgate=$AG_TMP/mod_authgate.so).
+ag_apache_head()
+{
+	_ah_file=$1
+	_ah_port=$2
+	_ah_docroot=$3
+	shift 3
+	mkdir -p "$AG_TMP/logs"
+	{
+		echo "# written by tests/integ/lib.sh"
+		echo "ServerName 127.0.0.1"
+		echo "ServerRoot $AG_TMP"
+		for _ah_mod in mpm_event authz_core "$@"; do
+			case $_ah_mod in
+			*=*)	echo "LoadModule ${_ah_mod%%=*}_module ${_ah_mod#*=}" ;;
+			*)	echo "LoadModule ${_ah_mod}_module" \
+				    "$AG_APACHE_MODS/mod_$_ah_mod.so" ;;
+			esac
+		done
+		echo "User www-data"
+		echo "Group www-data"
+		echo "Listen 127.0.0.1:$_ah_port"
+		echo "PidFile $AG_TMP/logs/httpd.pid"
+		echo "ErrorLog $AG_TMP/logs/error.log"
+		echo "LogLevel warn"
+		echo "DocumentRoot $_ah_docroot"
+		echo "Mutex file:$AG_TMP/logs"
+	} >"$_ah_file"
+	ag_add_log "$AG_TMP/logs/error.log"
+}
+
+# ag_nginx_conf FILE LINE...: writes FILE, an nginx.conf with the head
+# every test's nginx has: workers as www-data, in the foreground, one
+# worker, the pid file and temporary files in $AG_TMP/run, the error log
+# (level info) in $AG_TMP/logs (both made; the log is shown when a check
+# fails), no access log; the LINEs go inside its http block (the
+# include of the site under test, from etc/nginx).  Run it with
+# nginx -p "$AG_TMP" -c FILE.
+ag_nginx_conf()
+{
+	_nc_file=$1
+	shift
+	mkdir -p "$AG_TMP/run" "$AG_TMP/logs"
+	{
+		echo "# written by tests/integ/lib.sh"
+		echo "user www-data www-data;"
+		echo "daemon off;"
+		echo "worker_processes 1;"
+		echo "pid $AG_TMP/run/nginx.pid;"
+		echo "error_log $AG_TMP/logs/nginx-error.log info;"
+		echo "events { worker_connections 64; }"
+		echo "http {"
+		echo "	access_log off;"
+		echo "	client_body_temp_path $AG_TMP/run/body;"
+		echo "	fastcgi_temp_path $AG_TMP/run/fastcgi;"
+		echo "	proxy_temp_path $AG_TMP/run/proxy;"
+		echo "	uwsgi_temp_path $AG_TMP/run/uwsgi;"
+		echo "	scgi_temp_path $AG_TMP/run/scgi;"
+		printf '\t%s\n' "$@"
+		echo "}"
+	} >"$_nc_file"
+	ag_add_log "$AG_TMP/logs/nginx-error.log"
 }
 
 # ---------------------------------------------------------------- HTTP

@@ -11,7 +11,6 @@
 # www-data, which then owns authgate's files.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
 
-MODS=/usr/lib/apache2/modules
 MOD=${top_builddir:-.}/mod_authgate.so
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (Apache switches to www-data)"
@@ -39,38 +38,19 @@ chmod 700 "$AG_TMP/var"
 
 echo "secret file" >"$AG_TMP/private/file.txt"
 for d in admin bob alice; do echo "$d file" >"$AG_TMP/private/$d/f.txt"; done
-printf '%s\n' '#!/bin/sh' "printf 'Content-Type: text/plain\\r\\n\\r\\n'" \
-    'echo "REMOTE_USER=${REMOTE_USER:-}"' 'echo "AUTH_TYPE=${AUTH_TYPE:-}"' \
-    'echo "AUTHGATE_SCOPE=${AUTHGATE_SCOPE:-}"' >"$AG_TMP/private/whoami.cgi"
-chmod 755 "$AG_TMP/private/whoami.cgi"
+ag_whoami_cgi "$AG_TMP/private"
 
 AG_PORT=$(ag_free_port)
 HC=$AG_TMP/httpd.conf
-cat >"$HC" <<HTTPD_CONF
+ag_apache_head "$HC" "$AG_PORT" "$AG_TMP/htdocs" authn_core authz_user \
+    mime alias cgid "authgate=$AG_TMP/mod_authgate.so"
+cat >>"$HC" <<HTTPD_CONF
 Define TMP $AG_TMP
 Define AUTHGATE_CONF $AG_CONF
 Define AUTHGATE_GUARD_DIR $AG_TMP/private
-ServerName 127.0.0.1
-ServerRoot $AG_TMP
-LoadModule mpm_event_module $MODS/mod_mpm_event.so
-LoadModule authz_core_module $MODS/mod_authz_core.so
-LoadModule authn_core_module $MODS/mod_authn_core.so
-LoadModule authz_user_module $MODS/mod_authz_user.so
-LoadModule mime_module $MODS/mod_mime.so
-LoadModule alias_module $MODS/mod_alias.so
-LoadModule cgid_module $MODS/mod_cgid.so
-LoadModule authgate_module $AG_TMP/mod_authgate.so
-User www-data
-Group www-data
-Listen 127.0.0.1:$AG_PORT
-PidFile \${TMP}/httpd.pid
-ErrorLog \${TMP}/logs/error.log
-LogLevel warn
 LogFormat "%u %U %>s" user
 CustomLog \${TMP}/logs/access.log user
-DocumentRoot \${TMP}/htdocs
 TypesConfig /etc/mime.types
-Mutex file:\${TMP}/logs
 ScriptSock \${TMP}/logs/cgid.sock
 Include $top_srcdir/etc/apache2/authgate-module.conf
 <Directory \${TMP}/private>
@@ -87,7 +67,6 @@ Include $top_srcdir/etc/apache2/authgate-module.conf
 	Require user alice
 </Location>
 HTTPD_CONF
-ag_add_log "$AG_TMP/logs/error.log"
 
 apache_t() {
 	apache2 -f "$HC" -t >"$AG_TMP/apache-t.log" 2>&1

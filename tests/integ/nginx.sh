@@ -63,24 +63,7 @@ ag_add_log "$AG_TMP/spawn.log"
 AG_PORT=$(ag_free_port)
 AG_URL=http://127.0.0.1:$AG_PORT
 cp /etc/nginx/fastcgi_params "$AG_TMP/fastcgi_params"
-cat >"$AG_TMP/nginx.conf" <<EOF
-user www-data www-data;
-daemon off;
-worker_processes 1;
-pid $AG_TMP/nginx.pid;
-error_log $AG_TMP/nginx-error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $AG_TMP/run/body;
-	fastcgi_temp_path $AG_TMP/run/fastcgi;
-	proxy_temp_path $AG_TMP/run/proxy;
-	uwsgi_temp_path $AG_TMP/run/uwsgi;
-	scgi_temp_path $AG_TMP/run/scgi;
-	include $AG_TMP/site.conf;
-}
-EOF
-ag_add_log "$AG_TMP/nginx-error.log"
+ag_nginx_conf "$AG_TMP/nginx.conf" "include $AG_TMP/site.conf;"
 fill() {
 	sed -e "s|@PORT@|127.0.0.1:$AG_PORT|g" -e "s|@SOCKET@|$sock|g" \
 	    -e "s|@DOCROOT@|$AG_TMP/htdocs|g" \

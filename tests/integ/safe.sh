@@ -10,7 +10,7 @@
 # /run/authgate/authgate.sock, which is replaced by the test's socket.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
 
-MODS=/usr/lib/apache2/modules
+MODS=$AG_APACHE_MODS
 SVC_USER=nobody
 SVC_GROUP=nogroup
 
@@ -93,26 +93,12 @@ fi
 if command -v apache2 >/dev/null 2>&1 && [ -f $MODS/mod_proxy_fcgi.so ]; then
 	AG_PORT=$(ag_free_port)
 	AG_URL=http://127.0.0.1:$AG_PORT
-	cat >"$AG_TMP/httpd.conf" <<EOF
-Define TMP $AG_TMP
+	ag_apache_head "$AG_TMP/httpd.conf" "$AG_PORT" "$AG_TMP/htdocs" \
+	    proxy proxy_fcgi
+	cat >>"$AG_TMP/httpd.conf" <<EOF
 Define AUTHGATE_SOCKET $sock
-ServerName 127.0.0.1
-ServerRoot $AG_TMP
-LoadModule mpm_event_module $MODS/mod_mpm_event.so
-LoadModule authz_core_module $MODS/mod_authz_core.so
-LoadModule proxy_module $MODS/mod_proxy.so
-LoadModule proxy_fcgi_module $MODS/mod_proxy_fcgi.so
-User www-data
-Group www-data
-Listen 127.0.0.1:$AG_PORT
-PidFile \${TMP}/httpd.pid
-ErrorLog \${TMP}/logs/error.log
-LogLevel warn
-DocumentRoot \${TMP}/htdocs
-Mutex file:\${TMP}/logs
 Include $top_srcdir/etc/apache2/authgate-proxy.conf
 EOF
-	ag_add_log "$AG_TMP/logs/error.log"
 	ag_bg apache2 apache2 -f "$AG_TMP/httpd.conf" -DFOREGROUND
 	ok "Apache starts with authgate-proxy.conf" ag_wait_port "$AG_PORT" 10
 	flow Apache /oauth
@@ -131,28 +117,14 @@ if command -v nginx >/dev/null 2>&1; then
 	AG_URL=http://127.0.0.1:$AG_PORT
 	to_test_socket "$top_srcdir/etc/nginx/snippets/authgate.conf"
 	cp /etc/nginx/fastcgi_params "$AG_TMP/fastcgi_params"
-	cat >"$AG_TMP/nginx.conf" <<EOF
-user www-data www-data;
-daemon off;
-worker_processes 1;
-pid $AG_TMP/nginx.pid;
-error_log $AG_TMP/nginx-error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $AG_TMP/run/body;
-	fastcgi_temp_path $AG_TMP/run/fastcgi;
-	proxy_temp_path $AG_TMP/run/proxy;
-	uwsgi_temp_path $AG_TMP/run/uwsgi;
-	scgi_temp_path $AG_TMP/run/scgi;
-	server {
-		listen 127.0.0.1:$AG_PORT;
-		root $AG_TMP/htdocs;
-		include $AG_TMP/authgate.conf;
-	}
+	cat >"$AG_TMP/server.conf" <<EOF
+server {
+	listen 127.0.0.1:$AG_PORT;
+	root $AG_TMP/htdocs;
+	include $AG_TMP/authgate.conf;
 }
 EOF
-	ag_add_log "$AG_TMP/nginx-error.log"
+	ag_nginx_conf "$AG_TMP/nginx.conf" "include $AG_TMP/server.conf;"
 	ag_bg nginx nginx -p "$AG_TMP" -c "$AG_TMP/nginx.conf"
 	ok "nginx starts with snippets/authgate.conf" ag_wait_port "$AG_PORT" 10
 	flow nginx /oauth

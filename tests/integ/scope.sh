@@ -6,7 +6,7 @@
 # scope "api:read" being the group "api%3Aread" there.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
 
-MODS=/usr/lib/apache2/modules
+MODS=$AG_APACHE_MODS
 ag_require_bins
 ag_require_cmd htdbm curl
 ag_tmpdir
@@ -67,23 +67,9 @@ echo admin >"$AG_TMP/htdocs/admin/index.html"
 cp "$AG_TMP/users.db" "$AG_TMP/apache-users.db"
 chown www-data "$AG_TMP/apache-users.db" "$AG_TMP/logs"
 AG_PORT=$(ag_free_port)
-cat >"$AG_TMP/httpd.conf" <<EOF
-ServerName 127.0.0.1
-ServerRoot $AG_TMP
-LoadModule mpm_event_module $MODS/mod_mpm_event.so
-LoadModule authz_core_module $MODS/mod_authz_core.so
-LoadModule authn_core_module $MODS/mod_authn_core.so
-LoadModule authz_user_module $MODS/mod_authz_user.so
-LoadModule auth_basic_module $MODS/mod_auth_basic.so
-LoadModule authn_dbm_module $MODS/mod_authn_dbm.so
-LoadModule authz_dbm_module $MODS/mod_authz_dbm.so
-User www-data
-Group www-data
-Listen 127.0.0.1:$AG_PORT
-PidFile $AG_TMP/logs/httpd.pid
-ErrorLog $AG_TMP/logs/error.log
-Mutex file:$AG_TMP/logs
-DocumentRoot $AG_TMP/htdocs
+ag_apache_head "$AG_TMP/httpd.conf" "$AG_PORT" "$AG_TMP/htdocs" \
+    authn_core authz_user auth_basic authn_dbm authz_dbm
+cat >>"$AG_TMP/httpd.conf" <<EOF
 <Location />
 	AuthType Basic
 	AuthName test
@@ -100,7 +86,6 @@ DocumentRoot $AG_TMP/htdocs
 	Require dbm-group api%3Awrite
 </Location>
 EOF
-ag_add_log "$AG_TMP/logs/error.log"
 ag_bg apache2 apache2 -f "$AG_TMP/httpd.conf" -DFOREGROUND
 ok "apache2 starts" ag_wait_port "$AG_PORT" 10
 AG_URL=http://127.0.0.1:$AG_PORT
