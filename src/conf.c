@@ -736,13 +736,42 @@ out:
 	return e;
 }
 
+/*
+ * Read fd to its end into buf (CONF_FILE_MAX + 1 bytes); *got is the
+ * length read.  More than CONF_FILE_MAX is refused.  False after
+ * writing why.
+ */
+static bool
+read_all(int fd, const char *path, char *buf, size_t *got, char *why,
+    size_t whysz)
+{
+	ssize_t	 n;
+
+	for (;;) {
+		n = read(fd, buf + *got, CONF_FILE_MAX + 1 - *got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			seterr(why, whysz, path, 0, "%s", strerror(errno));
+			return false;
+		}
+		if (n == 0)
+			return true;
+		*got += (size_t)n;
+		if (*got > CONF_FILE_MAX) {
+			seterr(why, whysz, path, 0, "larger than %d bytes",
+			    CONF_FILE_MAX);
+			return false;
+		}
+	}
+}
+
 enum ag_err
 conf_load(struct conf *c, const char *path, char *why, size_t whysz)
 {
 	struct stat	 st;
 	char		*buf = NULL;
 	size_t		 got = 0;
-	ssize_t		 n;
 	int		 fd, saved;
 	enum ag_err	 e = AG_EINVAL;
 
@@ -774,23 +803,8 @@ conf_load(struct conf *c, const char *path, char *why, size_t whysz)
 		seterr(why, whysz, path, 0, "out of memory");
 		goto out;
 	}
-	for (;;) {
-		n = read(fd, buf + got, CONF_FILE_MAX + 1 - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			seterr(why, whysz, path, 0, "%s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > CONF_FILE_MAX) {
-			seterr(why, whysz, path, 0, "larger than %d bytes",
-			    CONF_FILE_MAX);
-			goto out;
-		}
-	}
+	if (!read_all(fd, path, buf, &got, why, whysz))
+		goto out;
 	e = conf_parse(c, buf, got, path, why, whysz);
 out:
 	free(buf);
