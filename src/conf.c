@@ -355,13 +355,17 @@ set_path(char *field, const struct kdef *k, const char *v, const char *dir,
 typedef bool	 text_check(const struct kdef *, const char *, char *,
 		    size_t);
 
-/* The "too long" of the fields that name their size. */
+/*
+ * The "too long" of the fields that name their size: "NAME: longer
+ * than N bytes", with longer "longer than" or "value longer than".
+ */
 static bool
-fits_field(const struct kdef *k, const char *v, char *why, size_t whysz)
+fits_field(const struct kdef *k, const char *v, const char *longer,
+    char *why, size_t whysz)
 {
 	if (strlen(v) >= k->size) {
-		(void)snprintf(why, whysz, "%s: longer than %zu bytes",
-		    k->name, k->size - 1);
+		(void)snprintf(why, whysz, "%s: %s %zu bytes", k->name,
+		    longer, k->size - 1);
 		return false;
 	}
 	return true;
@@ -370,12 +374,7 @@ fits_field(const struct kdef *k, const char *v, char *why, size_t whysz)
 static bool
 check_str(const struct kdef *k, const char *v, char *why, size_t whysz)
 {
-	if (strlen(v) >= k->size) {
-		(void)snprintf(why, whysz, "%s: value longer than %zu bytes",
-		    k->name, k->size - 1);
-		return false;
-	}
-	return true;
+	return fits_field(k, v, "value longer than", why, whysz);
 }
 
 static bool
@@ -411,7 +410,7 @@ check_cidrs(const struct kdef *k, const char *v, char *why, size_t whysz)
 {
 	char	 cwhy[AG_WHY_MAX / 2];
 
-	if (!fits_field(k, v, why, whysz))
+	if (!fits_field(k, v, "longer than", why, whysz))
 		return false;
 	if (!cidr_list_ok(v, cwhy, sizeof(cwhy))) {
 		(void)snprintf(why, whysz, "%s: %s", k->name, cwhy);
@@ -420,29 +419,20 @@ check_cidrs(const struct kdef *k, const char *v, char *why, size_t whysz)
 	return true;
 }
 
+/* login_url and login_redirect: capped, then each its own form. */
 static bool
-check_login_url(const struct kdef *k, const char *v, char *why,
-    size_t whysz)
+check_url(const struct kdef *k, const char *v, char *why, size_t whysz)
 {
-	if (!fits_field(k, v, why, whysz))
-		return false;
-	if (!login_url_ok(v)) {
-		(void)snprintf(why, whysz, "%s: not a path (\"/...\") or an "
-		    "http(s) URL, without spaces or \"#\"", k->name);
-		return false;
-	}
-	return true;
-}
+	bool	 login = k->type == K_LOGIN_URL;
 
-static bool
-check_site_path(const struct kdef *k, const char *v, char *why,
-    size_t whysz)
-{
-	if (!fits_field(k, v, why, whysz))
+	if (!fits_field(k, v, "longer than", why, whysz))
 		return false;
-	if (!site_path_ok(v)) {
-		(void)snprintf(why, whysz, "%s: not a path on this site "
-		    "(\"/...\", not \"//\"), without spaces", k->name);
+	if (login ? !login_url_ok(v) : !site_path_ok(v)) {
+		(void)snprintf(why, whysz, login ?
+		    "%s: not a path (\"/...\") or an http(s) URL, "
+		    "without spaces or \"#\"" : "%s: not a path on "
+		    "this site (\"/...\", not \"//\"), without "
+		    "spaces", k->name);
 		return false;
 	}
 	return true;
@@ -539,8 +529,8 @@ static const struct {
 	[K_NAME] =	{ check_name, NULL },
 	[K_SCOPE] =	{ check_scope, NULL },
 	[K_CIDRS] =	{ check_cidrs, NULL },
-	[K_LOGIN_URL] =	{ check_login_url, NULL },
-	[K_SITE_PATH] =	{ check_site_path, NULL },
+	[K_LOGIN_URL] =	{ check_url, NULL },
+	[K_SITE_PATH] =	{ check_url, NULL },
 	[K_HASH] =	{ check_hash, NULL },
 	[K_LONG] =	{ NULL, convert_long },
 	[K_ALG] =	{ NULL, convert_alg },

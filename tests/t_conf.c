@@ -272,6 +272,27 @@ static const struct {
 	    "id (1 to 128 bytes of UTF-8 without spaces, ':' or ',')" },
 };
 
+/* Each string field one byte over its size. */
+static const struct {
+	const char	*key;
+	char		 ch;
+	size_t		 len;
+	const char	*want;
+} over[] = {
+	{ "issuer", 'a', CONF_VALUE_MAX,
+	    "f:1: issuer: value longer than 1023 bytes" },
+	{ "default_scope", 's', AG_SCOPE_MAX + 1,
+	    "f:1: default_scope: longer than 1024 bytes" },
+	{ "metrics_allow", '1', CONF_VALUE_MAX,
+	    "f:1: metrics_allow: longer than 1023 bytes" },
+	{ "login_url", 'a', CONF_VALUE_MAX,
+	    "f:1: login_url: longer than 1023 bytes" },
+	{ "login_redirect", 'a', CONF_VALUE_MAX,
+	    "f:1: login_redirect: longer than 1023 bytes" },
+	{ "password_hash", 'a', CONF_VALUE_MAX,
+	    "f:1: password_hash: value too long" },
+};
+
 /* key = a value of n bytes of ch, as one line. */
 static enum ag_err
 parse_long_value(struct conf *c, const char *key, char ch, size_t n)
@@ -302,24 +323,11 @@ test_exact(void)
 	}
 
 	/* One byte over each string field, with its own message. */
-	is_int(parse_long_value(&c, "issuer", 'a', CONF_VALUE_MAX),
-	    AG_EINVAL, "issuer one over");
-	is_str(why, "f:1: issuer: value longer than 1023 bytes", "  message");
-	is_int(parse_long_value(&c, "default_scope", 's', AG_SCOPE_MAX + 1),
-	    AG_EINVAL, "default_scope one over");
-	is_str(why, "f:1: default_scope: longer than 1024 bytes", "  message");
-	is_int(parse_long_value(&c, "metrics_allow", '1', CONF_VALUE_MAX),
-	    AG_EINVAL, "metrics_allow one over");
-	is_str(why, "f:1: metrics_allow: longer than 1023 bytes", "  message");
-	is_int(parse_long_value(&c, "login_url", 'a', CONF_VALUE_MAX),
-	    AG_EINVAL, "login_url one over");
-	is_str(why, "f:1: login_url: longer than 1023 bytes", "  message");
-	is_int(parse_long_value(&c, "login_redirect", 'a', CONF_VALUE_MAX),
-	    AG_EINVAL, "login_redirect one over");
-	is_str(why, "f:1: login_redirect: longer than 1023 bytes", "  message");
-	is_int(parse_long_value(&c, "password_hash", 'a', CONF_VALUE_MAX),
-	    AG_EINVAL, "password_hash one over");
-	is_str(why, "f:1: password_hash: value too long", "  message");
+	for (i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
+		is_int(parse_long_value(&c, over[i].key, over[i].ch,
+		    over[i].len), AG_EINVAL, over[i].want);
+		is_str(why, over[i].want, "  whole message");
+	}
 
 	/* Values that convert, and audit_log's two words and its path. */
 	is_int(parse(&c, "log_format = json\n"), AG_OK, "log_format json");
