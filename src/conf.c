@@ -294,21 +294,16 @@ login_url_ok(const char *v)
 	return url_chars_ok(host);
 }
 
-/* Set one key; on failure, why receives the reason (no file or line). */
+/*
+ * The checks every value passes first: empty only where the key allows
+ * it, no control bytes, and '"' or '\\' only in paths.
+ */
 static bool
-set_value(struct conf *c, const struct kdef *k, const char *v,
-    const char *dir, char *why, size_t whysz)
+value_chars_ok(const struct kdef *k, const char *v, char *why, size_t whysz)
 {
-	char		*field;
 	const char	*p;
-	size_t		 vlen;
-	long		 n;
-	int		 r;
-	enum ag_alg	 alg;
 
-	field = (char *)c + k->off;
-	vlen = strlen(v);
-	if (vlen == 0 && !k->empty_ok) {
+	if (v[0] == '\0' && !k->empty_ok) {
 		(void)snprintf(why, whysz, "%s: empty value", k->name);
 		return false;
 	}
@@ -324,148 +319,362 @@ set_value(struct conf *c, const struct kdef *k, const char *v,
 			return false;
 		}
 	}
+	return true;
+}
 
-	switch (k->type) {
-	case K_AUDIT:
-		if (strcmp(v, "syslog") == 0 || strcmp(v, "off") == 0) {
-			memcpy(field, v, vlen + 1);
-			return true;
-		}
-		/* FALLTHROUGH */
-	case K_PATH:
-		if (vlen > 0 && v[0] != '/' && dir[0] != '\0')
-			r = snprintf(field, k->size, "%s%s", dir, v);
-		else
-			r = snprintf(field, k->size, "%s", v);
-		if (r < 0 || (size_t)r >= k->size) {
-			(void)snprintf(why, whysz, "%s: path too long",
-			    k->name);
-			return false;
-		}
-		return true;
-	case K_STR:
-		if (vlen >= k->size) {
-			(void)snprintf(why, whysz,
-			    "%s: value longer than %zu bytes", k->name,
-			    k->size - 1);
-			return false;
-		}
-		memcpy(field, v, vlen + 1);
-		return true;
-	case K_NAME:
-		if (!store_name_ok(v)) {
-			(void)snprintf(why, whysz, "%s: not a client id (1 to "
-			    "%d bytes of UTF-8 without spaces, ':' or ',')",
-			    k->name, AG_NAME_MAX);
-			return false;
-		}
-		memcpy(field, v, vlen + 1);
-		return true;
-	case K_SCOPE:
-		if (vlen >= k->size) {
-			(void)snprintf(why, whysz,
-			    "%s: longer than %d bytes", k->name, AG_SCOPE_MAX);
-			return false;
-		}
-		if (v[0] != '\0' && !scope_valid(v)) {
-			(void)snprintf(why, whysz, "%s: not a list of scope "
-			    "names separated by single spaces", k->name);
-			return false;
-		}
-		memcpy(field, v, vlen + 1);
-		return true;
-	case K_CIDRS:
-		if (vlen >= k->size) {
-			(void)snprintf(why, whysz, "%s: longer than %zu bytes",
-			    k->name, k->size - 1);
-			return false;
-		}
-		{
-			char	 cwhy[AG_WHY_MAX / 2];
+/*
+ * K_PATH, and K_AUDIT, which is a path unless it is "syslog" or "off":
+ * a relative path is joined to dir, the configuration's directory.
+ */
+static bool
+set_path(char *field, const struct kdef *k, const char *v, const char *dir,
+    char *why, size_t whysz)
+{
+	int	 r;
 
-			if (!cidr_list_ok(v, cwhy, sizeof(cwhy))) {
-				(void)snprintf(why, whysz, "%s: %s", k->name,
-				    cwhy);
-				return false;
-			}
-		}
-		memcpy(field, v, vlen + 1);
-		return true;
-	case K_LOGIN_URL:
-	case K_SITE_PATH:
-		if (vlen >= k->size) {
-			(void)snprintf(why, whysz, "%s: longer than %zu bytes",
-			    k->name, k->size - 1);
-			return false;
-		}
-		if (k->type == K_LOGIN_URL ? !login_url_ok(v) :
-		    !site_path_ok(v)) {
-			(void)snprintf(why, whysz, k->type == K_LOGIN_URL ?
-			    "%s: not a path (\"/...\") or an http(s) URL, "
-			    "without spaces or \"#\"" : "%s: not a path on "
-			    "this site (\"/...\", not \"//\"), without "
-			    "spaces", k->name);
-			return false;
-		}
-		memcpy(field, v, vlen + 1);
-		return true;
-	case K_LOGFMT:
-		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
-			(void)snprintf(why, whysz, "%s: not text or json",
-			    k->name);
-			return false;
-		}
-		*(int *)(void *)field = strcmp(v, "json") == 0;
-		return true;
-	case K_LONG:
-		if (!parse_long(v, k->min, k->max, &n)) {
-			(void)snprintf(why, whysz,
-			    "%s: not a whole number from %ld to %ld",
-			    k->name, k->min, k->max);
-			return false;
-		}
-		*(long *)(void *)field = n;
-		return true;
-	case K_ALG:
-		if (ag_alg_parse(v, &alg) != 0) {
-			(void)snprintf(why, whysz, "%s: \"%.64s\" is not "
-			    "HS256, RS256, ES256 or EdDSA", k->name, v);
-			return false;
-		}
-		*(enum ag_alg *)(void *)field = alg;
-		return true;
-	case K_BOOL:
-		if (strcmp(v, "yes") == 0)
-			*(int *)(void *)field = 1;
-		else if (strcmp(v, "no") == 0)
-			*(int *)(void *)field = 0;
-		else {
-			(void)snprintf(why, whysz, "%s: not yes or no",
-			    k->name);
-			return false;
-		}
-		return true;
-	case K_HASH:
-		if (vlen >= k->size) {
-			(void)snprintf(why, whysz, "%s: value too long",
-			    k->name);
-			return false;
-		}
-		{
-			char	 pwhy[AG_WHY_MAX] = "";
-
-			if (pw_scheme_check(v, pwhy, sizeof(pwhy)) != AG_OK) {
-				(void)snprintf(why, whysz, "%s: %s", k->name,
-				    pwhy[0] != '\0' ? pwhy :
-				    "unknown scheme or cost");
-				return false;
-			}
-		}
-		memcpy(field, v, vlen + 1);
+	if (k->type == K_AUDIT &&
+	    (strcmp(v, "syslog") == 0 || strcmp(v, "off") == 0)) {
+		memcpy(field, v, strlen(v) + 1);
 		return true;
 	}
+	if (v[0] != '\0' && v[0] != '/' && dir[0] != '\0')
+		r = snprintf(field, k->size, "%s%s", dir, v);
+	else
+		r = snprintf(field, k->size, "%s", v);
+	if (r < 0 || (size_t)r >= k->size) {
+		(void)snprintf(why, whysz, "%s: path too long", k->name);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Checks of the values kept as written: each says in why what is wrong
+ * and returns false, or returns true and set_value() copies the value.
+ */
+typedef bool	 text_check(const struct kdef *, const char *, char *,
+		    size_t);
+
+/*
+ * The "too long" of the fields that name their size: "NAME: longer
+ * than N bytes", with longer "longer than" or "value longer than".
+ */
+static bool
+fits_field(const struct kdef *k, const char *v, const char *longer,
+    char *why, size_t whysz)
+{
+	if (strlen(v) >= k->size) {
+		(void)snprintf(why, whysz, "%s: %s %zu bytes", k->name,
+		    longer, k->size - 1);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_str(const struct kdef *k, const char *v, char *why, size_t whysz)
+{
+	return fits_field(k, v, "value longer than", why, whysz);
+}
+
+static bool
+check_name(const struct kdef *k, const char *v, char *why, size_t whysz)
+{
+	if (!store_name_ok(v)) {
+		(void)snprintf(why, whysz, "%s: not a client id (1 to "
+		    "%d bytes of UTF-8 without spaces, ':' or ',')",
+		    k->name, AG_NAME_MAX);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_scope(const struct kdef *k, const char *v, char *why, size_t whysz)
+{
+	if (strlen(v) >= k->size) {
+		(void)snprintf(why, whysz, "%s: longer than %d bytes",
+		    k->name, AG_SCOPE_MAX);
+		return false;
+	}
+	if (v[0] != '\0' && !scope_valid(v)) {
+		(void)snprintf(why, whysz, "%s: not a list of scope "
+		    "names separated by single spaces", k->name);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_cidrs(const struct kdef *k, const char *v, char *why, size_t whysz)
+{
+	char	 cwhy[AG_WHY_MAX / 2];
+
+	if (!fits_field(k, v, "longer than", why, whysz))
+		return false;
+	if (!cidr_list_ok(v, cwhy, sizeof(cwhy))) {
+		(void)snprintf(why, whysz, "%s: %s", k->name, cwhy);
+		return false;
+	}
+	return true;
+}
+
+/* login_url and login_redirect: capped, then each its own form. */
+static bool
+check_url(const struct kdef *k, const char *v, char *why, size_t whysz)
+{
+	bool	 login = k->type == K_LOGIN_URL;
+
+	if (!fits_field(k, v, "longer than", why, whysz))
+		return false;
+	if (login ? !login_url_ok(v) : !site_path_ok(v)) {
+		(void)snprintf(why, whysz, login ?
+		    "%s: not a path (\"/...\") or an http(s) URL, "
+		    "without spaces or \"#\"" : "%s: not a path on "
+		    "this site (\"/...\", not \"//\"), without "
+		    "spaces", k->name);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_hash(const struct kdef *k, const char *v, char *why, size_t whysz)
+{
+	char	 pwhy[AG_WHY_MAX] = "";
+
+	if (strlen(v) >= k->size) {
+		(void)snprintf(why, whysz, "%s: value too long", k->name);
+		return false;
+	}
+	if (pw_scheme_check(v, pwhy, sizeof(pwhy)) != AG_OK) {
+		(void)snprintf(why, whysz, "%s: %s", k->name,
+		    pwhy[0] != '\0' ? pwhy : "unknown scheme or cost");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Converters of the values kept in another type: each stores into
+ * field, or says in why what is wrong and returns false.
+ */
+typedef bool	 value_convert(void *, const struct kdef *, const char *,
+		    char *, size_t);
+
+static bool
+convert_long(void *field, const struct kdef *k, const char *v, char *why,
+    size_t whysz)
+{
+	long	 n;
+
+	if (!parse_long(v, k->min, k->max, &n)) {
+		(void)snprintf(why, whysz,
+		    "%s: not a whole number from %ld to %ld",
+		    k->name, k->min, k->max);
+		return false;
+	}
+	*(long *)field = n;
+	return true;
+}
+
+static bool
+convert_alg(void *field, const struct kdef *k, const char *v, char *why,
+    size_t whysz)
+{
+	enum ag_alg	 alg;
+
+	if (ag_alg_parse(v, &alg) != 0) {
+		(void)snprintf(why, whysz, "%s: \"%.64s\" is not "
+		    "HS256, RS256, ES256 or EdDSA", k->name, v);
+		return false;
+	}
+	*(enum ag_alg *)field = alg;
+	return true;
+}
+
+static bool
+convert_bool(void *field, const struct kdef *k, const char *v, char *why,
+    size_t whysz)
+{
+	if (strcmp(v, "yes") == 0)
+		*(int *)field = 1;
+	else if (strcmp(v, "no") == 0)
+		*(int *)field = 0;
+	else {
+		(void)snprintf(why, whysz, "%s: not yes or no", k->name);
+		return false;
+	}
+	return true;
+}
+
+static bool
+convert_logfmt(void *field, const struct kdef *k, const char *v, char *why,
+    size_t whysz)
+{
+	if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+		(void)snprintf(why, whysz, "%s: not text or json", k->name);
+		return false;
+	}
+	*(int *)field = strcmp(v, "json") == 0;
+	return true;
+}
+
+/* How each type is checked and stored; paths go through set_path(). */
+static const struct {
+	text_check	*check;		/* kept as written once it passes */
+	value_convert	*convert;	/* or stored as another type */
+} ktypes[] = {
+	[K_STR] =	{ check_str, NULL },
+	[K_NAME] =	{ check_name, NULL },
+	[K_SCOPE] =	{ check_scope, NULL },
+	[K_CIDRS] =	{ check_cidrs, NULL },
+	[K_LOGIN_URL] =	{ check_url, NULL },
+	[K_SITE_PATH] =	{ check_url, NULL },
+	[K_HASH] =	{ check_hash, NULL },
+	[K_LONG] =	{ NULL, convert_long },
+	[K_ALG] =	{ NULL, convert_alg },
+	[K_BOOL] =	{ NULL, convert_bool },
+	[K_LOGFMT] =	{ NULL, convert_logfmt },
+};
+
+#define NKTYPES	(sizeof(ktypes) / sizeof(ktypes[0]))
+
+/* Set one key; on failure, why receives the reason (no file or line). */
+static bool
+set_value(struct conf *c, const struct kdef *k, const char *v,
+    const char *dir, char *why, size_t whysz)
+{
+	char		*field;
+
+	field = (char *)c + k->off;
+	if (!value_chars_ok(k, v, why, whysz))
+		return false;
+	if (k->type == K_PATH || k->type == K_AUDIT)
+		return set_path(field, k, v, dir, why, whysz);
+	if ((size_t)k->type < NKTYPES && ktypes[k->type].check != NULL) {
+		if (!ktypes[k->type].check(k, v, why, whysz))
+			return false;
+		memcpy(field, v, strlen(v) + 1);
+		return true;
+	}
+	if ((size_t)k->type < NKTYPES && ktypes[k->type].convert != NULL)
+		return ktypes[k->type].convert(field, k, v, why, whysz);
 	(void)snprintf(why, whysz, "%s: internal error", k->name);
 	return false;
+}
+
+/*
+ * Refuse a buffer over CONF_FILE_MAX or with a NUL before any line is
+ * parsed; the message names the NUL's line.
+ */
+static bool
+conf_buf_ok(const char *buf, size_t len, const char *name, char *why,
+    size_t whysz)
+{
+	const char	*nul, *q;
+	size_t		 lineno;
+
+	if (len > CONF_FILE_MAX) {
+		seterr(why, whysz, name, 0, "larger than %d bytes",
+		    CONF_FILE_MAX);
+		return false;
+	}
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		for (lineno = 1, q = buf; q < nul; q++)
+			if (*q == '\n')
+				lineno++;
+		seterr(why, whysz, name, lineno, "NUL byte");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Copy the line at buf + *pos into line, without its LF and a final
+ * CR, and move *pos past it.  A line over CONF_LINE_MAX is false.
+ */
+static bool
+next_line(const char *buf, size_t len, size_t *pos,
+    char line[CONF_LINE_MAX + 1])
+{
+	const char	*lp, *nl;
+	size_t		 ll;
+
+	lp = buf + *pos;
+	nl = memchr(lp, '\n', len - *pos);
+	ll = nl != NULL ? (size_t)(nl - lp) : len - *pos;
+	*pos += ll + (nl != NULL ? 1 : 0);
+	if (ll > CONF_LINE_MAX)
+		return false;
+	memcpy(line, lp, ll);
+	line[ll] = '\0';
+	if (ll > 0 && line[ll - 1] == '\r')
+		line[--ll] = '\0';
+	return true;
+}
+
+/* Cut the comment off line and trim blanks; "" is left of a blank line. */
+static char *
+strip_line(char *line)
+{
+	char	*p, *key, *end;
+
+	/* Comments: '#' first on the line or after a blank. */
+	for (p = line; *p != '\0'; p++)
+		if (*p == '#' && (p == line || isblank_c(p[-1]))) {
+			*p = '\0';
+			break;
+		}
+	/* Trim both ends. */
+	key = line;
+	while (isblank_c(*key))
+		key++;
+	end = key + strlen(key);
+	while (end > key && isblank_c(end[-1]))
+		*--end = '\0';
+	return key;
+}
+
+/*
+ * Parse one stripped, non-blank "key = value" line into c.  seen marks
+ * the keys already given.  On false, why holds the reason without the
+ * file and line.
+ */
+static bool
+parse_line(struct conf *c, bool seen[NKEYS], char *key, const char *dir,
+    char *why, size_t whysz)
+{
+	char	*val, *eq;
+	size_t	 i;
+
+	if ((eq = strchr(key, '=')) == NULL) {
+		(void)snprintf(why, whysz, "expected \"key = value\"");
+		return false;
+	}
+	val = eq + 1;
+	while (isblank_c(*val))
+		val++;
+	*eq = '\0';
+	while (eq > key && isblank_c(eq[-1]))
+		*--eq = '\0';
+	if (*key == '\0') {
+		(void)snprintf(why, whysz, "missing key");
+		return false;
+	}
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(kdefs[i].name, key) == 0)
+			break;
+	if (i == NKEYS) {
+		(void)snprintf(why, whysz, "unknown key \"%.64s\"", key);
+		return false;
+	}
+	if (seen[i]) {
+		(void)snprintf(why, whysz, "%s: given twice", kdefs[i].name);
+		return false;
+	}
+	seen[i] = true;
+	return set_value(c, &kdefs[i], val, dir, why, whysz);
 }
 
 enum ag_err
@@ -476,27 +685,16 @@ conf_parse(struct conf *c, const char *buf, size_t len, const char *name,
 	char			 line[CONF_LINE_MAX + 1], reason[AG_WHY_MAX];
 	char			 dir[PATH_MAX];
 	bool			 seen[NKEYS];
-	const char		*nl, *lp, *q;
-	char			*key, *val, *eq, *end, *p;
-	size_t			 pos = 0, lineno = 0, ll, i;
+	char			*key;
+	size_t			 pos = 0, lineno = 0;
 	enum ag_err		 e = AG_EINVAL;
 
 	if (why != NULL && whysz > 0)
 		why[0] = '\0';
 	if (name == NULL)
 		name = "(config)";
-	if (len > CONF_FILE_MAX) {
-		seterr(why, whysz, name, 0, "larger than %d bytes",
-		    CONF_FILE_MAX);
+	if (!conf_buf_ok(buf, len, name, why, whysz))
 		return AG_EINVAL;
-	}
-	if ((lp = memchr(buf, '\0', len)) != NULL) {
-		for (lineno = 1, q = buf; q < lp; q++)
-			if (*q == '\n')
-				lineno++;
-		seterr(why, whysz, name, lineno, "NUL byte");
-		return AG_EINVAL;
-	}
 	/* struct conf is large: the heap, not a thread's stack. */
 	if ((tmp = malloc(sizeof(*tmp))) == NULL) {
 		seterr(why, whysz, name, 0, "out of memory");
@@ -508,68 +706,15 @@ conf_parse(struct conf *c, const char *buf, size_t len, const char *name,
 
 	while (pos < len) {
 		lineno++;
-		lp = buf + pos;
-		nl = memchr(lp, '\n', len - pos);
-		ll = nl != NULL ? (size_t)(nl - lp) : len - pos;
-		pos += ll + (nl != NULL ? 1 : 0);
-		if (ll > CONF_LINE_MAX) {
+		if (!next_line(buf, len, &pos, line)) {
 			seterr(why, whysz, name, lineno,
 			    "line longer than %d bytes", CONF_LINE_MAX);
 			goto out;
 		}
-		memcpy(line, lp, ll);
-		line[ll] = '\0';
-		if (ll > 0 && line[ll - 1] == '\r')
-			line[--ll] = '\0';
-
-		/* Comments: '#' first on the line or after a blank. */
-		for (p = line; *p != '\0'; p++)
-			if (*p == '#' && (p == line || isblank_c(p[-1]))) {
-				*p = '\0';
-				break;
-			}
-		/* Trim both ends. */
-		key = line;
-		while (isblank_c(*key))
-			key++;
-		end = key + strlen(key);
-		while (end > key && isblank_c(end[-1]))
-			*--end = '\0';
+		key = strip_line(line);
 		if (*key == '\0')
 			continue;
-
-		if ((eq = strchr(key, '=')) == NULL) {
-			seterr(why, whysz, name, lineno,
-			    "expected \"key = value\"");
-			goto out;
-		}
-		val = eq + 1;
-		while (isblank_c(*val))
-			val++;
-		*eq = '\0';
-		while (eq > key && isblank_c(eq[-1]))
-			*--eq = '\0';
-		if (*key == '\0') {
-			seterr(why, whysz, name, lineno, "missing key");
-			goto out;
-		}
-
-		for (i = 0; i < NKEYS; i++)
-			if (strcmp(kdefs[i].name, key) == 0)
-				break;
-		if (i == NKEYS) {
-			seterr(why, whysz, name, lineno,
-			    "unknown key \"%.64s\"", key);
-			goto out;
-		}
-		if (seen[i]) {
-			seterr(why, whysz, name, lineno,
-			    "%s: given twice", kdefs[i].name);
-			goto out;
-		}
-		seen[i] = true;
-		if (!set_value(tmp, &kdefs[i], val, dir, reason,
-		    sizeof(reason))) {
+		if (!parse_line(tmp, seen, key, dir, reason, sizeof(reason))) {
 			seterr(why, whysz, name, lineno, "%s", reason);
 			goto out;
 		}
@@ -581,13 +726,42 @@ out:
 	return e;
 }
 
+/*
+ * Read fd to its end into buf (CONF_FILE_MAX + 1 bytes); *got is the
+ * length read.  More than CONF_FILE_MAX is refused.  False after
+ * writing why.
+ */
+static bool
+read_all(int fd, const char *path, char *buf, size_t *got, char *why,
+    size_t whysz)
+{
+	ssize_t	 n;
+
+	for (;;) {
+		n = read(fd, buf + *got, CONF_FILE_MAX + 1 - *got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			seterr(why, whysz, path, 0, "%s", strerror(errno));
+			return false;
+		}
+		if (n == 0)
+			return true;
+		*got += (size_t)n;
+		if (*got > CONF_FILE_MAX) {
+			seterr(why, whysz, path, 0, "larger than %d bytes",
+			    CONF_FILE_MAX);
+			return false;
+		}
+	}
+}
+
 enum ag_err
 conf_load(struct conf *c, const char *path, char *why, size_t whysz)
 {
 	struct stat	 st;
 	char		*buf = NULL;
 	size_t		 got = 0;
-	ssize_t		 n;
 	int		 fd, saved;
 	enum ag_err	 e = AG_EINVAL;
 
@@ -619,23 +793,8 @@ conf_load(struct conf *c, const char *path, char *why, size_t whysz)
 		seterr(why, whysz, path, 0, "out of memory");
 		goto out;
 	}
-	for (;;) {
-		n = read(fd, buf + got, CONF_FILE_MAX + 1 - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			seterr(why, whysz, path, 0, "%s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > CONF_FILE_MAX) {
-			seterr(why, whysz, path, 0, "larger than %d bytes",
-			    CONF_FILE_MAX);
-			goto out;
-		}
-	}
+	if (!read_all(fd, path, buf, &got, why, whysz))
+		goto out;
 	e = conf_parse(c, buf, got, path, why, whysz);
 out:
 	free(buf);

@@ -165,20 +165,106 @@ registration(const struct multi *m, const char *scope, struct client *cl)
 	return true;
 }
 
+/* True if no client id is stored yet; false after saying why. */
+static bool
+client_is_new(struct ctl *x, const char *id)
+{
+	struct client	 old;
+	enum ag_err	 e;
+
+	e = store_client_get(x->store, id, &old);
+	OPENSSL_cleanse(&old, sizeof(old));
+	if (e == AG_OK) {
+		(void)client_fail(x->c, id, AG_EEXIST);
+		return false;
+	}
+	if (e != AG_ENOENT) {
+		(void)client_fail(x->c, id, e);
+		return false;
+	}
+	return true;
+}
+
+/* True, after saying so, if cl gets client_credentials and a user has
+ * its name. */
+static bool
+client_user_clash(struct ctl *x, const struct client *cl)
+{
+	struct user	 u;
+
+	if (!(cl->grants & CG_CLIENT) ||
+	    store_user_get(x->store, cl->id, &u) != AG_OK)
+		return false;
+	/* its tokens' sub would be the user's (RFC 9068 5) */
+	OPENSSL_cleanse(&u, sizeof(u));
+	ctl_err("client %s: a user has that name; client_credentials "
+	    "tokens would pass for hers", cl->id);
+	return true;
+}
+
+/*
+ * The secret of confidential client cl, from standard input or made
+ * from CLIENT_SECRET_BYTES random bytes (then *made is true), into
+ * secret; its hash into cl->hash.  False after saying why.
+ */
+static bool
+client_secret(const struct conf *c, struct client *cl, bool from_stdin,
+    char *secret, size_t secretsz, bool *made)
+{
+	unsigned char	 rnd[CLIENT_SECRET_BYTES];
+	size_t		 len = 0;
+	enum ag_err	 e;
+
+	if (from_stdin) {
+		if (ctl_secret(true, "secret", secret, secretsz, &len) !=
+		    AG_OK)
+			return false;
+	} else {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+			ctl_err("client %s: no random bytes", cl->id);
+			return false;
+		}
+		len = b64_encode(rnd, sizeof(rnd), secret, secretsz);
+		OPENSSL_cleanse(rnd, sizeof(rnd));
+		if (len == 0)
+			return false;
+		*made = true;
+	}
+	if ((e = pw_hash(c->password_hash, secret, len, cl->hash,
+	    sizeof(cl->hash))) != AG_OK) {
+		ctl_err("client %s: hashing the secret failed: %s",
+		    cl->id, ag_strerror(e));
+		return false;
+	}
+	return true;
+}
+
+/* Store the new client cl; false after saying why. */
+static bool
+client_store(struct ctl *x, const struct client *cl)
+{
+	enum ag_err	 e;
+
+	if ((e = store_client_put(x->store, cl, true)) == AG_OK)
+		return true;
+	if (e == AG_ETOOBIG)
+		ctl_err("client %s: its redirect URIs and scope do not "
+		    "fit in one record (%d bytes)", cl->id,
+		    STORE_RECORD_MAX);
+	else
+		(void)client_fail(x->c, cl->id, e);
+	return false;
+}
+
 static int
 client_add(struct ctl *x, int argc, char **argv)
 {
-	const struct conf	*c = x->c;
-	struct client	 cl, old;
-	struct user	 u;
-	unsigned char	 rnd[CLIENT_SECRET_BYTES];
+	struct client	 cl;
 	char		 secret[AG_PASSWORD_MAX + 2], *pos[1];
 	const char	*scope = NULL;
 	struct multi	 m;
-	size_t		 len = 0;
 	bool		 pub = false, from_stdin = false, made = false;
 	int		 npos, rc = CTL_FAIL;
-	enum ag_err	 e;
 	const struct ctl_opt opts[] = {
 		{ "public", NULL, &pub },
 		{ "secret-stdin", NULL, &from_stdin },
@@ -199,58 +285,18 @@ client_add(struct ctl *x, int argc, char **argv)
 		return CTL_FAIL;
 	memset(&cl, 0, sizeof(cl));
 	(void)snprintf(cl.id, sizeof(cl.id), "%s", pos[0]);
-	e = store_client_get(x->store, cl.id, &old);
-	OPENSSL_cleanse(&old, sizeof(old));
-	if (e == AG_OK)
-		return client_fail(c, cl.id, AG_EEXIST);
-	if (e != AG_ENOENT)
-		return client_fail(c, cl.id, e);
+	if (!client_is_new(x, cl.id))
+		return CTL_FAIL;
 
 	cl.public_client = pub;
 	cl.created = (int64_t)time(NULL);
-	if (!registration(&m, scope, &cl))
+	if (!registration(&m, scope, &cl) || client_user_clash(x, &cl))
 		return CTL_FAIL;
-	if ((cl.grants & CG_CLIENT) && store_user_get(x->store, cl.id, &u) ==
-	    AG_OK) {
-		/* its tokens' sub would be the user's (RFC 9068 5) */
-		OPENSSL_cleanse(&u, sizeof(u));
-		ctl_err("client %s: a user has that name; client_credentials "
-		    "tokens would pass for hers", cl.id);
-		return CTL_FAIL;
-	}
-	if (!pub) {
-		if (from_stdin) {
-			if (ctl_secret(true, "secret", secret,
-			    sizeof(secret), &len) != AG_OK)
-				goto out;
-		} else {
-			if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-				ctl_err("client %s: no random bytes", cl.id);
-				goto out;
-			}
-			len = b64_encode(rnd, sizeof(rnd), secret,
-			    sizeof(secret));
-			OPENSSL_cleanse(rnd, sizeof(rnd));
-			if (len == 0)
-				goto out;
-			made = true;
-		}
-		if ((e = pw_hash(c->password_hash, secret, len, cl.hash,
-		    sizeof(cl.hash))) != AG_OK) {
-			ctl_err("client %s: hashing the secret failed: %s",
-			    cl.id, ag_strerror(e));
-			goto out;
-		}
-	}
-	if ((e = store_client_put(x->store, &cl, true)) != AG_OK) {
-		if (e == AG_ETOOBIG)
-			ctl_err("client %s: its redirect URIs and scope do not "
-			    "fit in one record (%d bytes)", cl.id,
-			    STORE_RECORD_MAX);
-		else
-			(void)client_fail(c, cl.id, e);
+	if (!pub && !client_secret(x->c, &cl, from_stdin, secret,
+	    sizeof(secret), &made))
 		goto out;
-	}
+	if (!client_store(x, &cl))
+		goto out;
 	/* The only time the secret is shown: it is stored as a hash. */
 	if (made)
 		printf("%s\n", secret);

@@ -66,60 +66,58 @@ grant(const struct conf *c, const struct user *u, const char *want,
 	return e == AG_OK;
 }
 
-static int
-tok_issue(struct ctl *x, int argc, char **argv)
+/* --ttl: 1 to CONF_TTL_MAX seconds; false after saying why. */
+static bool
+ttl_parse(const char *arg, long *ttl)
 {
-	const struct conf	*c = x->c;
-	struct keyring	*kr = NULL;
-	struct user	 u;
-	const char	*scope = NULL, *ttlarg = NULL;
-	char		*pos[1], *end, granted[AG_SCOPE_MAX + 1];
-	char		 tok[AG_TOKEN_MAX + 1], why[AG_WHY_MAX];
-	long		 ttl;
-	time_t		 now;
-	int		 npos, rc = CTL_FAIL;
-	enum ag_err	 e;
-	const struct ctl_opt opts[] = {
-		{ "scope", &scope, NULL },
-		{ "ttl", &ttlarg, NULL },
-		{ NULL, NULL, NULL }
-	};
+	char	*end;
 
-	if (!ctl_args(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return ctl_usage();
-	ttl = c->access_token_ttl;
-	if (ttlarg != NULL) {
-		errno = 0;
-		ttl = strtol(ttlarg, &end, 10);
-		if (ttlarg[0] < '0' || ttlarg[0] > '9' || *end != '\0' ||
-		    errno != 0 || ttl < 1 || ttl > CONF_TTL_MAX) {
-			ctl_err("--ttl %s: not a number of seconds from 1 to "
-			    "%ld", ttlarg, CONF_TTL_MAX);
-			return ctl_usage();
-		}
+	errno = 0;
+	*ttl = strtol(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
+	    errno != 0 || *ttl < 1 || *ttl > CONF_TTL_MAX) {
+		ctl_err("--ttl %s: not a number of seconds from 1 to "
+		    "%ld", arg, CONF_TTL_MAX);
+		return false;
 	}
-	if (c->verify_only) {
-		ctl_err("verify_only = yes: no signing key, no user_db");
-		return CTL_FAIL;
+	return true;
+}
+
+/* User name from the user_db into *u; false after saying why. */
+static bool
+token_user(struct ctl *x, const char *name, struct user *u)
+{
+	enum ag_err	 e;
+
+	if (!store_name_ok(name)) {
+		ctl_err("user \"%s\": not a valid user name", name);
+		return false;
 	}
-	if (!store_name_ok(pos[0])) {
-		ctl_err("user \"%s\": not a valid user name", pos[0]);
-		return CTL_FAIL;
-	}
-	if ((e = store_user_get(x->store, pos[0], &u)) != AG_OK) {
+	if ((e = store_user_get(x->store, name, u)) != AG_OK) {
 		if (e == AG_ENOENT)
-			ctl_err("user %s: no such user", pos[0]);
+			ctl_err("user %s: no such user", name);
 		else
-			ctl_err("user %s: %s: %s", pos[0], c->user_db,
+			ctl_err("user %s: %s: %s", name, x->c->user_db,
 			    ag_strerror(e));
-		return CTL_FAIL;
+		return false;
 	}
-	if (u.locked) {
-		ctl_err("user %s: locked", u.name);
-		goto out;
-	}
-	if (!grant(c, &u, scope, granted, sizeof(granted)))
-		goto out;
+	return true;
+}
+
+/*
+ * Sign a token for sub with scope, valid ttl seconds, into tok (tokcap
+ * bytes) with the keyring's signing key; false after saying why.
+ */
+static bool
+token_sign(const struct conf *c, const char *sub, const char *scope,
+    long ttl, char *tok, size_t tokcap)
+{
+	struct keyring	*kr = NULL;
+	char		 why[AG_WHY_MAX];
+	time_t		 now;
+	bool		 signed_ok = false;
+	enum ag_err	 e;
+
 	if (!load_keys(c, &kr))
 		goto out;
 	if (keyring_signer(kr) == NULL) {
@@ -135,17 +133,57 @@ tok_issue(struct ctl *x, int argc, char **argv)
 		    ag_strerror(e));
 		goto out;
 	}
-	if ((e = jwt_issue(c, kr, u.name, granted, CTL_CLIENT_ID, ttl,
-	    now, tok, sizeof(tok), NULL)) != AG_OK) {
-		ctl_err("user %s: cannot issue a token: %s", u.name,
+	if ((e = jwt_issue(c, kr, sub, scope, CTL_CLIENT_ID, ttl,
+	    now, tok, tokcap, NULL)) != AG_OK) {
+		ctl_err("user %s: cannot issue a token: %s", sub,
 		    ag_strerror(e));
 		goto out;
 	}
+	signed_ok = true;
+out:
+	keyring_free(kr);
+	return signed_ok;
+}
+
+static int
+tok_issue(struct ctl *x, int argc, char **argv)
+{
+	const struct conf	*c = x->c;
+	struct user	 u;
+	const char	*scope = NULL, *ttlarg = NULL;
+	char		*pos[1], granted[AG_SCOPE_MAX + 1];
+	char		 tok[AG_TOKEN_MAX + 1];
+	long		 ttl;
+	int		 npos, rc = CTL_FAIL;
+	const struct ctl_opt opts[] = {
+		{ "scope", &scope, NULL },
+		{ "ttl", &ttlarg, NULL },
+		{ NULL, NULL, NULL }
+	};
+
+	if (!ctl_args(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return ctl_usage();
+	ttl = c->access_token_ttl;
+	if (ttlarg != NULL && !ttl_parse(ttlarg, &ttl))
+		return ctl_usage();
+	if (c->verify_only) {
+		ctl_err("verify_only = yes: no signing key, no user_db");
+		return CTL_FAIL;
+	}
+	if (!token_user(x, pos[0], &u))
+		return CTL_FAIL;
+	if (u.locked) {
+		ctl_err("user %s: locked", u.name);
+		goto out;
+	}
+	if (!grant(c, &u, scope, granted, sizeof(granted)))
+		goto out;
+	if (!token_sign(c, u.name, granted, ttl, tok, sizeof(tok)))
+		goto out;
 	printf("%s\n", tok);
 	rc = CTL_OK;
 out:
 	OPENSSL_cleanse(&u, sizeof(u));
-	keyring_free(kr);
 	return rc;
 }
 

@@ -342,15 +342,128 @@ crypt_chars_ok(const char *s)
 }
 
 /*
+ * Schemes refused by their prefix alone, before the crypt alphabet is
+ * checked: the reason names the scheme even when the rest is garbage.
+ */
+static const struct {
+	const char	*prefix;
+	const char	*why;
+} weak_schemes[] = {
+	{ "{SHA}", "{SHA} is unsalted SHA-1" },
+	{ "$apr1$", "$apr1$ is Apache's MD5 scheme, too weak to keep" },
+	{ "$1$", "$1$ is MD5-crypt, too weak to keep" },
+};
+
+#define NWEAK_SCHEMES	(sizeof(weak_schemes) / sizeof(weak_schemes[0]))
+
+/* "$2V$CC$" and 53 bytes of salt and hash, len bytes in all. */
+static bool
+classify_bcrypt(const char *hash, size_t len, struct hinfo *hi,
+    const char **why)
+{
+	unsigned long	 v;
+
+	if (hash[2] == 'x') {
+		*why = "$2x$ marks a hash made by a buggy bcrypt";
+		return false;
+	}
+	if (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y') {
+		*why = "unknown bcrypt variant";
+		return false;
+	}
+	if (len != 60 || hash[6] != '$' || hash[4] < '0' ||
+	    hash[4] > '9' || hash[5] < '0' || hash[5] > '9' ||
+	    strchr(hash + 7, '$') != NULL) {
+		*why = "malformed bcrypt hash";
+		return false;
+	}
+	v = (unsigned long)(hash[4] - '0') * 10 +
+	    (unsigned long)(hash[5] - '0');
+	if (v < PW_BCRYPT_COST_MIN || v > BCRYPT_COST_CAP) {
+		*why = "bcrypt cost out of range 4..15";
+		return false;
+	}
+	hi->kind = PW_BCRYPT;
+	hi->cost = (unsigned)v;
+	hi->variant = hash[2];
+	return true;
+}
+
+/* What follows "$5$" or "$6$": an optional "rounds=N$", then anything. */
+static bool
+classify_shacrypt(const char *q, struct hinfo *hi, const char **why)
+{
+	unsigned long	 v;
+	size_t		 i;
+
+	if (strncmp(q, "rounds=", 7) == 0) {
+		q += 7;
+		i = strcspn(q, "$");
+		if (q[i] != '$' || !parse_uint(q, i, 999999999, &v)) {
+			*why = "malformed sha-crypt rounds";
+			return false;
+		}
+		if (v > SHACRYPT_ROUNDS_CAP) {
+			*why = "sha-crypt rounds over 1000000";
+			return false;
+		}
+	}
+	hi->kind = PW_SHACRYPT;
+	return true;
+}
+
+/* What follows "$y$": one of yescrypt_params[], then "$". */
+static bool
+classify_yescrypt(const char *q, struct hinfo *hi, const char **why)
+{
+	unsigned long	 v;
+	size_t		 i;
+
+	i = strcspn(q, "$");
+	if (q[i] != '$') {
+		*why = "malformed yescrypt hash";
+		return false;
+	}
+	for (v = 0; v < YESCRYPT_COST_CAP; v++)
+		if (strlen(yescrypt_params[v]) == i &&
+		    strncmp(q, yescrypt_params[v], i) == 0)
+			break;
+	if (v == YESCRYPT_COST_CAP) {
+		*why = "yescrypt parameters over the limits";
+		return false;
+	}
+	hi->kind = PW_YESCRYPT;
+	hi->cost = (unsigned)v + 1;
+	return true;
+}
+
+/* A "$"-prefixed crypt(3) hash of len bytes, other than the weak ones. */
+static bool
+classify_crypt(const char *hash, size_t len, struct hinfo *hi,
+    const char **why)
+{
+	if (!crypt_chars_ok(hash)) {
+		*why = "malformed crypt hash";
+		return false;
+	}
+	if (hash[1] == '2' && hash[2] != '\0' && hash[3] == '$')
+		return classify_bcrypt(hash, len, hi, why);
+	if (strncmp(hash, "$5$", 3) == 0 || strncmp(hash, "$6$", 3) == 0)
+		return classify_shacrypt(hash + 3, hi, why);
+	if (strncmp(hash, "$y$", 3) == 0)
+		return classify_yescrypt(hash + 3, hi, why);
+	*why = "unknown crypt scheme";
+	return false;
+}
+
+/*
  * Classify a stored hash and check its costs.  On false, *why names the
  * scheme or the limit that refuses it.
  */
 static bool
 classify(const char *hash, struct hinfo *hi, const char **why)
 {
-	unsigned long	 v;
 	size_t		 len, i;
-	const char	*q;
 
 	memset(hi, 0, sizeof(*hi));
 	*why = "unknown hash format";
@@ -369,89 +482,14 @@ classify(const char *hash, struct hinfo *hi, const char **why)
 		hi->kind = PW_SCRYPT;
 		return true;
 	}
-	if (strncmp(hash, "{SHA}", 5) == 0) {
-		*why = "{SHA} is unsalted SHA-1";
-		return false;
-	}
-	if (strncmp(hash, "$apr1$", 6) == 0) {
-		*why = "$apr1$ is Apache's MD5 scheme, too weak to keep";
-		return false;
-	}
-	if (strncmp(hash, "$1$", 3) == 0) {
-		*why = "$1$ is MD5-crypt, too weak to keep";
-		return false;
-	}
-	if (hash[0] == '$' && !crypt_chars_ok(hash)) {
-		*why = "malformed crypt hash";
-		return false;
-	}
-	if (hash[0] == '$' && hash[1] == '2' && hash[2] != '\0' &&
-	    hash[3] == '$') {
-		if (hash[2] == 'x') {
-			*why = "$2x$ marks a hash made by a buggy bcrypt";
+	for (i = 0; i < NWEAK_SCHEMES; i++)
+		if (strncmp(hash, weak_schemes[i].prefix,
+		    strlen(weak_schemes[i].prefix)) == 0) {
+			*why = weak_schemes[i].why;
 			return false;
 		}
-		if (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y') {
-			*why = "unknown bcrypt variant";
-			return false;
-		}
-		if (len != 60 || hash[6] != '$' || hash[4] < '0' ||
-		    hash[4] > '9' || hash[5] < '0' || hash[5] > '9' ||
-		    strchr(hash + 7, '$') != NULL) {
-			*why = "malformed bcrypt hash";
-			return false;
-		}
-		v = (unsigned long)(hash[4] - '0') * 10 +
-		    (unsigned long)(hash[5] - '0');
-		if (v < PW_BCRYPT_COST_MIN || v > BCRYPT_COST_CAP) {
-			*why = "bcrypt cost out of range 4..15";
-			return false;
-		}
-		hi->kind = PW_BCRYPT;
-		hi->cost = (unsigned)v;
-		hi->variant = hash[2];
-		return true;
-	}
-	if (strncmp(hash, "$5$", 3) == 0 || strncmp(hash, "$6$", 3) == 0) {
-		q = hash + 3;
-		if (strncmp(q, "rounds=", 7) == 0) {
-			q += 7;
-			i = strcspn(q, "$");
-			if (q[i] != '$' || !parse_uint(q, i, 999999999, &v)) {
-				*why = "malformed sha-crypt rounds";
-				return false;
-			}
-			if (v > SHACRYPT_ROUNDS_CAP) {
-				*why = "sha-crypt rounds over 1000000";
-				return false;
-			}
-		}
-		hi->kind = PW_SHACRYPT;
-		return true;
-	}
-	if (strncmp(hash, "$y$", 3) == 0) {
-		q = hash + 3;
-		i = strcspn(q, "$");
-		if (q[i] != '$') {
-			*why = "malformed yescrypt hash";
-			return false;
-		}
-		for (v = 0; v < YESCRYPT_COST_CAP; v++)
-			if (strlen(yescrypt_params[v]) == i &&
-			    strncmp(q, yescrypt_params[v], i) == 0)
-				break;
-		if (v == YESCRYPT_COST_CAP) {
-			*why = "yescrypt parameters over the limits";
-			return false;
-		}
-		hi->kind = PW_YESCRYPT;
-		hi->cost = (unsigned)v + 1;
-		return true;
-	}
-	if (hash[0] == '$') {
-		*why = "unknown crypt scheme";
-		return false;
-	}
+	if (hash[0] == '$')
+		return classify_crypt(hash, len, hi, why);
 	if (len == 13 && crypt_chars_ok(hash)) {
 		*why = "DES crypt is too weak to keep";
 		return false;

@@ -244,6 +244,106 @@ test_bad(void)
 	ok(memcmp(&c, &before, sizeof(c)) == 0, "whole struct untouched");
 }
 
+/*
+ * Whole messages, byte for byte, for the refusals the table above only
+ * matches in part or not at all: what an operator reads must not drift.
+ */
+static const struct {
+	const char	*text;
+	const char	*want;
+} exact[] = {
+	{ "log_format = xml\n", "f:1: log_format: not text or json" },
+	{ "default_scope = a  b\n", "f:1: default_scope: not a list of "
+	    "scope names separated by single spaces" },
+	{ "password_hash = md5\n", "f:1: password_hash: unknown password_hash "
+	    "scheme (scrypt, bcrypt, yescrypt)" },
+	{ "login_url = a\n", "f:1: login_url: not a path (\"/...\") or an "
+	    "http(s) URL, without spaces or \"#\"" },
+	{ "login_redirect = a\n", "f:1: login_redirect: not a path on this "
+	    "site (\"/...\", not \"//\"), without spaces" },
+	{ "algorithm = x\n", "f:1: algorithm: \"x\" is not HS256, RS256, "
+	    "ES256 or EdDSA" },
+	{ "leeway = 301\n", "f:1: leeway: not a whole number from 0 to 300" },
+	{ "verify_only = 1\n", "f:1: verify_only: not yes or no" },
+	{ "realm = \\\n", "f:1: realm: '\"' and '\\' are not allowed" },
+	{ "issuer = \x01\n", "f:1: issuer: control character in value" },
+	{ "log_format =\n", "f:1: log_format: empty value" },
+	{ "default_client_id = a,b\n", "f:1: default_client_id: not a client "
+	    "id (1 to 128 bytes of UTF-8 without spaces, ':' or ',')" },
+};
+
+/* Each string field one byte over its size. */
+static const struct {
+	const char	*key;
+	char		 ch;
+	size_t		 len;
+	const char	*want;
+} over[] = {
+	{ "issuer", 'a', CONF_VALUE_MAX,
+	    "f:1: issuer: value longer than 1023 bytes" },
+	{ "default_scope", 's', AG_SCOPE_MAX + 1,
+	    "f:1: default_scope: longer than 1024 bytes" },
+	{ "metrics_allow", '1', CONF_VALUE_MAX,
+	    "f:1: metrics_allow: longer than 1023 bytes" },
+	{ "login_url", 'a', CONF_VALUE_MAX,
+	    "f:1: login_url: longer than 1023 bytes" },
+	{ "login_redirect", 'a', CONF_VALUE_MAX,
+	    "f:1: login_redirect: longer than 1023 bytes" },
+	{ "password_hash", 'a', CONF_VALUE_MAX,
+	    "f:1: password_hash: value too long" },
+};
+
+/* key = a value of n bytes of ch, as one line. */
+static enum ag_err
+parse_long_value(struct conf *c, const char *key, char ch, size_t n)
+{
+	static char	 text[CONF_LINE_MAX + 1];
+	size_t		 len;
+
+	len = (size_t)snprintf(text, sizeof(text), "%s = ", key);
+	if (len + n > CONF_LINE_MAX)
+		return AG_EINVAL;
+	memset(text + len, ch, n);
+	text[len + n] = '\0';
+	conf_defaults(c);
+	return conf_parse(c, text, len + n, "f", why, sizeof(why));
+}
+
+static void
+test_exact(void)
+{
+	struct conf	 c;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		conf_defaults(&c);
+		is_int(conf_parse(&c, exact[i].text, strlen(exact[i].text),
+		    "f", why, sizeof(why)), AG_EINVAL, exact[i].want);
+		is_str(why, exact[i].want, "  whole message");
+	}
+
+	/* One byte over each string field, with its own message. */
+	for (i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
+		is_int(parse_long_value(&c, over[i].key, over[i].ch,
+		    over[i].len), AG_EINVAL, over[i].want);
+		is_str(why, over[i].want, "  whole message");
+	}
+
+	/* Values that convert, and audit_log's two words and its path. */
+	is_int(parse(&c, "log_format = json\n"), AG_OK, "log_format json");
+	is_int(c.log_json, 1, "  log_json set");
+	is_int(parse(&c, "log_format = text\n"), AG_OK, "log_format text");
+	is_int(c.log_json, 0, "  log_json clear");
+	is_int(parse(&c, "audit_log = off\n"), AG_OK, "audit_log off");
+	is_str(c.audit_log, "off", "  kept as the word");
+	is_int(parse(&c, "audit_log = syslog\n"), AG_OK, "audit_log syslog");
+	is_str(c.audit_log, "syslog", "  kept as the word");
+	is_int(parse(&c, "audit_log = a.log\n"), AG_OK, "audit_log path");
+	is_str(c.audit_log, "/etc/ag/a.log", "  joined to the directory");
+	is_int(parse(&c, "verify_only = yes\n"), AG_OK, "verify_only yes");
+	is_int(c.verify_only, 1, "  set");
+}
+
 static void
 test_hostile(void)
 {
@@ -387,6 +487,7 @@ main(void)
 	test_good();
 	test_bad();
 	test_hostile();
+	test_exact();
 	test_files();
 	return done_testing();
 }

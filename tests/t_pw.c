@@ -203,6 +203,72 @@ passlib_interop(const char *ours)
 	(void)pclose(f);
 }
 
+/*
+ * The whole reason pw_supported() gives for each refusal, and which
+ * check wins where two could: the scheme named outright ($1$, $apr1$,
+ * $scrypt$) before the crypt alphabet, the alphabet before bcrypt's
+ * variant.  authgatectl and the log show these words to the operator.
+ */
+static const struct {
+	const char	*hash;
+	const char	*why;
+} exact[] = {
+	{ "", "empty hash" },
+	{ "{SHA}x", "{SHA} is unsalted SHA-1" },
+	{ "$apr1$a b", "$apr1$ is Apache's MD5 scheme, too weak to keep" },
+	{ "$1$a b", "$1$ is MD5-crypt, too weak to keep" },
+	{ "$scrypt$ x", "malformed $scrypt$ hash" },
+	{ "$2x$a b", "malformed crypt hash" },
+	{ "$2x$04$@@@", "malformed crypt hash" },
+	{ "$2x$04$BCRYPT", "$2x$ marks a hash made by a buggy bcrypt" },
+	{ "$2c$04$BCRYPT", "unknown bcrypt variant" },
+	{ "$2b$04$", "malformed bcrypt hash" },
+	{ "$2b$4a$BCRYPT", "malformed bcrypt hash" },
+	{ "$2b$03$BCRYPT", "bcrypt cost out of range 4..15" },
+	{ "$6$rounds=$s$h", "malformed sha-crypt rounds" },
+	{ "$6$rounds=5000", "malformed sha-crypt rounds" },
+	{ "$5$rounds=1000001$s$h", "sha-crypt rounds over 1000000" },
+	{ "$y$j9T", "malformed yescrypt hash" },
+	{ "$y$jGT$s$h", "yescrypt parameters over the limits" },
+	{ "$3$x", "unknown crypt scheme" },
+	{ "abJnggxhB/yWI", "DES crypt is too weak to keep" },
+	{ "abJnggxhB/yW!", "plain text or unknown hash format" },
+	{ "secret", "plain text or unknown hash format" },
+};
+
+/* exact[] with "BCRYPT" made a well-formed 60-byte bcrypt hash. */
+static void
+test_exact(void)
+{
+	char		 h[AG_HASH_MAX + 1], over[AG_HASH_MAX + 2];
+	const char	*w, *b;
+	size_t		 i;
+	int		 n;
+
+	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		b = strstr(exact[i].hash, "BCRYPT");
+		n = snprintf(h, sizeof(h), "%.*s%s",
+		    b != NULL ? (int)(b - exact[i].hash) :
+		    (int)strlen(exact[i].hash), exact[i].hash,
+		    b != NULL ? "phonQAaRODfUY0qof6nYCepohZs5Q5JgIj4ww.38VZ1yXjTD2ZYn." : "");
+		if (n < 0 || (size_t)n >= sizeof(h))
+			h[0] = '\0';
+		w = NULL;
+		ok(!pw_supported(h, &w), h);
+		is_str(w != NULL ? w : "(null)", exact[i].why, "  reason");
+	}
+	memset(over, 'a', sizeof(over));
+	over[sizeof(over) - 1] = '\0';
+	w = NULL;
+	ok(!pw_supported(over, &w), "hash of AG_HASH_MAX + 1 bytes");
+	is_str(w != NULL ? w : "(null)", "hash too long", "  reason");
+	over[sizeof(over) - 2] = '\0';
+	w = NULL;
+	ok(!pw_supported(over, &w), "hash of AG_HASH_MAX bytes");
+	is_str(w != NULL ? w : "(null)", "plain text or unknown hash format",
+	    "  reason: not too long");
+}
+
 int
 main(void)
 {
@@ -358,5 +424,6 @@ main(void)
 	is_int(pw_hash("scrypt:ln=4", "secret", 6, h, sizeof(h)), AG_OK,
 	    "scrypt for passlib");
 	passlib_interop(h);
+	test_exact();
 	return done_testing();
 }

@@ -36,6 +36,9 @@ runin()
 
 mode() { stat -c %a "$1"; }
 
+# first TEXT: its first line (a message before the usage).
+first() { printf '%s\n' "$1" | head -n 1; }
+
 # ---------------------------------------------------------------- init
 run init
 is "$RC" 0 "init exits 0"
@@ -205,6 +208,30 @@ is "$RC" 1 "scope beyond the user's: exit 1"
 like "$ERR" "alice" "names the user"
 run token issue nobody
 is "$RC" 1 "token for unknown user: exit 1"
+# The whole messages, and which check answers first: --ttl before the
+# name, the name's form before the user_db.
+run token issue nobody
+is "$ERR" "authgatectl: user nobody: no such user" "  the whole message"
+run token issue alice --ttl 0
+is "$(first "$ERR")" \
+    "authgatectl: --ttl 0: not a number of seconds from 1 to 31536000" \
+    "token issue --ttl 0: the whole message"
+run token issue 'a b' --ttl 1x
+is "$RC" 2 "a bad --ttl is refused before a bad name: exit 2"
+is "$(first "$ERR")" \
+    "authgatectl: --ttl 1x: not a number of seconds from 1 to 31536000" \
+    "  names the --ttl"
+run token issue 'a b'
+is "$RC" 1 "token for a name no user can have: exit 1"
+is "$ERR" 'authgatectl: user "a b": not a valid user name' \
+    "  the whole message"
+run token issue alice --scope "read admin"
+is "$ERR" "authgatectl: user alice: scope \"read admin\" is not within \
+the user's scope \"read write\"" "scope beyond the user's: the whole message"
+run token issue alice --ttl 31536000
+is "$RC" 0 "token issue --ttl of CONF_TTL_MAX"
+run token issue alice --ttl 31536001
+is "$RC" 2 "token issue --ttl of CONF_TTL_MAX + 1: exit 2"
 # Change the first character of the signature to a different one.
 case ${TOK##*.} in
 A*)	BAD=${TOK%.*}.B${TOK##*.A} ;;
@@ -224,6 +251,7 @@ like "$OUT" "^locked: yes$" "show: locked"
 run token issue alice
 is "$RC" 1 "no token for a locked user"
 like "$ERR" "alice: locked" "says locked"
+is "$ERR" "authgatectl: user alice: locked" "  the whole message"
 run user unlock alice
 is "$RC" 0 "user unlock"
 run user show alice
@@ -289,6 +317,43 @@ run client add alice --grant client_credentials
 is "$RC" 1 "client_credentials for a client named like a user refused"
 run client add m2m --grant client_credentials --scope "api:read"
 is "$RC" 0 "client add --grant client_credentials"
+# The whole messages of client add, and which check answers first: the
+# options, the id's form, an existing client, the registration, then a
+# user of the same name.
+run client add web2
+is "$ERR" "authgatectl: added confidential client web2; its secret, \
+printed above, is not shown again" "client add: the whole report"
+run client add spa2 --public
+is "$ERR" "authgatectl: added public client spa2" \
+    "client add --public: the whole report"
+runin 'cli-secret-2' client add cli2 --secret-stdin
+is "$ERR" "authgatectl: added confidential client cli2" \
+    "client add --secret-stdin: the whole report"
+run client add 'a b' --public --secret-stdin
+is "$RC" 2 "--public with --secret-stdin before a bad id: exit 2"
+is "$(first "$ERR")" "authgatectl: a public client has no secret: \
+--public and --secret-stdin exclude each other" "  the whole message"
+run client add 'a b' --grant implicit
+is "$RC" 1 "a bad id before a bad grant: exit 1"
+is "$ERR" "authgatectl: client \"a b\": not a valid client id (1 to 128 \
+bytes, no space, ':', ',' or control character)" "  the whole message"
+run client add spa --grant implicit
+is "$RC" 1 "an existing client before a bad grant: exit 1"
+is "$ERR" "authgatectl: client spa: already exists" "  the whole message"
+run client add m3 --grant implicit
+is "$ERR" "authgatectl: client m3: unknown grant \"implicit\" (password, \
+refresh_token, authorization_code, client_credentials)" \
+    "an unknown grant: the whole message"
+run client add alice --public --grant client_credentials
+is "$RC" 1 "a public client_credentials client named like a user: exit 1"
+is "$ERR" "authgatectl: client alice: client_credentials is for \
+confidential clients only (RFC 6749 4.4)" "  the registration answers first"
+run client add alice --grant client_credentials
+is "$ERR" "authgatectl: client alice: a user has that name; \
+client_credentials tokens would pass for hers" \
+    "a client named like a user: the whole message"
+run client show alice
+is "$RC" 1 "  and no such client was stored"
 
 # ---------------------------------------------------------------- import
 if command -v htpasswd >/dev/null 2>&1; then
@@ -347,7 +412,7 @@ is "$(mode "$AG_TMP/signing.key")" 600 "new key mode 0600"
 
 # ---------------------------------------------------------------- secrets
 unlike "$(cat "$ALL")" '\$scrypt\$|\$2[aby]\$|\$6\$' "no hash was ever printed"
-unlike "$(cat "$ALL")" 'Alice-pw|Bob-pw|Carol-pw|cli-secret-1|Tty-pw' \
+unlike "$(cat "$ALL")" 'Alice-pw|Bob-pw|Carol-pw|cli-secret-[12]|Tty-pw' \
     "no password was ever printed"
 
 ag_done
