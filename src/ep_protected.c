@@ -205,20 +205,21 @@ by_session(const struct app *app, const struct req *r, struct resp *res)
 	allow(r, res, s.user, s.scope);
 }
 
-void
-ep_protected(const struct app *app, const struct req *r, struct resp *res)
+/*
+ * The bearer token of the Authorization header, in tok and toklen; or
+ * false when the request has been answered here: no token (the session
+ * cookie is looked at where the guard takes one), a token sent in the
+ * query or body too, or a malformed header.  lenient: /auth and the
+ * authorizer, which may only answer 2xx, 401 or 403.
+ */
+static bool
+bearer_of(const struct app *app, const struct req *r, struct resp *res,
+    bool lenient, const char **tok, size_t *toklen)
 {
-	struct claims	 cl;
-	const char	*tok, *why = NULL;
-	size_t		 toklen;
-	time_t		 now;
-	bool		 lenient, other;
 	enum ag_err	 e;
+	bool		 other;
 
-	/* /auth and the authorizer may only answer 2xx, 401 or 403. */
-	lenient = r->role == REQ_AUTHORIZER || r->route == ROUTE_AUTH;
-
-	e = req_bearer_split(r->authorization, &tok, &toklen);
+	e = req_bearer_split(r->authorization, tok, toklen);
 	/* RFC 6750 2.2, 2.3 are not supported: only the header is. */
 	other = (r->query != NULL &&
 	    has_access_token(r->query, strlen(r->query))) ||
@@ -230,7 +231,7 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		    e == AG_ENOENT ? "The access token must be sent in the "
 		    "Authorization header" : "More than one method of "
 		    "sending the access token was used", NULL);
-		return;
+		return false;
 	}
 	switch (e) {
 	case AG_OK:
@@ -239,15 +240,15 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		/* /protected stays bearer-only (SPEC "Browser sign-in"). */
 		if (lenient) {
 			by_session(app, r, res);
-			return;
+			return false;
 		}
 		metrics_inc(MC_REJECT_MISSING);
 		deny(app, res, 401, NULL, NULL, NULL);
-		return;
+		return false;
 	case AG_ETOOBIG:
 		metrics_inc(MC_REJECT_MALFORMED);
 		deny(app, res, 401, "invalid_token", "token too long", NULL);
-		return;
+		return false;
 	case AG_EINVAL:
 	case AG_ENOMEM:
 	case AG_EEXIST:
@@ -258,18 +259,33 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		    bearer_scheme(r->authorization) ? "Malformed Bearer "
 		    "credentials" : "The Authorization scheme is not Bearer",
 		    NULL);
-		return;
+		return false;
 	}
+	return true;
+}
+
+/*
+ * The claims of tok, verified (or found in this thread's verified-token
+ * cache) and not revoked, in cl; or false when the request has been
+ * answered here: refused, or out of memory.
+ */
+static bool
+token_claims(const struct app *app, struct resp *res, bool lenient,
+    const char *tok, size_t toklen, struct claims *cl)
+{
+	const char	*why = NULL;
+	time_t		 now;
+	enum ag_err	 e;
 
 	now = time(NULL);
-	if (vcache_get(app->gen, JWS_ACCESS, tok, toklen, &cl))
-		e = jwt_check_times(&app->conf, &cl, now, &why);
-	else if ((e = jwt_verify(&app->conf, app->keys, tok, toklen, now, &cl,
+	if (vcache_get(app->gen, JWS_ACCESS, tok, toklen, cl))
+		e = jwt_check_times(&app->conf, cl, now, &why);
+	else if ((e = jwt_verify(&app->conf, app->keys, tok, toklen, now, cl,
 	    &why)) == AG_OK)
-		vcache_put(app->gen, JWS_ACCESS, tok, toklen, &cl);
+		vcache_put(app->gen, JWS_ACCESS, tok, toklen, cl);
 	if (e == AG_ENOMEM) {
 		ep_fail_err(res, e);
-		return;
+		return false;
 	}
 	if (e != AG_OK && !req_b64token(tok, toklen)) {
 		/* Not even a b64token: a malformed request (RFC 6750 3.1),
@@ -277,21 +293,38 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 		metrics_inc(MC_REJECT_MALFORMED);
 		deny(app, res, lenient ? 401 : 400, "invalid_request",
 		    "Malformed Bearer credentials", NULL);
-		return;
+		return false;
 	}
 	if (e != AG_OK) {
 		metrics_inc(metrics_reject_reason(why));
 		deny(app, res, 401, "invalid_token",
 		    why != NULL ? why : "invalid token", NULL);
-		return;
+		return false;
 	}
 	/* Verifiers hold no state_db (doc/scaling.md). */
-	if (!app->conf.verify_only && cl.jti[0] != '\0' &&
-	    state_deny_check(app->state, cl.jti)) {
+	if (!app->conf.verify_only && cl->jti[0] != '\0' &&
+	    state_deny_check(app->state, cl->jti)) {
 		deny(app, res, 401, "invalid_token", "token revoked", NULL);
 		metrics_inc(MC_REJECT_REVOKED);
-		return;
+		return false;
 	}
+	return true;
+}
+
+void
+ep_protected(const struct app *app, const struct req *r, struct resp *res)
+{
+	struct claims	 cl;
+	const char	*tok;
+	size_t		 toklen;
+	bool		 lenient;
+
+	/* /auth and the authorizer may only answer 2xx, 401 or 403. */
+	lenient = r->role == REQ_AUTHORIZER || r->route == ROUTE_AUTH;
+	if (!bearer_of(app, r, res, lenient, &tok, &toklen))
+		return;
+	if (!token_claims(app, res, lenient, tok, toklen, &cl))
+		return;
 	if (!scope_ok(app, r, res, cl.scope))
 		return;
 	allow(r, res, cl.sub, cl.scope);
