@@ -191,7 +191,69 @@ out:
  * (RFC 6819 5.2.2.3).  The token belongs to the account, not the name:
  * the user must exist, not be locked, and have the generation the
  * token was issued under (user passwd, del and lock draw a new one).
+ *
+ * refresh_peek: the token's record in r (AG_OK), AG_EUNAVAIL or
+ * AG_ENOMEM; or AG_EINVAL when it was not found and the request has
+ * been refused here.
  */
+static enum ag_err
+refresh_peek(const struct app *app, const char *tok, const struct client *cl,
+    time_t now, struct refresh *r, struct resp *rs)
+{
+	char		 rtok[AG_REFRESH_MAX + 1];
+	enum ag_err	 e;
+
+	if ((e = state_refresh_peek(app->state, tok, now, r)) == AG_OK ||
+	    e == AG_EUNAVAIL || e == AG_ENOMEM)
+		return e;
+	/* A reused token revokes its family in rotate. */
+	memset(r, 0, sizeof(*r));
+	e = state_refresh_rotate(app->state, tok, now, r, rtok);
+	OPENSSL_cleanse(rtok, sizeof(rtok));
+	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
+		return e;
+	if (e == AG_EDENIED)
+		metrics_inc(MC_REFRESH_REUSE);
+	audit(e == AG_EDENIED ? "refresh_reuse" : "refresh", "failure",
+	    NULL, cl->id, e == AG_EDENIED ? "reused" : "invalid");
+	log_msg("token: refresh token refused: %s",
+	    e == AG_EDENIED ? "reused, family revoked" : ag_strerror(e));
+	ep_fail(rs, EPF_REFRESH);
+	return AG_EINVAL;
+}
+
+/*
+ * Whether the token's client and account still hold it: AG_OK, with
+ * the user in u; AG_EDENIED when its family must go; AG_EUNAVAIL or
+ * AG_ENOMEM.  Presented by another client than the one it was issued
+ * to (RFC 6749 6), it has leaked.  An administrator's lock, passwd or
+ * del ends refreshing; a lockout (failed passwords, possibly someone
+ * else's) does not.
+ */
+static enum ag_err
+refresh_holder(const struct app *app, const struct refresh *r,
+    const struct client *cl, struct user *u)
+{
+	enum ag_err	 e;
+
+	if (strcmp(r->client_id, cl->id) != 0) {
+		log_msg("token: refresh token of client \"%s\" presented by "
+		    "\"%s\": family revoked", r->client_id, cl->id);
+		return AG_EDENIED;
+	}
+	e = store_user_get(app->store, r->user, u);
+	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
+		return e;
+	if (e != AG_OK || u->locked || u->gen != r->gen) {
+		log_msg("token: refresh for user \"%s\" refused: %s", r->user,
+		    e != AG_OK ? "no such user" : u->locked ? "locked" :
+		    "password changed or account replaced");
+		return AG_EDENIED;
+	}
+	return AG_OK;
+}
+
+/* The refresh grant (see refresh_peek above). */
 static void
 grant_refresh(const struct app *app, const struct form *f,
     const struct client *cl, struct resp *rs)
@@ -200,7 +262,6 @@ grant_refresh(const struct app *app, const struct form *f,
 	struct user	 u;
 	const char	*tok, *want;
 	char		 narrow[AG_SCOPE_MAX + 1], scope[AG_SCOPE_MAX + 1];
-	char		 rtok[AG_REFRESH_MAX + 1];
 	time_t		 now;
 	enum ag_err	 e;
 
@@ -217,49 +278,16 @@ grant_refresh(const struct app *app, const struct form *f,
 		return;
 	}
 	now = time(NULL);
-	if ((e = state_refresh_peek(app->state, tok, now, &r)) == AG_OK) {
-		/* Peek found it; rotate will decide below. */
-	} else if (e == AG_EUNAVAIL || e == AG_ENOMEM)
-		goto unavail;
-	else {
-		/* A reused token revokes its family in rotate. */
-		memset(&r, 0, sizeof(r));
-		e = state_refresh_rotate(app->state, tok, now, &r, rtok);
-		OPENSSL_cleanse(rtok, sizeof(rtok));
-		if (e == AG_EUNAVAIL || e == AG_ENOMEM)
-			goto unavail;
-		if (e == AG_EDENIED)
-			metrics_inc(MC_REFRESH_REUSE);
-		audit(e == AG_EDENIED ? "refresh_reuse" : "refresh", "failure",
-		    NULL, cl->id, e == AG_EDENIED ? "reused" : "invalid");
-		log_msg("token: refresh token refused: %s",
-		    e == AG_EDENIED ? "reused, family revoked" :
-		    ag_strerror(e));
-		ep_fail(rs, EPF_REFRESH);
-		goto out;
-	}
-	/*
-	 * Bound to the client it was issued to (RFC 6749 6).  Presented by
-	 * another, it has leaked: the whole family goes.
-	 */
-	if (strcmp(r.client_id, cl->id) != 0) {
-		log_msg("token: refresh token of client \"%s\" presented by "
-		    "\"%s\": family revoked", r.client_id, cl->id);
-		goto revoke;
-	}
-	/*
-	 * An administrator's lock, passwd or del ends refreshing; a
-	 * lockout (failed passwords, possibly someone else's) does not.
-	 */
-	e = store_user_get(app->store, r.user, &u);
+	e = refresh_peek(app, tok, cl, now, &r, rs);
 	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
 		goto unavail;
-	if (e != AG_OK || u.locked || u.gen != r.gen) {
-		log_msg("token: refresh for user \"%s\" refused: %s", r.user,
-		    e != AG_OK ? "no such user" : u.locked ? "locked" :
-		    "password changed or account replaced");
+	if (e != AG_OK)
+		goto out;
+	e = refresh_holder(app, &r, cl, &u);
+	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
+		goto unavail;
+	if (e != AG_OK)
 		goto revoke;
-	}
 	/* Narrow, never widen; and never past the user's scope now. */
 	if (want == NULL || want[0] == '\0')
 		memcpy(narrow, r.scope, sizeof(narrow));
