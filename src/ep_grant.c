@@ -106,6 +106,65 @@ code_reused(const struct app *app, const char *code,
 	ep_fail(rs, EPF_CODE);
 }
 
+/*
+ * The code's record in ac: found, unexpired, and bound to this client,
+ * redirect_uri and code_verifier; or false when the request has been
+ * answered here (a code used before revokes what its first use issued).
+ */
+static bool
+code_valid(const struct app *app, const char *code, const char *redirect,
+    const char *verifier, const struct client *cl, time_t now,
+    struct authcode *ac, struct resp *rs)
+{
+	enum ag_err	 e;
+
+	e = code_peek(app->state, code, now, ac);
+	if (e == AG_EEXIST) {
+		code_reused(app, code, cl, now, rs);
+		return false;
+	}
+	if (e == AG_EUNAVAIL || e == AG_ENOMEM) {
+		ep_fail_err(rs, e);
+		return false;
+	}
+	if (e != AG_OK || !code_binds(ac, cl->id, redirect, verifier)) {
+		log_msg("token: client \"%s\": %s", cl->id, e != AG_OK ?
+		    "unknown or expired code" : "code presented with another "
+		    "client, redirect_uri or code_verifier");
+		audit("authorization_code", "failure", NULL, cl->id,
+		    e != AG_OK ? "invalid" : "binding");
+		ep_fail(rs, EPF_CODE);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The account the code was issued to, still as it was (code_account),
+ * in u, and the scope to grant in scope: the code's, within the user's
+ * now, which may have narrowed since.  False when the request has been
+ * answered here.
+ */
+static bool
+code_user(const struct app *app, const struct authcode *ac, struct user *u,
+    char *scope, size_t scopesz, struct resp *rs)
+{
+	enum ag_err	 e;
+
+	if ((e = code_account(app, ac, u)) != AG_OK) {
+		if (e == AG_EDENIED)
+			ep_fail(rs, EPF_CODE);
+		else
+			ep_fail_err(rs, e);
+		return false;
+	}
+	if (scope_meet(ac->scope, u->scope, false, scope, scopesz) != AG_OK) {
+		ep_fail(rs, EPF_SERVER_ERROR);
+		return false;
+	}
+	return true;
+}
+
 void
 ep_grant_code(const struct app *app, const struct form *f,
     const struct client *cl, struct resp *rs)
@@ -134,37 +193,9 @@ ep_grant_code(const struct app *app, const struct form *f,
 		ep_fail(rs, EPF_MISCONFIGURED);
 		return;
 	}
-	e = code_peek(app->state, code, now, &ac);
-	if (e == AG_EEXIST) {
-		code_reused(app, code, cl, now, rs);
+	if (!code_valid(app, code, redirect, verifier, cl, now, &ac, rs) ||
+	    !code_user(app, &ac, &u, scope, sizeof(scope), rs))
 		goto out;
-	}
-	if (e == AG_EUNAVAIL || e == AG_ENOMEM) {
-		ep_fail_err(rs, e);
-		goto out;
-	}
-	if (e != AG_OK || !code_binds(&ac, cl->id, redirect, verifier)) {
-		log_msg("token: client \"%s\": %s", cl->id, e != AG_OK ?
-		    "unknown or expired code" : "code presented with another "
-		    "client, redirect_uri or code_verifier");
-		audit("authorization_code", "failure", NULL, cl->id,
-		    e != AG_OK ? "invalid" : "binding");
-		ep_fail(rs, EPF_CODE);
-		goto out;
-	}
-	if ((e = code_account(app, &ac, &u)) != AG_OK) {
-		if (e == AG_EDENIED)
-			ep_fail(rs, EPF_CODE);
-		else
-			ep_fail_err(rs, e);
-		goto out;
-	}
-	/* The user's scope may have narrowed since. */
-	if (scope_meet(ac.scope, u.scope, false, scope, sizeof(scope)) !=
-	    AG_OK) {
-		ep_fail(rs, EPF_SERVER_ERROR);
-		goto out;
-	}
 	if ((e = code_tokens(app, &u, scope, cl, now, tok, sizeof(tok), rtok,
 	    &iss)) != AG_OK) {
 		log_msg("token: user \"%s\": cannot issue: %s", u.name,
