@@ -218,24 +218,20 @@ noop(int sig)
 	(void)sig;
 }
 
-int
-fcgi_run(const char *address, long nthreads)
+/*
+ * listen_fd: address, or the socket systemd passed, or standard input
+ * (where a web server that spawns us puts it); non-blocking, as the
+ * workers poll it.
+ */
+static int
+open_listener(const char *address)
 {
-	pthread_t	*tids;
-	sigset_t	 set;
-	struct sigaction sa;
-	long		 i, started = 0;
-	int		 sig, fl, fd;
+	int	 fl, fd;
 
-	main_tid = pthread_self();
-	if (FCGX_Init() != 0) {
-		log_msg("FCGX_Init failed");
-		return 1;
-	}
 	if (address != NULL) {
 		if ((listen_fd = FCGX_OpenSocket(address, FCGI_BACKLOG)) < 0) {
 			log_msg("%s: cannot listen", address);
-			return 1;
+			return -1;
 		}
 	} else if ((fd = systemd_fd()) != -1) {
 		listen_fd = fd;
@@ -247,28 +243,55 @@ fcgi_run(const char *address, long nthreads)
 	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
 	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
 		log_msg("listening socket: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
-	if (pipe(wake) == -1) {
-		log_msg("pipe: %s", strerror(errno));
-		return 1;
-	}
+	return 0;
+}
 
-	/* Signals: workers block them all; this thread waits for them. */
+/* Signals: workers block them all (set); the main thread waits for them. */
+static int
+block_signals(sigset_t *set)
+{
+	struct sigaction sa;
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = noop;
 	(void)sigaction(SIGUSR1, &sa, NULL);	/* replace libfcgi's */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, set, NULL) != 0) {
 		log_msg("pthread_sigmask failed");
+		return -1;
+	}
+	return 0;
+}
+
+int
+fcgi_run(const char *address, long nthreads)
+{
+	pthread_t	*tids;
+	sigset_t	 set;
+	long		 i, started = 0;
+	int		 sig;
+
+	main_tid = pthread_self();
+	if (FCGX_Init() != 0) {
+		log_msg("FCGX_Init failed");
 		return 1;
 	}
+	if (open_listener(address) == -1)
+		return 1;
+	if (pipe(wake) == -1) {
+		log_msg("pipe: %s", strerror(errno));
+		return 1;
+	}
+	if (block_signals(&set) == -1)
+		return 1;
 
 	if (nthreads < 1)
 		nthreads = 1;
