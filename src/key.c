@@ -374,6 +374,70 @@ key_from_pem(const unsigned char *buf, size_t len, bool priv,
 }
 
 /*
+ * Check the key file path, open on fd, before reading it: a regular
+ * file of at most KEY_FILE_MAX bytes, and mode 600 or less if secret.
+ * Its stat goes to *st.
+ */
+static enum ag_err
+key_file_check(int fd, const char *path, bool secret, struct stat *st,
+    char *why, size_t whysz)
+{
+	if (fstat(fd, st) == -1) {
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
+		return AG_EINVAL;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		ag_why(why, whysz, "%s: not a regular file", path);
+		return AG_EINVAL;
+	}
+	if (secret && (st->st_mode & 077) != 0) {
+		ag_why(why, whysz, "%s: key file is accessible by group or "
+		    "others (mode %04o); chmod 600 it", path,
+		    (unsigned)(st->st_mode & 07777));
+		return AG_EINVAL;
+	}
+	if (st->st_size > KEY_FILE_MAX) {
+		ag_why(why, whysz, "%s: larger than %d bytes", path,
+		    KEY_FILE_MAX);
+		return AG_ETOOBIG;
+	}
+	return AG_OK;
+}
+
+/*
+ * Read fd (the file path) to its end into buf, which holds at least
+ * KEY_FILE_MAX + 1 bytes; its length goes to *lenp.  A file that has
+ * grown past KEY_FILE_MAX is AG_ETOOBIG.
+ */
+static enum ag_err
+key_file_read(int fd, const char *path, unsigned char *buf, size_t *lenp,
+    char *why, size_t whysz)
+{
+	size_t	 len = 0;
+	ssize_t	 r;
+
+	for (;;) {
+		r = read(fd, buf + len, KEY_FILE_MAX + 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			ag_why(why, whysz, "%s: %s", path, strerror(errno));
+			return AG_EINVAL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > KEY_FILE_MAX) {
+			ag_why(why, whysz, "%s: larger than %d bytes", path,
+			    KEY_FILE_MAX);
+			return AG_ETOOBIG;
+		}
+	}
+	*lenp = len;
+	return AG_OK;
+}
+
+/*
  * Read path whole (at most KEY_FILE_MAX bytes) into a buffer of
  * KEY_FILE_MAX + 2 bytes, which the caller frees with
  * OPENSSL_clear_free(*bufp, KEY_FILE_MAX + 2).  When secret, the
@@ -386,7 +450,6 @@ key_read_file(const char *path, bool secret, unsigned char **bufp,
 	struct stat	 st;
 	unsigned char	*buf = NULL;
 	size_t		 len = 0;
-	ssize_t		 r;
 	int		 fd;
 	enum ag_err	 e = AG_EINVAL;
 
@@ -396,49 +459,16 @@ key_read_file(const char *path, bool secret, unsigned char **bufp,
 		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? AG_ENOENT : AG_EINVAL;
 	}
-	if (fstat(fd, &st) == -1) {
-		ag_why(why, whysz, "%s: %s", path, strerror(errno));
+	if ((e = key_file_check(fd, path, secret, &st, why, whysz)) !=
+	    AG_OK)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ag_why(why, whysz, "%s: not a regular file", path);
-		goto out;
-	}
-	if (secret && (st.st_mode & 077) != 0) {
-		ag_why(why, whysz, "%s: key file is accessible by group or "
-		    "others (mode %04o); chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	if (st.st_size > KEY_FILE_MAX) {
-		ag_why(why, whysz, "%s: larger than %d bytes", path,
-		    KEY_FILE_MAX);
-		e = AG_ETOOBIG;
-		goto out;
-	}
 	/* One byte more than the limit, in case the file grows. */
 	if ((buf = malloc(KEY_FILE_MAX + 2)) == NULL) {
 		e = AG_ENOMEM;
 		goto out;
 	}
-	for (;;) {
-		r = read(fd, buf + len, KEY_FILE_MAX + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			ag_why(why, whysz, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > KEY_FILE_MAX) {
-			ag_why(why, whysz, "%s: larger than %d bytes", path,
-			    KEY_FILE_MAX);
-			e = AG_ETOOBIG;
-			goto out;
-		}
-	}
+	if ((e = key_file_read(fd, path, buf, &len, why, whysz)) != AG_OK)
+		goto out;
 	buf[len] = '\0';
 	if (stp != NULL)
 		*stp = st;
