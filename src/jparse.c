@@ -365,45 +365,17 @@ skip_value(struct jp *j, int depth)
 	}
 }
 
-/* A member value of the top-level object, reported in m. */
+/*
+ * The array at j->p (its '[') into m: kept, as JP_STRARRAY, while it
+ * holds only strings and they fit; otherwise skipped as JP_OTHER.
+ */
 static enum ag_err
-member_value(struct jp *j, struct jp_member *m)
+member_array(struct jp *j, struct jp_member *m)
 {
 	struct jp_obj	*o = j->o;
 	size_t		 bl0;
-	bool		 isint;
 	enum ag_err	 e;
 
-	if (j->p >= j->end)
-		return AG_EINVAL;
-	switch (*j->p) {
-	case '"':
-		m->type = JP_STRING;
-		return string(j, &m->str);
-	case 't':
-		m->type = JP_BOOL;
-		m->b = true;
-		return literal(j, "true");
-	case 'f':
-		m->type = JP_BOOL;
-		m->b = false;
-		return literal(j, "false");
-	case 'n':
-		m->type = JP_NULL;
-		return literal(j, "null");
-	case '{':
-		m->type = JP_OTHER;
-		return skip_object(j, 2);
-	case '[':
-		break;
-	default:
-		if ((e = number(j, &m->num, &isint)) != AG_OK)
-			return e;
-		m->type = isint ? JP_INT : JP_NUMBER;
-		return AG_OK;
-	}
-
-	/* An array: kept while it holds only strings and they fit. */
 	m->type = JP_STRARRAY;
 	m->first = o->nstrs;
 	m->count = 0;
@@ -435,6 +407,43 @@ member_value(struct jp *j, struct jp_member *m)
 			return AG_OK;
 		if (!eat(j, ','))
 			return AG_EINVAL;
+	}
+}
+
+/* A member value of the top-level object, reported in m. */
+static enum ag_err
+member_value(struct jp *j, struct jp_member *m)
+{
+	bool		 isint;
+	enum ag_err	 e;
+
+	if (j->p >= j->end)
+		return AG_EINVAL;
+	switch (*j->p) {
+	case '"':
+		m->type = JP_STRING;
+		return string(j, &m->str);
+	case 't':
+		m->type = JP_BOOL;
+		m->b = true;
+		return literal(j, "true");
+	case 'f':
+		m->type = JP_BOOL;
+		m->b = false;
+		return literal(j, "false");
+	case 'n':
+		m->type = JP_NULL;
+		return literal(j, "null");
+	case '{':
+		m->type = JP_OTHER;
+		return skip_object(j, 2);
+	case '[':
+		return member_array(j, m);
+	default:
+		if ((e = number(j, &m->num, &isint)) != AG_OK)
+			return e;
+		m->type = isint ? JP_INT : JP_NUMBER;
+		return AG_OK;
 	}
 }
 
