@@ -1170,6 +1170,38 @@ store_client_del(struct store *s, const char *id)
 }
 
 /*
+ * Decode the record v of id, a client if clients, a user if not, and
+ * pass it to cfn or ufn: what that returns, or 0 (go on) if damaged.
+ */
+static int
+walk_record(const struct store *s, datum v, bool clients, const char *id,
+    int (*ufn)(const struct user *, void *),
+    int (*cfn)(const struct client *, void *), void *arg)
+{
+	struct user	 u;
+	struct client	 cl;
+
+	if (clients) {
+		memset(&cl, 0, sizeof(cl));
+		if (store_client_decode(v.dptr, (size_t)v.dsize, &cl) ==
+		    AG_OK) {
+			memcpy(cl.id, id, strlen(id) + 1);
+			return cfn(&cl, arg);
+		}
+		log_msg("user_db %s: client \"%s\": damaged record",
+		    s->path, id);
+		return 0;
+	}
+	memset(&u, 0, sizeof(u));
+	if (store_user_decode(v.dptr, (size_t)v.dsize, &u) == AG_OK) {
+		memcpy(u.name, id, strlen(id) + 1);
+		return ufn(&u, arg);
+	}
+	log_msg("user_db %s: user \"%s\": damaged record", s->path, id);
+	return 0;
+}
+
+/*
  * Walk every record with a private read handle (fn may call back into
  * this module).  Records under keys that are not valid names, or that
  * do not decode, are logged and skipped.
@@ -1181,8 +1213,6 @@ walk(struct store *s, bool clients,
 {
 	GDBM_FILE	 dbf;
 	datum		 k, nk, v;
-	struct user	 u;
-	struct client	 cl;
 	char		 name[CLIENT_PREFIX_LEN + AG_NAME_MAX + 1];
 	const char	*id;
 	enum ag_err	 e = AG_OK;
@@ -1212,25 +1242,7 @@ walk(struct store *s, bool clients,
 			free(k.dptr);
 			break;
 		}
-		if (clients) {
-			memset(&cl, 0, sizeof(cl));
-			if (store_client_decode(v.dptr, (size_t)v.dsize,
-			    &cl) == AG_OK) {
-				memcpy(cl.id, id, strlen(id) + 1);
-				stop = cfn(&cl, arg);
-			} else
-				log_msg("user_db %s: client \"%s\": damaged "
-				    "record", s->path, id);
-		} else {
-			memset(&u, 0, sizeof(u));
-			if (store_user_decode(v.dptr, (size_t)v.dsize, &u) ==
-			    AG_OK) {
-				memcpy(u.name, id, strlen(id) + 1);
-				stop = ufn(&u, arg);
-			} else
-				log_msg("user_db %s: user \"%s\": damaged "
-				    "record", s->path, id);
-		}
+		stop = walk_record(s, v, clients, id, ufn, cfn, arg);
 		free(v.dptr);
 next:
 		nk = stop == 0 ? gdbm_nextkey(dbf, k) : (datum){ NULL, 0 };
