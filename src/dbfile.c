@@ -604,10 +604,43 @@ second_copy(int fd, const char *name, const struct dbtx *tx,
 	    replay(tx, dbf) : AG_EUNAVAIL);
 }
 
+/*
+ * Make the written shadow (sfd) the file db, with the turn held:
+ * exchange their names, or where that cannot be done, write tx into
+ * db (lfd) in place.  *swapped says whether the names were exchanged.
+ */
+static enum ag_err
+swap_in(const char *db, const char *shadow, int lfd, int sfd,
+    const struct dbtx *tx, const struct fsu_stamp *was, bool *swapped)
+{
+	static bool	 said_noexchange;
+	enum ag_err	 e;
+
+	*swapped = false;
+	/* The new file is whole and synced: no other program can reach
+	 * it before the swap, so turning its flock shared is safe. */
+	(void)flock(sfd, LOCK_SH);
+	if (renameat2(AT_FDCWD, shadow, AT_FDCWD, db, RENAME_EXCHANGE) == 0) {
+		*swapped = true;
+		if ((e = fsync_dir(db)) == AG_OK &&
+		    second_copy(lfd, shadow, tx, was) != AG_OK) {
+			log_msg("user_db %s: cannot update the shadow copy: "
+			    "the next write copies the file", shadow);
+			(void)unlink(shadow);
+		}
+		return e;
+	}
+	if (!said_noexchange)
+		log_msg("user_db %s: cannot exchange names (%s): "
+		    "writing in place", db, strerror(errno));
+	said_noexchange = true;
+	/* the shadow (sfd) has the change too: still in step */
+	return second_copy(lfd, db, tx, was);
+}
+
 enum ag_err
 dbfile_update(const char *db, dbfile_edit_fn fn, void *arg)
 {
-	static bool	 said_noexchange;
 	char		 shadow[PATH_MAX];
 	struct fsu_stamp was;
 	struct dbtx	*tx;
@@ -646,25 +679,7 @@ dbfile_update(const char *db, dbfile_edit_fn fn, void *arg)
 		stamps_write(lockfd, lfd, sfd);
 		goto unlock;
 	}
-	/* The new file is whole and synced: no other program can reach
-	 * it before the swap, so turning its flock shared is safe. */
-	(void)flock(sfd, LOCK_SH);
-	if (renameat2(AT_FDCWD, shadow, AT_FDCWD, db, RENAME_EXCHANGE) == 0) {
-		swapped = true;
-		if ((e = fsync_dir(db)) == AG_OK &&
-		    second_copy(lfd, shadow, tx, &was) != AG_OK) {
-			log_msg("user_db %s: cannot update the shadow copy: "
-			    "the next write copies the file", shadow);
-			(void)unlink(shadow);
-		}
-	} else {
-		if (!said_noexchange)
-			log_msg("user_db %s: cannot exchange names (%s): "
-			    "writing in place", db, strerror(errno));
-		said_noexchange = true;
-		e = second_copy(lfd, db, tx, &was);
-		/* the shadow (sfd) has the change too: still in step */
-	}
+	e = swap_in(db, shadow, lfd, sfd, tx, &was, &swapped);
 	/* with both flocks held: see the top of the file */
 	mark(lfd, sfd);
 	if (e == AG_OK)
