@@ -345,6 +345,78 @@ stamps_write(int lockfd, int lfd, int sfd)
 }
 
 /*
+ * Open src to read under a shared flock into *oldp.  A missing src
+ * leaves *oldp NULL and is AG_OK.
+ */
+static enum ag_err
+open_src(const char *src, GDBM_FILE *oldp)
+{
+	int	 fd;
+
+	*oldp = NULL;
+	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return AG_OK;
+		log_msg("%s: %s", src, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	if (!fsu_flock_wait(fd, LOCK_SH, LOCK_WAIT_MS)) {
+		(void)close(fd);
+		log_msg("%s: still locked after 10 s", src);
+		return AG_EUNAVAIL;
+	}
+	if ((*oldp = gdbm_fd_open(fd, src, 0, GDBM_READER | GDBM_NOLOCK |
+	    GDBM_CLOERROR, NULL)) == NULL) {
+		log_msg("%s: %s", src, gdbm_strerror(gdbm_errno));
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+/* Store every record of old (the file src) in nw. */
+static enum ag_err
+copy_records(GDBM_FILE old, GDBM_FILE nw, const char *src)
+{
+	datum	 k, nk, v;
+	int	 ge;
+
+	for (k = gdbm_firstkey(old); k.dptr != NULL; k = nk) {
+		v = gdbm_fetch(old, k);
+		ge = v.dptr == NULL ? -1 : gdbm_store(nw, k, v, GDBM_REPLACE);
+		free(v.dptr);
+		if (ge != 0) {
+			free(k.dptr);
+			log_msg("%s: copy: %s", src,
+			    gdbm_db_strerror(v.dptr == NULL ? old : nw));
+			return AG_EUNAVAIL;
+		}
+		nk = gdbm_nextkey(old, k);
+		free(k.dptr);
+	}
+	if (gdbm_last_errno(old) != GDBM_ITEM_NOT_FOUND &&
+	    gdbm_last_errno(old) != GDBM_NO_ERROR) {
+		log_msg("%s: %s", src, gdbm_db_strerror(old));
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+/* Let fn edit nw through a transaction of its own. */
+static enum ag_err
+edit_copy(GDBM_FILE nw, dbfile_edit_fn fn, void *arg)
+{
+	struct dbtx	*tx;
+	enum ag_err	 e;
+
+	if ((tx = calloc(1, sizeof(*tx))) == NULL)
+		return AG_ENOMEM;
+	tx->dbf = nw;
+	e = fn(tx, arg);
+	free(tx);
+	return e;
+}
+
+/*
  * Copy every record of src (read under a shared flock) into a new file
  * beside dst, let fn edit it (may be NULL), and rename it to dst.  A
  * missing src counts as empty.  On error dst is left as it was.
@@ -353,31 +425,16 @@ static enum ag_err
 copy_to(const char *src, const char *dst, dbfile_edit_fn fn, void *arg)
 {
 	char		 tmp[PATH_MAX];
-	struct dbtx	*tx = NULL;
-	GDBM_FILE	 old = NULL, nw = NULL;
-	datum		 k, nk, v;
+	GDBM_FILE	 old, nw = NULL;
 	enum ag_err	 e;
 	int		 fd, ge;
 	bool		 made = false;
 
 	if ((e = side_path(dst, ".XXXXXX", tmp, sizeof(tmp))) != AG_OK)
 		return e;
+	if ((e = open_src(src, &old)) != AG_OK)
+		return e;
 	e = AG_EUNAVAIL;
-	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) != -1) {
-		if (!fsu_flock_wait(fd, LOCK_SH, LOCK_WAIT_MS)) {
-			(void)close(fd);
-			log_msg("%s: still locked after 10 s", src);
-			return AG_EUNAVAIL;
-		}
-		if ((old = gdbm_fd_open(fd, src, 0, GDBM_READER |
-		    GDBM_NOLOCK | GDBM_CLOERROR, NULL)) == NULL) {
-			log_msg("%s: %s", src, gdbm_strerror(gdbm_errno));
-			return AG_EUNAVAIL;
-		}
-	} else if (errno != ENOENT) {
-		log_msg("%s: %s", src, strerror(errno));
-		return AG_EUNAVAIL;
-	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
 		log_msg("%s: %s", tmp, strerror(errno));
 		goto out;
@@ -390,26 +447,8 @@ copy_to(const char *src, const char *dst, dbfile_edit_fn fn, void *arg)
 		goto out;
 	}
 	if (old != NULL) {
-		for (k = gdbm_firstkey(old); k.dptr != NULL; k = nk) {
-			v = gdbm_fetch(old, k);
-			ge = v.dptr == NULL ? -1 :
-			    gdbm_store(nw, k, v, GDBM_REPLACE);
-			free(v.dptr);
-			if (ge != 0) {
-				free(k.dptr);
-				log_msg("%s: copy: %s", src,
-				    gdbm_db_strerror(v.dptr == NULL ? old :
-				    nw));
-				goto out;
-			}
-			nk = gdbm_nextkey(old, k);
-			free(k.dptr);
-		}
-		if (gdbm_last_errno(old) != GDBM_ITEM_NOT_FOUND &&
-		    gdbm_last_errno(old) != GDBM_NO_ERROR) {
-			log_msg("%s: %s", src, gdbm_db_strerror(old));
+		if (copy_records(old, nw, src) != AG_OK)
 			goto out;
-		}
 		/* Same owner and mode as before (works as root, or when
 		 * they are ours already). */
 		if (gdbm_copy_meta(nw, old) != 0)
@@ -418,12 +457,7 @@ copy_to(const char *src, const char *dst, dbfile_edit_fn fn, void *arg)
 	} else if (fsu_own_new(tmp) == -1)
 		log_msg("%s: chown: %s", tmp, strerror(errno));
 	if (fn != NULL) {
-		if ((tx = calloc(1, sizeof(*tx))) == NULL) {
-			e = AG_ENOMEM;
-			goto out;
-		}
-		tx->dbf = nw;
-		if ((e = fn(tx, arg)) != AG_OK)
+		if ((e = edit_copy(nw, fn, arg)) != AG_OK)
 			goto out;
 		e = AG_EUNAVAIL;
 	}
@@ -440,7 +474,6 @@ copy_to(const char *src, const char *dst, dbfile_edit_fn fn, void *arg)
 	made = false;
 	e = fsync_dir(dst);
 out:
-	free(tx);
 	if (nw != NULL)
 		(void)gdbm_close(nw);
 	if (made)
@@ -571,10 +604,43 @@ second_copy(int fd, const char *name, const struct dbtx *tx,
 	    replay(tx, dbf) : AG_EUNAVAIL);
 }
 
+/*
+ * Make the written shadow (sfd) the file db, with the turn held:
+ * exchange their names, or where that cannot be done, write tx into
+ * db (lfd) in place.  *swapped says whether the names were exchanged.
+ */
+static enum ag_err
+swap_in(const char *db, const char *shadow, int lfd, int sfd,
+    const struct dbtx *tx, const struct fsu_stamp *was, bool *swapped)
+{
+	static bool	 said_noexchange;
+	enum ag_err	 e;
+
+	*swapped = false;
+	/* The new file is whole and synced: no other program can reach
+	 * it before the swap, so turning its flock shared is safe. */
+	(void)flock(sfd, LOCK_SH);
+	if (renameat2(AT_FDCWD, shadow, AT_FDCWD, db, RENAME_EXCHANGE) == 0) {
+		*swapped = true;
+		if ((e = fsync_dir(db)) == AG_OK &&
+		    second_copy(lfd, shadow, tx, was) != AG_OK) {
+			log_msg("user_db %s: cannot update the shadow copy: "
+			    "the next write copies the file", shadow);
+			(void)unlink(shadow);
+		}
+		return e;
+	}
+	if (!said_noexchange)
+		log_msg("user_db %s: cannot exchange names (%s): "
+		    "writing in place", db, strerror(errno));
+	said_noexchange = true;
+	/* the shadow (sfd) has the change too: still in step */
+	return second_copy(lfd, db, tx, was);
+}
+
 enum ag_err
 dbfile_update(const char *db, dbfile_edit_fn fn, void *arg)
 {
-	static bool	 said_noexchange;
 	char		 shadow[PATH_MAX];
 	struct fsu_stamp was;
 	struct dbtx	*tx;
@@ -613,25 +679,7 @@ dbfile_update(const char *db, dbfile_edit_fn fn, void *arg)
 		stamps_write(lockfd, lfd, sfd);
 		goto unlock;
 	}
-	/* The new file is whole and synced: no other program can reach
-	 * it before the swap, so turning its flock shared is safe. */
-	(void)flock(sfd, LOCK_SH);
-	if (renameat2(AT_FDCWD, shadow, AT_FDCWD, db, RENAME_EXCHANGE) == 0) {
-		swapped = true;
-		if ((e = fsync_dir(db)) == AG_OK &&
-		    second_copy(lfd, shadow, tx, &was) != AG_OK) {
-			log_msg("user_db %s: cannot update the shadow copy: "
-			    "the next write copies the file", shadow);
-			(void)unlink(shadow);
-		}
-	} else {
-		if (!said_noexchange)
-			log_msg("user_db %s: cannot exchange names (%s): "
-			    "writing in place", db, strerror(errno));
-		said_noexchange = true;
-		e = second_copy(lfd, db, tx, &was);
-		/* the shadow (sfd) has the change too: still in step */
-	}
+	e = swap_in(db, shadow, lfd, sfd, tx, &was, &swapped);
 	/* with both flocks held: see the top of the file */
 	mark(lfd, sfd);
 	if (e == AG_OK)

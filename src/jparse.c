@@ -59,10 +59,101 @@ hex4(const unsigned char *s)
 	return v;
 }
 
+/* Store code point cp (below 0x110000) at d as UTF-8; the byte after. */
+static char *
+utf8_put(char *d, long cp)
+{
+	if (cp < 0x80)
+		*d++ = (char)cp;
+	else if (cp < 0x800) {
+		*d++ = (char)(0xc0 | cp >> 6);
+		*d++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*d++ = (char)(0xe0 | cp >> 12);
+		*d++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*d++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*d++ = (char)(0xf0 | cp >> 18);
+		*d++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+		*d++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*d++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return d;
+}
+
 /*
- * Decode the string at j->p (its opening quote) into o->buf.  A \u
- * escape of a high surrogate must be followed by one of a low
+ * The code point of the \u escape whose "\u" j->p has just passed, or
+ * -1.  A high surrogate must be followed by the \u escape of a low
  * surrogate; \u0000 is refused so that C strings are the whole value.
+ */
+static long
+u_escape(struct jp *j)
+{
+	long	 cp, lo;
+
+	if (j->end - j->p < 4 || (cp = hex4(j->p)) < 0)
+		return -1;
+	j->p += 4;
+	if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+		return -1;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (j->end - j->p < 6 || j->p[0] != '\\' ||
+		    j->p[1] != 'u' || (lo = hex4(j->p + 2)) < 0xdc00 ||
+		    lo > 0xdfff)
+			return -1;
+		j->p += 6;
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	return cp;
+}
+
+/* Decode the escape at j->p (its backslash) to *dp; advance both. */
+static enum ag_err
+escape(struct jp *j, char **dp)
+{
+	const unsigned char	*s = j->p;
+	char			*d = *dp;
+	long			 cp;
+
+	if (j->end - s < 2)
+		return AG_EINVAL;
+	j->p += 2;
+	switch (s[1]) {
+	case '"':
+	case '\\':
+	case '/':
+		*d++ = (char)s[1];
+		break;
+	case 'b':
+		*d++ = '\b';
+		break;
+	case 'f':
+		*d++ = '\f';
+		break;
+	case 'n':
+		*d++ = '\n';
+		break;
+	case 'r':
+		*d++ = '\r';
+		break;
+	case 't':
+		*d++ = '\t';
+		break;
+	case 'u':
+		if ((cp = u_escape(j)) < 0)
+			return AG_EINVAL;
+		d = utf8_put(d, cp);
+		break;
+	default:
+		return AG_EINVAL;
+	}
+	*dp = d;
+	return AG_OK;
+}
+
+/*
+ * Decode the string at j->p (its opening quote) into o->buf; escapes
+ * as escape() and u_escape() allow.
  */
 static enum ag_err
 string(struct jp *j, struct jp_str *out)
@@ -70,7 +161,6 @@ string(struct jp *j, struct jp_str *out)
 	char		*d = j->o->buf + j->bl, *start = d;
 	const unsigned char *s;
 	size_t		 n;
-	long		 cp, lo;
 
 	if (!eat(j, '"'))
 		return AG_EINVAL;
@@ -99,63 +189,8 @@ string(struct jp *j, struct jp_str *out)
 			j->p += n;
 			continue;
 		}
-		if (j->end - s < 2)
+		if (escape(j, &d) != AG_OK)
 			return AG_EINVAL;
-		j->p += 2;
-		switch (s[1]) {
-		case '"':
-		case '\\':
-		case '/':
-			*d++ = (char)s[1];
-			continue;
-		case 'b':
-			*d++ = '\b';
-			continue;
-		case 'f':
-			*d++ = '\f';
-			continue;
-		case 'n':
-			*d++ = '\n';
-			continue;
-		case 'r':
-			*d++ = '\r';
-			continue;
-		case 't':
-			*d++ = '\t';
-			continue;
-		case 'u':
-			break;
-		default:
-			return AG_EINVAL;
-		}
-		if (j->end - j->p < 4 || (cp = hex4(j->p)) < 0)
-			return AG_EINVAL;
-		j->p += 4;
-		if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
-			return AG_EINVAL;
-		if (cp >= 0xd800 && cp <= 0xdbff) {
-			if (j->end - j->p < 6 || j->p[0] != '\\' ||
-			    j->p[1] != 'u' || (lo = hex4(j->p + 2)) < 0xdc00 ||
-			    lo > 0xdfff)
-				return AG_EINVAL;
-			j->p += 6;
-			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-		}
-		if (cp < 0x80)
-			*d++ = (char)cp;
-		else if (cp < 0x800) {
-			*d++ = (char)(0xc0 | cp >> 6);
-			*d++ = (char)(0x80 | (cp & 0x3f));
-		} else if (cp < 0x10000) {
-			*d++ = (char)(0xe0 | cp >> 12);
-			*d++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-			*d++ = (char)(0x80 | (cp & 0x3f));
-		} else {
-			*d++ = (char)(0xf0 | cp >> 18);
-			*d++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-			*d++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-			*d++ = (char)(0x80 | (cp & 0x3f));
-		}
 	}
 	j->p++;
 	*d++ = '\0';
@@ -330,45 +365,17 @@ skip_value(struct jp *j, int depth)
 	}
 }
 
-/* A member value of the top-level object, reported in m. */
+/*
+ * The array at j->p (its '[') into m: kept, as JP_STRARRAY, while it
+ * holds only strings and they fit; otherwise skipped as JP_OTHER.
+ */
 static enum ag_err
-member_value(struct jp *j, struct jp_member *m)
+member_array(struct jp *j, struct jp_member *m)
 {
 	struct jp_obj	*o = j->o;
 	size_t		 bl0;
-	bool		 isint;
 	enum ag_err	 e;
 
-	if (j->p >= j->end)
-		return AG_EINVAL;
-	switch (*j->p) {
-	case '"':
-		m->type = JP_STRING;
-		return string(j, &m->str);
-	case 't':
-		m->type = JP_BOOL;
-		m->b = true;
-		return literal(j, "true");
-	case 'f':
-		m->type = JP_BOOL;
-		m->b = false;
-		return literal(j, "false");
-	case 'n':
-		m->type = JP_NULL;
-		return literal(j, "null");
-	case '{':
-		m->type = JP_OTHER;
-		return skip_object(j, 2);
-	case '[':
-		break;
-	default:
-		if ((e = number(j, &m->num, &isint)) != AG_OK)
-			return e;
-		m->type = isint ? JP_INT : JP_NUMBER;
-		return AG_OK;
-	}
-
-	/* An array: kept while it holds only strings and they fit. */
 	m->type = JP_STRARRAY;
 	m->first = o->nstrs;
 	m->count = 0;
@@ -400,6 +407,43 @@ member_value(struct jp *j, struct jp_member *m)
 			return AG_OK;
 		if (!eat(j, ','))
 			return AG_EINVAL;
+	}
+}
+
+/* A member value of the top-level object, reported in m. */
+static enum ag_err
+member_value(struct jp *j, struct jp_member *m)
+{
+	bool		 isint;
+	enum ag_err	 e;
+
+	if (j->p >= j->end)
+		return AG_EINVAL;
+	switch (*j->p) {
+	case '"':
+		m->type = JP_STRING;
+		return string(j, &m->str);
+	case 't':
+		m->type = JP_BOOL;
+		m->b = true;
+		return literal(j, "true");
+	case 'f':
+		m->type = JP_BOOL;
+		m->b = false;
+		return literal(j, "false");
+	case 'n':
+		m->type = JP_NULL;
+		return literal(j, "null");
+	case '{':
+		m->type = JP_OTHER;
+		return skip_object(j, 2);
+	case '[':
+		return member_array(j, m);
+	default:
+		if ((e = number(j, &m->num, &isint)) != AG_OK)
+			return e;
+		m->type = isint ? JP_INT : JP_NUMBER;
+		return AG_OK;
 	}
 }
 

@@ -122,19 +122,149 @@ jws_verify(const struct keyring *kr, enum ag_alg alg, const char *token,
 	    paysz, paylen, why);
 }
 
+/*
+ * Find the two dots of a compact JWS of len bytes: exactly three
+ * parts, as the JWE form (five) is not ours.  False otherwise.
+ */
+static bool
+jws_dots(const char *token, size_t len, const char **d1p, const char **d2p)
+{
+	const char	*d1, *d2;
+
+	if (len == 0 || (d1 = memchr(token, '.', len)) == NULL ||
+	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token))) ==
+	    NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) !=
+	    NULL)
+		return false;
+	*d1p = d1;
+	*d2p = d2;
+	return true;
+}
+
+/* Whether the header's "typ" is one of the names of kind. */
+static bool
+jws_typ_ok(const struct jp_obj *hdr, enum jws_kind kind)
+{
+	const struct jp_member	*m;
+	size_t			 i;
+
+	if ((m = jp_get(hdr, "typ")) == NULL || m->type != JP_STRING)
+		return false;
+	for (i = 0; i < JWS_TYP_NAMES; i++)
+		if (casecmp_eq(&m->str, typ_names[kind][i]))
+			return true;
+	return false;
+}
+
+/*
+ * Decode and check the protected header, the first hlen bytes of
+ * token, and choose the key from kr alone.  name is the name of alg.
+ * On AG_OK *kp is the key; otherwise *why may say more than the
+ * "malformed token" it holds on entry.
+ */
+static enum ag_err
+jws_header_key(const struct keyring *kr, enum ag_alg alg, const char *name,
+    enum jws_kind kind, const char *token, size_t hlen,
+    const struct key **kp, const char **why)
+{
+	struct jp_obj		 hdr;
+	unsigned char		 hbuf[B64_DECLEN(AG_TOKEN_MAX)];
+	const struct jp_member	*m;
+	const struct key	*k;
+	size_t			 n;
+
+	/* The protected header: strict base64url, strict JSON. */
+	if (b64_decode(token, hlen, hbuf, sizeof(hbuf), &n) != 0 ||
+	    jp_parse((const char *)hbuf, n, &hdr) != AG_OK)
+		return AG_EINVAL;
+	if ((m = jp_get(&hdr, "alg")) == NULL || m->type != JP_STRING)
+		return AG_EINVAL;
+	/* Only the configured algorithm, spelled exactly; never "none". */
+	if (!jp_str_eq(&m->str, name)) {
+		*why = "unsupported algorithm";
+		return AG_EINVAL;
+	}
+	if (!jws_typ_ok(&hdr, kind)) {
+		*why = "wrong token type";
+		return AG_EINVAL;
+	}
+	/* We understand no extension, so any "crit" must be refused. */
+	if (jp_get(&hdr, "crit") != NULL) {
+		*why = "unsupported critical header";
+		return AG_EINVAL;
+	}
+	/* "jku", "x5u", "jwk", "x5c": ignored; keys come only from kr. */
+	if ((m = jp_get(&hdr, "kid")) != NULL) {
+		if (m->type != JP_STRING || m->str.len > KEY_KID_MAX)
+			return AG_EINVAL;
+		k = keyring_find(kr, alg, m->str.s, m->str.len);
+	} else
+		k = keyring_find(kr, alg, NULL, 0);
+	if (k == NULL) {
+		*why = "unknown key";
+		return AG_EDENIED;
+	}
+	*kp = k;
+	return AG_OK;
+}
+
+/*
+ * Check the signature, slen bytes of base64url at sig64, over the
+ * ASCII of "header.payload", the first inlen bytes of token.
+ */
+static enum ag_err
+jws_check_sig(const struct key *k, const char *token, size_t inlen,
+    const char *sig64, size_t slen, const char **why)
+{
+	unsigned char	 sig[KEY_SIG_MAX];
+	size_t		 n;
+
+	*why = "invalid signature";
+	if (slen == 0 || B64_DECLEN(slen) > sizeof(sig))
+		return AG_EDENIED;
+	if (b64_decode(sig64, slen, sig, sizeof(sig), &n) != 0) {
+		*why = "malformed token";
+		return AG_EINVAL;
+	}
+	if (!key_verify(k, token, inlen, sig, n))
+		return AG_EDENIED;
+	return AG_OK;
+}
+
+/*
+ * Decode the payload, plen bytes of base64url at pay64, into payload
+ * (paysz bytes) as a C string; its length goes to *paylen.
+ */
+static enum ag_err
+jws_payload(const char *pay64, size_t plen, char *payload, size_t paysz,
+    size_t *paylen, const char **why)
+{
+	size_t	 n;
+
+	if (paysz == 0 || B64_DECLEN(plen) > paysz - 1) {
+		*why = "token too large";
+		return AG_ETOOBIG;
+	}
+	if (b64_decode(pay64, plen, payload, paysz - 1, &n) != 0) {
+		payload[0] = '\0';
+		*why = "malformed token";
+		return AG_EINVAL;
+	}
+	payload[n] = '\0';
+	*paylen = n;
+	*why = NULL;
+	return AG_OK;
+}
+
 enum ag_err
 jws_verify_kind(const struct keyring *kr, enum ag_alg alg,
     enum jws_kind kind, const char *token, size_t len, char *payload,
     size_t paysz, size_t *paylen, const char **why)
 {
-	struct jp_obj		 hdr;
-	unsigned char		 hbuf[B64_DECLEN(AG_TOKEN_MAX)];
-	unsigned char		 sig[KEY_SIG_MAX];
-	const struct jp_member	*m;
 	const struct key	*k;
 	const char		*d1, *d2, *name;
-	size_t			 hlen, slen, plen, n, i;
-	bool			 typ_ok;
+	size_t			 hlen, slen, plen;
+	enum ag_err		 e;
 
 	*paylen = 0;
 	if (paysz > 0)
@@ -155,11 +285,7 @@ jws_verify_kind(const struct keyring *kr, enum ag_alg alg,
 		return AG_EINVAL;
 	}
 
-	/* Exactly three parts; the JWE form (five) is not ours. */
-	if (len == 0 || (d1 = memchr(token, '.', len)) == NULL ||
-	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token))) ==
-	    NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) !=
-	    NULL)
+	if (!jws_dots(token, len, &d1, &d2))
 		return AG_EINVAL;
 	hlen = (size_t)(d1 - token);
 	plen = (size_t)(d2 - d1 - 1);
@@ -167,66 +293,12 @@ jws_verify_kind(const struct keyring *kr, enum ag_alg alg,
 	if (hlen == 0 || plen == 0)
 		return AG_EINVAL;
 
-	/* The protected header: strict base64url, strict JSON. */
-	if (b64_decode(token, hlen, hbuf, sizeof(hbuf), &n) != 0 ||
-	    jp_parse((const char *)hbuf, n, &hdr) != AG_OK)
-		return AG_EINVAL;
-	if ((m = jp_get(&hdr, "alg")) == NULL || m->type != JP_STRING)
-		return AG_EINVAL;
-	/* Only the configured algorithm, spelled exactly; never "none". */
-	if (!jp_str_eq(&m->str, name)) {
-		*why = "unsupported algorithm";
-		return AG_EINVAL;
-	}
-	typ_ok = false;
-	if ((m = jp_get(&hdr, "typ")) != NULL && m->type == JP_STRING)
-		for (i = 0; i < JWS_TYP_NAMES; i++)
-			if (casecmp_eq(&m->str, typ_names[kind][i]))
-				typ_ok = true;
-	if (!typ_ok) {
-		*why = "wrong token type";
-		return AG_EINVAL;
-	}
-	/* We understand no extension, so any "crit" must be refused. */
-	if (jp_get(&hdr, "crit") != NULL) {
-		*why = "unsupported critical header";
-		return AG_EINVAL;
-	}
-	/* "jku", "x5u", "jwk", "x5c": ignored; keys come only from kr. */
-	if ((m = jp_get(&hdr, "kid")) != NULL) {
-		if (m->type != JP_STRING || m->str.len > KEY_KID_MAX)
-			return AG_EINVAL;
-		k = keyring_find(kr, alg, m->str.s, m->str.len);
-	} else
-		k = keyring_find(kr, alg, NULL, 0);
-	if (k == NULL) {
-		*why = "unknown key";
-		return AG_EDENIED;
-	}
-
-	/* The signature, over the ASCII of "header.payload". */
-	*why = "invalid signature";
-	if (slen == 0 || B64_DECLEN(slen) > sizeof(sig))
-		return AG_EDENIED;
-	if (b64_decode(d2 + 1, slen, sig, sizeof(sig), &n) != 0) {
-		*why = "malformed token";
-		return AG_EINVAL;
-	}
-	if (!key_verify(k, token, (size_t)(d2 - token), sig, n))
-		return AG_EDENIED;
-
+	if ((e = jws_header_key(kr, alg, name, kind, token, hlen, &k,
+	    why)) != AG_OK)
+		return e;
+	if ((e = jws_check_sig(k, token, (size_t)(d2 - token), d2 + 1, slen,
+	    why)) != AG_OK)
+		return e;
 	/* Only now is the payload decoded. */
-	if (paysz == 0 || B64_DECLEN(plen) > paysz - 1) {
-		*why = "token too large";
-		return AG_ETOOBIG;
-	}
-	if (b64_decode(d1 + 1, plen, payload, paysz - 1, &n) != 0) {
-		payload[0] = '\0';
-		*why = "malformed token";
-		return AG_EINVAL;
-	}
-	payload[n] = '\0';
-	*paylen = n;
-	*why = NULL;
-	return AG_OK;
+	return jws_payload(d1 + 1, plen, payload, paysz, paylen, why);
 }

@@ -183,6 +183,96 @@ out:
 	return ok;
 }
 
+/* What reading the public members of a key gave. */
+enum pk_read {
+	PK_OK,
+	PK_REFUSED,	/* a key we do not accept; why says which */
+	PK_UNREADABLE	/* OpenSSL did not give the members */
+};
+
+/* An RSA key of KEY_RSA_MIN to KEY_RSA_MAX bits: its n and e. */
+static enum pk_read
+pk_rsa(struct key *k, char *why, size_t whysz, const char *name)
+{
+	int	 bits;
+
+	k->alg = AG_RS256;
+	bits = EVP_PKEY_get_bits(k->pkey);
+	if (bits < KEY_RSA_MIN || bits > KEY_RSA_MAX) {
+		ag_why(why, whysz, "%s: RSA key of %d bits; %d to %d "
+		    "are accepted", name, bits, KEY_RSA_MIN, KEY_RSA_MAX);
+		return PK_REFUSED;
+	}
+	if (!bn_member(k->pkey, OSSL_PKEY_PARAM_RSA_N, 0, k->m1,
+	    sizeof(k->m1)) ||
+	    !bn_member(k->pkey, OSSL_PKEY_PARAM_RSA_E, 0, k->m2,
+	    sizeof(k->m2)))
+		return PK_UNREADABLE;
+	/* Bounds the JWK Set (KEY_JWK_MAX); FIPS 186-5 too. */
+	if (strlen(k->m2) > B64_ENCLEN(KEY_RSA_E_MAX)) {
+		ag_why(why, whysz, "%s: RSA public exponent over %d bits",
+		    name, KEY_RSA_E_MAX * 8);
+		return PK_REFUSED;
+	}
+	return PK_OK;
+}
+
+/* An EC key on P-256: its x and y. */
+static enum pk_read
+pk_ec(struct key *k, char *why, size_t whysz, const char *name)
+{
+	char	 group[64];
+	size_t	 glen = 0;
+
+	k->alg = AG_ES256;
+	if (EVP_PKEY_get_utf8_string_param(k->pkey,
+	    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) != 1 ||
+	    (!streq(group, "prime256v1") && !streq(group, "P-256"))) {
+		ag_why(why, whysz, "%s: EC key not on curve P-256", name);
+		return PK_REFUSED;
+	}
+	if (!bn_member(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, KEY_P256_LEN,
+	    k->m1, sizeof(k->m1)) ||
+	    !bn_member(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, KEY_P256_LEN,
+	    k->m2, sizeof(k->m2)))
+		return PK_UNREADABLE;
+	return PK_OK;
+}
+
+/* An Ed25519 key: its x. */
+static enum pk_read
+pk_ed25519(struct key *k)
+{
+	unsigned char	 raw[64];
+	size_t		 rawlen = sizeof(raw);
+
+	k->alg = AG_EDDSA;
+	if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &rawlen) != 1 ||
+	    rawlen != 32 ||
+	    b64_encode(raw, rawlen, k->m1, sizeof(k->m1)) == 0)
+		return PK_UNREADABLE;
+	return PK_OK;
+}
+
+/* The type of k->pkey, which must be one we know, and its members. */
+static enum pk_read
+pk_members(struct key *k, char *why, size_t whysz, const char *name)
+{
+	EVP_PKEY	*pk = k->pkey;
+
+	if (EVP_PKEY_is_a(pk, "RSA"))
+		return pk_rsa(k, why, whysz, name);
+	if (EVP_PKEY_is_a(pk, "EC"))
+		return pk_ec(k, why, whysz, name);
+	if (EVP_PKEY_is_a(pk, "ED25519"))
+		return pk_ed25519(k);
+	ag_why(why, whysz, "%s: unsupported key type %s (RSA, EC "
+	    "P-256 or Ed25519 expected)", name,
+	    EVP_PKEY_get0_type_name(pk) != NULL ?
+	    EVP_PKEY_get0_type_name(pk) : "?");
+	return PK_REFUSED;
+}
+
 /*
  * A key from pk (whose reference it takes, even on error): checks the
  * type (RSA of 2048 to 4096 bits, EC on P-256, Ed25519), extracts the
@@ -193,10 +283,6 @@ key_new_pkey(EVP_PKEY *pk, bool priv, struct key **out, char *why,
     size_t whysz, const char *name)
 {
 	struct key	*k;
-	unsigned char	 raw[64];
-	char		 group[64];
-	size_t		 rawlen = sizeof(raw), glen = 0;
-	int		 bits;
 	enum ag_err	 e = AG_EINVAL;
 
 	*out = NULL;
@@ -206,53 +292,13 @@ key_new_pkey(EVP_PKEY *pk, bool priv, struct key **out, char *why,
 	}
 	k->pkey = pk;
 	k->priv = priv;
-	if (EVP_PKEY_is_a(pk, "RSA")) {
-		k->alg = AG_RS256;
-		bits = EVP_PKEY_get_bits(pk);
-		if (bits < KEY_RSA_MIN || bits > KEY_RSA_MAX) {
-			ag_why(why, whysz, "%s: RSA key of %d bits; %d to %d "
-			    "are accepted", name, bits, KEY_RSA_MIN,
-			    KEY_RSA_MAX);
-			goto out;
-		}
-		if (!bn_member(pk, OSSL_PKEY_PARAM_RSA_N, 0, k->m1,
-		    sizeof(k->m1)) ||
-		    !bn_member(pk, OSSL_PKEY_PARAM_RSA_E, 0, k->m2,
-		    sizeof(k->m2)))
-			goto bad;
-		/* Bounds the JWK Set (KEY_JWK_MAX); FIPS 186-5 too. */
-		if (strlen(k->m2) > B64_ENCLEN(KEY_RSA_E_MAX)) {
-			ag_why(why, whysz, "%s: RSA public exponent over %d "
-			    "bits", name, KEY_RSA_E_MAX * 8);
-			goto out;
-		}
-	} else if (EVP_PKEY_is_a(pk, "EC")) {
-		k->alg = AG_ES256;
-		if (EVP_PKEY_get_utf8_string_param(pk,
-		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-		    &glen) != 1 ||
-		    (!streq(group, "prime256v1") && !streq(group, "P-256"))) {
-			ag_why(why, whysz, "%s: EC key not on curve P-256",
-			    name);
-			goto out;
-		}
-		if (!bn_member(pk, OSSL_PKEY_PARAM_EC_PUB_X, KEY_P256_LEN,
-		    k->m1, sizeof(k->m1)) ||
-		    !bn_member(pk, OSSL_PKEY_PARAM_EC_PUB_Y, KEY_P256_LEN,
-		    k->m2, sizeof(k->m2)))
-			goto bad;
-	} else if (EVP_PKEY_is_a(pk, "ED25519")) {
-		k->alg = AG_EDDSA;
-		if (EVP_PKEY_get_raw_public_key(pk, raw, &rawlen) != 1 ||
-		    rawlen != 32 ||
-		    b64_encode(raw, rawlen, k->m1, sizeof(k->m1)) == 0)
-			goto bad;
-	} else {
-		ag_why(why, whysz, "%s: unsupported key type %s (RSA, EC "
-		    "P-256 or Ed25519 expected)", name,
-		    EVP_PKEY_get0_type_name(pk) != NULL ?
-		    EVP_PKEY_get0_type_name(pk) : "?");
+	switch (pk_members(k, why, whysz, name)) {
+	case PK_OK:
+		break;
+	case PK_REFUSED:
 		goto out;
+	case PK_UNREADABLE:
+		goto bad;
 	}
 	if (k->alg != AG_EDDSA &&
 	    (k->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
@@ -328,6 +374,70 @@ key_from_pem(const unsigned char *buf, size_t len, bool priv,
 }
 
 /*
+ * Check the key file path, open on fd, before reading it: a regular
+ * file of at most KEY_FILE_MAX bytes, and mode 600 or less if secret.
+ * Its stat goes to *st.
+ */
+static enum ag_err
+key_file_check(int fd, const char *path, bool secret, struct stat *st,
+    char *why, size_t whysz)
+{
+	if (fstat(fd, st) == -1) {
+		ag_why(why, whysz, "%s: %s", path, strerror(errno));
+		return AG_EINVAL;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		ag_why(why, whysz, "%s: not a regular file", path);
+		return AG_EINVAL;
+	}
+	if (secret && (st->st_mode & 077) != 0) {
+		ag_why(why, whysz, "%s: key file is accessible by group or "
+		    "others (mode %04o); chmod 600 it", path,
+		    (unsigned)(st->st_mode & 07777));
+		return AG_EINVAL;
+	}
+	if (st->st_size > KEY_FILE_MAX) {
+		ag_why(why, whysz, "%s: larger than %d bytes", path,
+		    KEY_FILE_MAX);
+		return AG_ETOOBIG;
+	}
+	return AG_OK;
+}
+
+/*
+ * Read fd (the file path) to its end into buf, which holds at least
+ * KEY_FILE_MAX + 1 bytes; its length goes to *lenp.  A file that has
+ * grown past KEY_FILE_MAX is AG_ETOOBIG.
+ */
+static enum ag_err
+key_file_read(int fd, const char *path, unsigned char *buf, size_t *lenp,
+    char *why, size_t whysz)
+{
+	size_t	 len = 0;
+	ssize_t	 r;
+
+	for (;;) {
+		r = read(fd, buf + len, KEY_FILE_MAX + 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			ag_why(why, whysz, "%s: %s", path, strerror(errno));
+			return AG_EINVAL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > KEY_FILE_MAX) {
+			ag_why(why, whysz, "%s: larger than %d bytes", path,
+			    KEY_FILE_MAX);
+			return AG_ETOOBIG;
+		}
+	}
+	*lenp = len;
+	return AG_OK;
+}
+
+/*
  * Read path whole (at most KEY_FILE_MAX bytes) into a buffer of
  * KEY_FILE_MAX + 2 bytes, which the caller frees with
  * OPENSSL_clear_free(*bufp, KEY_FILE_MAX + 2).  When secret, the
@@ -340,7 +450,6 @@ key_read_file(const char *path, bool secret, unsigned char **bufp,
 	struct stat	 st;
 	unsigned char	*buf = NULL;
 	size_t		 len = 0;
-	ssize_t		 r;
 	int		 fd;
 	enum ag_err	 e = AG_EINVAL;
 
@@ -350,49 +459,16 @@ key_read_file(const char *path, bool secret, unsigned char **bufp,
 		ag_why(why, whysz, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? AG_ENOENT : AG_EINVAL;
 	}
-	if (fstat(fd, &st) == -1) {
-		ag_why(why, whysz, "%s: %s", path, strerror(errno));
+	if ((e = key_file_check(fd, path, secret, &st, why, whysz)) !=
+	    AG_OK)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ag_why(why, whysz, "%s: not a regular file", path);
-		goto out;
-	}
-	if (secret && (st.st_mode & 077) != 0) {
-		ag_why(why, whysz, "%s: key file is accessible by group or "
-		    "others (mode %04o); chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	if (st.st_size > KEY_FILE_MAX) {
-		ag_why(why, whysz, "%s: larger than %d bytes", path,
-		    KEY_FILE_MAX);
-		e = AG_ETOOBIG;
-		goto out;
-	}
 	/* One byte more than the limit, in case the file grows. */
 	if ((buf = malloc(KEY_FILE_MAX + 2)) == NULL) {
 		e = AG_ENOMEM;
 		goto out;
 	}
-	for (;;) {
-		r = read(fd, buf + len, KEY_FILE_MAX + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			ag_why(why, whysz, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > KEY_FILE_MAX) {
-			ag_why(why, whysz, "%s: larger than %d bytes", path,
-			    KEY_FILE_MAX);
-			e = AG_ETOOBIG;
-			goto out;
-		}
-	}
+	if ((e = key_file_read(fd, path, buf, &len, why, whysz)) != AG_OK)
+		goto out;
 	buf[len] = '\0';
 	if (stp != NULL)
 		*stp = st;

@@ -160,75 +160,68 @@ pkey_check(EVP_PKEY *pk)
 	return ok;
 }
 
-/*
- * One JWK (number i of the set) into *out; *out stays NULL, with AG_OK,
- * for a JWK that is not for us (another type, curve, use or alg).
- */
-static enum ag_err
-jwk_parse(struct json_object *jwk, size_t i, bool allow_secret,
-    struct key **out, char *why, size_t whysz)
+/* Whether jwk has a member that only a private key has. */
+static bool
+jwk_has_private(struct json_object *jwk)
 {
 	struct json_object	*v;
-	const char		*kty, *crv, *use, *alg, *kid;
-	unsigned char		*secret = NULL;
-	EVP_PKEY		*pk = NULL;
-	enum ag_alg		 want;
-	size_t			 j, klen = 0;
-	enum ag_err		 e;
-	char			 name[32];
+	size_t			 j;
 
-	*out = NULL;
-	(void)snprintf(name, sizeof(name), "JWK %zu", i);
-	if (!json_object_is_type(jwk, json_type_object)) {
-		ag_why(why, whysz, "%s: not an object", name);
-		return AG_EINVAL;
-	}
 	for (j = 0; j < sizeof(jwk_private) / sizeof(jwk_private[0]); j++)
-		if (json_object_object_get_ex(jwk, jwk_private[j], &v)) {
-			ag_why(why, whysz, "%s: private key given where a "
-			    "public key is expected", name);
-			return AG_EINVAL;
-		}
-	if (!jwk_str(jwk, "kty", &kty) || kty == NULL ||
-	    !jwk_str(jwk, "crv", &crv) || !jwk_str(jwk, "use", &use) ||
-	    !jwk_str(jwk, "alg", &alg) || !jwk_str(jwk, "kid", &kid)) {
-		ag_why(why, whysz, "%s: kty missing, or a member of the "
-		    "wrong type", name);
-		return AG_EINVAL;
-	}
-	if (kid != NULL) {
-		klen = strlen(kid);
-		if (klen == 0 || klen > KEY_KID_MAX ||
-		    klen != (size_t)json_object_get_string_len(
-		    json_object_object_get(jwk, "kid"))) {
-			ag_why(why, whysz, "%s: bad kid", name);
-			return AG_EINVAL;
-		}
-		for (j = 0; j < klen; j++)
-			if (kid[j] <= 0x20 || kid[j] >= 0x7f) {
-				ag_why(why, whysz, "%s: bad kid", name);
-				return AG_EINVAL;
-			}
-	}
-	if (streq(kty, "oct")) {
-		if (!allow_secret) {
-			ag_why(why, whysz, "%s: symmetric (oct) key in a "
-			    "JWK Set of public keys", name);
-			return AG_EINVAL;
-		}
-		want = AG_HS256;
-	} else if (streq(kty, "RSA"))
-		want = AG_RS256;
+		if (json_object_object_get_ex(jwk, jwk_private[j], &v))
+			return true;
+	return false;
+}
+
+/*
+ * Whether kid, the "kid" string of jwk, is one we can use: 1 to
+ * KEY_KID_MAX printable ASCII bytes other than space, no NUL inside.
+ */
+static bool
+jwk_kid_ok(struct json_object *jwk, const char *kid)
+{
+	size_t	 j, klen;
+
+	klen = strlen(kid);
+	if (klen == 0 || klen > KEY_KID_MAX ||
+	    klen != (size_t)json_object_get_string_len(
+	    json_object_object_get(jwk, "kid")))
+		return false;
+	for (j = 0; j < klen; j++)
+		if (kid[j] <= 0x20 || kid[j] >= 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * The algorithm of a JWK of type kty (and curve crv, or NULL) into
+ * *want; false for a type or curve we do not know.
+ */
+static bool
+jwk_want(const char *kty, const char *crv, enum ag_alg *want)
+{
+	if (streq(kty, "oct"))
+		*want = AG_HS256;
+	else if (streq(kty, "RSA"))
+		*want = AG_RS256;
 	else if (streq(kty, "EC") && crv != NULL && streq(crv, "P-256"))
-		want = AG_ES256;
+		*want = AG_ES256;
 	else if (streq(kty, "OKP") && crv != NULL && streq(crv, "Ed25519"))
-		want = AG_EDDSA;
+		*want = AG_EDDSA;
 	else
-		return AG_OK;		/* RFC 7517 section 5: ignore */
-	if (use != NULL && !streq(use, "sig"))
-		return AG_OK;
-	if (alg != NULL && !streq(alg, ag_alg_name(want)))
-		return AG_OK;
+		return false;
+	return true;
+}
+
+/* The key of jwk, of type kty for algorithm want, into *out. */
+static enum ag_err
+jwk_key(struct json_object *jwk, enum ag_alg want, const char *kty,
+    struct key **out, char *why, size_t whysz, const char *name)
+{
+	unsigned char		*secret;
+	EVP_PKEY		*pk;
+	size_t			 klen;
+	enum ag_err		 e;
 
 	if (want == AG_HS256) {
 		if ((secret = malloc(KEY_FILE_MAX)) == NULL)
@@ -240,23 +233,71 @@ jwk_parse(struct json_object *jwk, size_t i, bool allow_secret,
 		}
 		e = key_new_secret(secret, klen, out, why, whysz, name);
 		OPENSSL_clear_free(secret, KEY_FILE_MAX);
-	} else {
-		if (want == AG_RS256)
-			pk = jwk_rsa(jwk);
-		else if (want == AG_ES256)
-			pk = jwk_ec(jwk);
-		else
-			pk = jwk_okp(jwk);
-		if (pk == NULL || !pkey_check(pk)) {
-			ERR_clear_error();
-			EVP_PKEY_free(pk);
-			ag_why(why, whysz, "%s: invalid %s public key", name,
-			    kty);
-			return AG_EINVAL;
-		}
-		e = key_new_pkey(pk, false, out, why, whysz, name);
+		return e;
 	}
-	if (e != AG_OK)
+	if (want == AG_RS256)
+		pk = jwk_rsa(jwk);
+	else if (want == AG_ES256)
+		pk = jwk_ec(jwk);
+	else
+		pk = jwk_okp(jwk);
+	if (pk == NULL || !pkey_check(pk)) {
+		ERR_clear_error();
+		EVP_PKEY_free(pk);
+		ag_why(why, whysz, "%s: invalid %s public key", name, kty);
+		return AG_EINVAL;
+	}
+	return key_new_pkey(pk, false, out, why, whysz, name);
+}
+
+/*
+ * One JWK (number i of the set) into *out; *out stays NULL, with AG_OK,
+ * for a JWK that is not for us (another type, curve, use or alg).
+ */
+static enum ag_err
+jwk_parse(struct json_object *jwk, size_t i, bool allow_secret,
+    struct key **out, char *why, size_t whysz)
+{
+	const char		*kty, *crv, *use, *alg, *kid;
+	enum ag_alg		 want;
+	enum ag_err		 e;
+	char			 name[32];
+
+	*out = NULL;
+	(void)snprintf(name, sizeof(name), "JWK %zu", i);
+	if (!json_object_is_type(jwk, json_type_object)) {
+		ag_why(why, whysz, "%s: not an object", name);
+		return AG_EINVAL;
+	}
+	if (jwk_has_private(jwk)) {
+		ag_why(why, whysz, "%s: private key given where a "
+		    "public key is expected", name);
+		return AG_EINVAL;
+	}
+	if (!jwk_str(jwk, "kty", &kty) || kty == NULL ||
+	    !jwk_str(jwk, "crv", &crv) || !jwk_str(jwk, "use", &use) ||
+	    !jwk_str(jwk, "alg", &alg) || !jwk_str(jwk, "kid", &kid)) {
+		ag_why(why, whysz, "%s: kty missing, or a member of the "
+		    "wrong type", name);
+		return AG_EINVAL;
+	}
+	if (kid != NULL && !jwk_kid_ok(jwk, kid)) {
+		ag_why(why, whysz, "%s: bad kid", name);
+		return AG_EINVAL;
+	}
+	if (!jwk_want(kty, crv, &want))
+		return AG_OK;		/* RFC 7517 section 5: ignore */
+	if (want == AG_HS256 && !allow_secret) {
+		ag_why(why, whysz, "%s: symmetric (oct) key in a "
+		    "JWK Set of public keys", name);
+		return AG_EINVAL;
+	}
+	if (use != NULL && !streq(use, "sig"))
+		return AG_OK;
+	if (alg != NULL && !streq(alg, ag_alg_name(want)))
+		return AG_OK;
+
+	if ((e = jwk_key(jwk, want, kty, out, why, whysz, name)) != AG_OK)
 		return e;
 	(*out)->role = ROLE_PUBLIC;
 	if (kid != NULL)

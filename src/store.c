@@ -193,13 +193,81 @@ rec_known(const char *k, size_t len)
 	return false;
 }
 
+/* Our numeric key tok (klen bytes) with value v into r. */
+static enum ag_err
+rec_number(struct rec *r, const char *tok, size_t klen, int64_t v)
+{
+	if (klen == 6 && memcmp(tok, "grants", 6) == 0) {
+		if (v > CG_ALL)
+			return AG_EINVAL;
+		r->has_grants = true;
+		r->grants = v;
+	} else if (klen == 6 && memcmp(tok, "locked", 6) == 0) {
+		if (v > 1)
+			return AG_EINVAL;
+		r->locked = v == 1;
+	} else if (klen == 6 && memcmp(tok, "public", 6) == 0) {
+		if (v > 1)
+			return AG_EINVAL;
+		r->public_client = v == 1;
+	} else if (klen == 7 && memcmp(tok, "created", 7) == 0)
+		r->created = v;
+	else if (klen == 7 && memcmp(tok, "changed", 7) == 0)
+		r->changed = v;
+	else if (klen == 3 && memcmp(tok, "gen", 3) == 0)
+		r->gen = v;
+	/* else: a key from a later version, ignored */
+	return AG_OK;
+}
+
+/* One "key=value" token (toklen bytes at tok) of our fields into r. */
+static enum ag_err
+rec_field(struct rec *r, const char *tok, size_t toklen)
+{
+	const char	*eq;
+	size_t		 klen;
+	int64_t		 v;
+
+	if ((eq = memchr(tok, '=', toklen)) == NULL)
+		return AG_EINVAL;
+	klen = (size_t)(eq - tok);
+	if (klen == 12 && memcmp(tok, "redirect_uri", 12) == 0)
+		return rec_redirect(r, eq + 1, toklen - klen - 1);
+	if (!parse_i64(eq + 1, toklen - klen - 1, &v)) {
+		if (rec_known(tok, klen))
+			return AG_EINVAL;
+		return AG_OK;	/* a later version's, not a number */
+	}
+	return rec_number(r, tok, klen, v);
+}
+
+/* Our fields, the space-separated tokens from p to end, into r. */
+static enum ag_err
+rec_fields(struct rec *r, const char *p, const char *end)
+{
+	const char	*tok;
+	size_t		 toklen;
+
+	for (; p < end; p = tok + toklen) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		tok = p;
+		toklen = 0;
+		while (tok + toklen < end && tok[toklen] != ' ')
+			toklen++;
+		if (rec_field(r, tok, toklen) != AG_OK)
+			return AG_EINVAL;
+	}
+	return AG_OK;
+}
+
 /* Split and check a stored value (untrusted bytes). */
 static enum ag_err
 rec_parse(const char *val, size_t len, struct rec *r)
 {
-	const char	*p, *end, *tok, *eq;
-	size_t		 toklen, klen;
-	int64_t		 v;
+	const char	*p, *end;
 
 	memset(r, 0, sizeof(*r));
 	if (val == NULL)
@@ -230,50 +298,8 @@ rec_parse(const char *val, size_t len, struct rec *r)
 	    (r->extlen > 3 && r->ext[3] != ' '))
 		goto check;	/* a foreign comment (htdbm -t) */
 	r->ours = true;
-	for (p = r->ext + 3; p < end; p = tok + toklen) {
-		while (p < end && *p == ' ')
-			p++;
-		if (p == end)
-			break;
-		tok = p;
-		toklen = 0;
-		while (tok + toklen < end && tok[toklen] != ' ')
-			toklen++;
-		if ((eq = memchr(tok, '=', toklen)) == NULL)
-			return AG_EINVAL;
-		klen = (size_t)(eq - tok);
-		if (klen == 12 && memcmp(tok, "redirect_uri", 12) == 0) {
-			if (rec_redirect(r, eq + 1, toklen - klen - 1) !=
-			    AG_OK)
-				return AG_EINVAL;
-			continue;
-		}
-		if (!parse_i64(eq + 1, toklen - klen - 1, &v)) {
-			if (rec_known(tok, klen))
-				return AG_EINVAL;
-			continue;	/* a later version's, not a number */
-		}
-		if (klen == 6 && memcmp(tok, "grants", 6) == 0) {
-			if (v > CG_ALL)
-				return AG_EINVAL;
-			r->has_grants = true;
-			r->grants = v;
-		} else if (klen == 6 && memcmp(tok, "locked", 6) == 0) {
-			if (v > 1)
-				return AG_EINVAL;
-			r->locked = v == 1;
-		} else if (klen == 6 && memcmp(tok, "public", 6) == 0) {
-			if (v > 1)
-				return AG_EINVAL;
-			r->public_client = v == 1;
-		} else if (klen == 7 && memcmp(tok, "created", 7) == 0)
-			r->created = v;
-		else if (klen == 7 && memcmp(tok, "changed", 7) == 0)
-			r->changed = v;
-		else if (klen == 3 && memcmp(tok, "gen", 3) == 0)
-			r->gen = v;
-		/* else: a key from a later version, ignored */
-	}
+	if (rec_fields(r, r->ext + 3, end) != AG_OK)
+		return AG_EINVAL;
 check:
 	if (r->hashlen > AG_HASH_MAX)
 		return AG_ETOOBIG;
@@ -1144,6 +1170,38 @@ store_client_del(struct store *s, const char *id)
 }
 
 /*
+ * Decode the record v of id, a client if clients, a user if not, and
+ * pass it to cfn or ufn: what that returns, or 0 (go on) if damaged.
+ */
+static int
+walk_record(const struct store *s, datum v, bool clients, const char *id,
+    int (*ufn)(const struct user *, void *),
+    int (*cfn)(const struct client *, void *), void *arg)
+{
+	struct user	 u;
+	struct client	 cl;
+
+	if (clients) {
+		memset(&cl, 0, sizeof(cl));
+		if (store_client_decode(v.dptr, (size_t)v.dsize, &cl) ==
+		    AG_OK) {
+			memcpy(cl.id, id, strlen(id) + 1);
+			return cfn(&cl, arg);
+		}
+		log_msg("user_db %s: client \"%s\": damaged record",
+		    s->path, id);
+		return 0;
+	}
+	memset(&u, 0, sizeof(u));
+	if (store_user_decode(v.dptr, (size_t)v.dsize, &u) == AG_OK) {
+		memcpy(u.name, id, strlen(id) + 1);
+		return ufn(&u, arg);
+	}
+	log_msg("user_db %s: user \"%s\": damaged record", s->path, id);
+	return 0;
+}
+
+/*
  * Walk every record with a private read handle (fn may call back into
  * this module).  Records under keys that are not valid names, or that
  * do not decode, are logged and skipped.
@@ -1155,8 +1213,6 @@ walk(struct store *s, bool clients,
 {
 	GDBM_FILE	 dbf;
 	datum		 k, nk, v;
-	struct user	 u;
-	struct client	 cl;
 	char		 name[CLIENT_PREFIX_LEN + AG_NAME_MAX + 1];
 	const char	*id;
 	enum ag_err	 e = AG_OK;
@@ -1186,25 +1242,7 @@ walk(struct store *s, bool clients,
 			free(k.dptr);
 			break;
 		}
-		if (clients) {
-			memset(&cl, 0, sizeof(cl));
-			if (store_client_decode(v.dptr, (size_t)v.dsize,
-			    &cl) == AG_OK) {
-				memcpy(cl.id, id, strlen(id) + 1);
-				stop = cfn(&cl, arg);
-			} else
-				log_msg("user_db %s: client \"%s\": damaged "
-				    "record", s->path, id);
-		} else {
-			memset(&u, 0, sizeof(u));
-			if (store_user_decode(v.dptr, (size_t)v.dsize, &u) ==
-			    AG_OK) {
-				memcpy(u.name, id, strlen(id) + 1);
-				stop = ufn(&u, arg);
-			} else
-				log_msg("user_db %s: user \"%s\": damaged "
-				    "record", s->path, id);
-		}
+		stop = walk_record(s, v, clients, id, ufn, cfn, arg);
 		free(v.dptr);
 next:
 		nk = stop == 0 ? gdbm_nextkey(dbf, k) : (datum){ NULL, 0 };
