@@ -29,6 +29,10 @@ build() {
 	cr "cd /root/src/authgate && dpkg-buildpackage -us -uc -b \
 	    >/root/build.log 2>&1" && return 0
 	pk_log "$(tail -n 25 "$R/root/build.log")"
+	# A unit test that failed there: its name and log (the summary
+	# above names none).
+	[ -f "$R/root/src/authgate/test-suite.log" ] &&
+	    pk_log "$(head -n 80 "$R/root/src/authgate/test-suite.log")"
 	return 1
 }
 pk_ok "dpkg-buildpackage -us -uc -b" build || pk_bail "the package does not build"
