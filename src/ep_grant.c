@@ -36,26 +36,6 @@
 #include "state.h"
 #include "store.h"
 
-/* The account the code was made for, as it is now: it must still be
- * there, unlocked, with the same generation (no passwd, del, lock). */
-static enum ag_err
-code_account(const struct app *app, const struct authcode *ac,
-    struct user *u)
-{
-	enum ag_err	 e;
-
-	e = store_user_get(app->store, ac->user, u);
-	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
-		return e;
-	if (e != AG_OK || u->locked || u->gen != ac->gen) {
-		log_msg("token: code for user \"%s\" refused: %s", ac->user,
-		    e != AG_OK ? "no such user" : u->locked ? "locked" :
-		    "password changed or account replaced");
-		return AG_EDENIED;
-	}
-	return AG_OK;
-}
-
 /* Sign the access token and seal the refresh token (nothing stored). */
 static enum ag_err
 code_tokens(const struct app *app, const struct user *u, const char *scope,
@@ -140,7 +120,7 @@ code_valid(const struct app *app, const char *code, const char *redirect,
 }
 
 /*
- * The account the code was issued to, still as it was (code_account),
+ * The account the code was issued to, still as it was (ep_grant_account),
  * in u, and the scope to grant in scope: the code's, within the user's
  * now, which may have narrowed since.  False when the request has been
  * answered here.
@@ -151,7 +131,8 @@ code_user(const struct app *app, const struct authcode *ac, struct user *u,
 {
 	enum ag_err	 e;
 
-	if ((e = code_account(app, ac, u)) != AG_OK) {
+	if ((e = ep_grant_account(app, "code", ac->user, ac->gen, u)) !=
+	    AG_OK) {
 		if (e == AG_EDENIED)
 			ep_fail(rs, EPF_CODE);
 		else

@@ -1,7 +1,8 @@
 /*
  * What the OAuth endpoints (token, revoke, introspect) share besides
- * client authentication (ep_client.c): the form body and the no-store
- * headers.  See ep_oauth.h.
+ * client authentication (ep_client.c): the form body, the no-store
+ * headers, the token response and the account check of the grants.
+ * See ep_oauth.h.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -10,12 +11,15 @@
 #include <openssl/crypto.h>
 
 #include "authgate.h"
+#include "ep.h"
 #include "ep_err.h"
 #include "ep_oauth.h"
 #include "form.h"
 #include "jw.h"
+#include "log.h"
 #include "req.h"
 #include "resp.h"
+#include "store.h"
 
 bool
 ep_body_parse(const struct req *rq, const char *const *once,
@@ -98,4 +102,22 @@ ep_token_ok(struct resp *rs, const char *tok, long ttl, const char *scope,
 	}
 	OPENSSL_cleanse(body, sizeof(body));
 	return ok;
+}
+
+enum ag_err
+ep_grant_account(const struct app *app, const char *what, const char *user,
+    int64_t gen, struct user *u)
+{
+	enum ag_err	 e;
+
+	e = store_user_get(app->store, user, u);
+	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
+		return e;
+	if (e != AG_OK || u->locked || u->gen != gen) {
+		log_msg("token: %s for user \"%s\" refused: %s", what, user,
+		    e != AG_OK ? "no such user" : u->locked ? "locked" :
+		    "password changed or account replaced");
+		return AG_EDENIED;
+	}
+	return AG_OK;
 }

@@ -8,7 +8,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "authgate.h"
 #include "form.h"
 
 struct req;
@@ -43,6 +45,15 @@ bool	ep_token_ok(struct resp *rs, const char *tok, long ttl,
 
 struct app;
 struct client;
+struct user;
+/*
+ * The account a grant (what: "refresh" or "code") was made for, as it
+ * is now, in u: it must still be there, unlocked, with generation gen
+ * (user passwd, del and lock draw a new one).  AG_OK; AG_EDENIED, said
+ * in the log; AG_EUNAVAIL or AG_ENOMEM.
+ */
+enum ag_err	ep_grant_account(const struct app *app, const char *what,
+		    const char *user, int64_t gen, struct user *u);
 /* The grants of ep_grant.c (POST /token; the client is authenticated
  * and registered for the grant). */
 void	ep_grant_code(const struct app *, const struct form *,

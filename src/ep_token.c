@@ -234,23 +234,12 @@ static enum ag_err
 refresh_holder(const struct app *app, const struct refresh *r,
     const struct client *cl, struct user *u)
 {
-	enum ag_err	 e;
-
 	if (strcmp(r->client_id, cl->id) != 0) {
 		log_msg("token: refresh token of client \"%s\" presented by "
 		    "\"%s\": family revoked", r->client_id, cl->id);
 		return AG_EDENIED;
 	}
-	e = store_user_get(app->store, r->user, u);
-	if (e == AG_EUNAVAIL || e == AG_ENOMEM)
-		return e;
-	if (e != AG_OK || u->locked || u->gen != r->gen) {
-		log_msg("token: refresh for user \"%s\" refused: %s", r->user,
-		    e != AG_OK ? "no such user" : u->locked ? "locked" :
-		    "password changed or account replaced");
-		return AG_EDENIED;
-	}
-	return AG_OK;
+	return ep_grant_account(app, "refresh", r->user, r->gen, u);
 }
 
 /* The refresh grant (see refresh_peek above). */
