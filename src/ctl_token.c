@@ -129,8 +129,11 @@ token_sign(const struct conf *c, const char *sub, const char *scope,
 	why[0] = '\0';
 	if ((e = key_keep_until(c, keyring_signer(kr), now + ttl, why,
 	    sizeof(why))) != AG_OK) {
-		ctl_err("%s: %s", c->key_dir, why[0] != '\0' ? why :
-		    ag_strerror(e));
+		/* why names the file already. */
+		if (why[0] != '\0')
+			ctl_err("%s", why);
+		else
+			ctl_err("%s: %s", c->key_dir, ag_strerror(e));
 		goto out;
 	}
 	if ((e = jwt_issue(c, kr, sub, scope, CTL_CLIENT_ID, ttl,

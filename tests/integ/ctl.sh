@@ -232,6 +232,19 @@ run token issue alice --ttl 31536000
 is "$RC" 0 "token issue --ttl of CONF_TTL_MAX"
 run token issue alice --ttl 31536001
 is "$RC" 2 "token issue --ttl of CONF_TTL_MAX + 1: exit 2"
+# A token that outlives the rotation rule keeps its key, in key_dir: a
+# key_dir that is not there is said once, not twice.
+sed "s|^key_dir *=.*|key_dir = $AG_TMP/no-such/keys|" "$AG_CONF" \
+    >"$AG_TMP/nokeydir.conf"
+grep -q "^key_dir = $AG_TMP/no-such/keys" "$AG_TMP/nokeydir.conf" ||
+    echo "key_dir = $AG_TMP/no-such/keys" >>"$AG_TMP/nokeydir.conf"
+"$AG_CTL" -c "$AG_TMP/nokeydir.conf" token issue alice --ttl 31536000 \
+    >/dev/null 2>"$AG_TMP/err"
+RC=$?
+is "$RC" 1 "token issue, key_dir missing: exit 1"
+is "$(cat "$AG_TMP/err")" \
+    "authgatectl: $AG_TMP/no-such/keys: No such file or directory" \
+    "  the whole message, naming key_dir once"
 # Change the first character of the signature to a different one.
 case ${TOK##*.} in
 A*)	BAD=${TOK%.*}.B${TOK##*.A} ;;
