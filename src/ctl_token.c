@@ -300,6 +300,7 @@ jti_until(const struct conf *c, const char *until, const char *ttl,
     int64_t *exp)
 {
 	long long	 v;
+	long		 n;
 	char		*end;
 	time_t		 now = time(NULL);
 
@@ -311,21 +312,21 @@ jti_until(const struct conf *c, const char *until, const char *ttl,
 		*exp = (int64_t)now + CONF_TTL_MAX + c->leeway;
 		return true;
 	}
+	if (ttl != NULL) {
+		if (!ttl_parse(ttl, &n))
+			return false;
+		*exp = (int64_t)now + n + c->leeway;
+		return true;
+	}
 	errno = 0;
-	v = strtoll(until != NULL ? until : ttl, &end, 10);
-	if ((until != NULL ? until : ttl)[0] < '0' ||
-	    (until != NULL ? until : ttl)[0] > '9' || *end != '\0' ||
-	    errno != 0 || (ttl != NULL && (v < 1 || v > CONF_TTL_MAX)) ||
-	    (until != NULL && v > (long long)now + 10 * CONF_TTL_MAX)) {
-		if (ttl != NULL)
-			ctl_err("--ttl %s: not a number of seconds from 1 to "
-			    "%ld", ttl, CONF_TTL_MAX);
-		else
-			ctl_err("--until %s: not a time in seconds since the "
-			    "epoch, within ten years", until);
+	v = strtoll(until, &end, 10);
+	if (until[0] < '0' || until[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > (long long)now + 10 * CONF_TTL_MAX) {
+		ctl_err("--until %s: not a time in seconds since the epoch, "
+		    "within ten years", until);
 		return false;
 	}
-	*exp = (ttl != NULL ? (int64_t)now + v : (int64_t)v) + c->leeway;
+	*exp = (int64_t)v + c->leeway;
 	return true;
 }
 

@@ -245,6 +245,12 @@ is "$RC" 1 "token issue, key_dir missing: exit 1"
 is "$(cat "$AG_TMP/err")" \
     "authgatectl: $AG_TMP/no-such/keys: No such file or directory" \
     "  the whole message, naming key_dir once"
+# token revoke --ttl takes the same rule and message as token issue's.
+run token revoke --jti some-jti --ttl 0
+is "$RC" 2 "token revoke --ttl 0: exit 2"
+is "$(printf '%s\n' "$ERR" | head -n 1)" \
+    "authgatectl: --ttl 0: not a number of seconds from 1 to 31536000" \
+    "  the message of token issue's --ttl"
 # Change the first character of the signature to a different one.
 case ${TOK##*.} in
 A*)	BAD=${TOK%.*}.B${TOK##*.A} ;;
