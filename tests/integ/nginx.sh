@@ -217,6 +217,15 @@ fill | sed -e 's/#keepalive 8;/keepalive 8;/' \
     -e 's/#fastcgi_keep_conn on;/fastcgi_keep_conn on;/' >"$AG_TMP/site.conf"
 ok "keepalive: the commented lines are there to turn on" \
     grep -q '^[[:space:]]*fastcgi_keep_conn on;' "$AG_TMP/site.conf"
+# The auth_request location stays without FCGI_KEEP_CONN: nginx closes
+# a subrequest's connection anyway (doc/deploy.md), and with the flag
+# authgate would wait for that close on every check.
+no_keep_in_auth() {
+	! awk '/location = \/_authgate\/auth/,/^\t}/' "$AG_TMP/site.conf" |
+	    grep -q '^[[:space:]]*fastcgi_keep_conn'
+}
+ok "keepalive: the auth_request location does not keep its connection" \
+    no_keep_in_auth
 ok "nginx starts with keepalive" start_nginx
 # A quick probe first: a program that ignores FCGI_KEEP_CONN leaves the
 # second request on a kept connection unanswered.
