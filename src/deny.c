@@ -25,20 +25,25 @@
  *
  * Adding: an entry denied as long already is not written again, which
  * is checked under the lock.  Otherwise a line is appended and synced.
- * Once the tail holds DENY_TAIL_MAX lines (or the file is missing or
- * headerless), the add compacts instead: the records and the tail are
- * merged, streaming, into a new file ("<state_db>.revoked.tmp", synced,
- * renamed into place), without the entries expired.  A compaction that
- * fails is logged and the line appended anyway: the revocation holds,
- * and the next add or purge tries again.  Nothing caps the size.
+ * A file missing or headerless is compacted instead, under the lock:
+ * the records and the tail merged, streaming, into a new file
+ * ("<state_db>.revoked.tmp", synced, renamed into place), without the
+ * entries expired.  Once the tail holds DENY_TAIL_MAX lines, the add
+ * appends and then, once its thread has released the lock, compacts
+ * outside it (compact_unlocked(), "<state_db>.revoked.ctmp"): the
+ * merge takes a second at a million entries, which every other writer
+ * would otherwise wait for.  A compaction that fails is logged: the
+ * revocation holds, and the next add or purge tries again.  Nothing
+ * caps the size.
  *
  * Pruning: state_purge() (state.c) calls state_deny_prune_locked(),
- * which compacts when PRUNE_AT has passed: the expiry by which about a
- * quarter of the records will have expired, estimated at compaction
- * from DENY_PRUNE_SAMPLES evenly spaced records (a small list: its
- * first expiry).  The list shrinks as its tokens expire, and a large
- * one is rewritten once per quarter of it expired, not at every purge.
- * A pruning failure is only logged: it never stops a login.
+ * which compacts, outside the lock as above, when PRUNE_AT has passed:
+ * the expiry by which about a quarter of the records will have expired,
+ * estimated at compaction from DENY_PRUNE_SAMPLES evenly spaced records
+ * (a small list: its first expiry).  The list shrinks as its tokens
+ * expire, and a large one is rewritten once per quarter of it expired,
+ * not at every purge.  A pruning failure is only logged: it never stops
+ * a login.
  *
  * The bytes are untrusted.  A header that does not parse, or promises
  * more records than the file holds, denies every token (the list cannot
@@ -50,6 +55,7 @@
  * the next one is appended.
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -767,7 +773,7 @@ deny_view_free(struct deny_view *dl)
 	free(dl);
 }
 
-/* Compaction, with the state lock held */
+/* Compaction */
 
 /* The new file being written. */
 struct deny_out {
@@ -904,20 +910,17 @@ merge(struct deny_out *o, const char *recs, size_t n,
 	}
 }
 
-/* Write the merged list to tmp and rename it into place. */
+/* Write the merged list to tmp, synced; the caller renames it. */
 static enum ag_err
-write_list(struct state *sdb, const char *path, const char *recs,
-    size_t n, const struct deny_vec *vv, time_t now)
+write_tmp(const char *tmp, const char *recs, size_t n,
+    const struct deny_vec *vv, time_t now)
 {
-	char		 tmp[PATH_MAX];
 	struct deny_out	 o;
 	int		 fd;
 	enum ag_err	 e = AG_OK;
 
 	memset(&o, 0, sizeof(o));
 	o.every = (n + vv->n) / DENY_PRUNE_SAMPLES + 1;
-	if (!side_path(sdb, ".revoked.tmp", tmp, sizeof(tmp)))
-		return AG_EUNAVAIL;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) == -1) {
 		log_msg("%s: %s", tmp, strerror(errno));
@@ -940,92 +943,352 @@ write_list(struct state *sdb, const char *path, const char *recs,
 	}
 	if (fclose(o.f) != 0 && e == AG_OK)
 		e = AG_EUNAVAIL;
-	if (e == AG_OK && rename(tmp, path) == -1) {
-		log_msg("%s: rename: %s", path, strerror(errno));
-		e = AG_EUNAVAIL;
-	}
 	if (e != AG_OK)
 		(void)unlink(tmp);
 	return e;
 }
 
+/* Rename tmp over path; tmp is gone either way. */
+static enum ag_err
+put_in_place(const char *tmp, const char *path)
+{
+	if (rename(tmp, path) == -1) {
+		log_msg("%s: rename: %s", path, strerror(errno));
+		(void)unlink(tmp);
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
+/* A list as read for a compaction. */
+struct deny_snap {
+	int		 fd;		/* -1: there is no list */
+	struct stat	 st;		/* when opened */
+	struct deny_head h;
+	void		*m;		/* header and records, or MAP_FAILED */
+	size_t		 maplen;
+	const char	*recs;		/* sorted and whole, or NULL */
+	off_t		 at;		/* after the last whole line read */
+	struct deny_vec	 vv;		/* the lines to merge, then sorted */
+};
+
+static void
+snap_init(struct deny_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->m = MAP_FAILED;
+}
+
+static void
+snap_free(struct deny_snap *s)
+{
+	if (s->m != MAP_FAILED)
+		(void)munmap(s->m, s->maplen);
+	if (s->fd != -1)
+		(void)close(s->fd);
+	vec_free(&s->vv);
+	snap_init(s);
+}
+
+/* Open the list at path, if there is one; its size is s->st.st_size. */
+static enum ag_err
+snap_open(const char *path, struct deny_snap *s)
+{
+	if ((s->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return AG_OK;
+		log_msg("%s: %s", path, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	if (fstat(s->fd, &s->st) == -1 || !S_ISREG(s->st.st_mode)) {
+		log_msg("%s: not a regular file", path);
+		return AG_EUNAVAIL;
+	}
+	return AG_OK;
+}
+
 /*
- * Rewrite the list: records and tail merged, expired entries dropped,
- * extra (may be NULL) added.  Streams over the records; holds in memory
- * only the tail, unless the records are damaged or absent (a file of
- * an older version), when every line is read and sorted in memory.
+ * Read the opened list's first size bytes: map the records, and read
+ * the tail (or, without a header, every line) into s->vv, sorted.
+ * Holds in memory only the tail, unless the records are damaged, when
+ * every one that parses is read.
+ */
+static enum ag_err
+snap_read(const char *path, struct deny_snap *s, off_t size)
+{
+	char		 hb[DENY_REC_LEN];
+	enum ag_err	 e = AG_OK;
+
+	if (s->fd == -1)
+		return AG_OK;
+	if (size >= DENY_REC_LEN &&
+	    pread(s->fd, hb, sizeof(hb), 0) == DENY_REC_LEN &&
+	    deny_head_parse(hb, (size_t)size, &s->h) == 1) {
+		s->maplen = (s->h.n + 1) * DENY_REC_LEN;
+		s->m = mmap(NULL, s->maplen, PROT_READ, MAP_SHARED, s->fd, 0);
+		if (s->m == MAP_FAILED)
+			return AG_EUNAVAIL;
+		s->at = (off_t)s->maplen;
+		if (recs_sorted((char *)s->m + DENY_REC_LEN, s->h.n))
+			s->recs = (char *)s->m + DENY_REC_LEN;
+		else {
+			log_msg("%s: deny list records damaged: rebuilt from "
+			    "those that parse", path);
+			e = salvage((char *)s->m + DENY_REC_LEN, s->h.n,
+			    &s->vv);
+		}
+	}
+	if (e == AG_OK)
+		e = read_lines(s->fd, &s->at, size, &s->vv);
+	if (s->vv.bad > 0)
+		log_msg("%s: %zu damaged lines of the deny list dropped",
+		    path, s->vv.bad);
+	if (e == AG_OK && s->vv.n > 1)
+		qsort(s->vv.v, s->vv.n, sizeof(s->vv.v[0]), ent_cmp);
+	return e;
+}
+
+/*
+ * Rewrite the list under the lock: records and tail merged, expired
+ * entries dropped, extra (may be NULL) added.  For a list that is not
+ * there or not sorted yet (a file of an older version, or damaged).
  */
 static enum ag_err
 compact(struct state *sdb, time_t now, const struct deny_ent *extra)
 {
-	char		 path[PATH_MAX], hb[DENY_REC_LEN];
-	struct deny_head h;
-	struct deny_vec	 vv;
-	struct stat	 st;
-	const char	*recs = NULL;
-	void		*m = MAP_FAILED;
-	size_t		 maplen = 0;
-	ssize_t		 r;
-	off_t		 at = 0;
-	int		 fd;
-	enum ag_err	 e = AG_OK;
+	char		 path[PATH_MAX], tmp[PATH_MAX];
+	struct deny_snap s;
+	enum ag_err	 e;
 
-	memset(&vv, 0, sizeof(vv));
-	memset(&h, 0, sizeof(h));
-	memset(&st, 0, sizeof(st));
-	if (!side_path(sdb, ".revoked", path, sizeof(path)))
+	if (!side_path(sdb, ".revoked", path, sizeof(path)) ||
+	    !side_path(sdb, ".revoked.tmp", tmp, sizeof(tmp)))
 		return AG_EUNAVAIL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno != ENOENT) {
-		log_msg("%s: %s", path, strerror(errno));
+	snap_init(&s);
+	if ((e = snap_open(path, &s)) == AG_OK)
+		e = snap_read(path, &s, s.st.st_size);
+	if (e == AG_OK && extra != NULL) {
+		if (!vec_add(&s.vv, extra->jti, extra->exp))
+			e = AG_ENOMEM;
+		else if (s.vv.n > 1)
+			qsort(s.vv.v, s.vv.n, sizeof(s.vv.v[0]), ent_cmp);
+	}
+	if (e == AG_OK &&
+	    (e = write_tmp(tmp, s.recs, s.recs != NULL ? s.h.n : 0, &s.vv,
+	    now)) == AG_OK)
+		e = put_in_place(tmp, path);
+	snap_free(&s);
+	return e;
+}
+
+/* Append the bytes of fd from at to size to the file tmp, synced. */
+static enum ag_err
+copy_tail(int fd, off_t at, off_t size, const char *tmp)
+{
+	char	*buf;
+	ssize_t	 r;
+	size_t	 want;
+	int	 out;
+	enum ag_err e = AG_OK;
+
+	if ((buf = malloc(DENY_CHUNK)) == NULL)
+		return AG_ENOMEM;
+	if ((out = open(tmp, O_WRONLY | O_APPEND | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		log_msg("%s: %s", tmp, strerror(errno));
+		free(buf);
 		return AG_EUNAVAIL;
 	}
-	if (fd != -1) {
-		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-			log_msg("%s: not a regular file", path);
+	while (at < size && e == AG_OK) {
+		want = size - at < DENY_CHUNK ? (size_t)(size - at) :
+		    DENY_CHUNK;
+		if ((r = pread(fd, buf, want, at)) <= 0 ||
+		    write(out, buf, (size_t)r) != r)
 			e = AG_EUNAVAIL;
-		} else if (st.st_size >= DENY_REC_LEN &&
-		    (r = pread(fd, hb, sizeof(hb), 0)) == DENY_REC_LEN &&
-		    deny_head_parse(hb, (size_t)st.st_size, &h) == 1) {
-			maplen = (h.n + 1) * DENY_REC_LEN;
-			m = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
-			if (m == MAP_FAILED)
-				e = AG_EUNAVAIL;
-			else if (recs_sorted((char *)m + DENY_REC_LEN, h.n)) {
-				recs = (char *)m + DENY_REC_LEN;
-				at = (off_t)maplen;
-			} else {
-				log_msg("%s: deny list records damaged: "
-				    "rebuilt from those that parse", path);
-				e = salvage((char *)m + DENY_REC_LEN, h.n,
-				    &vv);
-				at = (off_t)maplen;
-			}
-		}
-		/* The tail; or, without a header, every line. */
-		if (e == AG_OK)
-			e = read_lines(fd, &at, st.st_size, &vv);
-		if (vv.bad > 0)
-			log_msg("%s: %zu damaged lines of the deny list "
-			    "dropped", path, vv.bad);
+		else
+			at += r;
 	}
-	if (e == AG_OK && extra != NULL && !vec_add(&vv, extra->jti,
-	    extra->exp))
-		e = AG_ENOMEM;
-	if (e == AG_OK) {
-		if (vv.n > 1)
-			qsort(vv.v, vv.n, sizeof(vv.v[0]), ent_cmp);
-		e = write_list(sdb, path, recs, recs != NULL ? h.n : 0, &vv,
-		    now);
+	if (e == AG_OK && fsync(out) == -1)
+		e = AG_EUNAVAIL;
+	if (close(out) == -1)
+		e = AG_EUNAVAIL;
+	if (e != AG_OK)
+		log_msg("%s: write: %s", tmp, strerror(errno));
+	free(buf);
+	return e;
+}
+
+/*
+ * A writer's look at the list, with the state_db lock held: the view is
+ * then the file, as nobody else writes.  True with dl->mtx taken and the
+ * view read afresh; false (nothing taken) when the paths do not fit.
+ */
+static bool
+view_enter(struct state *sdb)
+{
+	struct deny_view	*dl = sdb->dv;
+
+	if (pthread_mutex_lock(&dl->mtx) != 0)
+		return false;
+	view_bind(sdb);
+	if (!dl->file_ok) {
+		(void)pthread_mutex_unlock(&dl->mtx);
+		return false;
 	}
-	if (m != MAP_FAILED)
-		(void)munmap(m, maplen);
-	if (fd != -1)
-		(void)close(fd);
-	vec_free(&vv);
+	view_sync(sdb, true);
+	return true;
+}
+
+/*
+ * Under the lock: whether the list wants compacting (*due; force: any
+ * list there is) and whether it can be compacted outside the lock
+ * (*plain: there, with a header and records that were sorted).
+ */
+static enum ag_err
+view_look(struct state *sdb, time_t now, bool force, bool *due, bool *plain)
+{
+	struct deny_view	*dl = sdb->dv;
+
+	*due = *plain = false;
+	if (!view_enter(sdb))
+		return AG_EUNAVAIL;
+	*plain = dl->exists && dl->headed && !dl->broken;
+	*due = dl->exists && (force || !*plain ||
+	    dl->tail.n >= DENY_TAIL_MAX || dl->head.prune_at < (int64_t)now ||
+	    (dl->tail.n > 0 && dl->head.n + dl->tail.n <= DENY_PRUNE_SMALL &&
+	    dl->tail.min_exp < (int64_t)now));
+	(void)pthread_mutex_unlock(&dl->mtx);
+	return AG_OK;
+}
+
+/* True if path is no longer the file first seen as was, size bytes. */
+static bool
+replaced(const char *path, const struct stat *was, off_t size)
+{
+	struct stat	 st;
+
+	return stat(path, &st) == -1 || st.st_dev != was->st_dev ||
+	    st.st_ino != was->st_ino || st.st_size != size;
+}
+
+/*
+ * compact_unlocked()'s end, with the lock held again: the lines appended
+ * to s's file since it was read go after the merge in tmp, which then
+ * replaces the list, unless the list was replaced meanwhile (removed by
+ * hand, say): that stands, and the merge is dropped.
+ */
+static enum ag_err
+finish_locked(struct state *sdb, const struct deny_snap *s, const char *tmp,
+    const char *path)
+{
+	struct stat	 st;
+	enum ag_err	 e;
+
+	if (fstat(s->fd, &st) == -1 || st.st_size < s->st.st_size)
+		e = AG_EUNAVAIL;	/* truncated: left as it is */
+	else
+		e = copy_tail(s->fd, s->at, st.st_size, tmp);
+	/* Checked right before the rename: nothing of ours between. */
+	if (e != AG_OK || replaced(path, &s->st, st.st_size)) {
+		(void)unlink(tmp);
+		return e;
+	}
+	if ((e = put_in_place(tmp, path)) != AG_OK)
+		return e;
+	return gen_bump(sdb);
+}
+
+/*
+ * Compact with the writers' lock released through the rewrite, which
+ * takes a second at a million entries.  The list is only appended to
+ * or replaced, never changed in place, so the bytes seen under the
+ * lock stay as they are: they are merged into a new file without the
+ * lock; then, with it taken again, the lines appended meanwhile are
+ * copied after them, as the new file's tail, and the new file is
+ * renamed into place, unless the list was replaced meanwhile (removed
+ * by hand, say): then the merge is dropped, and the list stays as it
+ * is.  One compaction at a time, under a flock on
+ * "<state_db>.revoked.compact": a writer that finds one running leaves
+ * the list to it.  A list that is not plain (missing header, damaged)
+ * is compacted under the lock, as compact() does.
+ */
+static enum ag_err
+compact_unlocked(struct state *sdb, time_t now, bool force)
+{
+	char		 path[PATH_MAX], tmp[PATH_MAX], cpath[PATH_MAX];
+	struct deny_snap s;
+	bool		 due, plain;
+	int		 cfd, lockfd;
+	enum ag_err	 e;
+
+	if (!side_path(sdb, ".revoked", path, sizeof(path)) ||
+	    !side_path(sdb, ".revoked.ctmp", tmp, sizeof(tmp)) ||
+	    !side_path(sdb, ".revoked.compact", cpath, sizeof(cpath)))
+		return AG_EUNAVAIL;
+	if ((cfd = fsu_open_new(cpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		log_msg("%s: %s", cpath, strerror(errno));
+		return AG_EUNAVAIL;
+	}
+	if (flock(cfd, LOCK_EX | LOCK_NB) == -1) {
+		(void)close(cfd);
+		return errno == EWOULDBLOCK ? AG_OK : AG_EUNAVAIL;
+	}
+	snap_init(&s);
+	/* Under the lock: what is there, and whether it is due. */
+	if ((e = st_lock(sdb, true, &lockfd)) != AG_OK)
+		goto out;
+	if ((e = view_look(sdb, now, force, &due, &plain)) == AG_OK && due) {
+		if (!plain) {
+			if ((e = compact(sdb, now, NULL)) == AG_OK)
+				e = gen_bump(sdb);
+			due = false;
+		} else
+			e = snap_open(path, &s);
+	}
+	st_unlock(sdb, lockfd);
+	if (e != AG_OK || !due || s.fd == -1)
+		goto out;
+
+	/* Without it: the merge of what was seen. */
+	if ((e = snap_read(path, &s, s.st.st_size)) != AG_OK ||
+	    (e = write_tmp(tmp, s.recs, s.recs != NULL ? s.h.n : 0, &s.vv,
+	    now)) != AG_OK)
+		goto out;
+
+	/* With it again: the lines added since, and the rename. */
+	if ((e = st_lock(sdb, true, &lockfd)) != AG_OK) {
+		(void)unlink(tmp);
+		goto out;
+	}
+	e = finish_locked(sdb, &s, tmp, path);
+	st_unlock(sdb, lockfd);
+out:
+	snap_free(&s);
+	(void)close(cfd);	/* and with it the flock */
+	if (e != AG_OK)
+		log_msg("%s: cannot rewrite the deny list: %s (revoked tokens "
+		    "are still refused; tried again at the next revocation "
+		    "or purge)", sdb->c->state_db, ag_strerror(e));
 	return e;
 }
 
 /* Writers */
+
+/*
+ * A compaction put off until this thread releases the state_db lock
+ * (deny_unlocked): the state it is wanted for, or NULL.
+ */
+static _Thread_local struct state *compact_wanted;
+
+void
+deny_unlocked(struct state *sdb)
+{
+	if (compact_wanted != sdb)
+		return;
+	compact_wanted = NULL;
+	(void)compact_unlocked(sdb, time(NULL), false);	/* logged */
+}
 
 /* Append "JTI EXP\n" (after a newline ending a torn line), synced. */
 static enum ag_err
@@ -1057,7 +1320,10 @@ append_line(struct state *sdb, const char *jti, int64_t exp,
 	return e;
 }
 
-/* state_deny_add with the state_db lock held (state_db.h). */
+/*
+ * state_deny_add with the state_db lock held (state_db.h).  A list whose
+ * tail is full is compacted once this thread releases the lock.
+ */
 enum ag_err
 deny_add_locked(struct state *sdb, const char *jti, int64_t exp)
 {
@@ -1066,25 +1332,19 @@ deny_add_locked(struct state *sdb, const char *jti, int64_t exp)
 	struct deny_ent	 ent;
 	int64_t		 have = 0;
 	int		 found;
-	bool		 compacting, torn;
+	bool		 compacting, full, torn;
 	enum ag_err	 e;
 
 	if (!deny_jti_ok(jti) || exp < 0)
 		return AG_EINVAL;
 	(void)snprintf(ent.jti, sizeof(ent.jti), "%s", jti);
 	ent.exp = exp;
-	/* Under the lock the view is the file: nobody else writes. */
-	if (pthread_mutex_lock(&dl->mtx) != 0)
+	if (!view_enter(sdb))
 		return AG_EUNAVAIL;
-	view_bind(sdb);
-	if (!dl->file_ok) {
-		(void)pthread_mutex_unlock(&dl->mtx);
-		return AG_EUNAVAIL;
-	}
-	view_sync(sdb, true);
 	found = view_find(dl, jti, &have);
-	compacting = dl->broken || !dl->exists || !dl->headed ||
-	    dl->tail.n >= DENY_TAIL_MAX;
+	/* Not there yet, or not sorted: small or rare, done at once. */
+	compacting = dl->broken || !dl->exists || !dl->headed;
+	full = !compacting && dl->tail.n >= DENY_TAIL_MAX;
 	torn = dl->exists && dl->seen < dl->size;
 	(void)pthread_mutex_unlock(&dl->mtx);
 	if (found == 1 && have >= exp)
@@ -1098,6 +1358,8 @@ deny_add_locked(struct state *sdb, const char *jti, int64_t exp)
 	 * count reads the list with it. */
 	if (e == AG_OK)
 		e = gen_bump(sdb);
+	if (e == AG_OK && full)
+		compact_wanted = sdb;
 	return e;
 }
 
@@ -1112,58 +1374,31 @@ state_deny_add(struct state *sdb, const char *jti, int64_t exp)
 	if ((e = st_lock(sdb, true, &lockfd)) != AG_OK)
 		return e;
 	e = deny_add_locked(sdb, jti, exp);
-	st_unlock(sdb, lockfd);
+	st_unlock(sdb, lockfd);		/* and compacts, when due */
 	return e;
 }
 
-/* With the lock held: compact when due (or force). */
-static enum ag_err
-prune_locked(struct state *sdb, time_t now, bool force)
-{
-	struct deny_view	*dl = sdb->dv;
-	const struct conf	*c = sdb->c;
-	bool		 due;
-	enum ag_err	 e;
-
-	if (pthread_mutex_lock(&dl->mtx) != 0)
-		return AG_EUNAVAIL;
-	view_bind(sdb);
-	if (!dl->file_ok) {
-		(void)pthread_mutex_unlock(&dl->mtx);
-		return AG_EUNAVAIL;
-	}
-	view_sync(sdb, true);
-	due = dl->exists && (force || dl->broken || !dl->headed ||
-	    dl->tail.n >= DENY_TAIL_MAX || dl->head.prune_at < (int64_t)now ||
-	    (dl->tail.n > 0 && dl->head.n + dl->tail.n <= DENY_PRUNE_SMALL &&
-	    dl->tail.min_exp < (int64_t)now));
-	(void)pthread_mutex_unlock(&dl->mtx);
-	if (!due)
-		return AG_OK;
-	if ((e = compact(sdb, now, NULL)) != AG_OK) {
-		log_msg("%s: cannot prune the deny list: %s (revoked tokens "
-		    "are still refused; tried again at the next purge)",
-		    c->state_db, ag_strerror(e));
-		return e;
-	}
-	return gen_bump(sdb);
-}
-
+/* The purge's step, with the lock held: compact when due, a plain list
+ * once the lock is released. */
 void
 state_deny_prune_locked(struct state *sdb, time_t now)
 {
-	(void)prune_locked(sdb, now, false);
+	bool	 due, plain;
+
+	if (view_look(sdb, now, false, &due, &plain) != AG_OK || !due)
+		return;
+	if (plain)
+		compact_wanted = sdb;
+	else if (compact(sdb, now, NULL) != AG_OK)
+		log_msg("%s: cannot prune the deny list (revoked tokens are "
+		    "still refused; tried again at the next purge)",
+		    sdb->c->state_db);
+	else
+		(void)gen_bump(sdb);
 }
 
 enum ag_err
 state_deny_prune(struct state *sdb, time_t now, bool force)
 {
-	int		 lockfd;
-	enum ag_err	 e;
-
-	if ((e = st_lock(sdb, true, &lockfd)) != AG_OK)
-		return e;
-	e = prune_locked(sdb, now, force);
-	st_unlock(sdb, lockfd);
-	return e;
+	return compact_unlocked(sdb, now, force);
 }

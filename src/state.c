@@ -165,13 +165,18 @@ st_lock(struct state *sdb, bool excl, int *fdp)
 	return AG_OK;
 }
 
-/* Release what st_lock() took; fd -1 (nothing taken) is a no-op. */
+/*
+ * Release what st_lock() took; fd -1 (nothing taken) is a no-op.  Then
+ * the work put off until the lock is free: a deny list's compaction,
+ * which must not hold up every other writer.
+ */
 void
 st_unlock(struct state *sdb, int fd)
 {
 	if (fd != -1) {
 		(void)close(fd);
 		(void)pthread_rwlock_unlock(&sdb->rw);
+		deny_unlocked(sdb);
 	}
 }
 

@@ -88,6 +88,9 @@ enum ag_err	 refresh_family_end(struct state *sdb, GDBM_FILE dbf,
 /* deny.c: state_deny_add() with the lock held. */
 enum ag_err	 deny_add_locked(struct state *sdb, const char *jti,
 		    int64_t exp);
+/* deny.c: what this thread put off until it released the lock (a
+ * compaction of the deny list); st_unlock() calls it. */
+void		 deny_unlocked(struct state *sdb);
 /* code.c: the purge's test of a record. */
 bool		 code_stale(const char *key, const char *val, time_t now);
 

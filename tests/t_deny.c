@@ -6,13 +6,16 @@
  * revocation; a damaged file refuses what it cannot decide, never
  * crashes, and is rebuilt; a list written by older versions (lines
  * only) is read and converted; many processes adding at once leave
- * every entry once.
+ * every entry once, also while compactions of a large list run outside
+ * the writers' lock; a list removed by hand during one stays removed.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,8 @@
 #define RACERS		8	/* processes adding at once */
 #define RACE_SHARED	40	/* jtis every racer adds */
 #define RACE_OWN	20	/* jtis only one racer adds */
+#define COMPACT_BIG	50000	/* entries of the list compacted racing */
+#define COMPACT_ADDS	200	/* jtis each racer adds to it */
 
 static char		 dir[64];
 static char		 list[PATH_MAX + 16];
@@ -283,7 +288,7 @@ test_big(void)
 static void
 test_prune(void)
 {
-	char	 tmp[PATH_MAX + 32];
+	char	 tmp[PATH_MAX + 32], ctmp[PATH_MAX + 32];
 	time_t	 now = time(NULL);
 	int	 i;
 	char	 jti[32];
@@ -300,7 +305,9 @@ test_prune(void)
 	/* a pruning that fails stops nothing */
 	is_int(state_deny_add(H(&cf), "old", now - 5), AG_OK, "expired entry");
 	snprintf(tmp, sizeof(tmp), "%s.tmp", list);
-	ok(mkdir(tmp, 0700) == 0, "the rewrite cannot be written");
+	snprintf(ctmp, sizeof(ctmp), "%s.ctmp", list);
+	ok(mkdir(tmp, 0700) == 0 && mkdir(ctmp, 0700) == 0,
+	    "the rewrite cannot be written, under the lock or outside it");
 	is_int(state_purge(H(&cf), now), AG_OK, "  purge still succeeds");
 	is_int(state_deny_prune(H(&cf), now, true), AG_EUNAVAIL,
 	    "  the prune itself fails");
@@ -315,6 +322,7 @@ test_prune(void)
 	ok(state_deny_check(H(&cf), jti) && state_deny_check(H(&cf), "kept"),
 	    "  and hold");
 	(void)rmdir(tmp);
+	(void)rmdir(ctmp);
 	is_int(state_deny_prune(H(&cf), now, false), AG_OK, "fixed: prune");
 	ok(list_sorted(NULL) && count_lines("old") == 0 &&
 	    count_lines(jti) == 1, "  compacted");
@@ -392,32 +400,38 @@ test_damaged(void)
 	ok(list_sorted(NULL), "  rebuilt");
 }
 
+/* Racer i's k-th jti: the first RACE_SHARED are every racer's. */
 static void
-test_race(void)
+racer_jti(char jti[32], int i, int k)
 {
-	time_t	 now = time(NULL);
+	if (k < RACE_SHARED)
+		snprintf(jti, 32, "s-%03d", k);
+	else
+		snprintf(jti, 32, "p%d-%03d", i, k);
+}
+
+/*
+ * RACERS processes, released together (a barrier: all start when the
+ * pipe closes), each adding its adds jtis and checking each one; how
+ * many of them saw every add hold.
+ */
+static int
+race(int adds, time_t now)
+{
 	pid_t	 pid[RACERS];
 	char	 jti[32], go;
 	int	 p[2], i, k, status, good = 0;
-	long	 dup = 0;
 
-	fresh();
-	if (pipe(p) == -1) {
-		ok(0, "pipe");
-		return;
-	}
+	if (pipe(p) == -1)
+		return 0;
 	for (i = 0; i < RACERS; i++) {
 		if ((pid[i] = fork()) != 0)
 			continue;
 		H_reset();
 		close(p[1]);
-		/* the barrier: all start when the pipe closes */
 		(void)read(p[0], &go, 1);
-		for (k = 0; k < RACE_SHARED + RACE_OWN; k++) {
-			if (k < RACE_SHARED)
-				snprintf(jti, sizeof(jti), "s-%03d", k);
-			else
-				snprintf(jti, sizeof(jti), "p%d-%03d", i, k);
+		for (k = 0; k < adds; k++) {
+			racer_jti(jti, i, k);
 			if (state_deny_add(H(&cf), jti, now + 100) != AG_OK ||
 			    !state_deny_check(H(&cf), jti))
 				_exit(1);
@@ -430,15 +444,210 @@ test_race(void)
 		if (pid[i] > 0 && waitpid(pid[i], &status, 0) == pid[i] &&
 		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			good++;
-	is_int(good, RACERS, "8 processes adding at once: each add holds");
-	for (k = 0; k < RACE_SHARED; k++) {
-		snprintf(jti, sizeof(jti), "s-%03d", k);
-		if (count_lines(jti) != 1 || !state_deny_check(H(&cf), jti))
-			dup++;
-	}
-	is_int(dup, 0, "  each shared jti once, and denied");
+	return good;
+}
+
+/* Of the jtis race(adds) added, how many are not once in the file and
+ * denied. */
+static long
+race_missing(int adds)
+{
+	char	 jti[32];
+	int	 i, k;
+	long	 bad = 0;
+
+	H_reset();
+	for (i = 0; i < RACERS; i++)
+		for (k = i == 0 ? 0 : RACE_SHARED; k < adds; k++) {
+			racer_jti(jti, i, k);
+			if (count_lines(jti) != 1 ||
+			    !state_deny_check(H(&cf), jti))
+				bad++;
+		}
+	return bad;
+}
+
+static void
+test_race(void)
+{
+	time_t	 now = time(NULL);
+	int	 adds = RACE_SHARED + RACE_OWN;
+
+	fresh();
+	is_int(race(adds, now), RACERS, "8 processes adding at once: each "
+	    "add holds");
+	is_int(race_missing(adds), 0, "  each jti once, and denied");
 	is_int(count_lines(NULL), RACE_SHARED + RACERS * RACE_OWN,
 	    "  as many entries as jtis");
+}
+
+/* A sorted list of n live entries "old-NNNNNNN-…", made as an older
+ * version's lines and converted. */
+static bool
+big_list(int n, time_t now)
+{
+	FILE	*f;
+	int	 i;
+
+	fresh();
+	if ((f = fopen(list, "w")) == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+		fprintf(f, "old-%07d-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx %lld\n", i,
+		    (long long)now + 3600);
+	if (fclose(f) != 0)
+		return false;
+	H_reset();
+	return state_deny_prune(H(&cf), now, true) == AG_OK &&
+	    list_sorted(NULL);
+}
+
+/* The header's count of sorted records; -1 if it does not parse. */
+static long
+head_count(void)
+{
+	char		 buf[DENY_REC_LEN];
+	struct deny_head h;
+	FILE		*f;
+	size_t		 r = 0;
+
+	if ((f = fopen(list, "r")) != NULL) {
+		r = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+	}
+	return r == sizeof(buf) && deny_head_parse(buf, (size_t)list_size(),
+	    &h) == 1 ? (long)h.n : -1;
+}
+
+static bool
+exists(const char *suffix)
+{
+	char		 p[PATH_MAX + 32];
+	struct stat	 st;
+
+	snprintf(p, sizeof(p), "%s%s", list, suffix);
+	return stat(p, &st) == 0;
+}
+
+/*
+ * Racers add across several compactions of a large list, which run
+ * with the writers' lock released: every entry lands once, in the
+ * records or in the tail, and the list stays sorted.
+ */
+static void
+test_compact_race(void)
+{
+	time_t	 now = time(NULL);
+
+	ok(big_list(COMPACT_BIG, now), "a sorted list of 50,000 entries");
+	is_int(race(COMPACT_ADDS, now), RACERS, "8 processes make 1,600 "
+	    "revocations of 1,320 tokens at once, compacting as they go: "
+	    "each holds");
+	is_int(race_missing(COMPACT_ADDS), 0, "  each one denied, and in the "
+	    "file once");
+	ok(head_count() > COMPACT_BIG && list_sorted(NULL),
+	    "  compacted on the way: more sorted records than at the start");
+	is_int(count_lines(NULL), COMPACT_BIG + RACE_SHARED +
+	    RACERS * (COMPACT_ADDS - RACE_SHARED), "  no entry lost or "
+	    "doubled");
+	ok(state_deny_check(H(&cf), "old-0000000-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+	    && state_deny_check(H(&cf),
+	    "old-0049999-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+	    "  the first entries still denied");
+	ok(!exists(".ctmp"), "  no temporary file left");
+}
+
+/*
+ * A compaction already running (its flock held here): writers leave
+ * the list to it and append, past DENY_TAIL_MAX; once it is free, the
+ * next add compacts.
+ */
+static void
+test_compact_busy(void)
+{
+	time_t	 now = time(NULL);
+	char	 cl[PATH_MAX + 32], jti[32];
+	long	 n0;
+	int	 fd, i, miss = 0;
+
+	ok(big_list(1000, now), "a sorted list of 1,000 entries");
+	n0 = head_count();
+	snprintf(cl, sizeof(cl), "%s.compact", list);
+	if ((fd = open(cl, O_RDWR | O_CREAT, 0600)) == -1 ||
+	    flock(fd, LOCK_EX) == -1) {
+		ok(0, "hold the compaction's lock");
+		return;
+	}
+	for (i = 0; i < DENY_TAIL_MAX + 10; i++) {
+		snprintf(jti, sizeof(jti), "busy-%04d", i);
+		if (state_deny_add(H(&cf), jti, now + 100) != AG_OK)
+			break;
+	}
+	is_int(i, DENY_TAIL_MAX + 10, "DENY_TAIL_MAX + 10 adds while a "
+	    "compaction runs elsewhere");
+	is_int(head_count(), n0, "  none of them compacts");
+	for (i = 0; i < DENY_TAIL_MAX + 10; i++) {
+		snprintf(jti, sizeof(jti), "busy-%04d", i);
+		miss += !state_deny_check(H(&cf), jti);
+	}
+	is_int(miss, 0, "  every one denied, from the tail");
+	close(fd);
+	is_int(state_deny_add(H(&cf), "after", now + 100), AG_OK,
+	    "the lock released: one more add");
+	ok(head_count() == n0 + DENY_TAIL_MAX + 11 && list_sorted(NULL) &&
+	    count_lines("after") == 1 && count_lines("busy-0000") == 1,
+	    "  compacts the whole tail");
+}
+
+/*
+ * The list removed by hand (authgate.conf(5): how to empty it) while a
+ * compaction merges it outside the lock: the removal stands, and what
+ * is revoked after it holds.
+ */
+static void
+test_compact_removed(void)
+{
+	time_t	 now = time(NULL);
+	struct timespec	 ms = { 0, 1000000 };
+	char	 jti[32];
+	pid_t	 pid;
+	int	 i, status, tries;
+	bool	 seen = false;
+
+	ok(big_list(COMPACT_BIG * 4, now), "a sorted list of 200,000 entries");
+	for (i = 0; i < DENY_TAIL_MAX - 1; i++) {
+		snprintf(jti, sizeof(jti), "rm-%04d", i);
+		if (state_deny_add(H(&cf), jti, now + 100) != AG_OK)
+			break;
+	}
+	is_int(i, DENY_TAIL_MAX - 1, "a tail one short of full");
+	if ((pid = fork()) == 0) {
+		H_reset();
+		/* this add fills the tail, the next one compacts */
+		(void)state_deny_add(H(&cf), "rm-last-1", now + 100);
+		_exit(state_deny_add(H(&cf), "rm-last-2", now + 100) ==
+		    AG_OK ? 0 : 1);
+	}
+	/* The merge writes ".ctmp" with the lock released. */
+	for (tries = 0; tries < 20000 && !seen; tries++) {
+		seen = exists(".ctmp");
+		if (!seen)
+			nanosleep(&ms, NULL);
+	}
+	ok(seen, "  a compaction is merging");
+	ok(unlink(list) == 0, "  the list removed meanwhile");
+	is_int(state_deny_add(H(&cf), "fresh", now + 100), AG_OK,
+	    "  and a revocation made");
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "  the compacting "
+	    "process goes on");
+	H_reset();
+	ok(!state_deny_check(H(&cf), "old-0000000-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+	    && !state_deny_check(H(&cf), "rm-0000"),
+	    "  the removal stands: the merge was dropped");
+	ok(state_deny_check(H(&cf), "fresh"), "  the revocation after it "
+	    "holds");
+	ok(!exists(".ctmp"), "  no temporary file left");
 }
 
 static void
@@ -477,6 +686,9 @@ main(void)
 	test_damaged();
 	test_race();
 	test_big();
+	test_compact_race();
+	test_compact_busy();
+	test_compact_removed();
 	test_unwritable();
 	H_reset();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

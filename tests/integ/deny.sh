@@ -221,8 +221,9 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 		    >/dev/null 2>&1 || break
 	done
 	is "$(stat -c %U "$AG_TMP/own/state.db.revoked" \
-	    "$AG_TMP/own/state.db.revoked.gen" | sort -u)" nobody \
-	    "as root: the list, rewritten, and its counter keep the owner"
+	    "$AG_TMP/own/state.db.revoked.gen" \
+	    "$AG_TMP/own/state.db.revoked.compact" | sort -u)" nobody \
+	    "as root: the list, rewritten, its counter and lock keep the owner"
 else
 	skip 1 "not root"
 fi
