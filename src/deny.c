@@ -1081,6 +1081,17 @@ compact(struct state *sdb, time_t now, const struct deny_ent *extra)
 	return e;
 }
 
+/* compact() with the change counted: a list that is not plain. */
+static enum ag_err
+compact_counted(struct state *sdb, time_t now)
+{
+	enum ag_err	 e;
+
+	if ((e = compact(sdb, now, NULL)) != AG_OK)
+		return e;
+	return gen_bump(sdb);
+}
+
 /* Append the bytes of fd from at to size to the file tmp, synced. */
 static enum ag_err
 copy_tail(int fd, off_t at, off_t size, const char *tmp)
@@ -1240,8 +1251,7 @@ compact_unlocked(struct state *sdb, time_t now, bool force)
 		goto out;
 	if ((e = view_look(sdb, now, force, &due, &plain)) == AG_OK && due) {
 		if (!plain) {
-			if ((e = compact(sdb, now, NULL)) == AG_OK)
-				e = gen_bump(sdb);
+			e = compact_counted(sdb, now);
 			due = false;
 		} else
 			e = snap_open(path, &s);
@@ -1383,18 +1393,17 @@ state_deny_add(struct state *sdb, const char *jti, int64_t exp)
 void
 state_deny_prune_locked(struct state *sdb, time_t now)
 {
-	bool	 due, plain;
+	bool		 due, plain;
+	enum ag_err	 e;
 
 	if (view_look(sdb, now, false, &due, &plain) != AG_OK || !due)
 		return;
 	if (plain)
 		compact_wanted = sdb;
-	else if (compact(sdb, now, NULL) != AG_OK)
-		log_msg("%s: cannot prune the deny list (revoked tokens are "
-		    "still refused; tried again at the next purge)",
-		    sdb->c->state_db);
-	else
-		(void)gen_bump(sdb);
+	else if ((e = compact_counted(sdb, now)) != AG_OK)
+		log_msg("%s: cannot prune the deny list: %s (revoked tokens "
+		    "are still refused; tried again at the next purge)",
+		    sdb->c->state_db, ag_strerror(e));
 }
 
 enum ag_err
