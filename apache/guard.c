@@ -267,7 +267,8 @@ static void
 check(const struct gset *s, const struct guard_req *q, time_t now,
     struct guard_verdict *v)
 {
-	struct claims	 cl;
+	const struct claims *cl = NULL;
+	struct claims	 buf;
 	const char	*tok, *why = NULL, *authorization = q->authorization;
 	const char	*need = q->need;
 	size_t		 toklen;
@@ -288,11 +289,13 @@ check(const struct gset *s, const struct guard_req *q, time_t now,
 		    "The Authorization scheme is not Bearer", NULL);
 		return;
 	}
-	if (vcache_get(s->gen, JWS_ACCESS, tok, toklen, &cl))
-		e = jwt_check_times(&s->conf, &cl, now, &why);
-	else if ((e = jwt_verify(&s->conf, s->keys, tok, toklen, now, &cl,
-	    &why)) == AG_OK)
-		vcache_put(s->gen, JWS_ACCESS, tok, toklen, &cl);
+	if ((cl = vcache_get(s->gen, JWS_ACCESS, tok, toklen)) != NULL)
+		e = jwt_check_times(&s->conf, cl, now, &why);
+	else if ((e = jwt_verify(&s->conf, s->keys, tok, toklen, now, &buf,
+	    &why)) == AG_OK) {
+		cl = &buf;
+		vcache_put(s->gen, JWS_ACCESS, tok, toklen, cl);
+	}
 	if (e == AG_ENOMEM) {
 		v->status = 500;
 		v->why = "out of memory";
@@ -309,19 +312,19 @@ check(const struct gset *s, const struct guard_req *q, time_t now,
 		return;
 	}
 	/* Verifiers hold no state_db (doc/scaling.md). */
-	if (!s->conf.verify_only && cl.jti[0] != '\0' &&
-	    state_deny_check(s->state, cl.jti)) {
+	if (!s->conf.verify_only && cl->jti[0] != '\0' &&
+	    state_deny_check(s->state, cl->jti)) {
 		deny(s, v, 401, "invalid_token", "token revoked", NULL);
 		return;
 	}
-	if (need != NULL && !scope_covers(cl.scope, need, " ,")) {
+	if (need != NULL && !scope_covers(cl->scope, need, " ,")) {
 		deny(s, v, 403, "insufficient_scope",
 		    "The token lacks a required scope", need);
 		return;
 	}
 	v->status = 200;
-	memcpy(v->sub, cl.sub, sizeof(v->sub));
-	memcpy(v->scope, cl.scope, sizeof(v->scope));
+	memcpy(v->sub, cl->sub, sizeof(v->sub));
+	memcpy(v->scope, cl->scope, sizeof(v->scope));
 }
 
 void

@@ -266,26 +266,30 @@ bearer_of(const struct app *app, const struct req *r, struct resp *res,
 
 /*
  * The claims of tok, verified (or found in this thread's verified-token
- * cache) and not revoked, in cl; or false when the request has been
- * answered here: refused, or out of memory.
+ * cache) and not revoked: the cache's own, or verified into buf; or
+ * NULL when the request has been answered here: refused, or out of
+ * memory.
  */
-static bool
+static const struct claims *
 token_claims(const struct app *app, struct resp *res, bool lenient,
-    const char *tok, size_t toklen, struct claims *cl)
+    const char *tok, size_t toklen, struct claims *buf)
 {
+	const struct claims *cl;
 	const char	*why = NULL;
 	time_t		 now;
 	enum ag_err	 e;
 
 	now = time(NULL);
-	if (vcache_get(app->gen, JWS_ACCESS, tok, toklen, cl))
+	if ((cl = vcache_get(app->gen, JWS_ACCESS, tok, toklen)) != NULL)
 		e = jwt_check_times(&app->conf, cl, now, &why);
-	else if ((e = jwt_verify(&app->conf, app->keys, tok, toklen, now, cl,
-	    &why)) == AG_OK)
+	else if ((e = jwt_verify(&app->conf, app->keys, tok, toklen, now, buf,
+	    &why)) == AG_OK) {
+		cl = buf;
 		vcache_put(app->gen, JWS_ACCESS, tok, toklen, cl);
+	}
 	if (e == AG_ENOMEM) {
 		ep_fail_err(res, e);
-		return false;
+		return NULL;
 	}
 	if (e != AG_OK && !req_b64token(tok, toklen)) {
 		/* Not even a b64token: a malformed request (RFC 6750 3.1),
@@ -293,28 +297,29 @@ token_claims(const struct app *app, struct resp *res, bool lenient,
 		metrics_inc(MC_REJECT_MALFORMED);
 		deny(app, res, lenient ? 401 : 400, "invalid_request",
 		    "Malformed Bearer credentials", NULL);
-		return false;
+		return NULL;
 	}
 	if (e != AG_OK) {
 		metrics_inc(metrics_reject_reason(why));
 		deny(app, res, 401, "invalid_token",
 		    why != NULL ? why : "invalid token", NULL);
-		return false;
+		return NULL;
 	}
 	/* Verifiers hold no state_db (doc/scaling.md). */
 	if (!app->conf.verify_only && cl->jti[0] != '\0' &&
 	    state_deny_check(app->state, cl->jti)) {
 		deny(app, res, 401, "invalid_token", "token revoked", NULL);
 		metrics_inc(MC_REJECT_REVOKED);
-		return false;
+		return NULL;
 	}
-	return true;
+	return cl;
 }
 
 void
 ep_protected(const struct app *app, const struct req *r, struct resp *res)
 {
-	struct claims	 cl;
+	const struct claims *cl;
+	struct claims	 buf;
 	const char	*tok;
 	size_t		 toklen;
 	bool		 lenient;
@@ -323,9 +328,9 @@ ep_protected(const struct app *app, const struct req *r, struct resp *res)
 	lenient = r->role == REQ_AUTHORIZER || r->route == ROUTE_AUTH;
 	if (!bearer_of(app, r, res, lenient, &tok, &toklen))
 		return;
-	if (!token_claims(app, res, lenient, tok, toklen, &cl))
+	if ((cl = token_claims(app, res, lenient, tok, toklen, &buf)) == NULL)
 		return;
-	if (!scope_ok(app, r, res, cl.scope))
+	if (!scope_ok(app, r, res, cl->scope))
 		return;
-	allow(r, res, cl.sub, cl.scope);
+	allow(r, res, cl->sub, cl->scope);
 }

@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +129,10 @@ req_fill(struct req *r, const char *const val[V__MAX])
 	const char	*uri, *q, *sn, *pi, *m, *role;
 	size_t		 snlen, pilen;
 
-	memset(r, 0, sizeof(*r));
+	/* All but the path buffer, which req_setpath fills: zeroing its
+	 * 2 KiB was a twentieth of a cached check. */
+	memset(r, 0, offsetof(struct req, pathbuf));
+	r->pathbuf[0] = '\0';
 	r->path = r->pathbuf;
 	r->base = r->pathbuf;
 
@@ -250,8 +254,11 @@ req_parse_env(struct req *r, char *const *envp)
 			continue;
 		if ((n = (size_t)(eq - *envp)) > VAR_NAME_MAX)
 			continue;
+		/* The first and last letters tell apart most names of a
+		 * length (REMOTE_PORT, REMOTE_ADDR) before a memcmp(3). */
 		for (i = first_of_len[n]; i >= 0; i = next_of_len[i])
 			if (**envp == vars[i].name[0] &&
+			    eq[-1] == vars[i].name[n - 1] &&
 			    memcmp(*envp, vars[i].name, n) == 0) {
 				val[i] = eq + 1;
 				break;

@@ -80,38 +80,38 @@ tchar(unsigned char c)
 }
 
 static bool
-name_ok(const char *s)
+name_ok(const char *s, size_t len)
 {
-	if (*s == '\0')
+	size_t	 i;
+
+	if (len == 0)
 		return false;
-	for (; *s != '\0'; s++)
-		if (!tchar((unsigned char)*s))
+	for (i = 0; i < len; i++)
+		if (!tchar((unsigned char)s[i]))
 			return false;
 	return true;
 }
 
 /* RFC 9110 5.5: no control bytes but HTAB, so no CR, LF or NUL. */
 static bool
-value_ok(const char *s)
+value_ok(const char *s, size_t len)
 {
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f)
 			return false;
 	return true;
 }
 
 void
-resp_header(struct resp *r, const char *name, const char *value)
+resp_header_n(struct resp *r, const char *name, size_t nl, const char *value)
 {
-	size_t	 nl, vl;
+	size_t	 vl = strlen(value);
 
-	if (!name_ok(name) || !value_ok(value)) {
-		r->overflow = 1;
-		return;
-	}
-	nl = strlen(name);
-	vl = strlen(value);
-	if (sizeof(r->headers) - r->headerslen <= nl + vl + 4) {
+	if (!name_ok(name, nl) || !value_ok(value, vl) ||
+	    sizeof(r->headers) - r->headerslen <= nl + vl + 4) {
 		r->overflow = 1;
 		return;
 	}

@@ -31,8 +31,16 @@ struct resp {
 void		 resp_init(struct resp *r);
 /* The reason phrase of an HTTP status ("Unauthorized"). */
 const char	*resp_reason(int status);
-/* Add a header; refused (overflow set) if name or value holds CR/LF/NUL. */
-void		 resp_header(struct resp *r, const char *name, const char *value);
+/*
+ * Add a header "name: value": refused (overflow set) unless name is a
+ * token and value holds no control byte but HTAB (so no CR, LF or
+ * NUL).  resp_header takes the name as a string literal, whose length
+ * is then known where it is written; resp_header_n any name of nl bytes.
+ */
+#define resp_header(r, name, value) \
+	resp_header_n((r), "" name "", sizeof(name) - 1, (value))
+void		 resp_header_n(struct resp *r, const char *name, size_t nl,
+		    const char *value);
 /* True if a header name (any case) was added. */
 bool		 resp_has_header(const struct resp *r, const char *name);
 /* Set status and a JSON body (copied). */

@@ -209,7 +209,8 @@ session_check(const struct conf *c, const struct keyring *kr, uint64_t gen,
     struct state *sdb, const char *val, size_t len, time_t now,
     struct session *out, const char **why)
 {
-	struct claims	 cl;
+	const struct claims *cl = NULL;
+	struct claims	 buf;
 	const char	*w = NULL;
 	enum ag_err	 e;
 
@@ -221,11 +222,14 @@ session_check(const struct conf *c, const struct keyring *kr, uint64_t gen,
 		*why = "session too large";
 		return AG_EDENIED;
 	}
-	if (gen != 0 && vcache_get(gen, JWS_SESSION, val, len, &cl))
-		e = jwt_check_times(c, &cl, now, &w);
-	else if ((e = jwt_verify_kind(c, kr, JWS_SESSION, val, len, now, &cl,
-	    &w)) == AG_OK && gen != 0)
-		vcache_put(gen, JWS_SESSION, val, len, &cl);
+	if (gen != 0 && (cl = vcache_get(gen, JWS_SESSION, val, len)) != NULL)
+		e = jwt_check_times(c, cl, now, &w);
+	else if ((e = jwt_verify_kind(c, kr, JWS_SESSION, val, len, now, &buf,
+	    &w)) == AG_OK) {
+		cl = &buf;
+		if (gen != 0)
+			vcache_put(gen, JWS_SESSION, val, len, cl);
+	}
 	switch (e) {
 	case AG_OK:
 		break;
@@ -243,11 +247,11 @@ session_check(const struct conf *c, const struct keyring *kr, uint64_t gen,
 		return AG_EDENIED;
 	}
 	/* Issued under a longer session_ttl than today's: too long. */
-	if (cl.exp - cl.iat > c->session_ttl || cl.exp < cl.iat) {
+	if (cl->exp - cl->iat > c->session_ttl || cl->exp < cl->iat) {
 		*why = "session expired";
 		return AG_EDENIED;
 	}
-	session_of(&cl, out);
+	session_of(cl, out);
 	if ((w = session_denied(c, sdb, out)) != NULL) {
 		memset(out, 0, sizeof(*out));
 		*why = w;

@@ -180,13 +180,25 @@ table_room(struct table *t, size_t len)
  * A keyed 64-bit hash of the token, to pick its slot and skip most
  * comparisons: eight bytes a step, each mixed with a multiply.  Not a
  * MAC, and it need not be: equality is decided by the full comparison.
+ * Only the length and the last VCACHE_HASH_TAIL bytes are mixed: they
+ * hold the signature, which already differs between any two tokens
+ * signed, and a chain of multiplies over all of a 357-byte token was a
+ * tenth of a cached check.  Tokens that share those bytes share a slot
+ * and are told apart by same(); only verified tokens enter the table.
  */
-static uint64_t
-hash(const struct table *t, const char *s, size_t len)
-{
-	uint64_t	 h = t->key[0] ^ len, w;
-	size_t		 i;
+#define VCACHE_HASH_TAIL 64
 
+static uint64_t
+hash(const struct table *t, const char *tok, size_t toklen)
+{
+	const char	*s = tok;
+	size_t		 len = toklen, i;
+	uint64_t	 h = t->key[0] ^ toklen, w;
+
+	if (len > VCACHE_HASH_TAIL) {
+		s += len - VCACHE_HASH_TAIL;
+		len = VCACHE_HASH_TAIL;
+	}
 	for (i = 0; i + 8 <= len; i += 8) {
 		memcpy(&w, s + i, 8);
 		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
@@ -219,23 +231,21 @@ same(const char *a, const char *b, size_t n)
 	return d == 0;
 }
 
-bool
-vcache_get(uint64_t gen, enum jws_kind kind, const char *tok, size_t len,
-    struct claims *out)
+const struct claims *
+vcache_get(uint64_t gen, enum jws_kind kind, const char *tok, size_t len)
 {
 	struct table	*t;
 	struct slot	*sl;
 	uint64_t	 h;
 
 	if (len == 0 || (t = table_get()) == NULL || len > t->room)
-		return false;
+		return NULL;
 	h = hash(t, tok, len);
 	sl = slot_at(t, h);
 	if (sl->gen != gen || sl->hash != h || sl->len != len ||
 	    sl->kind != kind || !same(sl->tok, tok, len))
-		return false;
-	*out = sl->cl;
-	return true;
+		return NULL;
+	return &sl->cl;
 }
 
 void

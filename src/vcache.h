@@ -31,13 +31,14 @@
 void	vcache_enable(void);
 /*
  * The claims verified for exactly these len bytes as a token of kind
- * under the keys and configuration of generation gen, or false: a
- * token verified as one kind is never found as another (an access
- * token is not a session, RFC 8725 3.11).  Expiry is the caller's to
- * check again (jwt_check_times).
+ * under the keys and configuration of generation gen, or NULL: a token
+ * verified as one kind is never found as another (an access token is
+ * not a session, RFC 8725 3.11).  The claims are the cache's own, not
+ * a copy (1.5 KiB a check): they stay valid until this thread's next
+ * vcache_put.  Expiry is the caller's to check again (jwt_check_times).
  */
-bool	vcache_get(uint64_t gen, enum jws_kind kind, const char *tok,
-	    size_t len, struct claims *out);
+const struct claims *vcache_get(uint64_t gen, enum jws_kind kind,
+	    const char *tok, size_t len);
 /* Remember claims verified for tok as kind under generation gen. */
 void	vcache_put(uint64_t gen, enum jws_kind kind, const char *tok,
 	    size_t len, const struct claims *cl);

@@ -28,7 +28,7 @@ takes(const char *name, const char *value)
 	static struct resp	 r;
 
 	resp_init(&r);
-	resp_header(&r, name, value);
+	resp_header_n(&r, name, strlen(name), value);
 	return !r.overflow && resp_has_header(&r, name);
 }
 
