@@ -26,7 +26,6 @@
 #include "../src/accept.h"
 #include "../src/bearer.h"
 #include "../src/conf.h"
-#include "../src/deny.h"
 #include "../src/fsutil.h"
 #include "../src/jwt.h"
 #include "../src/key.h"
@@ -35,7 +34,7 @@
 #include "../src/scope.h"
 #include "../src/serve.h"
 #include "../src/state.h"
-#include "../src/vcache.h"
+#include "../src/tokcheck.h"
 #include "guard.h"
 
 enum { GS_KEY, GS_DIR, GS_JWKS, GS__MAX };
@@ -267,12 +266,12 @@ static void
 check(const struct gset *s, const struct guard_req *q, time_t now,
     struct guard_verdict *v)
 {
-	const struct claims *cl = NULL;
+	const struct claims *cl;
 	struct claims	 buf;
-	const char	*tok, *why = NULL, *authorization = q->authorization;
+	const char	*tok, *why, *authorization = q->authorization;
 	const char	*need = q->need;
 	size_t		 toklen;
-	enum ag_err	 e;
+	enum tokcheck	 verdict;
 
 	switch (req_bearer_split(authorization, &tok, &toklen)) {
 	case AG_OK:
@@ -289,31 +288,24 @@ check(const struct gset *s, const struct guard_req *q, time_t now,
 		    "The Authorization scheme is not Bearer", NULL);
 		return;
 	}
-	if ((cl = vcache_get(s->gen, JWS_ACCESS, tok, toklen)) != NULL)
-		e = jwt_check_times(&s->conf, cl, now, &why);
-	else if ((e = jwt_verify(&s->conf, s->keys, tok, toklen, now, &buf,
-	    &why)) == AG_OK) {
-		cl = &buf;
-		vcache_put(s->gen, JWS_ACCESS, tok, toklen, cl);
-	}
-	if (e == AG_ENOMEM) {
+	cl = tokcheck(&s->conf, s->keys, s->gen, s->state, tok, toklen, now,
+	    &buf, &verdict, &why);
+	switch (verdict) {
+	case TOKCHECK_OK:
+		break;
+	case TOKCHECK_NOMEM:
 		v->status = 500;
 		v->why = "out of memory";
 		return;
-	}
-	if (e != AG_OK && !req_b64token(tok, toklen)) {
+	case TOKCHECK_MALFORMED:
 		deny(s, v, 401, "invalid_request",
 		    "Malformed Bearer credentials", NULL);
 		return;
-	}
-	if (e != AG_OK) {
+	case TOKCHECK_INVALID:
 		deny(s, v, 401, "invalid_token",
 		    why != NULL ? why : "invalid token", NULL);
 		return;
-	}
-	/* Verifiers hold no state_db (doc/scaling.md). */
-	if (!s->conf.verify_only && cl->jti[0] != '\0' &&
-	    state_deny_check(s->state, cl->jti)) {
+	case TOKCHECK_REVOKED:
 		deny(s, v, 401, "invalid_token", "token revoked", NULL);
 		return;
 	}

@@ -31,7 +31,6 @@
 #include <time.h>
 
 #include "accept.h"
-#include "deny.h"
 #include "bearer.h"
 #include "ep.h"
 #include "ep_err.h"
@@ -42,7 +41,7 @@
 #include "resp.h"
 #include "scope.h"
 #include "session.h"
-#include "vcache.h"
+#include "tokcheck.h"
 
 #define CHALLENGE_MAX	RESP_HEADERS_MAX
 
@@ -265,52 +264,39 @@ bearer_of(const struct app *app, const struct req *r, struct resp *res,
 }
 
 /*
- * The claims of tok, verified (or found in this thread's verified-token
- * cache) and not revoked: the cache's own, or verified into buf; or
- * NULL when the request has been answered here: refused, or out of
- * memory.
+ * The claims of tok, checked as tokcheck.h says; or NULL when the
+ * request has been answered here: refused, or out of memory.
  */
 static const struct claims *
 token_claims(const struct app *app, struct resp *res, bool lenient,
     const char *tok, size_t toklen, struct claims *buf)
 {
 	const struct claims *cl;
-	const char	*why = NULL;
-	time_t		 now;
-	enum ag_err	 e;
+	const char	*why;
+	enum tokcheck	 verdict;
 
-	now = time(NULL);
-	if ((cl = vcache_get(app->gen, JWS_ACCESS, tok, toklen)) != NULL)
-		e = jwt_check_times(&app->conf, cl, now, &why);
-	else if ((e = jwt_verify(&app->conf, app->keys, tok, toklen, now, buf,
-	    &why)) == AG_OK) {
-		cl = buf;
-		vcache_put(app->gen, JWS_ACCESS, tok, toklen, cl);
-	}
-	if (e == AG_ENOMEM) {
-		ep_fail_err(res, e);
-		return NULL;
-	}
-	if (e != AG_OK && !req_b64token(tok, toklen)) {
-		/* Not even a b64token: a malformed request (RFC 6750 3.1),
-		 * found only now, as no valid token needs the scan. */
+	cl = tokcheck(&app->conf, app->keys, app->gen, app->state, tok, toklen,
+	    time(NULL), buf, &verdict, &why);
+	switch (verdict) {
+	case TOKCHECK_OK:
+		break;
+	case TOKCHECK_NOMEM:
+		ep_fail_err(res, AG_ENOMEM);
+		break;
+	case TOKCHECK_MALFORMED:
 		metrics_inc(MC_REJECT_MALFORMED);
 		deny(app, res, lenient ? 401 : 400, "invalid_request",
 		    "Malformed Bearer credentials", NULL);
-		return NULL;
-	}
-	if (e != AG_OK) {
+		break;
+	case TOKCHECK_INVALID:
 		metrics_inc(metrics_reject_reason(why));
 		deny(app, res, 401, "invalid_token",
 		    why != NULL ? why : "invalid token", NULL);
-		return NULL;
-	}
-	/* Verifiers hold no state_db (doc/scaling.md). */
-	if (!app->conf.verify_only && cl->jti[0] != '\0' &&
-	    state_deny_check(app->state, cl->jti)) {
+		break;
+	case TOKCHECK_REVOKED:
 		deny(app, res, 401, "invalid_token", "token revoked", NULL);
 		metrics_inc(MC_REJECT_REVOKED);
-		return NULL;
+		break;
 	}
 	return cl;
 }
