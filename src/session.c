@@ -35,7 +35,7 @@
 #include "jwt.h"
 #include "req.h"
 #include "session.h"
-#include "vcache.h"
+#include "tokcheck.h"
 
 #define SESSION_ACCT_PREFIX	"g."	/* never in a random jti */
 #define SESSION_GEN_DIGITS	24	/* an int64_t in decimal, signed */
@@ -209,9 +209,9 @@ session_check(const struct conf *c, const struct keyring *kr, uint64_t gen,
     struct state *sdb, const char *val, size_t len, time_t now,
     struct session *out, const char **why)
 {
-	const struct claims *cl = NULL;
+	const struct claims *cl;
 	struct claims	 buf;
-	const char	*w = NULL;
+	const char	*w;
 	enum ag_err	 e;
 
 	memset(out, 0, sizeof(*out));
@@ -222,14 +222,8 @@ session_check(const struct conf *c, const struct keyring *kr, uint64_t gen,
 		*why = "session too large";
 		return AG_EDENIED;
 	}
-	if (gen != 0 && (cl = vcache_get(gen, JWS_SESSION, val, len)) != NULL)
-		e = jwt_check_times(c, cl, now, &w);
-	else if ((e = jwt_verify_kind(c, kr, JWS_SESSION, val, len, now, &buf,
-	    &w)) == AG_OK) {
-		cl = &buf;
-		if (gen != 0)
-			vcache_put(gen, JWS_SESSION, val, len, cl);
-	}
+	e = tokcheck_verify(c, kr, gen, JWS_SESSION, val, len, now, &buf, &cl,
+	    &w);
 	switch (e) {
 	case AG_OK:
 		break;

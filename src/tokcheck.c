@@ -9,6 +9,25 @@
 #include "tokcheck.h"
 #include "vcache.h"
 
+enum ag_err
+tokcheck_verify(const struct conf *c, const struct keyring *kr, uint64_t gen,
+    enum jws_kind kind, const char *tok, size_t toklen, time_t now,
+    struct claims *buf, const struct claims **cl, const char **why)
+{
+	enum ag_err	 e;
+
+	*why = NULL;
+	if ((*cl = vcache_get(gen, kind, tok, toklen)) != NULL)
+		return jwt_check_times(c, *cl, now, why);
+	*cl = NULL;
+	if ((e = jwt_verify_kind(c, kr, kind, tok, toklen, now, buf, why)) !=
+	    AG_OK)
+		return e;
+	*cl = buf;
+	vcache_put(gen, kind, tok, toklen, buf);
+	return AG_OK;
+}
+
 const struct claims *
 tokcheck(const struct conf *c, const struct keyring *kr, uint64_t gen,
     struct state *sdb, const char *tok, size_t toklen, time_t now,
@@ -17,14 +36,8 @@ tokcheck(const struct conf *c, const struct keyring *kr, uint64_t gen,
 	const struct claims *cl;
 	enum ag_err	 e;
 
-	*why = NULL;
-	if ((cl = vcache_get(gen, JWS_ACCESS, tok, toklen)) != NULL)
-		e = jwt_check_times(c, cl, now, why);
-	else if ((e = jwt_verify(c, kr, tok, toklen, now, buf, why)) ==
-	    AG_OK) {
-		cl = buf;
-		vcache_put(gen, JWS_ACCESS, tok, toklen, cl);
-	}
+	e = tokcheck_verify(c, kr, gen, JWS_ACCESS, tok, toklen, now, buf, &cl,
+	    why);
 	if (e == AG_ENOMEM) {
 		*res = TOKCHECK_NOMEM;
 		return NULL;

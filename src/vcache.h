@@ -39,7 +39,8 @@ void	vcache_enable(void);
  */
 const struct claims *vcache_get(uint64_t gen, enum jws_kind kind,
 	    const char *tok, size_t len);
-/* Remember claims verified for tok as kind under generation gen. */
+/* Remember claims verified for tok as kind under generation gen;
+ * generation 0 (CGI's) is never stored. */
 void	vcache_put(uint64_t gen, enum jws_kind kind, const char *tok,
 	    size_t len, const struct claims *cl);
 

@@ -3,7 +3,7 @@
  * passes, from the cache the second time; it is refused when expired
  * (cached or not), revoked (unless verify-only or without a state_db),
  * tampered with, or not even a b64token; a generation of keys does not
- * serve another's cache.
+ * serve another's cache, and generation 0 (CGI) none.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -75,6 +75,12 @@ test_checks(void)
 	is_int(check(tok, 2, sdb, NOW, &buf, &got, &why), TOKCHECK_OK,
 	    "another generation: OK");
 	ok(got == &buf, "  verified afresh, not from the other's cache");
+
+	is_int(check(tok, 0, sdb, NOW, &buf, &got, &why), TOKCHECK_OK,
+	    "generation 0 (CGI): OK");
+	is_int(check(tok, 0, sdb, NOW, &buf, &got, &why), TOKCHECK_OK,
+	    "  again: OK");
+	ok(got == &buf, "  verified again, never cached");
 
 	is_int(check(tok, 1, sdb, NOW + 3600, &buf, &got, &why),
 	    TOKCHECK_INVALID, "expired, though cached: invalid");
